@@ -1,0 +1,19 @@
+/**
+ * What the core tells a customer's live connections after a commit. The web door turns these
+ * into WebSocket frames; the bus carries them between instances as JSON.
+ */
+import type { TicketStatus } from "../db/schema.ts";
+import type { StoredMessage } from "./messages.ts";
+
+export type CustomerEvent =
+	| { type: "message"; message: StoredMessage }
+	| { type: "message_edited"; id: string; text: string; editedAt: string }
+	| { type: "status"; status: TicketStatus }
+	| { type: "channel_linked"; telegram: { username: string | null } };
+
+/** Fan-out of customer events to whoever holds that customer's sockets. */
+export interface EventBus {
+	publish(customerId: string, event: CustomerEvent): void;
+	/** Registers the local deliverer; returns an unsubscribe function. */
+	subscribe(listener: (customerId: string, event: CustomerEvent) => void): () => void;
+}

@@ -1,0 +1,207 @@
+/**
+ * Messages: accepting a customer's message, recording an operator's, and paging history by `seq`.
+ */
+import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
+import type { Database, Tx } from "../db/client.ts";
+import { type Author, type Channel, customers, messages } from "../db/schema.ts";
+import { AppError } from "./errors.ts";
+import { type CoreDeps, commit } from "./unit-of-work.ts";
+
+/** The serialisable form of a message, as events and history carry it. */
+export interface StoredMessage {
+	id: string;
+	seq: number;
+	customerId: string;
+	author: Author;
+	channel: Channel;
+	text: string;
+	replyToId: string | null;
+	clientMessageId: string | null;
+	createdAt: string;
+	editedAt: string | null;
+}
+
+type MessageRow = typeof messages.$inferSelect;
+
+export function toStored(row: MessageRow): StoredMessage {
+	return {
+		id: row.id,
+		seq: Number(row.seq),
+		customerId: row.customerId,
+		author: row.author,
+		channel: row.channel,
+		text: row.text,
+		replyToId: row.replyToId,
+		clientMessageId: row.clientMessageId,
+		createdAt: row.createdAt.toISOString(),
+		editedAt: row.editedAt ? row.editedAt.toISOString() : null,
+	};
+}
+
+export const MAX_TEXT = 4000;
+
+/** Validates customer text the same way for HTTP and WebSocket. */
+export function checkText(text: unknown): string {
+	if (typeof text !== "string" || text.trim() === "")
+		throw new AppError("INVALID_MESSAGE", "Message text must be a non-empty string.");
+	if (text.length > MAX_TEXT)
+		throw new AppError("MESSAGE_TOO_LONG", `Message text is longer than ${MAX_TEXT} characters.`);
+	return text;
+}
+
+export interface CustomerMessageInput {
+	customerId: string;
+	channel: Channel;
+	text: string;
+	clientMessageId?: string;
+	replyTo?: string;
+}
+
+export interface Accepted {
+	message: StoredMessage;
+	/** True when `clientMessageId` named a message already stored: nothing new happened. */
+	duplicate: boolean;
+}
+
+async function byClientId(tx: Tx | Database["db"], customerId: string, clientMessageId: string) {
+	const [row] = await tx
+		.select()
+		.from(messages)
+		.where(and(eq(messages.customerId, customerId), eq(messages.clientMessageId, clientMessageId)))
+		.limit(1);
+	return row;
+}
+
+/**
+ * Stores a customer's message, owes its copy to the topic and echoes it to the customer's
+ * sockets, all after one commit. A repeated `clientMessageId` returns the stored message again.
+ */
+export async function acceptCustomerMessage(
+	deps: CoreDeps,
+	input: CustomerMessageInput,
+): Promise<Accepted> {
+	const text = checkText(input.text);
+	try {
+		return await commit(deps, async (work) => {
+			if (input.clientMessageId) {
+				const existing = await byClientId(work.tx, input.customerId, input.clientMessageId);
+				if (existing) return { message: toStored(existing), duplicate: true };
+			}
+			if (input.replyTo) await assertOwnMessage(work.tx, input.customerId, input.replyTo);
+			const [row] = await work.tx
+				.insert(messages)
+				.values({
+					customerId: input.customerId,
+					author: "user",
+					channel: input.channel,
+					text,
+					replyToId: input.replyTo ?? null,
+					clientMessageId: input.clientMessageId ?? null,
+				})
+				.returning();
+			if (!row) throw new Error("message insert returned nothing");
+			await work.tx
+				.update(customers)
+				.set({ lastMessageAt: row.createdAt })
+				.where(eq(customers.id, input.customerId));
+			await work.enqueue(input.customerId, { kind: "topic_message", messageId: row.id });
+			const message = toStored(row);
+			work.emit(input.customerId, { type: "message", message });
+			return { message, duplicate: false };
+		});
+	} catch (error) {
+		// Two retries racing with one clientMessageId: the loser returns the winner's message.
+		if (input.clientMessageId && isUniqueViolation(error)) {
+			const existing = await byClientId(deps.database.db, input.customerId, input.clientMessageId);
+			if (existing) return { message: toStored(existing), duplicate: true };
+		}
+		throw error;
+	}
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function assertOwnMessage(tx: Tx, customerId: string, id: string) {
+	const found =
+		UUID.test(id) &&
+		(
+			await tx
+				.select({ id: messages.id })
+				.from(messages)
+				.where(and(eq(messages.id, id), eq(messages.customerId, customerId)))
+				.limit(1)
+		).length > 0;
+	if (!found)
+		throw new AppError("INVALID_MESSAGE", "replyTo does not name a message of this conversation.");
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+	for (let e: unknown = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
+		if ((e as { code?: unknown }).code === "23505") return true;
+	}
+	return false;
+}
+
+export interface HistoryQuery {
+	limit: number;
+	before?: string;
+	after?: string;
+}
+
+export interface HistoryPage {
+	messages: StoredMessage[];
+	hasMore: boolean;
+	oldestId: string | null;
+}
+
+/**
+ * Pages a customer's messages by `seq`. Default and `before`: newest first. `after`: everything
+ * newer than that message, oldest first, so a reconnecting client catches up without gaps.
+ * A cursor that is not one of this customer's messages is a 400, never another customer's data.
+ */
+export async function readHistory(
+	database: Database,
+	customerId: string,
+	query: HistoryQuery,
+): Promise<HistoryPage> {
+	const cursorId = query.after ?? query.before;
+	let cursorSeq: number | undefined;
+	if (cursorId) {
+		const [cursor] = UUID.test(cursorId)
+			? await database.db
+					.select({ seq: messages.seq })
+					.from(messages)
+					.where(and(eq(messages.id, cursorId), eq(messages.customerId, customerId)))
+					.limit(1)
+			: [];
+		if (!cursor) throw new AppError("INVALID_CURSOR", "The cursor is not a message of this chat.");
+		cursorSeq = Number(cursor.seq);
+	}
+	const own = eq(messages.customerId, customerId);
+	if (query.after !== undefined && cursorSeq !== undefined) {
+		const rows = await database.db
+			.select()
+			.from(messages)
+			.where(and(own, gt(messages.seq, cursorSeq)))
+			.orderBy(asc(messages.seq));
+		const list = rows.map(toStored);
+		return { messages: list, hasMore: false, oldestId: list[0]?.id ?? null };
+	}
+	const rows = await database.db
+		.select()
+		.from(messages)
+		.where(cursorSeq !== undefined ? and(own, lt(messages.seq, cursorSeq)) : own)
+		.orderBy(desc(messages.seq))
+		.limit(query.limit + 1);
+	const hasMore = rows.length > query.limit;
+	const list = rows.slice(0, query.limit).map(toStored);
+	return { messages: list, hasMore, oldestId: list.at(-1)?.id ?? null };
+}
+
+/** The highest `seq` of a customer's messages (0 when none), for the `connected` frame. */
+export async function lastSeq(database: Database, customerId: string): Promise<number> {
+	const rows = await database.query<{ seq: string | number | null }>(
+		sql`select max(seq) as seq from messages where customer_id = ${customerId}`,
+	);
+	return Number(rows[0]?.seq ?? 0);
+}

@@ -1,0 +1,74 @@
+/**
+ * One command = one transaction. Facts are written through `work.tx`; events for sockets and
+ * outbox wake-ups are collected and released only after the commit succeeds, so nothing is ever
+ * announced that the database does not hold.
+ */
+import { sql } from "drizzle-orm";
+import type { Database, Tx } from "../db/client.ts";
+import { outbox } from "../db/schema.ts";
+import type { CustomerEvent, EventBus } from "./events.ts";
+import type { OutboxItem } from "./outbox-items.ts";
+
+export interface CoreDeps {
+	database: Database;
+	bus: EventBus;
+	/** Called after a commit that enqueued Telegram work, so the worker need not wait to poll. */
+	wakeOutbox: () => void;
+}
+
+export interface Work {
+	tx: Tx;
+	emit(customerId: string, event: CustomerEvent): void;
+	enqueue(customerId: string, item: OutboxItem): Promise<void>;
+}
+
+/** Returned instead of running a command for a Telegram update that was already applied. */
+export const ALREADY_APPLIED = Symbol("already applied");
+
+/** Runs `fn` in a transaction and publishes what it emitted after the commit. */
+export async function commit<T>(deps: CoreDeps, fn: (work: Work) => Promise<T>): Promise<T> {
+	return run(deps, fn, undefined) as Promise<T>;
+}
+
+/**
+ * Like `commit`, for the effects of one Telegram update: records the update id in the same
+ * transaction and skips the update when it was applied before, so redelivery is harmless.
+ */
+export function commitUpdate<T>(
+	deps: CoreDeps,
+	updateId: number,
+	fn: (work: Work) => Promise<T>,
+): Promise<T | typeof ALREADY_APPLIED> {
+	return run(deps, fn, updateId);
+}
+
+async function run<T>(
+	deps: CoreDeps,
+	fn: (work: Work) => Promise<T>,
+	updateId: number | undefined,
+): Promise<T | typeof ALREADY_APPLIED> {
+	const events: [string, CustomerEvent][] = [];
+	let enqueued = false;
+	const result = await deps.database.db.transaction(async (tx) => {
+		if (updateId !== undefined) {
+			const fresh = await deps.database.query(
+				sql`insert into processed_updates (update_id) values (${updateId})
+				on conflict do nothing returning update_id`,
+				tx,
+			);
+			if (fresh.length === 0) return ALREADY_APPLIED;
+		}
+		return fn({
+			tx,
+			emit: (customerId, event) => events.push([customerId, event]),
+			enqueue: async (customerId, item) => {
+				const { kind, ...payload } = item;
+				await tx.insert(outbox).values({ customerId, kind, payload });
+				enqueued = true;
+			},
+		});
+	});
+	for (const [customerId, event] of events) deps.bus.publish(customerId, event);
+	if (enqueued) deps.wakeOutbox();
+	return result;
+}

@@ -1,0 +1,173 @@
+/**
+ * The database schema (Drizzle, snake_case columns). Migrations in drizzle/ are generated from
+ * this file with `bun run db:generate`; never edit them by hand.
+ */
+import { sql } from "drizzle-orm";
+import {
+	bigint,
+	index,
+	integer,
+	jsonb,
+	pgTable,
+	primaryKey,
+	text,
+	timestamp,
+	uniqueIndex,
+	uuid,
+} from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp({ withTimezone: true, mode: "date" }).notNull().defaultNow();
+
+export const ticketStatuses = ["NEW", "IN_PROGRESS", "WAITING_CLIENT", "CLOSED"] as const;
+export type TicketStatus = (typeof ticketStatuses)[number];
+
+/** One person, whatever channel they write from; holds the single ticket state and topic. */
+export const customers = pgTable(
+	"customers",
+	{
+		id: uuid().primaryKey().defaultRandom(),
+		status: text().$type<TicketStatus>().notNull().default("NEW"),
+		displayName: text().notNull(),
+		topicId: integer(),
+		cardMessageId: integer(),
+		telegramUserId: bigint({ mode: "number" }),
+		telegramUsername: text(),
+		phone: text(),
+		sourceUrl: text(),
+		createdAt: createdAt(),
+		lastMessageAt: timestamp({ withTimezone: true, mode: "date" }),
+	},
+	(t) => [
+		uniqueIndex("customers_topic_id_uq").on(t.topicId),
+		uniqueIndex("customers_telegram_user_id_uq").on(t.telegramUserId),
+	],
+);
+
+/** A web session: the opaque id the widget holds in its cookie or storage. */
+export const webSessions = pgTable(
+	"web_sessions",
+	{
+		id: uuid().primaryKey(),
+		customerId: uuid()
+			.notNull()
+			.references(() => customers.id, { onDelete: "cascade" }),
+		createdAt: createdAt(),
+		lastSeenAt: createdAt(),
+	},
+	(t) => [index("web_sessions_customer_idx").on(t.customerId)],
+);
+
+export const authors = ["user", "support", "system"] as const;
+export type Author = (typeof authors)[number];
+export const channels = ["web", "telegram"] as const;
+export type Channel = (typeof channels)[number];
+
+/** The canonical record of every message, whatever its channel. `seq` orders and pages. */
+export const messages = pgTable(
+	"messages",
+	{
+		id: uuid().primaryKey().defaultRandom(),
+		seq: bigint({ mode: "number" }).generatedAlwaysAsIdentity().notNull(),
+		customerId: uuid()
+			.notNull()
+			.references(() => customers.id, { onDelete: "cascade" }),
+		author: text().$type<Author>().notNull(),
+		channel: text().$type<Channel>().notNull(),
+		text: text().notNull().default(""),
+		entities: jsonb(),
+		media: jsonb(),
+		replyToId: uuid(),
+		clientMessageId: text(),
+		createdAt: createdAt(),
+		editedAt: timestamp({ withTimezone: true, mode: "date" }),
+	},
+	(t) => [
+		uniqueIndex("messages_seq_uq").on(t.seq),
+		index("messages_customer_seq_idx").on(t.customerId, t.seq),
+		uniqueIndex("messages_client_id_uq").on(t.customerId, t.clientMessageId),
+	],
+);
+
+export const copyKinds = ["topic", "dm"] as const;
+export type CopyKind = (typeof copyKinds)[number];
+
+/** Where a message lives in Telegram: its copy in the topic and in the customer's DM. */
+export const messageCopies = pgTable(
+	"message_copies",
+	{
+		messageId: uuid()
+			.notNull()
+			.references(() => messages.id, { onDelete: "cascade" }),
+		kind: text().$type<CopyKind>().notNull(),
+		chatId: bigint({ mode: "number" }).notNull(),
+		telegramMessageId: integer(),
+		state: text().$type<"pending" | "delivered" | "failed">().notNull().default("pending"),
+		error: text(),
+		updatedAt: createdAt(),
+	},
+	(t) => [
+		primaryKey({ columns: [t.messageId, t.kind] }),
+		index("message_copies_tg_idx").on(t.chatId, t.telegramMessageId),
+	],
+);
+
+export const outboxStates = ["pending", "done", "dead"] as const;
+export type OutboxState = (typeof outboxStates)[number];
+
+/**
+ * Everything owed to Telegram, written in the transaction that caused it and delivered by the
+ * outbox worker, strictly in `id` order per customer.
+ */
+export const outbox = pgTable(
+	"outbox",
+	{
+		id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+		customerId: uuid()
+			.notNull()
+			.references(() => customers.id, { onDelete: "cascade" }),
+		kind: text().notNull(),
+		payload: jsonb().notNull(),
+		state: text().$type<OutboxState>().notNull().default("pending"),
+		attempts: integer().notNull().default(0),
+		nextAttemptAt: createdAt(),
+		lockedUntil: timestamp({ withTimezone: true, mode: "date" }).notNull().default(sql`'epoch'`),
+		lastError: text(),
+		createdAt: createdAt(),
+		doneAt: timestamp({ withTimezone: true, mode: "date" }),
+	},
+	(t) => [
+		index("outbox_pending_idx").on(t.customerId, t.id).where(sql`${t.state} = 'pending'`),
+		index("outbox_due_idx").on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
+	],
+);
+
+/** The ticket's log: every status change and notable fact, with who or what caused it. */
+export const ticketEvents = pgTable(
+	"ticket_events",
+	{
+		id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+		customerId: uuid()
+			.notNull()
+			.references(() => customers.id, { onDelete: "cascade" }),
+		kind: text().notNull(),
+		fromStatus: text().$type<TicketStatus>(),
+		toStatus: text().$type<TicketStatus>(),
+		actor: text().notNull(),
+		details: jsonb(),
+		createdAt: createdAt(),
+	},
+	(t) => [index("ticket_events_customer_idx").on(t.customerId, t.id)],
+);
+
+/** Telegram update ids already applied, so a redelivered update has no second effect. */
+export const processedUpdates = pgTable("processed_updates", {
+	updateId: bigint({ mode: "number" }).primaryKey(),
+	processedAt: createdAt(),
+});
+
+/** Small key/value store for generated secrets and instance-wide state. */
+export const settings = pgTable("settings", {
+	key: text().primaryKey(),
+	value: text().notNull(),
+	updatedAt: createdAt(),
+});

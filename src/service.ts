@@ -1,0 +1,138 @@
+/**
+ * Builds and runs the whole service from a config: database, migrations, web door, outbox
+ * worker, Telegram poller. `src/index.ts` calls it once; tests call it with their own database and
+ * Telegram double. Everything started here is stopped by `stop()`, in the order DESIGN.md §4.8
+ * gives: stop accepting, stop polling, drain workers, close sockets (1001), close the database.
+ */
+import type { PGlite } from "@electric-sql/pglite";
+import type { Config } from "./config.ts";
+import type { CoreDeps } from "./core/unit-of-work.ts";
+import { type Database, openDatabase } from "./db/client.ts";
+import { isMigrated, migrate } from "./db/migrate.ts";
+import { createTexts } from "./i18n/texts.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { createLocalBus } from "./realtime/local-bus.ts";
+import { createBotClient } from "./telegram/bot-api.ts";
+import { topicMessageHandler } from "./telegram/deliver-topic-message.ts";
+import { createOutboxWorker, type OutboxWorker } from "./telegram/outbox-worker.ts";
+import { createPoller, type Poller } from "./telegram/poller.ts";
+import { createUpdateRouter } from "./telegram/updates.ts";
+import { VERSION } from "./version.ts";
+import { connectBusToServer, createApp } from "./web/app.ts";
+
+export interface ServiceOptions {
+	/** An already booted PGlite to use instead of opening DATA_DIR (tests boot one per run). */
+	pglite?: PGlite;
+	log?: Logger;
+}
+
+export interface RunningService {
+	url: string;
+	port: number;
+	database: Database;
+	core: CoreDeps;
+	log: Logger;
+	stop(): Promise<void>;
+}
+
+export async function startService(
+	config: Config,
+	options: ServiceOptions = {},
+): Promise<RunningService> {
+	const log =
+		options.log ??
+		createLogger({
+			level: config.logLevel,
+			json: config.nodeEnv === "production",
+			secrets: [config.botToken ?? "", config.appSecret ?? ""],
+		});
+	const database = await openDatabase({
+		databaseUrl: config.databaseUrl,
+		dataDir: config.dataDir,
+		pglite: options.pglite,
+	});
+	const applied = await migrate(database);
+	if (applied.length) log.info("database migrated", { applied, kind: database.kind });
+
+	const texts = createTexts(config.locale, config.texts);
+	const bus = createLocalBus();
+	let outboxWorker: OutboxWorker | undefined;
+	const core: CoreDeps = { database, bus, wakeOutbox: () => outboxWorker?.wake() };
+
+	let poller: Poller | undefined;
+	let abortBot = () => {};
+	if (config.botToken && config.supportGroupId !== undefined) {
+		const client = createBotClient({ token: config.botToken, apiRoot: config.telegramApiUrl });
+		abortBot = client.abort;
+		const topicDeps = { database, api: client.api, groupId: config.supportGroupId };
+		outboxWorker = createOutboxWorker({
+			database,
+			log,
+			handlers: { topic_message: topicMessageHandler({ ...topicDeps, texts }) },
+		});
+		if (config.telegramMode === "polling") {
+			poller = createPoller({
+				apiRoot: config.telegramApiUrl,
+				token: config.botToken,
+				timeoutSeconds: Math.max(1, Math.round(config.timers.pollTimeout / 1000)),
+				log,
+				handle: createUpdateRouter({
+					core,
+					groupId: config.supportGroupId,
+					botId: client.botId,
+				}),
+			});
+		}
+	} else {
+		log.warn(
+			"Telegram bot disabled: BOT_TOKEN is not set. The web chat works; messages for Telegram wait in the outbox until a bot is configured.",
+		);
+	}
+
+	const app = createApp({
+		core,
+		log,
+		production: config.nodeEnv === "production",
+		version: VERSION,
+		readiness: async () => ({
+			database: (await database.ping())
+				? (await isMigrated(database))
+					? { ok: true, detail: database.kind }
+					: { ok: false, detail: "not migrated" }
+				: { ok: false, detail: "unreachable" },
+			bot: !config.botToken
+				? { ok: true, detail: "disabled" }
+				: poller && !poller.healthy()
+					? { ok: false, detail: "not polling" }
+					: { ok: true, detail: poller ? "polling" : config.telegramMode },
+		}),
+	});
+	const unsubscribe = connectBusToServer(bus, app);
+	app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: 64 * 1024 * 1024 });
+	const port = app.server?.port ?? config.port;
+	outboxWorker?.start();
+	poller?.start();
+	log.info("topicdesk listening", { port, database: database.kind, bot: Boolean(poller) });
+
+	let stopping: Promise<void> | undefined;
+	return {
+		url: `http://127.0.0.1:${port}`,
+		port,
+		database,
+		core,
+		log,
+		stop() {
+			stopping ??= (async () => {
+				app.server?.stop(false); // no new connections; open ones keep working meanwhile
+				await poller?.stop();
+				await outboxWorker?.stop();
+				abortBot();
+				unsubscribe();
+				// Bun closes open sockets with 1001 ("going away") when the server stops.
+				await app.stop(true);
+				await database.close();
+			})();
+			return stopping;
+		},
+	};
+}

@@ -1,0 +1,74 @@
+/**
+ * The GramIO client we send every Bot API call through. `TELEGRAM_API_URL` drives `baseURL`
+ * (`<root>/bot`), and each call carries its own timeout and the shutdown signal.
+ */
+import { Bot, TelegramError } from "gramio";
+
+export type BotApi = Bot["api"];
+
+export interface BotClient {
+	bot: Bot;
+	api: BotApi;
+	/** Numeric id of the bot, from the token (`<id>:<secret>`), so no getMe is needed to know it. */
+	botId: number;
+	/** Aborts every call in flight (shutdown). */
+	abort(): void;
+}
+
+export function createBotClient(options: {
+	token: string;
+	apiRoot: string;
+	callTimeoutMs?: number;
+}): BotClient {
+	const shutdown = new AbortController();
+	const timeout = options.callTimeoutMs ?? 30_000;
+	const fetchOptions: RequestInit = {};
+	// GramIO spreads `fetchOptions` into every request, which evaluates this getter per call:
+	// each call gets a fresh timeout, and all of them end at shutdown.
+	Object.defineProperty(fetchOptions, "signal", {
+		enumerable: true,
+		get: () => AbortSignal.any([shutdown.signal, AbortSignal.timeout(timeout)]),
+	});
+	const bot = new Bot(options.token, { api: { baseURL: `${options.apiRoot}/bot`, fetchOptions } });
+	return {
+		bot,
+		api: bot.api,
+		botId: Number(options.token.split(":")[0]),
+		abort: () => shutdown.abort(),
+	};
+}
+
+/** How a failed call should be handled. */
+export type CallFailure =
+	| { kind: "flood"; retryAfterMs: number; description: string }
+	| { kind: "transient"; description: string }
+	| { kind: "permanent"; code: number; description: string };
+
+/**
+ * Telegram's 429 carries `retry_after`; 5xx, network errors, timeouts and unparsable replies are
+ * worth retrying; other 4xx will fail the same way again.
+ */
+export function classifyFailure(error: unknown): CallFailure {
+	if (error instanceof TelegramError) {
+		const code = Number(error.code);
+		const description = String(error.message);
+		if (code === 429) {
+			const retryAfter = Number(error.payload?.retry_after ?? 1);
+			return { kind: "flood", retryAfterMs: Math.max(1, retryAfter) * 1000, description };
+		}
+		if (code >= 500) return { kind: "transient", description };
+		return { kind: "permanent", code, description };
+	}
+	const description = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+	return { kind: "transient", description };
+}
+
+/** Telegram's answer when a topic was deleted or does not exist. */
+export function isTopicGone(failure: CallFailure): boolean {
+	return (
+		failure.kind === "permanent" &&
+		/message thread not found|TOPIC_DELETED|TOPIC_ID_INVALID|TOPIC_CLOSED/i.test(
+			failure.description,
+		)
+	);
+}

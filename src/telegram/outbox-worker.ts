@@ -1,0 +1,187 @@
+/**
+ * Delivers the outbox to Telegram: the head item of each customer's queue, several customers at
+ * once, one item at a time per customer so order is kept. Items are leased (`locked_until`) with
+ * SKIP LOCKED, so several instances can share the work without delivering anything twice.
+ */
+import { sql } from "drizzle-orm";
+import type { Database, Tx } from "../db/client.ts";
+import type { Logger } from "../logger.ts";
+import { type CallFailure, classifyFailure } from "./bot-api.ts";
+
+export interface ClaimedItem {
+	id: number;
+	customerId: string;
+	kind: string;
+	payload: Record<string, unknown>;
+	attempts: number;
+}
+
+export interface OutboxHandlerContext {
+	item: ClaimedItem;
+	/** Marks the item done inside the handler's own final transaction (no resend after a crash). */
+	complete(tx: Tx): Promise<void>;
+}
+
+/** Delivers one item; throws what the Bot API threw when it fails. */
+export type OutboxHandler = (context: OutboxHandlerContext) => Promise<void>;
+
+export interface OutboxWorkerOptions {
+	database: Database;
+	handlers: Record<string, OutboxHandler>;
+	log: Logger;
+	/** Items delivered at once (across different customers). */
+	concurrency?: number;
+	/** How long a claimed item stays leased to this instance. */
+	leaseMs?: number;
+	/** Poll interval for work this instance was not woken for (retries, other instances). */
+	idlePollMs?: number;
+}
+
+export interface OutboxWorker {
+	wake(): void;
+	start(): void;
+	/** Stops claiming and waits for the items in flight. */
+	stop(): Promise<void>;
+}
+
+const MAX_BACKOFF_MS = 60_000;
+
+/** Exponential backoff with jitter for transient failures: 1 s, 2 s, 4 s … capped at a minute. */
+export function backoffMs(attempts: number): number {
+	const base = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempts - 1));
+	return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
+	const { database, handlers, log } = options;
+	const concurrency = options.concurrency ?? 32;
+	const leaseMs = options.leaseMs ?? 60_000;
+	const idlePollMs = options.idlePollMs ?? 1000;
+	let running = false;
+	let pumping = false;
+	let again = false;
+	let inFlight = 0;
+	let idle: Promise<void> = Promise.resolve();
+	let releaseIdle: (() => void) | undefined;
+	let timer: ReturnType<typeof setInterval> | undefined;
+
+	const claim = (limit: number) =>
+		database.query<{
+			id: number | string;
+			customer_id: string;
+			kind: string;
+			payload: Record<string, unknown>;
+			attempts: number;
+		}>(sql`
+			update outbox set locked_until = now() + ${`${leaseMs} milliseconds`}::interval,
+				attempts = attempts + 1
+			where id in (
+				select o.id from outbox o
+				where o.state = 'pending' and o.next_attempt_at <= now() and o.locked_until <= now()
+					and not exists (
+						select 1 from outbox p
+						where p.state = 'pending' and p.customer_id = o.customer_id and p.id < o.id
+					)
+				order by o.id
+				limit ${limit}
+				for update skip locked
+			)
+			returning id, customer_id, kind, payload, attempts`);
+
+	const markDone = (executor: Database["db"] | Tx, id: number) =>
+		executor.execute(
+			sql`update outbox set state = 'done', done_at = now(), last_error = null where id = ${id}`,
+		);
+
+	async function settleFailure(item: ClaimedItem, failure: CallFailure) {
+		if (failure.kind === "permanent") {
+			log.warn("outbox item is dead", {
+				id: item.id,
+				kind: item.kind,
+				reason: failure.description,
+			});
+			await database.db.execute(sql`update outbox set state = 'dead', last_error = ${failure.description},
+				locked_until = 'epoch' where id = ${item.id}`);
+			return;
+		}
+		const delay = failure.kind === "flood" ? failure.retryAfterMs : backoffMs(item.attempts);
+		await database.db.execute(sql`update outbox set locked_until = 'epoch',
+			next_attempt_at = now() + ${`${delay} milliseconds`}::interval,
+			last_error = ${failure.description} where id = ${item.id}`);
+	}
+
+	async function deliver(item: ClaimedItem) {
+		const handler = handlers[item.kind];
+		try {
+			if (!handler) throw new Error(`no handler for outbox kind ${item.kind}`);
+			let completed = false;
+			await handler({
+				item,
+				complete: async (tx) => {
+					await markDone(tx, item.id);
+					completed = true;
+				},
+			});
+			if (!completed) await markDone(database.db, item.id);
+		} catch (error) {
+			const failure: CallFailure = handler
+				? classifyFailure(error)
+				: { kind: "permanent", code: 0, description: String(error) };
+			if (failure.kind === "transient") log.debug("outbox retry", { id: item.id, error: failure });
+			await settleFailure(item, failure).catch((e) =>
+				log.error("could not record outbox failure", { id: item.id, error: String(e) }),
+			);
+		}
+	}
+
+	async function pump() {
+		if (!running) return;
+		if (pumping) {
+			again = true;
+			return;
+		}
+		pumping = true;
+		try {
+			do {
+				again = false;
+				const room = concurrency - inFlight;
+				if (room <= 0) break;
+				const rows = await claim(room);
+				for (const row of rows) {
+					const item: ClaimedItem = {
+						id: Number(row.id),
+						customerId: row.customer_id,
+						kind: row.kind,
+						payload: row.payload,
+						attempts: row.attempts,
+					};
+					if (inFlight++ === 0) idle = new Promise((resolve) => (releaseIdle = resolve));
+					void deliver(item).finally(() => {
+						if (--inFlight === 0) releaseIdle?.();
+						void pump();
+					});
+				}
+				if (rows.length === room) again = true;
+			} while (again && running);
+		} catch (error) {
+			log.warn("outbox claim failed", { error: String(error) });
+		} finally {
+			pumping = false;
+		}
+	}
+
+	return {
+		wake: () => void pump(),
+		start() {
+			if (running) return;
+			running = true;
+			timer = setInterval(() => void pump(), idlePollMs);
+			void pump();
+		},
+		async stop() {
+			running = false;
+			if (timer) clearInterval(timer);
+			await idle;
+		},
+	};
+}

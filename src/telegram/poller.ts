@@ -1,0 +1,121 @@
+/**
+ * Long polling with acknowledgement after commit. GramIO's own loop confirms an update (by
+ * moving `offset`) before its handlers have committed and cannot abort a poll in flight, so the
+ * loop is ours: an update is confirmed only after `handle` resolved, a failing update is retried
+ * (never skipped), and `stop()` aborts the held request at once.
+ */
+import type { TelegramUpdate } from "gramio";
+import type { Logger } from "../logger.ts";
+
+export interface PollerOptions {
+	apiRoot: string;
+	token: string;
+	/** Long-poll timeout in seconds. */
+	timeoutSeconds: number;
+	handle(update: TelegramUpdate): Promise<void>;
+	log: Logger;
+	/** Called after each successful getUpdates round trip (readiness). */
+	onPoll?: () => void;
+}
+
+export interface Poller {
+	start(): void;
+	stop(): Promise<void>;
+	/** True while the loop runs and its last round trip succeeded. */
+	healthy(): boolean;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+	new Promise<void>((resolve) => {
+		const timer = setTimeout(resolve, ms);
+		signal.addEventListener("abort", () => {
+			clearTimeout(timer);
+			resolve();
+		});
+	});
+
+export function createPoller(options: PollerOptions): Poller {
+	const abort = new AbortController();
+	let loop: Promise<void> | undefined;
+	let offset = 0;
+	let healthy = false;
+	const url = `${options.apiRoot}/bot${options.token}/getUpdates`;
+
+	async function fetchUpdates(): Promise<TelegramUpdate[]> {
+		const response = await fetch(url, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ offset, timeout: options.timeoutSeconds }),
+			signal: AbortSignal.any([
+				abort.signal,
+				AbortSignal.timeout((options.timeoutSeconds + 15) * 1000),
+			]),
+		});
+		const body = (await response.json()) as {
+			ok: boolean;
+			result?: TelegramUpdate[];
+			description?: string;
+			parameters?: { retry_after?: number };
+		};
+		if (!body.ok) {
+			const error = new Error(`getUpdates: ${body.description ?? response.status}`);
+			Object.assign(error, { retryAfter: body.parameters?.retry_after });
+			throw error;
+		}
+		return body.result ?? [];
+	}
+
+	async function run() {
+		let failures = 0;
+		while (!abort.signal.aborted) {
+			let updates: TelegramUpdate[];
+			try {
+				updates = await fetchUpdates();
+				healthy = true;
+				failures = 0;
+				options.onPoll?.();
+			} catch (error) {
+				if (abort.signal.aborted) break;
+				healthy = false;
+				failures++;
+				const retryAfter = (error as { retryAfter?: number }).retryAfter;
+				options.log.warn("getUpdates failed", { error: String(error), failures });
+				await sleep(
+					retryAfter ? retryAfter * 1000 : Math.min(30_000, 500 * 2 ** failures),
+					abort.signal,
+				);
+				continue;
+			}
+			for (const update of updates) {
+				// Retry the same update until it commits: it is confirmed only by the next offset.
+				for (let attempt = 1; !abort.signal.aborted; attempt++) {
+					try {
+						await options.handle(update);
+						offset = update.update_id + 1;
+						break;
+					} catch (error) {
+						options.log.error("update handling failed; retrying", {
+							updateId: update.update_id,
+							attempt,
+							error: String(error),
+						});
+						await sleep(Math.min(30_000, 250 * 2 ** attempt), abort.signal);
+					}
+				}
+				if (abort.signal.aborted) break;
+			}
+		}
+		healthy = false;
+	}
+
+	return {
+		start() {
+			loop ??= run();
+		},
+		async stop() {
+			abort.abort();
+			await loop;
+		},
+		healthy: () => healthy,
+	};
+}

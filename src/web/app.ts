@@ -1,0 +1,34 @@
+/**
+ * The web door: one Elysia app made of one plugin per feature. `createApp` has no side effects;
+ * the composition root (src/index.ts) listens and wires the event bus to the server.
+ */
+import { Elysia } from "elysia";
+import type { EventBus } from "../core/events.ts";
+import { jsonBodies } from "./body.ts";
+import { chatRoutes } from "./chat-routes.ts";
+import { chatSocket, MAX_FRAME_BYTES } from "./chat-socket.ts";
+import type { WebDeps } from "./deps.ts";
+import { errorHandling } from "./errors.ts";
+import { healthRoutes } from "./health.ts";
+import { customerTopic, toFrame } from "./wire.ts";
+
+export function createApp(deps: WebDeps) {
+	return new Elysia({ websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 960 } })
+		.use(errorHandling(deps.log))
+		.use(jsonBodies())
+		.use(healthRoutes(deps))
+		.use(chatRoutes(deps))
+		.use(chatSocket(deps));
+}
+
+export type App = ReturnType<typeof createApp>;
+
+/**
+ * Delivers bus events to this instance's sockets through Bun's native pub/sub: one serialisation
+ * and one `publish` per event, however many tabs the customer has open.
+ */
+export function connectBusToServer(bus: EventBus, app: App): () => void {
+	return bus.subscribe((customerId, event) => {
+		app.server?.publish(customerTopic(customerId), JSON.stringify(toFrame(event)));
+	});
+}

@@ -1,0 +1,114 @@
+/**
+ * The widget's HTTP API (SPEC §4.2): session start, history and the HTTP fallback for sending.
+ */
+import { Elysia, t } from "elysia";
+import { AppError } from "../core/errors.ts";
+import { acceptCustomerMessage, readHistory } from "../core/messages.ts";
+import { startWebSession } from "../core/sessions.ts";
+import type { WebDeps } from "./deps.ts";
+import { ok } from "./envelope.ts";
+import { presentedSession, SESSION_COOKIE } from "./session.ts";
+import { sessionGuard } from "./session-guard.ts";
+import { toWireMessage } from "./wire.ts";
+
+const ONE_YEAR_SECONDS = 31_536_000;
+
+const InitBody = t.Optional(t.Nullable(t.Object({ pageUrl: t.Optional(t.String()) })));
+const HistoryQuery = t.Object({
+	limit: t.Optional(t.String()),
+	before: t.Optional(t.String()),
+	after: t.Optional(t.String()),
+	session: t.Optional(t.String()),
+});
+const MessageBody = t.Object({
+	text: t.Unknown(),
+	replyTo: t.Optional(t.String({ maxLength: 64 })),
+	clientMessageId: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
+});
+
+/** `limit` must be a whole number from 1 to 100; absent means 50. */
+function parseLimit(raw: string | undefined): number {
+	if (raw === undefined) return 50;
+	if (!/^\d{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > 100)
+		throw new AppError("INVALID_PARAMS", "limit must be a whole number from 1 to 100.");
+	return Number(raw);
+}
+
+/** The page URL is kept only when it is on the origin the widget runs on. */
+function sameOriginPage(pageUrl: string | undefined, origin: string | undefined) {
+	if (!pageUrl || !origin) return undefined;
+	try {
+		return new URL(pageUrl).origin === origin && pageUrl.length <= 2048 ? pageUrl : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+export function chatRoutes(deps: WebDeps) {
+	const { core } = deps;
+	return new Elysia({ name: "chat-routes", prefix: "/api/chat" })
+		.use(sessionGuard(core.database))
+		.post(
+			"/init",
+			async ({ body, cookie, headers, query, set }) => {
+				const started = await startWebSession(
+					core,
+					presentedSession({ cookie, headers, query }),
+					sameOriginPage(body?.pageUrl, headers.origin),
+				);
+				if (started.isNewSession) {
+					cookie[SESSION_COOKIE]?.set({
+						value: started.sessionId,
+						httpOnly: true,
+						path: "/",
+						maxAge: ONE_YEAR_SECONDS,
+						...(deps.production
+							? { sameSite: "none", secure: true, partitioned: true }
+							: { sameSite: "lax", secure: false }),
+					});
+				}
+				set.status = 200;
+				return ok({
+					sessionId: started.sessionId,
+					isNewSession: started.isNewSession,
+					hasHistory: started.hasHistory,
+					telegramLinked: started.telegramLinked,
+					status: started.status,
+				});
+			},
+			{ body: InitBody },
+		)
+		.get(
+			"/history",
+			async ({ session, query }) => {
+				if (query.before !== undefined && query.after !== undefined)
+					throw new AppError("INVALID_PARAMS", "Use either before or after, not both.");
+				const page = await readHistory(core.database, session.customerId, {
+					limit: parseLimit(query.limit),
+					before: query.before,
+					after: query.after,
+				});
+				return ok({
+					messages: page.messages.map(toWireMessage),
+					hasMore: page.hasMore,
+					oldestId: page.oldestId,
+				});
+			},
+			{ session: true, query: HistoryQuery },
+		)
+		.post(
+			"/message",
+			async ({ session, body, set }) => {
+				const { message } = await acceptCustomerMessage(core, {
+					customerId: session.customerId,
+					channel: "web",
+					text: body.text as string,
+					clientMessageId: body.clientMessageId,
+					replyTo: body.replyTo,
+				});
+				set.status = 201;
+				return ok({ messageId: message.id, seq: message.seq, timestamp: message.createdAt });
+			},
+			{ session: true, body: MessageBody },
+		);
+}

@@ -1,0 +1,125 @@
+/**
+ * WebSocket `/ws/chat` (SPEC §4.3). The session is resolved before the upgrade, so `connected` is
+ * the first frame and frames that arrive early are simply handled after it. Each socket handles
+ * its frames one at a time, in order; all of a customer's sockets share one pub/sub topic.
+ */
+
+import { eq } from "drizzle-orm";
+import { Elysia } from "elysia";
+import { AppError } from "../core/errors.ts";
+import { acceptCustomerMessage, lastSeq } from "../core/messages.ts";
+import type { SessionRef } from "../core/sessions.ts";
+import { findSession } from "../core/sessions.ts";
+import { customers } from "../db/schema.ts";
+import type { WebDeps } from "./deps.ts";
+import { presentedSession } from "./session.ts";
+import { customerTopic, toWireMessage } from "./wire.ts";
+
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+/** Per-socket state, kept small: it lives as long as the connection. */
+interface SocketState {
+	session: SessionRef | null;
+	hello: string;
+	chain: Promise<void>;
+}
+
+interface ClientFrame {
+	type?: unknown;
+	data?: Record<string, unknown>;
+	text?: unknown;
+	clientMessageId?: unknown;
+	replyTo?: unknown;
+}
+
+const errorFrame = (code: string, message: string) =>
+	JSON.stringify({ type: "error", data: { code, message } });
+
+export function chatSocket(deps: WebDeps) {
+	const { core } = deps;
+
+	async function handleFrame(
+		send: (frame: string) => void,
+		session: SessionRef,
+		raw: unknown,
+	): Promise<void> {
+		const frame = (typeof raw === "object" && raw !== null ? raw : {}) as ClientFrame;
+		// Fields may sit at the top level or under `data`; widgets in the wild send both.
+		const data = { ...frame, ...(frame.data ?? {}) } as ClientFrame;
+		switch (frame.type) {
+			case "message": {
+				const clientMessageId =
+					typeof data.clientMessageId === "string" && data.clientMessageId.length <= 128
+						? data.clientMessageId
+						: undefined;
+				const replyTo = typeof data.replyTo === "string" ? data.replyTo : undefined;
+				// The echo reaches this socket through the customer's topic, like every other tab.
+				const result = await acceptCustomerMessage(core, {
+					customerId: session.customerId,
+					channel: "web",
+					text: data.text as string,
+					clientMessageId,
+					replyTo,
+				});
+				// A retried frame is answered on this socket only; the others saw the original.
+				if (result.duplicate)
+					send(JSON.stringify({ type: "message", data: toWireMessage(result.message) }));
+				return;
+			}
+			case "pong":
+			case "typing":
+				return;
+			default:
+				send(errorFrame("INVALID_MESSAGE", "Unknown or malformed frame."));
+		}
+	}
+
+	return new Elysia({ name: "chat-socket" }).ws("/ws/chat", {
+		async beforeHandle(context) {
+			const state: SocketState = { session: null, hello: "", chain: Promise.resolve() };
+			const session = await findSession(core.database, presentedSession(context));
+			if (session) {
+				const [customer] = await core.database.db
+					.select({ status: customers.status })
+					.from(customers)
+					.where(eq(customers.id, session.customerId));
+				state.session = session;
+				state.hello = JSON.stringify({
+					type: "connected",
+					data: {
+						sessionId: session.sessionId,
+						ticketStatus: customer?.status ?? "NEW",
+						unreadCount: 0,
+						lastSeq: await lastSeq(core.database, session.customerId),
+					},
+				});
+			}
+			(context as unknown as { state: SocketState }).state = state;
+		},
+		open(ws) {
+			const state = (ws.data as unknown as { state: SocketState }).state;
+			if (!state.session) {
+				ws.close(4001, "Session not found");
+				return;
+			}
+			ws.subscribe(customerTopic(state.session.customerId));
+			ws.send(state.hello);
+			state.hello = "";
+		},
+		message(ws, raw) {
+			const state = (ws.data as unknown as { state: SocketState }).state;
+			const session = state.session;
+			if (!session) return;
+			const send = (frame: string) => ws.send(frame);
+			state.chain = state.chain.then(() =>
+				handleFrame(send, session, raw).catch((error: unknown) => {
+					if (error instanceof AppError) send(errorFrame(error.code, error.message));
+					else {
+						deps.log.error("websocket frame failed", { error: String(error) });
+						send(errorFrame("INTERNAL_ERROR", "Something went wrong; please retry."));
+					}
+				}),
+			);
+		},
+	});
+}

@@ -1,0 +1,55 @@
+/**
+ * Starts the real service in-process for a test: real listener on port 0, real database, the
+ * Telegram double behind TELEGRAM_API_URL. Configuration goes through the same loadConfig as
+ * production, including a config file for timers.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { type RunningService, startService } from "../../src/service.ts";
+import type { TestDatabase } from "./db.ts";
+
+export interface DoubleLike {
+	url: string;
+	token: string;
+	groupId: number;
+}
+
+export interface TestServiceOptions {
+	db: TestDatabase;
+	double?: DoubleLike;
+	env?: Record<string, string>;
+	configFile?: Record<string, unknown>;
+}
+
+export function writeConfigFile(content: Record<string, unknown>): string {
+	const path = join(mkdtempSync(join(tmpdir(), "topicdesk-config-")), "config.json");
+	writeFileSync(path, JSON.stringify(content));
+	return path;
+}
+
+export function testEnv(options: TestServiceOptions): Record<string, string> {
+	const env: Record<string, string> = {
+		PORT: "0",
+		HOST: "127.0.0.1",
+		NODE_ENV: "test",
+		LOG_LEVEL: "error",
+		DATA_DIR: mkdtempSync(join(tmpdir(), "topicdesk-data-")),
+	};
+	if (options.db.url) env.DATABASE_URL = options.db.url;
+	if (options.double) {
+		env.BOT_TOKEN = options.double.token;
+		env.SUPPORT_GROUP_ID = String(options.double.groupId);
+		env.TELEGRAM_API_URL = options.double.url;
+	}
+	if (options.configFile) env.CONFIG_FILE = writeConfigFile(options.configFile);
+	return { ...env, ...options.env };
+}
+
+export async function startTestService(options: TestServiceOptions): Promise<RunningService> {
+	const loaded = loadConfig(testEnv(options));
+	if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join("\n")}`);
+	return startService(loaded.config, { pglite: options.db.pglite, log: silentLogger });
+}
