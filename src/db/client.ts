@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { pgliteAssets } from "./pglite-assets.ts";
 import * as schema from "./schema.ts";
 
 export type Schema = typeof schema;
@@ -61,7 +62,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 	const owned = !client;
 	if (!client) {
 		mkdirSync(options.dataDir, { recursive: true });
-		client = await PGlite.create(`${options.dataDir}/pgdata`);
+		client = await PGlite.create({
+			dataDir: `${options.dataDir}/pgdata`,
+			...(await pgliteAssets()),
+		});
 	}
 	const db = drizzlePglite(client, { schema, casing: "snake_case" }) as unknown as Db;
 	const pglite = client;

@@ -1,0 +1,73 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { createPostgresDatabase, dropPostgresDatabase, onPostgres } from "../support/db.ts";
+import { spawnService, tempDir } from "../support/process.ts";
+
+const root = join(import.meta.dir, "..", "..");
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+	for (const cleanup of cleanups) await cleanup();
+});
+
+/** An empty database for a child process: its own PostgreSQL database, or a new data dir. */
+async function emptyDatabaseEnv(): Promise<Record<string, string>> {
+	if (!onPostgres) return { DATA_DIR: tempDir("topicdesk-proc-") };
+	const url = await createPostgresDatabase();
+	cleanups.push(() => dropPostgresDatabase(url));
+	return { DATABASE_URL: url, DATA_DIR: tempDir("topicdesk-proc-") };
+}
+
+describe("bun start", () => {
+	test("runs without a bot, serves health and readiness, stops gracefully on SIGTERM", async () => {
+		const child = await spawnService(["bun", "run", join(root, "src/index.ts")], {
+			...(await emptyDatabaseEnv()),
+		});
+		const health = await fetch(`${child.url}/health`).then((r) => r.json());
+		expect(health).toEqual({ success: true, data: { status: "ok", version: expect.any(String) } });
+		const ready = await fetch(`${child.url}/health/ready`);
+		expect(ready.status).toBe(200);
+		expect(
+			((await ready.json()) as { data: { checks: { bot: { detail: string } } } }).data.checks.bot
+				.detail,
+		).toBe("disabled");
+		expect(child.output()).toContain("BOT_TOKEN is not set");
+		const { code, ms } = await child.stop("SIGTERM");
+		expect(code).toBe(0);
+		expect(ms).toBeLessThan(5000);
+	});
+
+	test("an invalid environment stops startup with one line per problem", async () => {
+		const proc = Bun.spawn(["bun", "run", join(root, "src/index.ts")], {
+			env: { PATH: process.env.PATH ?? "", PORT: "nope", LOCALE: "xx" },
+			stdout: "pipe",
+			stderr: "pipe",
+		});
+		const code = await proc.exited;
+		const stderr = await new Response(proc.stderr).text();
+		expect(code).toBe(1);
+		expect(stderr).toContain("PORT");
+		expect(stderr).toContain("LOCALE");
+	});
+});
+
+describe("single binary", () => {
+	test("bun run build makes one executable that migrates an empty database and is ready", async () => {
+		const build = Bun.spawnSync(["bun", "run", "build"], {
+			cwd: root,
+			stdout: "pipe",
+			stderr: "pipe",
+		});
+		expect(build.exitCode).toBe(0);
+		// Run from an unrelated directory: nothing may be read from the source tree.
+		const child = await spawnService([join(root, "dist", "topicdesk")], await emptyDatabaseEnv(), {
+			readyPath: "/health/ready",
+			timeoutMs: 60_000,
+			cwd: tempDir("topicdesk-cwd-"),
+		});
+		const ready = (await fetch(`${child.url}/health/ready`).then((r) => r.json())) as {
+			data: { checks: { database: { ok: boolean } } };
+		};
+		expect(ready.data.checks.database.ok).toBe(true);
+		expect((await child.stop("SIGINT")).code).toBe(0);
+	}, 120_000);
+});
