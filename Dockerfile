@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# Stage 1: install the locked dependencies and compile the single binary (migrations and the
+# embedded PostgreSQL engine included).
+FROM oven/bun:1-debian AS build
+WORKDIR /app
+COPY package.json bun.lock ./
+RUN bun install --frozen-lockfile
+COPY . .
+RUN bun run build
+
+# Stage 2: only the binary, run as an unprivileged user, data on a volume.
+FROM debian:bookworm-slim
+RUN apt-get update \
+	&& apt-get install -y --no-install-recommends ca-certificates curl \
+	&& rm -rf /var/lib/apt/lists/* \
+	&& useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin topicdesk \
+	&& mkdir -p /data && chown topicdesk /data
+COPY --from=build /app/dist/topicdesk /usr/local/bin/topicdesk
+USER topicdesk
+WORKDIR /data
+ENV NODE_ENV=production \
+	DATA_DIR=/data \
+	PORT=3000 \
+	HOST=0.0.0.0
+VOLUME ["/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+	CMD curl -fsS "http://127.0.0.1:${PORT}/health/ready" || exit 1
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/topicdesk"]
