@@ -174,7 +174,11 @@ export async function readHistory(
 					.where(and(eq(messages.id, cursorId), eq(messages.customerId, customerId)))
 					.limit(1)
 			: [];
-		if (!cursor) throw new AppError("INVALID_CURSOR", "The cursor is not a message of this chat.");
+		if (!cursor)
+			throw new AppError(
+				"INVALID_PARAMS",
+				"before/after must be the id of a message of this chat.",
+			);
 		cursorSeq = Number(cursor.seq);
 	}
 	const own = eq(messages.customerId, customerId);

@@ -23,9 +23,12 @@ export function errorHandling(log: Logger) {
 				set.headers["content-type"] = "application/json; charset=utf-8";
 				return failure(errorCode, message);
 			};
-			if (error instanceof AppError) {
-				Object.assign(set.headers, error.headers);
-				return reply(error.status, error.code, error.message);
+			// Our body reader's errors reach us wrapped in Elysia's ParseError.
+			const cause = (error as { cause?: unknown }).cause;
+			const own = error instanceof AppError ? error : cause instanceof AppError ? cause : undefined;
+			if (own) {
+				Object.assign(set.headers, own.headers);
+				return reply(own.status, own.code, own.message);
 			}
 			switch (code) {
 				case "VALIDATION":
