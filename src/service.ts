@@ -19,6 +19,7 @@ import { createPoller, type Poller } from "./telegram/poller.ts";
 import { createUpdateRouter } from "./telegram/updates.ts";
 import { VERSION } from "./version.ts";
 import { connectBusToServer, createApp } from "./web/app.ts";
+import { createSocketRegistry } from "./web/socket-registry.ts";
 
 export interface ServiceOptions {
 	/** An already booted PGlite to use instead of opening DATA_DIR (tests boot one per run). */
@@ -89,9 +90,17 @@ export async function startService(
 		);
 	}
 
+	// The registry publishes pings through the server, which exists once the app listens.
+	let publish = (_topic: string, _frame: string) => {};
+	const sockets = createSocketRegistry({
+		idleMs: config.timers.wsIdle,
+		pingMs: config.timers.wsPing,
+		publish: (topic, frame) => publish(topic, frame),
+	});
 	const app = createApp({
 		core,
 		log,
+		sockets,
 		production: config.nodeEnv === "production",
 		version: VERSION,
 		readiness: async () => ({
@@ -110,6 +119,7 @@ export async function startService(
 	const unsubscribe = connectBusToServer(bus, app);
 	app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: 64 * 1024 * 1024 });
 	const port = app.server?.port ?? config.port;
+	publish = (topic, frame) => app.server?.publish(topic, frame);
 	outboxWorker?.start();
 	poller?.start();
 	log.info("topicdesk listening", { port, database: database.kind, bot: Boolean(poller) });
@@ -128,6 +138,7 @@ export async function startService(
 				await outboxWorker?.stop();
 				abortBot();
 				unsubscribe();
+				sockets.stop();
 				// Bun closes open sockets with 1001 ("going away") when the server stops.
 				await app.stop(true);
 				await database.close();

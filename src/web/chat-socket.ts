@@ -102,14 +102,19 @@ export function chatSocket(deps: WebDeps) {
 				ws.close(4001, "Session not found");
 				return;
 			}
-			ws.subscribe(customerTopic(state.session.customerId));
-			ws.send(state.hello);
+			ws.raw.subscribe(customerTopic(state.session.customerId));
+			ws.raw.send(state.hello);
 			state.hello = "";
+			deps.sockets.add(ws.raw, state.session.customerId);
+		},
+		close(ws) {
+			deps.sockets.remove(ws.raw);
 		},
 		message(ws, raw) {
 			const state = (ws.data as unknown as { state: SocketState }).state;
 			const session = state.session;
 			if (!session) return;
+			deps.sockets.touch(ws.raw);
 			const send = (frame: string) => ws.send(frame);
 			state.chain = state.chain.then(() =>
 				handleFrame(send, session, raw).catch((error: unknown) => {

@@ -1,10 +1,13 @@
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Logger } from "../logger.ts";
+import type { SocketRegistry } from "./socket-registry.ts";
 
 /** What the web door needs from the composition root. */
 export interface WebDeps {
 	core: CoreDeps;
 	log: Logger;
+	/** This instance's live sockets (cap per customer, idle cut-off, keep-alive pings). */
+	sockets: SocketRegistry;
 	production: boolean;
 	/** Service version, for /health. */
 	version: string;
