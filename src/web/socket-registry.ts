@@ -53,8 +53,8 @@ export function createSocketRegistry(options: {
 		add(socket, customerId) {
 			entries.set(socket, { customerId, lastSeen: Date.now() });
 			socket.subscribe(PING_TOPIC);
-			let own = byCustomer.get(customerId);
-			if (!own) byCustomer.set(customerId, (own = new Set()));
+			const own = byCustomer.get(customerId) ?? new Set<LiveSocket>();
+			byCustomer.set(customerId, own);
 			own.add(socket);
 			if (own.size > max) {
 				const [oldest] = own;
