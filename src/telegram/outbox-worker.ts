@@ -65,6 +65,13 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	let releaseIdle: (() => void) | undefined;
 	let timer: ReturnType<typeof setInterval> | undefined;
 
+	// Times come from this process's clock, not the database's, so that a wait such as
+	// Telegram's retry_after is measured on the same clock that measured the failure.
+	const wakeAfter = (ms: number) => {
+		const timer = setTimeout(() => void pump(), ms + 5);
+		timer.unref?.();
+	};
+
 	const claim = (limit: number) =>
 		database.query<{
 			id: number | string;
@@ -73,11 +80,12 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			payload: Record<string, unknown>;
 			attempts: number;
 		}>(sql`
-			update outbox set locked_until = now() + ${`${leaseMs} milliseconds`}::interval,
+			update outbox set locked_until = ${new Date(Date.now() + leaseMs)},
 				attempts = attempts + 1
 			where id in (
 				select o.id from outbox o
-				where o.state = 'pending' and o.next_attempt_at <= now() and o.locked_until <= now()
+				where o.state = 'pending' and o.next_attempt_at <= ${new Date()}
+					and o.locked_until <= ${new Date()}
 					and not exists (
 						select 1 from outbox p
 						where p.state = 'pending' and p.customer_id = o.customer_id and p.id < o.id
@@ -106,8 +114,10 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 		}
 		const delay = failure.kind === "flood" ? failure.retryAfterMs : backoffMs(item.attempts);
 		await database.db.execute(sql`update outbox set locked_until = 'epoch',
-			next_attempt_at = now() + ${`${delay} milliseconds`}::interval,
+			next_attempt_at = ${new Date(Date.now() + delay)},
 			last_error = ${failure.description} where id = ${item.id}`);
+		// Be awake when the item is due rather than up to one idle poll late.
+		wakeAfter(delay);
 	}
 
 	async function deliver(item: ClaimedItem) {
