@@ -46,6 +46,9 @@ export interface OutboxWorker {
 
 const MAX_BACKOFF_MS = 60_000;
 
+/** A timestamp `ms` from now as ISO text: Drizzle's postgres.js driver sends no Date objects. */
+const isoAt = (ms: number) => new Date(Date.now() + ms).toISOString();
+
 /** Exponential backoff with jitter for transient failures: 1 s, 2 s, 4 s … capped at a minute. */
 export function backoffMs(attempts: number): number {
 	const base = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempts - 1));
@@ -80,12 +83,12 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			payload: Record<string, unknown>;
 			attempts: number;
 		}>(sql`
-			update outbox set locked_until = ${new Date(Date.now() + leaseMs)},
+			update outbox set locked_until = ${isoAt(leaseMs)}::timestamptz,
 				attempts = attempts + 1
 			where id in (
 				select o.id from outbox o
-				where o.state = 'pending' and o.next_attempt_at <= ${new Date()}
-					and o.locked_until <= ${new Date()}
+				where o.state = 'pending' and o.next_attempt_at <= ${isoAt(0)}::timestamptz
+					and o.locked_until <= ${isoAt(0)}::timestamptz
 					and not exists (
 						select 1 from outbox p
 						where p.state = 'pending' and p.customer_id = o.customer_id and p.id < o.id
@@ -114,7 +117,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 		}
 		const delay = failure.kind === "flood" ? failure.retryAfterMs : backoffMs(item.attempts);
 		await database.db.execute(sql`update outbox set locked_until = 'epoch',
-			next_attempt_at = ${new Date(Date.now() + delay)},
+			next_attempt_at = ${isoAt(delay)}::timestamptz,
 			last_error = ${failure.description} where id = ${item.id}`);
 		// Be awake when the item is due rather than up to one idle poll late.
 		wakeAfter(delay);
