@@ -14,5 +14,7 @@ for (const line of readFileSync(path, "utf8").split("\n")) {
 	else if (inSource && line.startsWith("LH:")) hit += Number(line.slice(3));
 }
 const percent = found === 0 ? 0 : (hit / found) * 100;
-console.log(`line coverage of src/: ${percent.toFixed(2)}% (${hit}/${found} lines), minimum ${minimum}%`);
+console.log(
+	`line coverage of src/: ${percent.toFixed(2)}% (${hit}/${found} lines), minimum ${minimum}%`,
+);
 process.exit(percent >= Number(minimum) ? 0 : 1);
