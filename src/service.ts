@@ -19,6 +19,7 @@ import { createPoller, type Poller } from "./telegram/poller.ts";
 import { createUpdateRouter } from "./telegram/updates.ts";
 import { VERSION } from "./version.ts";
 import { connectBusToServer, createApp } from "./web/app.ts";
+import { createRateLimiter } from "./web/rate-limit.ts";
 import { createSocketRegistry } from "./web/socket-registry.ts";
 
 export interface ServiceOptions {
@@ -101,6 +102,7 @@ export async function startService(
 		core,
 		log,
 		sockets,
+		limits: createRateLimiter(),
 		production: config.nodeEnv === "production",
 		version: VERSION,
 		readiness: async () => ({

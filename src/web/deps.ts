@@ -1,5 +1,6 @@
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Logger } from "../logger.ts";
+import type { RateLimiter } from "./rate-limit.ts";
 import type { SocketRegistry } from "./socket-registry.ts";
 
 /** What the web door needs from the composition root. */
@@ -9,6 +10,8 @@ export interface WebDeps {
 	/** This instance's live sockets (cap per customer, idle cut-off, keep-alive pings). */
 	sockets: SocketRegistry;
 	production: boolean;
+	/** Per-instance rate limits (SPEC §4.5). */
+	limits: RateLimiter;
 	/** Service version, for /health. */
 	version: string;
 	/** Readiness of the parts the web door does not own (database migrated, bot polling). */
