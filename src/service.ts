@@ -99,6 +99,7 @@ export async function startService(
 		publish: (topic, frame) => publish(topic, frame),
 	});
 	const app = createApp({
+		config,
 		core,
 		log,
 		sockets,

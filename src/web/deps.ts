@@ -1,3 +1,4 @@
+import type { Config } from "../config.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Logger } from "../logger.ts";
 import type { RateLimiter } from "./rate-limit.ts";
@@ -5,6 +6,7 @@ import type { SocketRegistry } from "./socket-registry.ts";
 
 /** What the web door needs from the composition root. */
 export interface WebDeps {
+	config: Config;
 	core: CoreDeps;
 	log: Logger;
 	/** This instance's live sockets (cap per customer, idle cut-off, keep-alive pings). */
