@@ -12,6 +12,36 @@ CREATE TABLE "customers" (
 	"last_message_at" timestamp with time zone
 );
 --> statement-breakpoint
+CREATE TABLE "entry_contexts" (
+	"id" text PRIMARY KEY NOT NULL,
+	"page_url" text,
+	"city" text,
+	"ip" text,
+	"expires_at" timestamp with time zone NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "link_tokens" (
+	"token_hash" text PRIMARY KEY NOT NULL,
+	"customer_id" uuid NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL,
+	"used_at" timestamp with time zone,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "media" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"customer_id" uuid NOT NULL,
+	"kind" text NOT NULL,
+	"mime_type" text NOT NULL,
+	"file_name" text,
+	"size" integer NOT NULL,
+	"duration" integer,
+	"bytes" "bytea",
+	"telegram_file_id" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "message_copies" (
 	"message_id" uuid NOT NULL,
 	"kind" text NOT NULL,
@@ -31,7 +61,7 @@ CREATE TABLE "messages" (
 	"channel" text NOT NULL,
 	"text" text DEFAULT '' NOT NULL,
 	"entities" jsonb,
-	"media" jsonb,
+	"media_id" uuid,
 	"reply_to_id" uuid,
 	"client_message_id" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -81,13 +111,19 @@ CREATE TABLE "web_sessions" (
 	"last_seen_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE "link_tokens" ADD CONSTRAINT "link_tokens_customer_id_customers_id_fk" FOREIGN KEY ("customer_id") REFERENCES "public"."customers"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "media" ADD CONSTRAINT "media_customer_id_customers_id_fk" FOREIGN KEY ("customer_id") REFERENCES "public"."customers"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "message_copies" ADD CONSTRAINT "message_copies_message_id_messages_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."messages"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "messages" ADD CONSTRAINT "messages_customer_id_customers_id_fk" FOREIGN KEY ("customer_id") REFERENCES "public"."customers"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "messages" ADD CONSTRAINT "messages_media_id_media_id_fk" FOREIGN KEY ("media_id") REFERENCES "public"."media"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "outbox" ADD CONSTRAINT "outbox_customer_id_customers_id_fk" FOREIGN KEY ("customer_id") REFERENCES "public"."customers"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "ticket_events" ADD CONSTRAINT "ticket_events_customer_id_customers_id_fk" FOREIGN KEY ("customer_id") REFERENCES "public"."customers"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "web_sessions" ADD CONSTRAINT "web_sessions_customer_id_customers_id_fk" FOREIGN KEY ("customer_id") REFERENCES "public"."customers"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "customers_topic_id_uq" ON "customers" USING btree ("topic_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "customers_telegram_user_id_uq" ON "customers" USING btree ("telegram_user_id");--> statement-breakpoint
+CREATE INDEX "entry_contexts_expires_idx" ON "entry_contexts" USING btree ("expires_at");--> statement-breakpoint
+CREATE INDEX "link_tokens_customer_idx" ON "link_tokens" USING btree ("customer_id");--> statement-breakpoint
+CREATE INDEX "media_customer_idx" ON "media" USING btree ("customer_id");--> statement-breakpoint
 CREATE INDEX "message_copies_tg_idx" ON "message_copies" USING btree ("chat_id","telegram_message_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "messages_seq_uq" ON "messages" USING btree ("seq");--> statement-breakpoint
 CREATE INDEX "messages_customer_seq_idx" ON "messages" USING btree ("customer_id","seq");--> statement-breakpoint

@@ -5,6 +5,7 @@
 import { sql } from "drizzle-orm";
 import {
 	bigint,
+	customType,
 	index,
 	integer,
 	jsonb,
@@ -75,7 +76,7 @@ export const messages = pgTable(
 		channel: text().$type<Channel>().notNull(),
 		text: text().notNull().default(""),
 		entities: jsonb(),
-		media: jsonb(),
+		mediaId: uuid().references(() => media.id, { onDelete: "set null" }),
 		replyToId: uuid(),
 		clientMessageId: text(),
 		createdAt: createdAt(),
@@ -164,6 +165,75 @@ export const processedUpdates = pgTable("processed_updates", {
 	updateId: bigint({ mode: "number" }).primaryKey(),
 	processedAt: createdAt(),
 });
+
+/** Raw bytes (PostgreSQL `bytea`), as a Uint8Array on both drivers. */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+	dataType: () => "bytea",
+});
+
+export const mediaKinds = [
+	"image",
+	"document",
+	"voice",
+	"audio",
+	"video",
+	"animation",
+	"sticker",
+	"video_note",
+] as const;
+export type MediaKind = (typeof mediaKinds)[number];
+
+/**
+ * A file attached to a message. Web uploads keep their bytes here (every instance can deliver
+ * them to Telegram); files that came from Telegram keep only the file id and are proxied.
+ */
+export const media = pgTable(
+	"media",
+	{
+		id: uuid().primaryKey().defaultRandom(),
+		customerId: uuid()
+			.notNull()
+			.references(() => customers.id, { onDelete: "cascade" }),
+		kind: text().$type<MediaKind>().notNull(),
+		mimeType: text().notNull(),
+		fileName: text(),
+		size: integer().notNull(),
+		duration: integer(),
+		bytes: bytea(),
+		telegramFileId: text(),
+		createdAt: createdAt(),
+	},
+	(t) => [index("media_customer_idx").on(t.customerId)],
+);
+
+/** Single-use web→Telegram link tokens; only a hash of the token is stored. */
+export const linkTokens = pgTable(
+	"link_tokens",
+	{
+		tokenHash: text().primaryKey(),
+		customerId: uuid()
+			.notNull()
+			.references(() => customers.id, { onDelete: "cascade" }),
+		expiresAt: timestamp({ withTimezone: true, mode: "date" }).notNull(),
+		usedAt: timestamp({ withTimezone: true, mode: "date" }),
+		createdAt: createdAt(),
+	},
+	(t) => [index("link_tokens_customer_idx").on(t.customerId)],
+);
+
+/** Where a visitor came from before opening the bot (`/ask-support`), kept for one hour. */
+export const entryContexts = pgTable(
+	"entry_contexts",
+	{
+		id: text().primaryKey(),
+		pageUrl: text(),
+		city: text(),
+		ip: text(),
+		expiresAt: timestamp({ withTimezone: true, mode: "date" }).notNull(),
+		createdAt: createdAt(),
+	},
+	(t) => [index("entry_contexts_expires_idx").on(t.expiresAt)],
+);
 
 /** Small key/value store for generated secrets and instance-wide state. */
 export const settings = pgTable("settings", {
