@@ -13,13 +13,15 @@ import { createTexts } from "./i18n/texts.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createLocalBus } from "./realtime/local-bus.ts";
 import { createBotClient } from "./telegram/bot-api.ts";
+import { type BotProfile, createBotProfile, disabledBotProfile } from "./telegram/bot-profile.ts";
 import { topicMessageHandler } from "./telegram/deliver-topic-message.ts";
+import { topicNoticeHandler } from "./telegram/deliver-topic-notice.ts";
 import { createOutboxWorker, type OutboxWorker } from "./telegram/outbox-worker.ts";
 import { createPoller, type Poller } from "./telegram/poller.ts";
 import { createUpdateRouter } from "./telegram/updates.ts";
 import { VERSION } from "./version.ts";
 import { connectBusToServer, createApp } from "./web/app.ts";
-import { createRateLimiter } from "./web/rate-limit.ts";
+import { createRateLimiter, rateLimits } from "./web/rate-limit.ts";
 import { createSocketRegistry } from "./web/socket-registry.ts";
 
 export interface ServiceOptions {
@@ -62,15 +64,27 @@ export async function startService(
 	const core: CoreDeps = { database, bus, wakeOutbox: () => outboxWorker?.wake() };
 
 	let poller: Poller | undefined;
+	let bot: BotProfile = disabledBotProfile;
 	let abortBot = () => {};
 	if (config.botToken && config.supportGroupId !== undefined) {
 		const client = createBotClient({ token: config.botToken, apiRoot: config.telegramApiUrl });
 		abortBot = client.abort;
 		const topicDeps = { database, api: client.api, groupId: config.supportGroupId };
+		bot = createBotProfile({
+			client,
+			apiRoot: config.telegramApiUrl,
+			token: config.botToken,
+			database,
+			groupId: config.supportGroupId,
+			log,
+		});
 		outboxWorker = createOutboxWorker({
 			database,
 			log,
-			handlers: { topic_message: topicMessageHandler({ ...topicDeps, texts }) },
+			handlers: {
+				topic_message: topicMessageHandler({ ...topicDeps, texts }),
+				topic_notice: topicNoticeHandler({ ...topicDeps, texts }),
+			},
 		});
 		if (config.telegramMode === "polling") {
 			poller = createPoller({
@@ -102,8 +116,10 @@ export async function startService(
 		config,
 		core,
 		log,
+		texts,
+		bot,
 		sockets,
-		limits: createRateLimiter(),
+		limits: createRateLimiter({ ...rateLimits, ...config.rateLimits }),
 		production: config.nodeEnv === "production",
 		version: VERSION,
 		readiness: async () => ({

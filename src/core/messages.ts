@@ -5,6 +5,7 @@ import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
 import type { Database, Tx } from "../db/client.ts";
 import { type Author, type Channel, customers, messages } from "../db/schema.ts";
 import { AppError } from "./errors.ts";
+import { changeStatus } from "./status.ts";
 import { type CoreDeps, commit } from "./unit-of-work.ts";
 
 /** The serialisable form of a message, as events and history carry it. */
@@ -100,10 +101,17 @@ export async function acceptCustomerMessage(
 				})
 				.returning();
 			if (!row) throw new Error("message insert returned nothing");
-			await work.tx
+			const [customer] = await work.tx
 				.update(customers)
 				.set({ lastMessageAt: row.createdAt })
-				.where(eq(customers.id, input.customerId));
+				.where(eq(customers.id, input.customerId))
+				.returning({ status: customers.status });
+			// The customer writing again reopens a closed ticket (before the message is copied,
+			// so the notice comes first in the topic) and takes a waiting one back in progress.
+			if (customer?.status === "CLOSED")
+				await changeStatus(work, input.customerId, "NEW", "customer");
+			if (customer?.status === "WAITING_CLIENT")
+				await changeStatus(work, input.customerId, "IN_PROGRESS", "customer");
 			await work.enqueue(input.customerId, { kind: "topic_message", messageId: row.id });
 			const message = toStored(row);
 			work.emit(input.customerId, { type: "message", message });

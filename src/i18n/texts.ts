@@ -14,7 +14,7 @@ export interface Texts {
 }
 
 /**
- * @example createTexts("ru", { ru: { topicNameWeb: "Сайт {session}" } }).get("topicNameWeb", { session: "ab12cd34" })
+ * @example createTexts("ru", { ru: { noticeRated: "Оценка: {rating}" } }).get("noticeRated", { rating: 5 })
  */
 export function createTexts(
 	locale: Locale,

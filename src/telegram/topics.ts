@@ -5,7 +5,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { customers } from "../db/schema.ts";
-import type { BotApi } from "./bot-api.ts";
+import { type BotApi, classifyFailure, isTopicGone } from "./bot-api.ts";
 
 /** Telegram limits topic names to 128 characters. */
 export const TOPIC_NAME_MAX = 128;
@@ -48,4 +48,24 @@ export async function forgetTopic(deps: TopicDeps, customerId: string, topicId: 
 		.update(customers)
 		.set({ topicId: null, cardMessageId: null })
 		.where(and(eq(customers.id, customerId), eq(customers.topicId, topicId)));
+}
+
+/**
+ * Runs `send` against the customer's topic, creating it when missing. When Telegram says the
+ * topic is gone (an operator deleted it), a new topic is made and `send` runs once more there:
+ * the message that failed is delivered, nothing is lost.
+ */
+export async function sendToTopic<T>(
+	deps: TopicDeps,
+	customerId: string,
+	send: (topicId: number) => Promise<T>,
+): Promise<T> {
+	const topicId = await ensureTopic(deps, customerId);
+	try {
+		return await send(topicId);
+	} catch (error) {
+		if (!isTopicGone(classifyFailure(error))) throw error;
+		await forgetTopic(deps, customerId, topicId);
+		return send(await ensureTopic(deps, customerId));
+	}
 }

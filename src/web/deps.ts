@@ -1,6 +1,8 @@
 import type { Config } from "../config.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
+import type { Texts } from "../i18n/texts.ts";
 import type { Logger } from "../logger.ts";
+import type { BotProfile } from "../telegram/bot-profile.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import type { SocketRegistry } from "./socket-registry.ts";
 
@@ -9,6 +11,9 @@ export interface WebDeps {
 	config: Config;
 	core: CoreDeps;
 	log: Logger;
+	texts: Texts;
+	/** The bot's profile and typing indicator (a disabled stand-in without BOT_TOKEN). */
+	bot: BotProfile;
 	/** This instance's live sockets (cap per customer, idle cut-off, keep-alive pings). */
 	sockets: SocketRegistry;
 	production: boolean;

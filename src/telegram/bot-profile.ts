@@ -1,0 +1,103 @@
+/**
+ * What the web door may ask of the bot without going through the outbox: its public profile
+ * (name, username, avatar), cached, and the ephemeral "typing…" action in a customer's topic.
+ */
+import { eq } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { customers } from "../db/schema.ts";
+import type { Logger } from "../logger.ts";
+import type { BotClient } from "./bot-api.ts";
+
+export interface BotIdentity {
+	name: string;
+	username: string;
+}
+
+export interface BotProfile {
+	/** False when no BOT_TOKEN is configured. */
+	enabled: boolean;
+	/** The bot's name and username (getMe), cached; null when the bot is disabled or unreachable. */
+	identity(): Promise<BotIdentity | null>;
+	/** The bot's current profile photo, cached; null when it has none. */
+	avatar(): Promise<{ bytes: Uint8Array; type: string } | null>;
+	/** Shows "typing…" in the customer's topic; best effort, never throws. */
+	typing(customerId: string): void;
+}
+
+const IDENTITY_TTL_MS = 10 * 60_000;
+const AVATAR_TTL_MS = 60 * 60_000;
+
+export const disabledBotProfile: BotProfile = {
+	enabled: false,
+	identity: async () => null,
+	avatar: async () => null,
+	typing: () => {},
+};
+
+export function createBotProfile(deps: {
+	client: BotClient;
+	apiRoot: string;
+	token: string;
+	database: Database;
+	groupId: number;
+	log: Logger;
+}): BotProfile {
+	let identity: { value: BotIdentity | null; at: number } | undefined;
+	let avatar: { value: { bytes: Uint8Array; type: string } | null; at: number } | undefined;
+
+	async function loadAvatar() {
+		const photos = await deps.client.api.getUserProfilePhotos({
+			user_id: deps.client.botId,
+			limit: 1,
+		});
+		const sizes = photos.photos[0];
+		const largest = sizes?.[sizes.length - 1];
+		if (!largest) return null;
+		const file = await deps.client.api.getFile({ file_id: largest.file_id });
+		if (!file.file_path) return null;
+		const response = await fetch(`${deps.apiRoot}/file/bot${deps.token}/${file.file_path}`, {
+			signal: AbortSignal.timeout(10_000),
+		});
+		if (!response.ok) return null;
+		return { bytes: new Uint8Array(await response.arrayBuffer()), type: "image/jpeg" };
+	}
+
+	return {
+		enabled: true,
+		async identity() {
+			if (identity && Date.now() - identity.at < IDENTITY_TTL_MS) return identity.value;
+			try {
+				const me = await deps.client.api.getMe();
+				identity = { value: { name: me.first_name, username: me.username ?? "" }, at: Date.now() };
+			} catch (error) {
+				deps.log.warn("getMe failed", { error: String(error) });
+				return identity?.value ?? null;
+			}
+			return identity.value;
+		},
+		async avatar() {
+			if (avatar && Date.now() - avatar.at < AVATAR_TTL_MS) return avatar.value;
+			try {
+				avatar = { value: await loadAvatar(), at: Date.now() };
+			} catch (error) {
+				deps.log.warn("bot avatar unavailable", { error: String(error) });
+				return avatar?.value ?? null;
+			}
+			return avatar.value;
+		},
+		typing(customerId) {
+			void (async () => {
+				const [customer] = await deps.database.db
+					.select({ topicId: customers.topicId })
+					.from(customers)
+					.where(eq(customers.id, customerId));
+				if (customer?.topicId == null) return;
+				await deps.client.api.sendChatAction({
+					chat_id: deps.groupId,
+					message_thread_id: customer.topicId,
+					action: "typing",
+				});
+			})().catch((error: unknown) => deps.log.debug("typing not shown", { error: String(error) }));
+		},
+	};
+}

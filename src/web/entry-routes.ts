@@ -1,0 +1,78 @@
+/**
+ * Small public endpoints around the widget: `GET /ask-support` (a "write to us in Telegram"
+ * button that remembers the page the visitor came from) and `POST /api/widget/errors` (the
+ * widget's own error reports, logged for the self-hoster).
+ */
+import { Elysia, t } from "elysia";
+import { saveEntryContext } from "../core/entry-contexts.ts";
+import { AppError } from "../core/errors.ts";
+import { clientIp } from "./client-ip.ts";
+import type { WebDeps } from "./deps.ts";
+import { ok } from "./envelope.ts";
+import { originPolicy } from "./origins.ts";
+
+/** User agents that announce themselves as robots; a redirect into Telegram is useless to them. */
+const ROBOT =
+	/bot|crawl|spider|slurp|facebookexternalhit|preview|headless|curl|wget|python-requests|httpclient/i;
+
+const WidgetErrors = t.Object({
+	errors: t.Array(t.Unknown(), { maxItems: 100 }),
+});
+
+/** At most this many reports of one request are logged, each cut to a readable size. */
+const REPORTS_USED = 10;
+const REPORT_CHARS = 2000;
+
+export function entryRoutes(deps: WebDeps) {
+	const origins = originPolicy(deps.config);
+	/** `?url=` is trusted only when it points at a site allowed to embed the widget. */
+	const allowedPage = (url: string | undefined) => {
+		if (!url || url.length > 2048) return undefined;
+		const parsed = URL.parse(url);
+		return parsed && origins.allows(parsed.origin) ? parsed.toString() : undefined;
+	};
+	return new Elysia({ name: "entry-routes" })
+		.get(
+			"/ask-support",
+			async ({ request, server, query, headers, redirect }) => {
+				if (!headers["user-agent"] || ROBOT.test(headers["user-agent"]))
+					throw new AppError("FORBIDDEN", "Automated clients are not redirected.", 403);
+				const ip = clientIp(request, server, deps.config.trustProxy);
+				deps.limits.take("init", ip);
+				const identity = await deps.bot.identity();
+				if (!identity?.username)
+					throw new AppError(
+						"TELEGRAM_UNAVAILABLE",
+						"Telegram support is not available right now.",
+						503,
+					);
+				const referer = headers.referer;
+				const id = await saveEntryContext(deps.core.database, {
+					pageUrl: allowedPage(query.url) ?? (referer && referer.length <= 2048 ? referer : null),
+					city: null,
+					ip,
+				});
+				return redirect(`https://t.me/${identity.username}?start=${id}`, 302);
+			},
+			{ query: t.Object({ url: t.Optional(t.String()) }) },
+		)
+		.post(
+			"/api/widget/errors",
+			({ body, headers, request, server }) => {
+				deps.limits.take(
+					"widgetErrors",
+					headers.origin ?? clientIp(request, server, deps.config.trustProxy),
+				);
+				const used = body.errors.slice(0, REPORTS_USED);
+				for (const report of used) {
+					const text = typeof report === "string" ? report : JSON.stringify(report);
+					deps.log.warn("widget error", {
+						origin: headers.origin,
+						report: text.slice(0, REPORT_CHARS),
+					});
+				}
+				return ok({ processed: used.length });
+			},
+			{ body: WidgetErrors },
+		);
+}
