@@ -1,11 +1,13 @@
 /**
  * The optional JSON config file (SPEC 1.2): its schema, and turning its contents into the timers,
- * delivery budgets, upload limits and text overrides of the config, with every default applied.
+ * delivery budgets, upload limits, rate limits and text overrides of the config, with every
+ * default applied.
  */
 import { type Static, type TOptional, type TSchema, type TString, Type } from "@sinclair/typebox";
 import { Value, type ValueError, ValueErrorType } from "@sinclair/typebox/value";
 import { checkDuration, DURATION_PATTERN } from "./config-duration.ts";
 import { en, type TextKey } from "./i18n/en.ts";
+import { type RateKind, rateLimits } from "./web/rate-limit.ts";
 
 // Every schema carries a `description` written to complete "must be …" in an error line.
 const strict = (description: string) => ({ additionalProperties: false, description }) as const;
@@ -13,6 +15,10 @@ const strict = (description: string) => ({ additionalProperties: false, descript
 const Duration = Type.String({ pattern: DURATION_PATTERN, description: 'a duration like "10m"' });
 const Rate = Type.Number({ exclusiveMinimum: 0, description: "a number greater than 0" });
 const Bytes = Type.Integer({ minimum: 1, description: "a whole number of bytes, at least 1" });
+const PerMinute = Type.Integer({
+	minimum: 1,
+	description: "a whole number of requests per minute, at least 1",
+});
 
 type TextOverrideProperties = { [K in TextKey]: TOptional<TString> };
 
@@ -60,12 +66,27 @@ export const UploadsSchema = Type.Object({
 	documentMaxBytes: Type.Integer({ minimum: 1 }),
 });
 
+type RateLimitProperties = { [K in RateKind]: TOptional<typeof PerMinute> };
+
+/**
+ * Overrides of the per-instance rate limits (SPEC 4.5), per minute, for benchmarks and tests; the
+ * keys are the limiter's kinds, so a new kind is overridable without touching this file.
+ */
+export const RateLimitsSchema = Type.Object(
+	Object.fromEntries(
+		Object.keys(rateLimits).map((kind) => [kind, Type.Optional(PerMinute)]),
+	) as RateLimitProperties,
+	strict("an object of rate limits per minute"),
+);
+
 /** What the config file controls, resolved. */
 export type FileSettings = {
 	timers: Static<typeof TimersSchema>;
 	outbox: Static<typeof OutboxSchema>;
 	uploads: Static<typeof UploadsSchema>;
 	texts: Static<typeof TextsSchema>;
+	/** Only the limits the file sets; the limiter's defaults apply to the rest. */
+	rateLimits?: Static<typeof RateLimitsSchema>;
 };
 
 /** The file as written: nested objects, every key optional, unknown keys rejected. */
@@ -118,6 +139,7 @@ export const ConfigFileSchema = Type.Object(
 			),
 		),
 		media: Type.Optional(Type.Object({ urlTtl: Type.Optional(Duration) }, strict("an object"))),
+		rateLimits: Type.Optional(RateLimitsSchema),
 		texts: Type.Optional(
 			Type.Object(
 				{ en: Type.Optional(TextOverridesSchema), ru: Type.Optional(TextOverridesSchema) },
@@ -274,8 +296,10 @@ function resolve(file: ConfigFile, badPaths: string[], errors: string[]): FileSe
 		);
 	}
 
+	const limits = pick("/rateLimits", file.rateLimits, undefined);
 	return {
 		timers,
+		...(limits && { rateLimits: { ...limits } }),
 		outbox: {
 			groupPerMinute: pick(
 				"/outbox/groupPerMinute",

@@ -23,6 +23,7 @@ import {
 import {
 	loadConfigFile,
 	OutboxSchema,
+	RateLimitsSchema,
 	TextsSchema,
 	TimersSchema,
 	UploadsSchema,
@@ -80,6 +81,8 @@ export const ConfigSchema = Type.Object({
 	timers: TimersSchema,
 	outbox: OutboxSchema,
 	uploads: UploadsSchema,
+	/** Absent: the limits of SPEC 4.5; a key present overrides that one limit. */
+	rateLimits: Type.Optional(RateLimitsSchema),
 	texts: TextsSchema,
 });
 export type Config = Static<typeof ConfigSchema>;

@@ -366,7 +366,7 @@ describe("config file", () => {
 			outbox: { groupPerMinute: 600, privatePerSecond: 0.5, globalPerSecond: 100 },
 			uploads: { imageMaxBytes: 1024, documentMaxBytes: 2048 },
 			media: { urlTtl: "10m" },
-			texts: { en: { webPrefix: "[Web] " }, ru: { topicNameWeb: "Сайт {session}" } },
+			texts: { en: { webPrefix: "[Web] " }, ru: { telegramPrefix: "Сайт {session}" } },
 		});
 		const config = configOf(env, readText);
 		expect(config.timers).toEqual({
@@ -387,7 +387,7 @@ describe("config file", () => {
 		expect(config.uploads).toEqual({ imageMaxBytes: 1024, documentMaxBytes: 2048 });
 		expect(config.texts).toEqual({
 			en: { webPrefix: "[Web] " },
-			ru: { topicNameWeb: "Сайт {session}" },
+			ru: { telegramPrefix: "Сайт {session}" },
 		});
 	});
 
@@ -408,8 +408,20 @@ describe("config file", () => {
 	test("an unknown key is rejected with its path", () => {
 		const { env, readText } = withFile({ sla: { remiders: ["1m"] }, colour: "blue" });
 		expect(errorsOf(env, readText)).toEqual([
-			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, uploads, media, texts)",
+			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, uploads, media, rateLimits, texts)",
 			"CONFIG_FILE sla.remiders: unknown key (allowed: reminders)",
+		]);
+	});
+
+	test("rate limits: set keys override, none set means none, bad ones are named", () => {
+		const { env, readText } = withFile({ rateLimits: { message: 3, init: 200 } });
+		expect(configOf(env, readText).rateLimits).toEqual({ message: 3, init: 200 });
+		expect(configOf({}).rateLimits).toBeUndefined();
+		const bad = withFile({ rateLimits: { messages: 3, read: 0, upload: 2.5 } });
+		expect(errorsOf(bad.env, bad.readText)).toEqual([
+			"CONFIG_FILE rateLimits.messages: unknown key (allowed: init, message, upload, read, link, widgetErrors, telegramDm)",
+			"CONFIG_FILE rateLimits.upload: must be a whole number of requests per minute, at least 1 (got 2.5)",
+			"CONFIG_FILE rateLimits.read: must be a whole number of requests per minute, at least 1 (got 0)",
 		]);
 	});
 

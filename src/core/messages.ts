@@ -3,10 +3,27 @@
  */
 import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
 import type { Database, Tx } from "../db/client.ts";
-import { type Author, type Channel, customers, messages } from "../db/schema.ts";
+import {
+	type Author,
+	type Channel,
+	customers,
+	type MediaKind,
+	media,
+	messages,
+} from "../db/schema.ts";
 import { AppError } from "./errors.ts";
 import { changeStatus } from "./status.ts";
-import { type CoreDeps, commit } from "./unit-of-work.ts";
+import { type CoreDeps, commit, type Work } from "./unit-of-work.ts";
+
+/** A message's attachment, without its bytes. */
+export interface MediaRef {
+	id: string;
+	kind: MediaKind;
+	mimeType: string;
+	fileName: string | null;
+	size: number;
+	duration: number | null;
+}
 
 /** The serialisable form of a message, as events and history carry it. */
 export interface StoredMessage {
@@ -20,11 +37,23 @@ export interface StoredMessage {
 	clientMessageId: string | null;
 	createdAt: string;
 	editedAt: string | null;
+	media: MediaRef | null;
 }
 
 type MessageRow = typeof messages.$inferSelect;
+type MediaRow = Pick<typeof media.$inferSelect, keyof MediaRef>;
 
-export function toStored(row: MessageRow): StoredMessage {
+/** The columns of `media` a MediaRef needs (never the bytes). */
+export const mediaRefColumns = {
+	id: media.id,
+	kind: media.kind,
+	mimeType: media.mimeType,
+	fileName: media.fileName,
+	size: media.size,
+	duration: media.duration,
+};
+
+export function toStored(row: MessageRow, attachment?: MediaRow | null): StoredMessage {
 	return {
 		id: row.id,
 		seq: Number(row.seq),
@@ -36,6 +65,7 @@ export function toStored(row: MessageRow): StoredMessage {
 		clientMessageId: row.clientMessageId,
 		createdAt: row.createdAt.toISOString(),
 		editedAt: row.editedAt ? row.editedAt.toISOString() : null,
+		media: attachment ? { ...attachment } : null,
 	};
 }
 
@@ -56,6 +86,44 @@ export interface CustomerMessageInput {
 	text: string;
 	clientMessageId?: string;
 	replyTo?: string;
+}
+
+/**
+ * Writes a customer's message (any channel) with what follows from it: the customer's last
+ * activity, a reopened or resumed ticket, the copy owed to the topic and the echo to sockets.
+ */
+export async function recordCustomerMessage(
+	work: Work,
+	input: CustomerMessageInput & { mediaId?: string },
+	attachment?: MediaRef,
+): Promise<StoredMessage> {
+	const [row] = await work.tx
+		.insert(messages)
+		.values({
+			customerId: input.customerId,
+			author: "user",
+			channel: input.channel,
+			text: input.text,
+			mediaId: input.mediaId ?? null,
+			replyToId: input.replyTo ?? null,
+			clientMessageId: input.clientMessageId ?? null,
+		})
+		.returning();
+	if (!row) throw new Error("message insert returned nothing");
+	const [customer] = await work.tx
+		.update(customers)
+		.set({ lastMessageAt: row.createdAt })
+		.where(eq(customers.id, input.customerId))
+		.returning({ status: customers.status });
+	// The customer writing again reopens a closed ticket (before the message is copied, so the
+	// notice comes first in the topic) and takes a waiting one back in progress.
+	if (customer?.status === "CLOSED") await changeStatus(work, input.customerId, "NEW", "customer");
+	if (customer?.status === "WAITING_CLIENT")
+		await changeStatus(work, input.customerId, "IN_PROGRESS", "customer");
+	await work.enqueue(input.customerId, { kind: "topic_message", messageId: row.id });
+	const message = toStored(row, attachment);
+	work.emit(input.customerId, { type: "message", message });
+	return message;
 }
 
 export interface Accepted {
@@ -89,32 +157,7 @@ export async function acceptCustomerMessage(
 				if (existing) return { message: toStored(existing), duplicate: true };
 			}
 			if (input.replyTo) await assertOwnMessage(work.tx, input.customerId, input.replyTo);
-			const [row] = await work.tx
-				.insert(messages)
-				.values({
-					customerId: input.customerId,
-					author: "user",
-					channel: input.channel,
-					text,
-					replyToId: input.replyTo ?? null,
-					clientMessageId: input.clientMessageId ?? null,
-				})
-				.returning();
-			if (!row) throw new Error("message insert returned nothing");
-			const [customer] = await work.tx
-				.update(customers)
-				.set({ lastMessageAt: row.createdAt })
-				.where(eq(customers.id, input.customerId))
-				.returning({ status: customers.status });
-			// The customer writing again reopens a closed ticket (before the message is copied,
-			// so the notice comes first in the topic) and takes a waiting one back in progress.
-			if (customer?.status === "CLOSED")
-				await changeStatus(work, input.customerId, "NEW", "customer");
-			if (customer?.status === "WAITING_CLIENT")
-				await changeStatus(work, input.customerId, "IN_PROGRESS", "customer");
-			await work.enqueue(input.customerId, { kind: "topic_message", messageId: row.id });
-			const message = toStored(row);
-			work.emit(input.customerId, { type: "message", message });
+			const message = await recordCustomerMessage(work, { ...input, text });
 			return { message, duplicate: false };
 		});
 	} catch (error) {
@@ -192,21 +235,23 @@ export async function readHistory(
 	const own = eq(messages.customerId, customerId);
 	if (query.after !== undefined && cursorSeq !== undefined) {
 		const rows = await database.db
-			.select()
+			.select({ message: messages, media: mediaRefColumns })
 			.from(messages)
+			.leftJoin(media, eq(media.id, messages.mediaId))
 			.where(and(own, gt(messages.seq, cursorSeq)))
 			.orderBy(asc(messages.seq));
-		const list = rows.map(toStored);
+		const list = rows.map((row) => toStored(row.message, row.media));
 		return { messages: list, hasMore: false, oldestId: list[0]?.id ?? null };
 	}
 	const rows = await database.db
-		.select()
+		.select({ message: messages, media: mediaRefColumns })
 		.from(messages)
+		.leftJoin(media, eq(media.id, messages.mediaId))
 		.where(cursorSeq !== undefined ? and(own, lt(messages.seq, cursorSeq)) : own)
 		.orderBy(desc(messages.seq))
 		.limit(query.limit + 1);
 	const hasMore = rows.length > query.limit;
-	const list = rows.slice(0, query.limit).map(toStored);
+	const list = rows.slice(0, query.limit).map((row) => toStored(row.message, row.media));
 	return { messages: list, hasMore, oldestId: list.at(-1)?.id ?? null };
 }
 

@@ -20,6 +20,11 @@ export interface BotProfile {
 	identity(): Promise<BotIdentity | null>;
 	/** The bot's current profile photo, cached; null when it has none. */
 	avatar(): Promise<{ bytes: Uint8Array; type: string } | null>;
+	/**
+	 * Fetches a Telegram file (getFile + download) for the media proxy, passing a Range through;
+	 * null when the bot is disabled or Telegram does not know the file.
+	 */
+	download(fileId: string, range: string | null): Promise<Response | null>;
 	/** Shows "typing…" in the customer's topic; best effort, never throws. */
 	typing(customerId: string): void;
 }
@@ -31,6 +36,7 @@ export const disabledBotProfile: BotProfile = {
 	enabled: false,
 	identity: async () => null,
 	avatar: async () => null,
+	download: async () => null,
 	typing: () => {},
 };
 
@@ -64,6 +70,19 @@ export function createBotProfile(deps: {
 
 	return {
 		enabled: true,
+		async download(fileId, range) {
+			try {
+				const file = await deps.client.api.getFile({ file_id: fileId });
+				if (!file.file_path) return null;
+				return await fetch(`${deps.apiRoot}/file/bot${deps.token}/${file.file_path}`, {
+					headers: range ? { range } : {},
+					signal: AbortSignal.timeout(60_000),
+				});
+			} catch (error) {
+				deps.log.warn("media download failed", { error: String(error) });
+				return null;
+			}
+		},
 		async identity() {
 			if (identity && Date.now() - identity.at < IDENTITY_TTL_MS) return identity.value;
 			try {

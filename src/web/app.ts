@@ -7,14 +7,18 @@ import type { EventBus } from "../core/events.ts";
 import { jsonBodies } from "./body.ts";
 import { chatRoutes } from "./chat-routes.ts";
 import { chatSocket, MAX_FRAME_BYTES } from "./chat-socket.ts";
+import { cors } from "./cors.ts";
 import type { WebDeps } from "./deps.ts";
 import { errorHandling } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
+import { securityHeaders } from "./security-headers.ts";
 import { customerTopic, toFrame } from "./wire.ts";
 
 export function createApp(deps: WebDeps) {
 	return new Elysia({ websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 960 } })
 		.use(errorHandling(deps.log))
+		.use(securityHeaders())
+		.use(cors(deps))
 		.use(jsonBodies())
 		.use(healthRoutes(deps))
 		.use(chatRoutes(deps))

@@ -5,6 +5,7 @@ import { Elysia, t } from "elysia";
 import { AppError } from "../core/errors.ts";
 import { acceptCustomerMessage, readHistory } from "../core/messages.ts";
 import { startWebSession } from "../core/sessions.ts";
+import { clientIp } from "./client-ip.ts";
 import type { WebDeps } from "./deps.ts";
 import { ok } from "./envelope.ts";
 import { presentedSession, SESSION_COOKIE } from "./session.ts";
@@ -45,12 +46,13 @@ function sameOriginPage(pageUrl: string | undefined, origin: string | undefined)
 }
 
 export function chatRoutes(deps: WebDeps) {
-	const { core } = deps;
+	const { core, limits } = deps;
 	return new Elysia({ name: "chat-routes", prefix: "/api/chat" })
 		.use(sessionGuard(core.database))
 		.post(
 			"/init",
-			async ({ body, cookie, headers, query, set }) => {
+			async ({ body, cookie, headers, query, request, server, set }) => {
+				limits.take("init", clientIp(request, server, deps.config.trustProxy));
 				const started = await startWebSession(
 					core,
 					presentedSession({ cookie, headers, query }),
@@ -81,6 +83,7 @@ export function chatRoutes(deps: WebDeps) {
 		.get(
 			"/history",
 			async ({ session, query }) => {
+				limits.take("read", session.customerId);
 				if (query.before !== undefined && query.after !== undefined)
 					throw new AppError("INVALID_PARAMS", "Use either before or after, not both.");
 				const page = await readHistory(core.database, session.customerId, {
@@ -99,6 +102,8 @@ export function chatRoutes(deps: WebDeps) {
 		.post(
 			"/message",
 			async ({ session, body, set }) => {
+				// One budget with the WebSocket's message frames (chat-socket.ts).
+				limits.take("message", session.customerId);
 				const { message } = await acceptCustomerMessage(core, {
 					customerId: session.customerId,
 					channel: "web",

@@ -12,6 +12,7 @@ import type { SessionRef } from "../core/sessions.ts";
 import { findSession } from "../core/sessions.ts";
 import { customers } from "../db/schema.ts";
 import type { WebDeps } from "./deps.ts";
+import { originPolicy } from "./origins.ts";
 import { presentedSession } from "./session.ts";
 import { customerTopic, toWireMessage } from "./wire.ts";
 
@@ -20,6 +21,8 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 /** Per-socket state, kept small: it lives as long as the connection. */
 interface SocketState {
 	session: SessionRef | null;
+	/** Set when the upgrade is refused: the socket is closed with it as soon as it opens. */
+	refusal: { code: number; reason: string } | null;
 	hello: string;
 	chain: Promise<void>;
 }
@@ -36,7 +39,8 @@ const errorFrame = (code: string, message: string) =>
 	JSON.stringify({ type: "error", data: { code, message } });
 
 export function chatSocket(deps: WebDeps) {
-	const { core } = deps;
+	const { core, limits } = deps;
+	const origins = originPolicy(deps.config);
 
 	async function handleFrame(
 		send: (frame: string) => void,
@@ -53,6 +57,8 @@ export function chatSocket(deps: WebDeps) {
 						? data.clientMessageId
 						: undefined;
 				const replyTo = typeof data.replyTo === "string" ? data.replyTo : undefined;
+				// One budget with POST /api/chat/message; over it, an error frame and nothing stored.
+				limits.take("message", session.customerId);
 				// The echo reaches this socket through the customer's topic, like every other tab.
 				const result = await acceptCustomerMessage(core, {
 					customerId: session.customerId,
@@ -76,9 +82,22 @@ export function chatSocket(deps: WebDeps) {
 
 	return new Elysia({ name: "chat-socket" }).ws("/ws/chat", {
 		async beforeHandle(context) {
-			const state: SocketState = { session: null, hello: "", chain: Promise.resolve() };
+			const state: SocketState = {
+				session: null,
+				refusal: null,
+				hello: "",
+				chain: Promise.resolve(),
+			};
+			(context as unknown as { state: SocketState }).state = state;
+			// Browsers always send Origin on a WebSocket; tools that send none are not browsers.
+			const origin = context.request.headers.get("origin");
+			if (origin !== null && !origins.allows(origin)) {
+				state.refusal = { code: 4003, reason: "Origin not allowed" };
+				return;
+			}
 			const session = await findSession(core.database, presentedSession(context));
-			if (session) {
+			if (!session) state.refusal = { code: 4001, reason: "Session not found" };
+			else {
 				const [customer] = await core.database.db
 					.select({ status: customers.status })
 					.from(customers)
@@ -94,12 +113,12 @@ export function chatSocket(deps: WebDeps) {
 					},
 				});
 			}
-			(context as unknown as { state: SocketState }).state = state;
 		},
 		open(ws) {
 			const state = (ws.data as unknown as { state: SocketState }).state;
-			if (!state.session) {
-				ws.close(4001, "Session not found");
+			if (state.refusal || !state.session) {
+				const { code, reason } = state.refusal ?? { code: 4001, reason: "Session not found" };
+				ws.close(code, reason);
 				return;
 			}
 			ws.raw.subscribe(customerTopic(state.session.customerId));

@@ -1,6 +1,7 @@
 /** Core data → the widget protocol's JSON shapes (SPEC §4.1, §4.3). */
 import type { CustomerEvent } from "../core/events.ts";
 import type { StoredMessage } from "../core/messages.ts";
+import type { MediaSigner } from "./media-url.ts";
 
 export interface WireMessage {
 	id: string;
@@ -12,9 +13,18 @@ export interface WireMessage {
 	replyTo?: string;
 	clientMessageId?: string;
 	editedAt?: string;
+	imageUrl?: string;
+	voiceUrl?: string;
+	voiceDuration?: number;
+	fileUrl?: string;
+	fileName?: string;
 }
 
-export function toWireMessage(message: StoredMessage): WireMessage {
+/**
+ * A message as the widget sees it. Attachments become signed URLs: images as `imageUrl`, voice
+ * notes as `voiceUrl` (+ duration), everything else as `fileUrl` + `fileName`.
+ */
+export function toWireMessage(message: StoredMessage, signer?: MediaSigner): WireMessage {
 	const wire: WireMessage = {
 		id: message.id,
 		seq: message.seq,
@@ -26,14 +36,29 @@ export function toWireMessage(message: StoredMessage): WireMessage {
 	if (message.replyToId) wire.replyTo = message.replyToId;
 	if (message.clientMessageId) wire.clientMessageId = message.clientMessageId;
 	if (message.editedAt) wire.editedAt = message.editedAt;
+	const attachment = message.media;
+	if (attachment && signer) {
+		const url = signer.url(attachment.id);
+		if (attachment.kind === "image" || attachment.kind === "sticker") wire.imageUrl = url;
+		else if (attachment.kind === "voice") {
+			wire.voiceUrl = url;
+			if (attachment.duration != null) wire.voiceDuration = attachment.duration;
+		} else {
+			wire.fileUrl = url;
+			wire.fileName = attachment.fileName ?? "file";
+		}
+	}
 	return wire;
 }
 
 /** The WebSocket frame for a customer event. */
-export function toFrame(event: CustomerEvent): { type: string; data: unknown } {
+export function toFrame(
+	event: CustomerEvent,
+	signer?: MediaSigner,
+): { type: string; data: unknown } {
 	switch (event.type) {
 		case "message":
-			return { type: "message", data: toWireMessage(event.message) };
+			return { type: "message", data: toWireMessage(event.message, signer) };
 		case "message_edited":
 			return {
 				type: "message_edited",

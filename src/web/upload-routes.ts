@@ -1,0 +1,82 @@
+/**
+ * `POST /api/chat/upload` (SPEC §4.2): one file in a multipart body, judged by its content,
+ * within per-type size limits. The body is read with the limit enforced as it streams in, so an
+ * oversized upload is refused (413) without ever being held whole.
+ */
+import { Elysia } from "elysia";
+import { AppError } from "../core/errors.ts";
+import { acceptCustomerUpload } from "../core/media.ts";
+import { readLimitedBytes } from "./body.ts";
+import type { WebDeps } from "./deps.ts";
+import { ok } from "./envelope.ts";
+import { detectFileType, sanitizeFileName } from "./file-type.ts";
+import { sessionGuard } from "./session-guard.ts";
+
+/** Room for the multipart boundaries, headers and caption around the file itself. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+const mb = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+
+export function uploadRoutes(deps: WebDeps) {
+	const { imageMaxBytes, documentMaxBytes } = deps.config.uploads;
+	const bodyLimit = Math.max(imageMaxBytes, documentMaxBytes) + MULTIPART_OVERHEAD;
+	const tooLarge = (limit: number) =>
+		new AppError("FILE_TOO_LARGE", `The file is larger than ${mb(limit)}.`, 413);
+
+	return new Elysia({ name: "upload-routes", prefix: "/api/chat" })
+		.use(sessionGuard(deps.core.database))
+		.post(
+			"/upload",
+			async ({ session, request, set }) => {
+				deps.limits.take("upload", session.customerId);
+				const type = request.headers.get("content-type") ?? "";
+				if (!type.toLowerCase().startsWith("multipart/form-data"))
+					throw new AppError(
+						"NO_FILE",
+						"Send the file as multipart/form-data in the field `file`.",
+						400,
+					);
+				const raw = await readLimitedBytes(request, bodyLimit, () => tooLarge(documentMaxBytes));
+				let form: Awaited<ReturnType<Response["formData"]>>;
+				try {
+					form = await new Response(raw, { headers: { "content-type": type } }).formData();
+				} catch {
+					throw new AppError("NO_FILE", "The multipart body could not be read.", 400);
+				}
+				const file = form.get("file");
+				if (!(file instanceof Blob) || file.size === 0)
+					throw new AppError("NO_FILE", "No file was sent in the field `file`.", 400);
+				const bytes = new Uint8Array(await file.arrayBuffer());
+				const declaredName = file instanceof File ? file.name : "";
+				const detected = detectFileType(bytes, declaredName);
+				if (!detected)
+					throw new AppError(
+						"INVALID_FILE_TYPE",
+						"This kind of file is not accepted. Send an image (JPEG, PNG, GIF, WebP), a PDF, an office document or plain text.",
+						415,
+					);
+				const limit = detected.kind === "image" ? imageMaxBytes : documentMaxBytes;
+				if (bytes.byteLength > limit) throw tooLarge(limit);
+				const caption = form.get("caption");
+				const fileName = sanitizeFileName(declaredName, detected);
+				const { message } = await acceptCustomerUpload(deps.core, {
+					customerId: session.customerId,
+					kind: detected.kind,
+					mimeType: detected.mimeType,
+					fileName,
+					bytes,
+					caption: typeof caption === "string" ? caption : undefined,
+				});
+				set.status = 201;
+				return ok({
+					messageId: message.id,
+					type: detected.kind,
+					fileName,
+					fileSize: bytes.byteLength,
+					mimeType: detected.mimeType,
+					timestamp: message.createdAt,
+				});
+			},
+			{ session: true },
+		);
+}
