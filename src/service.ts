@@ -9,6 +9,7 @@ import type { Config } from "./config.ts";
 import type { CoreDeps } from "./core/unit-of-work.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { isMigrated, migrate } from "./db/migrate.ts";
+import { resolveAppSecret } from "./core/app-secret.ts";
 import { createTexts } from "./i18n/texts.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createLocalBus } from "./realtime/local-bus.ts";
@@ -21,6 +22,7 @@ import { createPoller, type Poller } from "./telegram/poller.ts";
 import { createUpdateRouter } from "./telegram/updates.ts";
 import { VERSION } from "./version.ts";
 import { connectBusToServer, createApp } from "./web/app.ts";
+import { createMediaSigner } from "./web/media-url.ts";
 import { createRateLimiter, rateLimits } from "./web/rate-limit.ts";
 import { createSocketRegistry } from "./web/socket-registry.ts";
 
@@ -59,6 +61,13 @@ export async function startService(
 	if (applied.length) log.info("database migrated", { applied, kind: database.kind });
 
 	const texts = createTexts(config.locale, config.texts);
+	// With PORT=0 (tests) the default public URL names port 0 until the real port is known.
+	let publicUrl = config.publicUrl;
+	const mediaSigner = createMediaSigner({
+		secret: await resolveAppSecret(database, config.appSecret),
+		publicUrl: () => publicUrl,
+		ttlMs: config.timers.mediaUrlTtl,
+	});
 	const bus = createLocalBus();
 	let outboxWorker: OutboxWorker | undefined;
 	const core: CoreDeps = { database, bus, wakeOutbox: () => outboxWorker?.wake() };
@@ -118,6 +127,7 @@ export async function startService(
 		log,
 		texts,
 		bot,
+		media: mediaSigner,
 		sockets,
 		limits: createRateLimiter({ ...rateLimits, ...config.rateLimits }),
 		production: config.nodeEnv === "production",
@@ -135,9 +145,10 @@ export async function startService(
 					: { ok: true, detail: poller ? "polling" : config.telegramMode },
 		}),
 	});
-	const unsubscribe = connectBusToServer(bus, app);
+	const unsubscribe = connectBusToServer(bus, app, mediaSigner);
 	app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: 64 * 1024 * 1024 });
 	const port = app.server?.port ?? config.port;
+	publicUrl = config.publicUrl.replace(/:0$/, `:${port}`);
 	publish = (topic, frame) => app.server?.publish(topic, frame);
 	outboxWorker?.start();
 	poller?.start();

@@ -5,12 +5,18 @@
 import { Elysia } from "elysia";
 import type { EventBus } from "../core/events.ts";
 import { jsonBodies } from "./body.ts";
+import type { MediaSigner } from "./media-url.ts";
 import { chatRoutes } from "./chat-routes.ts";
 import { chatSocket, MAX_FRAME_BYTES } from "./chat-socket.ts";
 import { cors } from "./cors.ts";
 import type { WebDeps } from "./deps.ts";
 import { errorHandling } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
+import { botRoutes } from "./bot-routes.ts";
+import { entryRoutes } from "./entry-routes.ts";
+import { mediaRoutes } from "./media-routes.ts";
+import { ticketRoutes } from "./ticket-routes.ts";
+import { uploadRoutes } from "./upload-routes.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { customerTopic, toFrame } from "./wire.ts";
 
@@ -22,6 +28,11 @@ export function createApp(deps: WebDeps) {
 		.use(jsonBodies())
 		.use(healthRoutes(deps))
 		.use(chatRoutes(deps))
+		.use(ticketRoutes(deps))
+		.use(uploadRoutes(deps))
+		.use(mediaRoutes(deps))
+		.use(botRoutes(deps))
+		.use(entryRoutes(deps))
 		.use(chatSocket(deps));
 }
 
@@ -31,8 +42,8 @@ export type App = ReturnType<typeof createApp>;
  * Delivers bus events to this instance's sockets through Bun's native pub/sub: one serialisation
  * and one `publish` per event, however many tabs the customer has open.
  */
-export function connectBusToServer(bus: EventBus, app: App): () => void {
+export function connectBusToServer(bus: EventBus, app: App, signer: MediaSigner): () => void {
 	return bus.subscribe((customerId, event) => {
-		app.server?.publish(customerTopic(customerId), JSON.stringify(toFrame(event)));
+		app.server?.publish(customerTopic(customerId), JSON.stringify(toFrame(event, signer)));
 	});
 }

@@ -92,7 +92,7 @@ export function chatRoutes(deps: WebDeps) {
 					after: query.after,
 				});
 				return ok({
-					messages: page.messages.map(toWireMessage),
+					messages: page.messages.map((message) => toWireMessage(message, deps.media)),
 					hasMore: page.hasMore,
 					oldestId: page.oldestId,
 				});

@@ -33,14 +33,28 @@ interface ClientFrame {
 	text?: unknown;
 	clientMessageId?: unknown;
 	replyTo?: unknown;
+	isTyping?: unknown;
 }
 
 const errorFrame = (code: string, message: string) =>
 	JSON.stringify({ type: "error", data: { code, message } });
 
+/** Telegram shows "typing…" for about 5 s, so one action per 5 s per customer is enough. */
+const TYPING_EVERY_MS = 5000;
+
 export function chatSocket(deps: WebDeps) {
 	const { core, limits } = deps;
 	const origins = originPolicy(deps.config);
+	const lastTyping = new Map<string, number>();
+	const typingAllowed = (customerId: string) => {
+		const now = Date.now();
+		if (now - (lastTyping.get(customerId) ?? 0) < TYPING_EVERY_MS) return false;
+		// Entries older than the window carry no information: drop them before the map grows.
+		if (lastTyping.size > 10_000)
+			for (const [id, at] of lastTyping) if (now - at >= TYPING_EVERY_MS) lastTyping.delete(id);
+		lastTyping.set(customerId, now);
+		return true;
+	};
 
 	async function handleFrame(
 		send: (frame: string) => void,
@@ -72,8 +86,11 @@ export function chatSocket(deps: WebDeps) {
 					send(JSON.stringify({ type: "message", data: toWireMessage(result.message) }));
 				return;
 			}
-			case "pong":
 			case "typing":
+				if (data.isTyping === true && typingAllowed(session.customerId))
+					deps.bot.typing(session.customerId);
+				return;
+			case "pong":
 				return;
 			default:
 				send(errorFrame("INVALID_MESSAGE", "Unknown or malformed frame."));

@@ -3,6 +3,7 @@ import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { Logger } from "../logger.ts";
 import type { BotProfile } from "../telegram/bot-profile.ts";
+import type { MediaSigner } from "./media-url.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import type { SocketRegistry } from "./socket-registry.ts";
 
@@ -14,6 +15,8 @@ export interface WebDeps {
 	texts: Texts;
 	/** The bot's profile and typing indicator (a disabled stand-in without BOT_TOKEN). */
 	bot: BotProfile;
+	/** Signs and checks media URLs. */
+	media: MediaSigner;
 	/** This instance's live sockets (cap per customer, idle cut-off, keep-alive pings). */
 	sockets: SocketRegistry;
 	production: boolean;
