@@ -5,23 +5,24 @@
 import { Elysia } from "elysia";
 import type { EventBus } from "../core/events.ts";
 import { jsonBodies } from "./body.ts";
-import type { MediaSigner } from "./media-url.ts";
+import { botRoutes } from "./bot-routes.ts";
 import { chatRoutes } from "./chat-routes.ts";
 import { chatSocket, MAX_FRAME_BYTES } from "./chat-socket.ts";
 import { cors } from "./cors.ts";
 import type { WebDeps } from "./deps.ts";
+import { docsRoutes } from "./docs.ts";
+import { entryRoutes } from "./entry-routes.ts";
 import { errorHandling } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
-import { botRoutes } from "./bot-routes.ts";
-import { entryRoutes } from "./entry-routes.ts";
 import { mediaRoutes } from "./media-routes.ts";
+import type { MediaSigner } from "./media-url.ts";
+import { securityHeaders } from "./security-headers.ts";
 import { ticketRoutes } from "./ticket-routes.ts";
 import { uploadRoutes } from "./upload-routes.ts";
-import { securityHeaders } from "./security-headers.ts";
 import { customerTopic, toFrame } from "./wire.ts";
 
 export function createApp(deps: WebDeps) {
-	return new Elysia({ websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 960 } })
+	const app = new Elysia({ websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 960 } })
 		.use(errorHandling(deps.log))
 		.use(securityHeaders())
 		.use(cors(deps))
@@ -34,6 +35,11 @@ export function createApp(deps: WebDeps) {
 		.use(botRoutes(deps))
 		.use(entryRoutes(deps))
 		.use(chatSocket(deps));
+	return app.use(
+		docsRoutes(
+			async () => (await app.handle(new Request("http://internal/docs/json"))).json() as never,
+		),
+	);
 }
 
 export type App = ReturnType<typeof createApp>;
