@@ -17,21 +17,21 @@ interface Spec {
 	paths?: Record<string, Record<string, Operation>>;
 }
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function renderDocsPage(spec: Spec): string {
 	const rows = Object.entries(spec.paths ?? {})
 		.flatMap(([path, methods]) =>
 			Object.entries(methods).map(
 				([method, op]) =>
-					`<tr><td><code>${escape(method.toUpperCase())}</code></td><td><code>${escape(path)}</code></td><td>${escape(op.summary ?? op.description ?? "")}</td></tr>`,
+					`<tr><td><code>${escapeHtml(method.toUpperCase())}</code></td><td><code>${escapeHtml(path)}</code></td><td>${escapeHtml(op.summary ?? op.description ?? "")}</td></tr>`,
 			),
 		)
 		.join("\n");
 	return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(spec.info?.title ?? "API")}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(spec.info?.title ?? "API")}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem}td{padding:.3rem .8rem;border-bottom:1px solid #ddd;vertical-align:top}code{font-size:.9em}</style>
-</head><body><h1>${escape(spec.info?.title ?? "API")} <small>${escape(spec.info?.version ?? "")}</small></h1>
+</head><body><h1>${escapeHtml(spec.info?.title ?? "API")} <small>${escapeHtml(spec.info?.version ?? "")}</small></h1>
 <p>Every response is <code>{"success":true,"data":…}</code> or <code>{"success":false,"error":{"code","message"}}</code>. The machine-readable description is at <a href="/docs/json"><code>/docs/json</code></a>; the WebSocket protocol lives at <code>/ws/chat</code>.</p>
 <table>${rows}</table></body></html>`;
 }
