@@ -6,10 +6,10 @@
  */
 import type { PGlite } from "@electric-sql/pglite";
 import type { Config } from "./config.ts";
+import { resolveAppSecret } from "./core/app-secret.ts";
 import type { CoreDeps } from "./core/unit-of-work.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { isMigrated, migrate } from "./db/migrate.ts";
-import { resolveAppSecret } from "./core/app-secret.ts";
 import { createTexts } from "./i18n/texts.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createLocalBus } from "./realtime/local-bus.ts";
