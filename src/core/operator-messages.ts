@@ -2,7 +2,7 @@
  * Operators answer inside a customer's topic; their messages are stored once and reach every
  * channel the customer uses.
  */
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { customers, messageCopies, messages } from "../db/schema.ts";
 import { type StoredMessage, toStored } from "./messages.ts";
 import type { Work } from "./unit-of-work.ts";
@@ -43,4 +43,42 @@ export async function recordOperatorMessage(
 	const message = toStored(row);
 	work.emit(customer.id, { type: "message", message });
 	return message;
+}
+
+/**
+ * An operator edited a message already delivered: the stored text changes and open widgets get
+ * `message_edited`. Edits of anything that is not an operator's message are ignored.
+ */
+export async function editOperatorMessage(
+	work: Work,
+	input: { groupId: number; telegramMessageId: number; text: string },
+): Promise<boolean> {
+	const [copy] = await work.tx
+		.select({ messageId: messageCopies.messageId })
+		.from(messageCopies)
+		.innerJoin(messages, eq(messages.id, messageCopies.messageId))
+		.where(
+			and(
+				eq(messageCopies.chatId, input.groupId),
+				eq(messageCopies.telegramMessageId, input.telegramMessageId),
+				eq(messageCopies.kind, "topic"),
+				eq(messages.author, "support"),
+			),
+		)
+		.limit(1);
+	if (!copy) return false;
+	const editedAt = new Date();
+	const [row] = await work.tx
+		.update(messages)
+		.set({ text: input.text, editedAt })
+		.where(eq(messages.id, copy.messageId))
+		.returning({ customerId: messages.customerId });
+	if (!row) return false;
+	work.emit(row.customerId, {
+		type: "message_edited",
+		id: copy.messageId,
+		text: input.text,
+		editedAt: editedAt.toISOString(),
+	});
+	return true;
 }

@@ -21,7 +21,7 @@ export interface PollerOptions {
 export interface Poller {
 	start(): void;
 	stop(): Promise<void>;
-	/** True while the loop runs and its last round trip succeeded. */
+	/** False once a poll failed, until one succeeds again (and after stop). */
 	healthy(): boolean;
 }
 
@@ -38,7 +38,8 @@ export function createPoller(options: PollerOptions): Poller {
 	const abort = new AbortController();
 	let loop: Promise<void> | undefined;
 	let offset = 0;
-	let healthy = false;
+	// Optimistic until a poll fails: a held long poll gives no answer for up to its timeout.
+	let healthy = true;
 	const url = `${options.apiRoot}/bot${options.token}/getUpdates`;
 
 	async function fetchUpdates(): Promise<TelegramUpdate[]> {

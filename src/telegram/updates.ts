@@ -3,7 +3,7 @@
  * id (applied at most once in effect, SPEC §3.7).
  */
 import type { TelegramMessage, TelegramUpdate } from "gramio";
-import { recordOperatorMessage } from "../core/operator-messages.ts";
+import { editOperatorMessage, recordOperatorMessage } from "../core/operator-messages.ts";
 import { type CoreDeps, commitUpdate } from "../core/unit-of-work.ts";
 
 export interface UpdateRouterDeps {
@@ -38,6 +38,14 @@ export function createUpdateRouter(deps: UpdateRouterDeps) {
 					groupId: deps.groupId,
 					telegramMessageId: message.message_id,
 					text,
+				});
+			}
+			const edited = update.edited_message;
+			if (edited && isOperatorTopicMessage(edited, deps)) {
+				await editOperatorMessage(work, {
+					groupId: deps.groupId,
+					telegramMessageId: edited.message_id,
+					text: edited.text ?? edited.caption ?? "",
 				});
 			}
 		});

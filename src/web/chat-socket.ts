@@ -10,6 +10,7 @@ import { AppError } from "../core/errors.ts";
 import { acceptCustomerMessage, lastSeq } from "../core/messages.ts";
 import type { SessionRef } from "../core/sessions.ts";
 import { findSession } from "../core/sessions.ts";
+import { closeByCustomer } from "../core/tickets.ts";
 import { customers } from "../db/schema.ts";
 import type { WebDeps } from "./deps.ts";
 import { originPolicy } from "./origins.ts";
@@ -34,6 +35,9 @@ interface ClientFrame {
 	clientMessageId?: unknown;
 	replyTo?: unknown;
 	isTyping?: unknown;
+	rating?: unknown;
+	feedback?: unknown;
+	resolved?: unknown;
 }
 
 const errorFrame = (code: string, message: string) =>
@@ -84,6 +88,29 @@ export function chatSocket(deps: WebDeps) {
 				// A retried frame is answered on this socket only; the others saw the original.
 				if (result.duplicate)
 					send(JSON.stringify({ type: "message", data: toWireMessage(result.message) }));
+				return;
+			}
+			case "close": {
+				const rating = data.rating;
+				if (
+					rating !== undefined &&
+					!(Number.isInteger(rating) && Number(rating) >= 1 && Number(rating) <= 5)
+				)
+					throw new AppError("INVALID_MESSAGE", "rating must be a whole number from 1 to 5.");
+				if (
+					data.feedback !== undefined &&
+					(typeof data.feedback !== "string" || data.feedback.length > 2000)
+				)
+					throw new AppError(
+						"INVALID_MESSAGE",
+						"feedback must be text of at most 2000 characters.",
+					);
+				// The `status` event reaches this socket (and the others) through the customer's topic.
+				await closeByCustomer(core, session.customerId, {
+					resolved: data.resolved === true,
+					rating: rating as number | undefined,
+					feedback: (data.feedback as string | undefined)?.trim() || undefined,
+				});
 				return;
 			}
 			case "typing":
