@@ -33,8 +33,15 @@ export const customers = pgTable(
 		cardMessageId: integer(),
 		telegramUserId: bigint({ mode: "number" }),
 		telegramUsername: text(),
+		telegramFirstName: text(),
+		telegramLastName: text(),
+		/** Language of the bot's texts for this customer (from Telegram's language_code). */
+		locale: text(),
 		phone: text(),
 		sourceUrl: text(),
+		city: text(),
+		/** Set once the bot asked for a phone number, so it asks once. */
+		phoneAskedAt: timestamp({ withTimezone: true, mode: "date" }),
 		createdAt: createdAt(),
 		lastMessageAt: timestamp({ withTimezone: true, mode: "date" }),
 	},

@@ -34,7 +34,7 @@ describe("bun start", () => {
 		const { code, ms } = await child.stop("SIGTERM");
 		expect(code).toBe(0);
 		expect(ms).toBeLessThan(5000);
-	});
+	}, 60_000);
 
 	test("an invalid environment stops startup with one line per problem", async () => {
 		const proc = Bun.spawn(["bun", "run", join(root, "src/index.ts")], {
@@ -47,7 +47,7 @@ describe("bun start", () => {
 		expect(code).toBe(1);
 		expect(stderr).toContain("PORT");
 		expect(stderr).toContain("LOCALE");
-	});
+	}, 30_000);
 });
 
 describe("single binary", () => {
