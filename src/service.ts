@@ -70,7 +70,7 @@ export async function startService(
 	});
 	const bus = createLocalBus();
 	let outboxWorker: OutboxWorker | undefined;
-	const core: CoreDeps = { database, bus, wakeOutbox: () => outboxWorker?.wake() };
+	const core: CoreDeps = { database, texts, bus, wakeOutbox: () => outboxWorker?.wake() };
 
 	let poller: Poller | undefined;
 	let bot: BotProfile = disabledBotProfile;

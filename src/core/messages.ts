@@ -94,7 +94,7 @@ export interface CustomerMessageInput {
  */
 export async function recordCustomerMessage(
 	work: Work,
-	input: CustomerMessageInput & { mediaId?: string },
+	input: CustomerMessageInput & { mediaId?: string; entities?: unknown },
 	attachment?: MediaRef,
 ): Promise<StoredMessage> {
 	const [row] = await work.tx
@@ -105,6 +105,7 @@ export async function recordCustomerMessage(
 			channel: input.channel,
 			text: input.text,
 			mediaId: input.mediaId ?? null,
+			entities: input.entities ?? null,
 			replyToId: input.replyTo ?? null,
 			clientMessageId: input.clientMessageId ?? null,
 		})

@@ -3,8 +3,10 @@
  * channel the customer uses.
  */
 import { and, eq } from "drizzle-orm";
-import { customers, messageCopies, messages } from "../db/schema.ts";
-import { type StoredMessage, toStored } from "./messages.ts";
+import { customers, media, messageCopies, messages } from "../db/schema.ts";
+import { type MediaRef, mediaRefColumns, type StoredMessage, toStored } from "./messages.ts";
+import { changeStatus } from "./status.ts";
+import { hasWebSession, messageByCopy, type TelegramMedia } from "./telegram-customers.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export interface OperatorMessageInput {
@@ -12,10 +14,16 @@ export interface OperatorMessageInput {
 	groupId: number;
 	telegramMessageId: number;
 	text: string;
+	entities?: unknown;
+	media?: TelegramMedia;
+	/** The topic message this one replies to, if any (not the topic's root). */
+	replyToTelegramMessageId?: number;
+	operatorId?: number;
 }
 
 /**
- * Records an operator's message posted in a topic and pushes it to the customer's sockets.
+ * Records an operator's message posted in a topic and delivers it to every channel of the
+ * customer: stored and pushed to the widget at once, copied to the private chat by the outbox.
  * Returns null when the topic belongs to no customer (e.g. a topic operators made themselves).
  */
 export async function recordOperatorMessage(
@@ -23,14 +31,42 @@ export async function recordOperatorMessage(
 	input: OperatorMessageInput,
 ): Promise<StoredMessage | null> {
 	const [customer] = await work.tx
-		.select({ id: customers.id })
+		.select({ id: customers.id, telegramUserId: customers.telegramUserId })
 		.from(customers)
 		.where(eq(customers.topicId, input.topicId))
 		.limit(1);
 	if (!customer) return null;
+	const replyTo =
+		input.replyToTelegramMessageId !== undefined
+			? await messageByCopy(work, input.groupId, input.replyToTelegramMessageId)
+			: null;
+	let attachment: MediaRef | null = null;
+	if (input.media) {
+		const [row] = await work.tx
+			.insert(media)
+			.values({
+				customerId: customer.id,
+				kind: input.media.kind,
+				mimeType: input.media.mimeType,
+				fileName: input.media.fileName ?? null,
+				size: input.media.size ?? 0,
+				duration: input.media.duration ?? null,
+				telegramFileId: input.media.fileId,
+			})
+			.returning(mediaRefColumns);
+		attachment = row ?? null;
+	}
 	const [row] = await work.tx
 		.insert(messages)
-		.values({ customerId: customer.id, author: "support", channel: "telegram", text: input.text })
+		.values({
+			customerId: customer.id,
+			author: "support",
+			channel: "telegram",
+			text: input.text,
+			entities: input.entities ?? null,
+			mediaId: attachment?.id ?? null,
+			replyToId: replyTo,
+		})
 		.returning();
 	if (!row) throw new Error("message insert returned nothing");
 	await work.tx.insert(messageCopies).values({
@@ -40,9 +76,25 @@ export async function recordOperatorMessage(
 		telegramMessageId: input.telegramMessageId,
 		state: "delivered",
 	});
-	const message = toStored(row);
+	const message = toStored(row, attachment);
 	work.emit(customer.id, { type: "message", message });
+	if (customer.telegramUserId != null)
+		await work.enqueue(customer.id, { kind: "dm_message", messageId: row.id });
+	// Stored and pushed is delivered for a web customer; a Telegram-only customer's reply counts
+	// once the outbox has copied it into the private chat.
+	if (await hasWebSession(work, customer.id))
+		await markReplyDelivered(work, customer.id, input.operatorId);
 	return message;
+}
+
+/** NEW → IN_PROGRESS once an operator reply reached at least one channel (SPEC §3.4). */
+export async function markReplyDelivered(work: Work, customerId: string, operatorId?: number) {
+	const [row] = await work.tx
+		.select({ status: customers.status })
+		.from(customers)
+		.where(eq(customers.id, customerId));
+	if (row?.status === "NEW")
+		await changeStatus(work, customerId, "IN_PROGRESS", operatorId ? `operator:${operatorId}` : "operator");
 }
 
 /**
@@ -74,6 +126,8 @@ export async function editOperatorMessage(
 		.where(eq(messages.id, copy.messageId))
 		.returning({ customerId: messages.customerId });
 	if (!row) return false;
+	// The customer's private-chat copy follows (the handler skips messages never copied there).
+	await work.enqueue(row.customerId, { kind: "dm_edit", messageId: copy.messageId });
 	work.emit(row.customerId, {
 		type: "message_edited",
 		id: copy.messageId,

@@ -1,16 +1,37 @@
 /**
  * What the core can owe Telegram. Each item is a row in `outbox`, written in the transaction
- * that caused it; the Telegram door's worker knows how to deliver each kind.
+ * that caused it; the Telegram door's worker knows how to deliver each kind. Items name stored
+ * facts (a message id, the customer) rather than carry rendered text where they can, so what is
+ * sent reflects the state at delivery (a card is never sent stale).
  */
 import type { TextKey } from "../i18n/en.ts";
 
+export type Vars = Record<string, string | number>;
+
+/** Reply keyboards the bot attaches to its own DM texts. */
+export type DmKeyboard = "phone" | "remove" | "rating";
+
 export type OutboxItem =
-	/** A stored customer message, to appear in the customer's topic (created first if needed). */
+	/** A customer's message, into their topic (created with its card first if needed). */
 	| { kind: "topic_message"; messageId: string }
 	/**
-	 * A notice for operators in the topic, rendered from the text catalogue at delivery. Skipped
-	 * when the customer has no topic yet: there is no conversation to annotate.
+	 * A notice for operators in the topic, rendered at delivery. Skipped when the customer has no
+	 * topic yet. `topicId` addresses a topic that is no longer the customer's (after a merge).
 	 */
-	| { kind: "topic_notice"; text: TextKey; vars?: Record<string, string | number> };
+	| { kind: "topic_notice"; text: TextKey; vars?: Vars; topicId?: number }
+	/** The customer edited a message in the DM: its copy in the topic follows. */
+	| { kind: "topic_edit"; messageId: string }
+	/** The topic's name follows the customer's name (linking, merging). */
+	| { kind: "topic_rename" }
+	/** The pinned card shows the current state (status, phone, channels…). */
+	| { kind: "card" }
+	/** A text from the bot to the customer's private chat, in the customer's language. */
+	| { kind: "dm_text"; text: TextKey; vars?: Vars; keyboard?: DmKeyboard }
+	/** An operator's message, copied into the customer's private chat. */
+	| { kind: "dm_message"; messageId: string }
+	/** An operator edited a delivered message: the DM copy follows. */
+	| { kind: "dm_edit"; messageId: string }
+	/** After linking: the conversation so far, so the customer sees it in Telegram too. */
+	| { kind: "dm_digest" };
 
 export type OutboxKind = OutboxItem["kind"];

@@ -1,9 +1,11 @@
 /**
- * Ticket status changes (SPEC §3.4). Every change writes its event row, tells the customer's
- * sockets, and owes the topic a notice; callers decide *when*, this module decides *how*.
+ * Ticket status changes (SPEC §3.4). Every change writes its event row, edits the card, leaves a
+ * notice in the topic and tells the customer's sockets; a close also tells the customer, in every
+ * channel they use, how to reopen and asks for a rating. Callers decide *when*; this decides *how*.
  */
 import { eq } from "drizzle-orm";
-import { customers, type TicketStatus, ticketEvents } from "../db/schema.ts";
+import { customers, messages, type TicketStatus, ticketEvents, webSessions } from "../db/schema.ts";
+import { toStored } from "./messages.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export type EventKind =
@@ -37,26 +39,31 @@ export async function recordEvent(
 	});
 }
 
+export interface StatusChangeOptions {
+	/** Ask the customer for a 1–5 rating when closing (not when they just gave one). */
+	askRating?: boolean;
+}
+
 /**
- * Moves the ticket to `to` (no-op when already there). Returns the previous status.
- * `kind` names the event: CLOSED and REOPENED for those transitions, STATUS_CHANGED otherwise.
+ * Moves the ticket to `to`; returns the previous status, or null when it was already there.
+ * The event is CLOSED or REOPENED for those transitions, STATUS_CHANGED otherwise.
  */
 export async function changeStatus(
 	work: Work,
 	customerId: string,
 	to: TicketStatus,
 	actor: Actor,
+	options: StatusChangeOptions = {},
 ): Promise<TicketStatus | null> {
 	const [row] = await work.tx
-		.select({ status: customers.status })
+		.select({ status: customers.status, telegramUserId: customers.telegramUserId })
 		.from(customers)
 		.where(eq(customers.id, customerId))
 		.for("update");
 	if (!row || row.status === to) return null;
 	const from = row.status;
 	await work.tx.update(customers).set({ status: to }).where(eq(customers.id, customerId));
-	const kind: EventKind =
-		to === "CLOSED" ? "CLOSED" : from === "CLOSED" ? "REOPENED" : "STATUS_CHANGED";
+	const kind: EventKind = to === "CLOSED" ? "CLOSED" : from === "CLOSED" ? "REOPENED" : "STATUS_CHANGED";
 	await recordEvent(work, customerId, kind, actor, null, { from, to });
 	work.emit(customerId, { type: "status", status: to });
 	await work.enqueue(customerId, {
@@ -64,5 +71,32 @@ export async function changeStatus(
 		text: to === "CLOSED" ? "noticeClosed" : from === "CLOSED" ? "noticeReopened" : "noticeStatus",
 		vars: { status: to },
 	});
+	await work.enqueue(customerId, { kind: "card" });
+	if (to === "CLOSED") await tellCustomerClosed(work, customerId, row.telegramUserId != null, options);
 	return from;
+}
+
+async function tellCustomerClosed(
+	work: Work,
+	customerId: string,
+	onTelegram: boolean,
+	options: StatusChangeOptions,
+) {
+	if (onTelegram) {
+		await work.enqueue(customerId, { kind: "dm_text", text: "dmClosed", keyboard: "remove" });
+		if (options.askRating !== false)
+			await work.enqueue(customerId, { kind: "dm_text", text: "dmRateAsk", keyboard: "rating" });
+	}
+	const [web] = await work.tx
+		.select({ id: webSessions.id })
+		.from(webSessions)
+		.where(eq(webSessions.customerId, customerId))
+		.limit(1);
+	if (!web) return;
+	// The widget shows it like any message; the rating itself is asked by the widget on `status`.
+	const [notice] = await work.tx
+		.insert(messages)
+		.values({ customerId, author: "system", channel: "web", text: work.texts.get("webClosed") })
+		.returning();
+	if (notice) work.emit(customerId, { type: "message", message: toStored(notice) });
 }

@@ -5,12 +5,15 @@
  */
 import { sql } from "drizzle-orm";
 import type { Database, Tx } from "../db/client.ts";
+import type { Texts } from "../i18n/texts.ts";
 import { outbox } from "../db/schema.ts";
 import type { CustomerEvent, EventBus } from "./events.ts";
 import type { OutboxItem } from "./outbox-items.ts";
 
 export interface CoreDeps {
 	database: Database;
+	/** Texts in the desk's default locale, for what the core itself writes (system messages). */
+	texts: Texts;
 	bus: EventBus;
 	/** Called after a commit that enqueued Telegram work, so the worker need not wait to poll. */
 	wakeOutbox: () => void;
@@ -18,6 +21,7 @@ export interface CoreDeps {
 
 export interface Work {
 	tx: Tx;
+	texts: Texts;
 	emit(customerId: string, event: CustomerEvent): void;
 	enqueue(customerId: string, item: OutboxItem): Promise<void>;
 }
@@ -60,6 +64,7 @@ async function run<T>(
 		}
 		return fn({
 			tx,
+			texts: deps.texts,
 			emit: (customerId, event) => events.push([customerId, event]),
 			enqueue: async (customerId, item) => {
 				const { kind, ...payload } = item;

@@ -1,20 +1,95 @@
 /**
  * English texts: the reference catalogue. Every user-visible string lives here (and in ru.ts with
- * the same keys); the config file may override any key per locale.
+ * the same keys); the config file may override any key per locale. `{name}` is filled in.
  */
 export const en = {
 	webPrefix: "[WEB] ",
 	telegramPrefix: "[TG] ",
+	botFallbackName: "Support",
+
 	statusNEW: "🆕 New",
 	statusIN_PROGRESS: "🛠 In progress",
 	statusWAITING_CLIENT: "⏳ Waiting for the customer",
 	statusCLOSED: "✅ Closed",
+
 	noticeStatus: "Status changed: {status}",
 	noticeClosed: "The ticket is closed.",
 	noticeReopened: "The customer wrote again: the ticket is reopened.",
 	noticeRated: "The customer rated the support {rating}/5.",
 	noticeFeedback: "Customer feedback: {feedback}",
-	botFallbackName: "Support",
+	noticeLinked: "The customer connected Telegram ({who}): both channels now lead here.",
+	noticeMergedInto: "This customer continues in another topic: {link}",
+	noticeMergedFrom: "The customer's earlier conversation was merged into this one.",
+	noticeTopicRecreated: "The previous topic was deleted or closed; the conversation continues here.",
+	noticeBlocked: "⚠️ Not delivered to Telegram: the customer blocked the bot.",
+	noticeDmFailed: "⚠️ Not delivered to Telegram: {reason}",
+	noticePhone: "The customer shared a phone number: {phone}",
+
+	cardTitle: "Support request",
+	cardName: "Name",
+	cardUsername: "Username",
+	cardPhone: "Phone",
+	cardChannels: "Channels",
+	cardSource: "Source page",
+	cardCity: "City",
+	cardCreated: "Created",
+	cardStatus: "Status",
+	cardNone: "—",
+	channelWeb: "web",
+	channelTelegram: "Telegram",
+
+	callbackStatusSet: "Status: {status}",
+	callbackStatusSame: "The status is already {status}.",
+	callbackNotAllowed: "This status is only set automatically.",
+	callbackThanks: "Thank you!",
+
+	historyTitle: "Ticket history (last {count} events, {zone}):",
+	historyEmpty: "No events yet.",
+	historyLine: "{time} · {event} · {actor}",
+	eventOPENED: "opened",
+	eventREOPENED: "reopened",
+	eventSTATUS_CHANGED: "status → {status}",
+	eventCLOSED: "closed",
+	eventPHONE_UPDATED: "phone updated",
+	eventLINKED: "Telegram linked",
+	eventRATED: "rated {rating}/5",
+	eventFEEDBACK: "feedback",
+	actorCustomer: "customer",
+	actorOperator: "operator",
+	actorSystem: "system",
+	helpText:
+		"Commands in a customer topic:\n/history — the ticket's events\n/help — this list\n\nMessages starting with // or #internal stay in the topic and are never sent to the customer. Use the card's buttons to change the status.",
+
+	dmGreeting:
+		"Hello! Write your question here and our support team will answer in this chat.",
+	dmTicketCreated: "Thank you! Your request is registered; an operator will answer here soon.",
+	dmAskPhone: "If you like, share your phone number so we can call you back. This is optional.",
+	dmSharePhoneButton: "📱 Share my phone number",
+	dmSkipButton: "Skip",
+	dmPhoneSaved: "Thank you, we saved your number.",
+	dmPhoneSkipped: "All right, we will answer here.",
+	dmContactNotYours:
+		"Please share your own contact with the button below: we do not store other people's numbers.",
+	dmUnsupported:
+		"Sorry, this kind of message cannot be passed to support. Please send text, a photo, a file or a voice message.",
+	dmSlowDown:
+		"You are sending messages very fast. Please wait a minute: messages sent meanwhile were not delivered.",
+	dmResolvedButton: "✅ Resolved",
+	dmClosed: "Your request is closed. Just write here again if you need anything else.",
+	dmRateAsk: "How would you rate our support?",
+	dmRated: "Thank you for your rating: {rating}/5!",
+	dmLinkWelcome:
+		"Your web chat is now connected to Telegram. Continue here or on the website: operators' answers arrive in both places.",
+	dmDigestTitle: "The conversation so far:",
+	dmDigestCustomer: "You",
+	dmDigestSupport: "Support",
+	dmLinkInvalid:
+		"This link is not valid. Open the chat on the website and press “Continue in Telegram” again.",
+	dmLinkUsed: "This link was already used. Open the chat on the website to get a new one.",
+	dmLinkExpired: "This link has expired. Open the chat on the website and press “Continue in Telegram” again.",
+	dmAlreadyLinked: "This Telegram account is already connected to your web chat.",
+
+	webClosed: "The conversation is closed. Write a message to reopen it.",
 } as const;
 
 export type TextKey = keyof typeof en;

@@ -1,17 +1,93 @@
 import type { TextKey } from "./en.ts";
 
-/** Russian texts, same keys as the English catalogue. */
+/** Russian texts, the same keys as the English catalogue. */
 export const ru: Record<TextKey, string> = {
 	webPrefix: "[WEB] ",
 	telegramPrefix: "[TG] ",
+	botFallbackName: "Поддержка",
+
 	statusNEW: "🆕 Новое",
 	statusIN_PROGRESS: "🛠 В работе",
 	statusWAITING_CLIENT: "⏳ Ждём ответа клиента",
 	statusCLOSED: "✅ Закрыто",
+
 	noticeStatus: "Статус изменён: {status}",
 	noticeClosed: "Обращение закрыто.",
 	noticeReopened: "Клиент написал снова — обращение открыто заново.",
 	noticeRated: "Клиент оценил поддержку на {rating} из 5.",
 	noticeFeedback: "Отзыв клиента: {feedback}",
-	botFallbackName: "Поддержка",
+	noticeLinked: "Клиент подключил Telegram ({who}): оба канала теперь ведут сюда.",
+	noticeMergedInto: "Переписка с этим клиентом продолжается в другой теме: {link}",
+	noticeMergedFrom: "Сюда перенесена прежняя переписка этого клиента.",
+	noticeTopicRecreated: "Прежняя тема была удалена или закрыта — переписка продолжается здесь.",
+	noticeBlocked: "⚠️ Не доставлено в Telegram: клиент заблокировал бота.",
+	noticeDmFailed: "⚠️ Не доставлено в Telegram: {reason}",
+	noticePhone: "Клиент оставил номер телефона: {phone}",
+
+	cardTitle: "Обращение в поддержку",
+	cardName: "Имя",
+	cardUsername: "Username",
+	cardPhone: "Телефон",
+	cardChannels: "Каналы",
+	cardSource: "Страница",
+	cardCity: "Город",
+	cardCreated: "Создано",
+	cardStatus: "Статус",
+	cardNone: "—",
+	channelWeb: "сайт",
+	channelTelegram: "Telegram",
+
+	callbackStatusSet: "Статус: {status}",
+	callbackStatusSame: "Статус уже {status}.",
+	callbackNotAllowed: "Этот статус ставится только автоматически.",
+	callbackThanks: "Спасибо!",
+
+	historyTitle: "История обращения (последние {count} событий, {zone}):",
+	historyEmpty: "Событий пока нет.",
+	historyLine: "{time} · {event} · {actor}",
+	eventOPENED: "создано",
+	eventREOPENED: "открыто заново",
+	eventSTATUS_CHANGED: "статус → {status}",
+	eventCLOSED: "закрыто",
+	eventPHONE_UPDATED: "телефон обновлён",
+	eventLINKED: "подключён Telegram",
+	eventRATED: "оценка {rating} из 5",
+	eventFEEDBACK: "отзыв",
+	actorCustomer: "клиент",
+	actorOperator: "оператор",
+	actorSystem: "система",
+	helpText:
+		"Команды в теме клиента:\n/history — история обращения\n/help — этот список\n\nСообщения, начинающиеся с // или #internal, остаются в теме и клиенту не отправляются. Статус меняется кнопками карточки.",
+
+	dmGreeting: "Здравствуйте! Напишите свой вопрос здесь — служба поддержки ответит в этом чате.",
+	dmTicketCreated: "Спасибо! Обращение зарегистрировано, оператор скоро ответит здесь.",
+	dmAskPhone:
+		"Если хотите, оставьте номер телефона — мы сможем перезвонить. Это необязательно.",
+	dmSharePhoneButton: "📱 Отправить мой номер",
+	dmSkipButton: "Пропустить",
+	dmPhoneSaved: "Спасибо, номер сохранён.",
+	dmPhoneSkipped: "Хорошо, ответим здесь.",
+	dmContactNotYours:
+		"Пожалуйста, отправьте свой контакт кнопкой ниже: чужие номера мы не сохраняем.",
+	dmUnsupported:
+		"К сожалению, такое сообщение нельзя передать в поддержку. Отправьте текст, фото, файл или голосовое сообщение.",
+	dmSlowDown:
+		"Вы отправляете сообщения слишком часто. Подождите минуту: сообщения, отправленные за это время, не доставлены.",
+	dmResolvedButton: "✅ Вопрос решён",
+	dmClosed: "Обращение закрыто. Если понадобится помощь, просто напишите сюда снова.",
+	dmRateAsk: "Как вы оцениваете работу поддержки?",
+	dmRated: "Спасибо за оценку: {rating} из 5!",
+	dmLinkWelcome:
+		"Чат с сайта подключён к Telegram. Продолжайте здесь или на сайте — ответы операторов придут в оба места.",
+	dmDigestTitle: "Переписка на данный момент:",
+	dmDigestCustomer: "Вы",
+	dmDigestSupport: "Поддержка",
+	dmLinkInvalid:
+		"Ссылка недействительна. Откройте чат на сайте и снова нажмите «Продолжить в Telegram».",
+	dmLinkUsed: "Эта ссылка уже использована. Откройте чат на сайте, чтобы получить новую.",
+	dmLinkExpired:
+		"Срок действия ссылки истёк. Откройте чат на сайте и снова нажмите «Продолжить в Telegram».",
+	dmAlreadyLinked: "Этот аккаунт Telegram уже подключён к вашему чату на сайте.",
+
+	webClosed: "Обращение закрыто. Напишите сообщение, чтобы открыть его снова.",
 };

@@ -1,0 +1,202 @@
+/**
+ * Customers who write to the bot in a private chat (SPEC §3.1): who they are, their messages,
+ * their phone number. The Telegram door turns updates into these plain inputs.
+ */
+import { and, eq, sql } from "drizzle-orm";
+import { customers, type MediaKind, media, messageCopies, messages, webSessions } from "../db/schema.ts";
+import type { Locale } from "../i18n/texts.ts";
+import { type MediaRef, recordCustomerMessage, type StoredMessage } from "./messages.ts";
+import { recordEvent } from "./status.ts";
+import type { Work } from "./unit-of-work.ts";
+
+export interface TelegramPerson {
+	id: number;
+	firstName: string;
+	lastName?: string;
+	username?: string;
+	languageCode?: string;
+}
+
+export interface TelegramMedia {
+	kind: MediaKind;
+	fileId: string;
+	mimeType: string;
+	fileName?: string;
+	size?: number;
+	duration?: number;
+}
+
+/** `<first> <last> (@username)`, the topic name of a Telegram customer (SPEC §3.2). */
+export function telegramDisplayName(person: Pick<TelegramPerson, "firstName" | "lastName" | "username">) {
+	const name = [person.firstName, person.lastName].filter(Boolean).join(" ").trim() || "Telegram";
+	return person.username ? `${name} (@${person.username})` : name;
+}
+
+export function localeOf(languageCode: string | undefined, fallback: Locale): Locale {
+	if (!languageCode) return fallback;
+	return languageCode.toLowerCase().startsWith("ru") ? "ru" : languageCode.toLowerCase().startsWith("en") ? "en" : fallback;
+}
+
+export type TelegramCustomer = typeof customers.$inferSelect;
+
+/**
+ * The customer behind a Telegram account, created on first contact. A changed name or username
+ * is kept current (and the card and topic name follow).
+ */
+export async function upsertTelegramCustomer(
+	work: Work,
+	person: TelegramPerson,
+	defaultLocale: Locale,
+): Promise<{ customer: TelegramCustomer; created: boolean }> {
+	const [existing] = await work.tx
+		.select()
+		.from(customers)
+		.where(eq(customers.telegramUserId, person.id))
+		.for("update");
+	if (existing) {
+		const changed =
+			existing.telegramFirstName !== person.firstName ||
+			(existing.telegramLastName ?? undefined) !== person.lastName ||
+			(existing.telegramUsername ?? undefined) !== person.username;
+		if (!changed) return { customer: existing, created: false };
+		const [updated] = await work.tx
+			.update(customers)
+			.set({
+				telegramFirstName: person.firstName,
+				telegramLastName: person.lastName ?? null,
+				telegramUsername: person.username ?? null,
+				displayName: telegramDisplayName(person),
+			})
+			.where(eq(customers.id, existing.id))
+			.returning();
+		if (existing.topicId != null) {
+			await work.enqueue(existing.id, { kind: "topic_rename" });
+			await work.enqueue(existing.id, { kind: "card" });
+		}
+		return { customer: updated ?? existing, created: false };
+	}
+	const [created] = await work.tx
+		.insert(customers)
+		.values({
+			displayName: telegramDisplayName(person),
+			telegramUserId: person.id,
+			telegramFirstName: person.firstName,
+			telegramLastName: person.lastName ?? null,
+			telegramUsername: person.username ?? null,
+			locale: localeOf(person.languageCode, defaultLocale),
+		})
+		.returning();
+	if (!created) throw new Error("customer insert returned nothing");
+	await recordEvent(work, created.id, "OPENED", "customer", { channel: "telegram" });
+	return { customer: created, created: true };
+}
+
+/** The stored message a Telegram message id refers to, through its copies in that chat. */
+export async function messageByCopy(work: Work, chatId: number, telegramMessageId: number) {
+	const [copy] = await work.tx
+		.select({ messageId: messageCopies.messageId })
+		.from(messageCopies)
+		.where(and(eq(messageCopies.chatId, chatId), eq(messageCopies.telegramMessageId, telegramMessageId)))
+		.limit(1);
+	return copy?.messageId ?? null;
+}
+
+export async function hasWebSession(work: Work, customerId: string): Promise<boolean> {
+	const [row] = await work.tx
+		.select({ id: webSessions.id })
+		.from(webSessions)
+		.where(eq(webSessions.customerId, customerId))
+		.limit(1);
+	return Boolean(row);
+}
+
+export interface DmMessageInput {
+	customer: TelegramCustomer;
+	dmMessageId: number;
+	text: string;
+	entities?: unknown;
+	media?: TelegramMedia;
+	replyToDmMessageId?: number;
+}
+
+/**
+ * Stores a customer's private-chat message and what follows from it. The first real message is
+ * the question: the customer is told the request exists and, once, offered to leave a phone.
+ */
+export async function acceptTelegramMessage(work: Work, input: DmMessageInput): Promise<StoredMessage> {
+	const chatId = input.customer.telegramUserId as number;
+	const [previous] = await work.tx
+		.select({ id: messages.id })
+		.from(messages)
+		.where(and(eq(messages.customerId, input.customer.id), eq(messages.author, "user")))
+		.limit(1);
+	const replyTo =
+		input.replyToDmMessageId !== undefined
+			? ((await messageByCopy(work, chatId, input.replyToDmMessageId)) ?? undefined)
+			: undefined;
+	let attachment: MediaRef | undefined;
+	if (input.media) {
+		const [row] = await work.tx
+			.insert(media)
+			.values({
+				customerId: input.customer.id,
+				kind: input.media.kind,
+				mimeType: input.media.mimeType,
+				fileName: input.media.fileName ?? null,
+				size: input.media.size ?? 0,
+				duration: input.media.duration ?? null,
+				telegramFileId: input.media.fileId,
+			})
+			.returning({ id: media.id });
+		if (row)
+			attachment = {
+				id: row.id,
+				kind: input.media.kind,
+				mimeType: input.media.mimeType,
+				fileName: input.media.fileName ?? null,
+				size: input.media.size ?? 0,
+				duration: input.media.duration ?? null,
+			};
+	}
+	const message = await recordCustomerMessage(
+		work,
+		{
+			customerId: input.customer.id,
+			channel: "telegram",
+			text: input.text,
+			entities: input.entities,
+			mediaId: attachment?.id,
+			replyTo,
+		},
+		attachment,
+	);
+	// The customer's own message in their chat: the original every later copy refers back to.
+	await work.tx.insert(messageCopies).values({
+		messageId: message.id,
+		kind: "dm",
+		chatId,
+		telegramMessageId: input.dmMessageId,
+		state: "delivered",
+	});
+	if (!previous) {
+		await work.enqueue(input.customer.id, { kind: "dm_text", text: "dmTicketCreated" });
+		if (!input.customer.phoneAskedAt && !input.customer.phone) {
+			await work.enqueue(input.customer.id, { kind: "dm_text", text: "dmAskPhone", keyboard: "phone" });
+			await work.tx
+				.update(customers)
+				.set({ phoneAskedAt: sql`now()` })
+				.where(eq(customers.id, input.customer.id));
+		}
+	}
+	return message;
+}
+
+/** The customer shared their own contact: the phone is stored and shown on the card. */
+export async function savePhone(work: Work, customerId: string, phone: string) {
+	const normalized = phone.startsWith("+") ? phone : `+${phone}`;
+	await work.tx.update(customers).set({ phone: normalized }).where(eq(customers.id, customerId));
+	await recordEvent(work, customerId, "PHONE_UPDATED", "customer", { phone: normalized });
+	await work.enqueue(customerId, { kind: "card" });
+	await work.enqueue(customerId, { kind: "topic_notice", text: "noticePhone", vars: { phone: normalized } });
+	await work.enqueue(customerId, { kind: "dm_text", text: "dmPhoneSaved", keyboard: "remove" });
+}
