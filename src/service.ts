@@ -13,13 +13,9 @@ import { isMigrated, migrate } from "./db/migrate.ts";
 import { createTexts } from "./i18n/texts.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createLocalBus } from "./realtime/local-bus.ts";
-import { createBotClient } from "./telegram/bot-api.ts";
-import { type BotProfile, createBotProfile, disabledBotProfile } from "./telegram/bot-profile.ts";
-import { topicMessageHandler } from "./telegram/deliver-topic-message.ts";
-import { topicNoticeHandler } from "./telegram/deliver-topic-notice.ts";
-import { createOutboxWorker, type OutboxWorker } from "./telegram/outbox-worker.ts";
-import { createPoller, type Poller } from "./telegram/poller.ts";
-import { createUpdateRouter } from "./telegram/updates.ts";
+import { disabledBotProfile } from "./telegram/bot-profile.ts";
+import { createTelegramDoor, type TelegramDoor } from "./telegram/door.ts";
+import type { OutboxWorker } from "./telegram/outbox-worker.ts";
 import { VERSION } from "./version.ts";
 import { connectBusToServer, createApp } from "./web/app.ts";
 import { createMediaSigner } from "./web/media-url.ts";
@@ -72,47 +68,22 @@ export async function startService(
 	let outboxWorker: OutboxWorker | undefined;
 	const core: CoreDeps = { database, texts, bus, wakeOutbox: () => outboxWorker?.wake() };
 
-	let poller: Poller | undefined;
-	let bot: BotProfile = disabledBotProfile;
-	let abortBot = () => {};
+	let telegram: TelegramDoor | undefined;
 	if (config.botToken && config.supportGroupId !== undefined) {
-		const client = createBotClient({ token: config.botToken, apiRoot: config.telegramApiUrl });
-		abortBot = client.abort;
-		const topicDeps = { database, api: client.api, groupId: config.supportGroupId };
-		bot = createBotProfile({
-			client,
-			apiRoot: config.telegramApiUrl,
-			token: config.botToken,
-			database,
-			groupId: config.supportGroupId,
-			log,
-		});
-		outboxWorker = createOutboxWorker({
+		telegram = createTelegramDoor({
+			config: { ...config, botToken: config.botToken, supportGroupId: config.supportGroupId },
+			core,
 			database,
 			log,
-			handlers: {
-				topic_message: topicMessageHandler({ ...topicDeps, texts }),
-				topic_notice: topicNoticeHandler({ ...topicDeps, texts }),
-			},
 		});
-		if (config.telegramMode === "polling") {
-			poller = createPoller({
-				apiRoot: config.telegramApiUrl,
-				token: config.botToken,
-				timeoutSeconds: Math.max(1, Math.round(config.timers.pollTimeout / 1000)),
-				log,
-				handle: createUpdateRouter({
-					core,
-					groupId: config.supportGroupId,
-					botId: client.botId,
-				}),
-			});
-		}
+		outboxWorker = telegram.outbox;
 	} else {
 		log.warn(
 			"Telegram bot disabled: BOT_TOKEN is not set. The web chat works; messages for Telegram wait in the outbox until a bot is configured.",
 		);
 	}
+	const poller = telegram?.poller;
+	const bot = telegram?.bot ?? disabledBotProfile;
 
 	// The registry publishes pings through the server, which exists once the app listens.
 	let publish = (_topic: string, _frame: string) => {};
@@ -166,7 +137,7 @@ export async function startService(
 				app.server?.stop(false); // no new connections; open ones keep working meanwhile
 				await poller?.stop();
 				await outboxWorker?.stop();
-				abortBot();
+				telegram?.abort();
 				unsubscribe();
 				sockets.stop();
 				// Bun closes open sockets with 1001 ("going away") when the server stops.

@@ -2,9 +2,10 @@
  * Entry links from a website (SPEC §3.9): the page a visitor came from, kept for an hour under a
  * short id that travels as the bot's /start payload.
  */
-import { lt, sql } from "drizzle-orm";
+import { and, eq, gt, lt, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { entryContexts } from "../db/schema.ts";
+import { customers, entryContexts } from "../db/schema.ts";
+import type { Work } from "./unit-of-work.ts";
 
 export const ENTRY_CONTEXT_TTL_MS = 60 * 60_000;
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -28,3 +29,35 @@ export async function saveEntryContext(
 	});
 	return id;
 }
+
+/**
+ * `/start <context id>`: the page (and city) the visitor came from become the ticket's source,
+ * unless the ticket already has one. Unknown or expired ids change nothing.
+ */
+export async function applyEntryContext(
+	work: Work,
+	customerId: string,
+	contextId: string,
+): Promise<boolean> {
+	const [context] = await work.tx
+		.select()
+		.from(entryContexts)
+		.where(and(eq(entryContexts.id, contextId), gt(entryContexts.expiresAt, sql`now()`)))
+		.limit(1);
+	if (!context) return false;
+	const [customer] = await work.tx
+		.select({ sourceUrl: customers.sourceUrl, city: customers.city })
+		.from(customers)
+		.where(eq(customers.id, customerId));
+	await work.tx
+		.update(customers)
+		.set({
+			sourceUrl: customer?.sourceUrl ?? context.pageUrl,
+			city: customer?.city ?? context.city,
+		})
+		.where(eq(customers.id, customerId));
+	await work.enqueue(customerId, { kind: "card" });
+	return true;
+}
+
+export const ENTRY_CONTEXT_ID = /^c[A-Za-z0-9]{16}$/;

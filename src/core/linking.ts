@@ -2,7 +2,15 @@
  * Web → Telegram link tokens (SPEC §3.8): single use, 128 random bits, only their hash stored.
  */
 import { eq } from "drizzle-orm";
-import { customers, linkTokens, media, messages, outbox, ticketEvents, webSessions } from "../db/schema.ts";
+import {
+	customers,
+	linkTokens,
+	media,
+	messages,
+	outbox,
+	ticketEvents,
+	webSessions,
+} from "../db/schema.ts";
 import type { Locale } from "../i18n/texts.ts";
 import { recordEvent } from "./status.ts";
 import { localeOf, type TelegramPerson, telegramDisplayName } from "./telegram-customers.ts";
@@ -50,14 +58,21 @@ export async function linkTelegram(
 	if (!row) return { outcome: "invalid" };
 	if (row.usedAt) return { outcome: "used" };
 	if (row.expiresAt.getTime() < Date.now()) return { outcome: "expired" };
-	await work.tx.update(linkTokens).set({ usedAt: new Date() }).where(eq(linkTokens.tokenHash, row.tokenHash));
+	await work.tx
+		.update(linkTokens)
+		.set({ usedAt: new Date() })
+		.where(eq(linkTokens.tokenHash, row.tokenHash));
 	const [owner] = await work.tx
 		.select()
 		.from(customers)
 		.where(eq(customers.telegramUserId, person.id))
 		.for("update");
 	if (owner?.id === row.customerId) return { outcome: "already", customerId: owner.id };
-	const [webCustomer] = await work.tx.select().from(customers).where(eq(customers.id, row.customerId)).for("update");
+	const [webCustomer] = await work.tx
+		.select()
+		.from(customers)
+		.where(eq(customers.id, row.customerId))
+		.for("update");
 	if (!webCustomer) return { outcome: "invalid" };
 	let survivorId = webCustomer.id;
 	let outcome: LinkOutcome = "linked";
@@ -78,8 +93,14 @@ export async function linkTelegram(
 			locale: localeOf(person.languageCode, defaultLocale),
 		})
 		.where(eq(customers.id, survivorId));
-	await recordEvent(work, survivorId, "LINKED", "customer", { telegramUserId: person.id, merged: outcome === "merged" });
-	work.emit(survivorId, { type: "channel_linked", telegram: { username: person.username ?? null } });
+	await recordEvent(work, survivorId, "LINKED", "customer", {
+		telegramUserId: person.id,
+		merged: outcome === "merged",
+	});
+	work.emit(survivorId, {
+		type: "channel_linked",
+		telegram: { username: person.username ?? null },
+	});
 	const who = person.username ? `@${person.username}` : telegramDisplayName(person);
 	await work.enqueue(survivorId, { kind: "topic_notice", text: "noticeLinked", vars: { who } });
 	await work.enqueue(survivorId, { kind: "topic_rename" });
@@ -111,7 +132,6 @@ async function mergeCustomers(work: Work, survivor: CustomerRow, loser: Customer
 		await work.enqueue(survivor.id, {
 			kind: "topic_notice",
 			text: "noticeMergedInto",
-			vars: { link: "{survivorTopicLink}" },
 			topicId: loser.topicId,
 		});
 		await work.enqueue(survivor.id, { kind: "topic_notice", text: "noticeMergedFrom" });
@@ -126,5 +146,6 @@ async function mergeCustomers(work: Work, survivor: CustomerRow, loser: Customer
 		keep.topicId = loser.topicId;
 		keep.cardMessageId = loser.cardMessageId;
 	}
-	if (Object.keys(keep).length) await work.tx.update(customers).set(keep).where(eq(customers.id, survivor.id));
+	if (Object.keys(keep).length)
+		await work.tx.update(customers).set(keep).where(eq(customers.id, survivor.id));
 }

@@ -94,7 +94,12 @@ export async function markReplyDelivered(work: Work, customerId: string, operato
 		.from(customers)
 		.where(eq(customers.id, customerId));
 	if (row?.status === "NEW")
-		await changeStatus(work, customerId, "IN_PROGRESS", operatorId ? `operator:${operatorId}` : "operator");
+		await changeStatus(
+			work,
+			customerId,
+			"IN_PROGRESS",
+			operatorId ? `operator:${operatorId}` : "operator",
+		);
 }
 
 /**

@@ -16,9 +16,12 @@ export type OutboxItem =
 	| { kind: "topic_message"; messageId: string }
 	/**
 	 * A notice for operators in the topic, rendered at delivery. Skipped when the customer has no
-	 * topic yet. `topicId` addresses a topic that is no longer the customer's (after a merge).
+	 * topic yet. `topicId` addresses a topic that is no longer the customer's (after a merge);
+	 * `{topicLink}` in the text is the link to the customer's current topic.
 	 */
 	| { kind: "topic_notice"; text: TextKey; vars?: Vars; topicId?: number }
+	/** Text already rendered for operators (command answers such as /history). */
+	| { kind: "topic_text"; text: string }
 	/** The customer edited a message in the DM: its copy in the topic follows. */
 	| { kind: "topic_edit"; messageId: string }
 	/** The topic's name follows the customer's name (linking, merging). */

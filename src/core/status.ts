@@ -63,7 +63,8 @@ export async function changeStatus(
 	if (!row || row.status === to) return null;
 	const from = row.status;
 	await work.tx.update(customers).set({ status: to }).where(eq(customers.id, customerId));
-	const kind: EventKind = to === "CLOSED" ? "CLOSED" : from === "CLOSED" ? "REOPENED" : "STATUS_CHANGED";
+	const kind: EventKind =
+		to === "CLOSED" ? "CLOSED" : from === "CLOSED" ? "REOPENED" : "STATUS_CHANGED";
 	await recordEvent(work, customerId, kind, actor, null, { from, to });
 	work.emit(customerId, { type: "status", status: to });
 	await work.enqueue(customerId, {
@@ -72,7 +73,8 @@ export async function changeStatus(
 		vars: { status: to },
 	});
 	await work.enqueue(customerId, { kind: "card" });
-	if (to === "CLOSED") await tellCustomerClosed(work, customerId, row.telegramUserId != null, options);
+	if (to === "CLOSED")
+		await tellCustomerClosed(work, customerId, row.telegramUserId != null, options);
 	return from;
 }
 

@@ -3,7 +3,14 @@
  * their phone number. The Telegram door turns updates into these plain inputs.
  */
 import { and, eq, sql } from "drizzle-orm";
-import { customers, type MediaKind, media, messageCopies, messages, webSessions } from "../db/schema.ts";
+import {
+	customers,
+	type MediaKind,
+	media,
+	messageCopies,
+	messages,
+	webSessions,
+} from "../db/schema.ts";
 import type { Locale } from "../i18n/texts.ts";
 import { type MediaRef, recordCustomerMessage, type StoredMessage } from "./messages.ts";
 import { recordEvent } from "./status.ts";
@@ -27,14 +34,20 @@ export interface TelegramMedia {
 }
 
 /** `<first> <last> (@username)`, the topic name of a Telegram customer (SPEC §3.2). */
-export function telegramDisplayName(person: Pick<TelegramPerson, "firstName" | "lastName" | "username">) {
+export function telegramDisplayName(
+	person: Pick<TelegramPerson, "firstName" | "lastName" | "username">,
+) {
 	const name = [person.firstName, person.lastName].filter(Boolean).join(" ").trim() || "Telegram";
 	return person.username ? `${name} (@${person.username})` : name;
 }
 
 export function localeOf(languageCode: string | undefined, fallback: Locale): Locale {
 	if (!languageCode) return fallback;
-	return languageCode.toLowerCase().startsWith("ru") ? "ru" : languageCode.toLowerCase().startsWith("en") ? "en" : fallback;
+	return languageCode.toLowerCase().startsWith("ru")
+		? "ru"
+		: languageCode.toLowerCase().startsWith("en")
+			? "en"
+			: fallback;
 }
 
 export type TelegramCustomer = typeof customers.$inferSelect;
@@ -96,7 +109,9 @@ export async function messageByCopy(work: Work, chatId: number, telegramMessageI
 	const [copy] = await work.tx
 		.select({ messageId: messageCopies.messageId })
 		.from(messageCopies)
-		.where(and(eq(messageCopies.chatId, chatId), eq(messageCopies.telegramMessageId, telegramMessageId)))
+		.where(
+			and(eq(messageCopies.chatId, chatId), eq(messageCopies.telegramMessageId, telegramMessageId)),
+		)
 		.limit(1);
 	return copy?.messageId ?? null;
 }
@@ -123,7 +138,10 @@ export interface DmMessageInput {
  * Stores a customer's private-chat message and what follows from it. The first real message is
  * the question: the customer is told the request exists and, once, offered to leave a phone.
  */
-export async function acceptTelegramMessage(work: Work, input: DmMessageInput): Promise<StoredMessage> {
+export async function acceptTelegramMessage(
+	work: Work,
+	input: DmMessageInput,
+): Promise<StoredMessage> {
 	const chatId = input.customer.telegramUserId as number;
 	const [previous] = await work.tx
 		.select({ id: messages.id })
@@ -181,7 +199,11 @@ export async function acceptTelegramMessage(work: Work, input: DmMessageInput): 
 	if (!previous) {
 		await work.enqueue(input.customer.id, { kind: "dm_text", text: "dmTicketCreated" });
 		if (!input.customer.phoneAskedAt && !input.customer.phone) {
-			await work.enqueue(input.customer.id, { kind: "dm_text", text: "dmAskPhone", keyboard: "phone" });
+			await work.enqueue(input.customer.id, {
+				kind: "dm_text",
+				text: "dmAskPhone",
+				keyboard: "phone",
+			});
 			await work.tx
 				.update(customers)
 				.set({ phoneAskedAt: sql`now()` })
@@ -197,6 +219,37 @@ export async function savePhone(work: Work, customerId: string, phone: string) {
 	await work.tx.update(customers).set({ phone: normalized }).where(eq(customers.id, customerId));
 	await recordEvent(work, customerId, "PHONE_UPDATED", "customer", { phone: normalized });
 	await work.enqueue(customerId, { kind: "card" });
-	await work.enqueue(customerId, { kind: "topic_notice", text: "noticePhone", vars: { phone: normalized } });
+	await work.enqueue(customerId, {
+		kind: "topic_notice",
+		text: "noticePhone",
+		vars: { phone: normalized },
+	});
 	await work.enqueue(customerId, { kind: "dm_text", text: "dmPhoneSaved", keyboard: "remove" });
+}
+
+/**
+ * The customer edited a message in the private chat: the stored text follows, open widgets get
+ * `message_edited`, and the copy in the topic is edited by the outbox.
+ */
+export async function editCustomerMessage(
+	work: Work,
+	input: { chatId: number; dmMessageId: number; text: string },
+): Promise<boolean> {
+	const messageId = await messageByCopy(work, input.chatId, input.dmMessageId);
+	if (!messageId) return false;
+	const editedAt = new Date();
+	const [row] = await work.tx
+		.update(messages)
+		.set({ text: input.text, editedAt })
+		.where(and(eq(messages.id, messageId), eq(messages.author, "user")))
+		.returning({ customerId: messages.customerId });
+	if (!row) return false;
+	work.emit(row.customerId, {
+		type: "message_edited",
+		id: messageId,
+		text: input.text,
+		editedAt: editedAt.toISOString(),
+	});
+	await work.enqueue(row.customerId, { kind: "topic_edit", messageId });
+	return true;
 }

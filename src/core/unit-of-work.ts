@@ -5,8 +5,8 @@
  */
 import { sql } from "drizzle-orm";
 import type { Database, Tx } from "../db/client.ts";
-import type { Texts } from "../i18n/texts.ts";
 import { outbox } from "../db/schema.ts";
+import type { Texts } from "../i18n/texts.ts";
 import type { CustomerEvent, EventBus } from "./events.ts";
 import type { OutboxItem } from "./outbox-items.ts";
 

@@ -18,9 +18,10 @@ export const en = {
 	noticeRated: "The customer rated the support {rating}/5.",
 	noticeFeedback: "Customer feedback: {feedback}",
 	noticeLinked: "The customer connected Telegram ({who}): both channels now lead here.",
-	noticeMergedInto: "This customer continues in another topic: {link}",
+	noticeMergedInto: "This customer continues in another topic: {topicLink}",
 	noticeMergedFrom: "The customer's earlier conversation was merged into this one.",
-	noticeTopicRecreated: "The previous topic was deleted or closed; the conversation continues here.",
+	noticeTopicRecreated:
+		"The previous topic was deleted or closed; the conversation continues here.",
 	noticeBlocked: "⚠️ Not delivered to Telegram: the customer blocked the bot.",
 	noticeDmFailed: "⚠️ Not delivered to Telegram: {reason}",
 	noticePhone: "The customer shared a phone number: {phone}",
@@ -60,8 +61,7 @@ export const en = {
 	helpText:
 		"Commands in a customer topic:\n/history — the ticket's events\n/help — this list\n\nMessages starting with // or #internal stay in the topic and are never sent to the customer. Use the card's buttons to change the status.",
 
-	dmGreeting:
-		"Hello! Write your question here and our support team will answer in this chat.",
+	dmGreeting: "Hello! Write your question here and our support team will answer in this chat.",
 	dmTicketCreated: "Thank you! Your request is registered; an operator will answer here soon.",
 	dmAskPhone: "If you like, share your phone number so we can call you back. This is optional.",
 	dmSharePhoneButton: "📱 Share my phone number",
@@ -86,7 +86,8 @@ export const en = {
 	dmLinkInvalid:
 		"This link is not valid. Open the chat on the website and press “Continue in Telegram” again.",
 	dmLinkUsed: "This link was already used. Open the chat on the website to get a new one.",
-	dmLinkExpired: "This link has expired. Open the chat on the website and press “Continue in Telegram” again.",
+	dmLinkExpired:
+		"This link has expired. Open the chat on the website and press “Continue in Telegram” again.",
 	dmAlreadyLinked: "This Telegram account is already connected to your web chat.",
 
 	webClosed: "The conversation is closed. Write a message to reopen it.",

@@ -1,58 +1,95 @@
 /**
- * Outbox handler `topic_message`: a customer's stored message appears in their topic as
- * `[WEB] <text>`, and its copy is recorded so replies and edits can find it later.
+ * Outbox handler `topic_message`: a customer's stored message appears in their topic. Web
+ * messages are sent as `[WEB] <text>` (files as photo or document with `[WEB] 📎 <name>`);
+ * Telegram messages are copied from the private chat with `copyMessage`, text getting `[TG] `
+ * when the customer also uses the web chat. Replies are threaded to the copies they answer.
  */
 import { eq } from "drizzle-orm";
 import { mediaById } from "../core/media.ts";
-import { media, messageCopies, messages } from "../db/schema.ts";
-import type { Texts } from "../i18n/texts.ts";
+import { customers, media, messages } from "../db/schema.ts";
+import { copyIdOf, customerHasWeb, recordCopy, replyTo, shiftEntities } from "./copies.ts";
 import type { OutboxHandler } from "./outbox-worker.ts";
 import { sendToTopic, type TopicDeps } from "./topics.ts";
 
-export function topicMessageHandler(deps: TopicDeps & { texts: Texts }): OutboxHandler {
-	return async ({ item, complete }) => {
-		const messageId = String(item.payload.messageId);
-		const [message] = await deps.database.db
-			.select()
-			.from(messages)
-			.where(eq(messages.id, messageId));
-		if (!message) return; // deleted with its customer: nothing left to deliver
-		const prefix = message.channel === "web" ? deps.texts.get("webPrefix") : "";
+type MessageRow = typeof messages.$inferSelect;
+
+export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
+	async function sendWeb(message: MessageRow, topicId: number, reply: number | undefined) {
+		const prefix = deps.texts.get("webPrefix");
+		const target = { chat_id: deps.groupId, message_thread_id: topicId, ...replyTo(reply) };
 		const attachment = message.mediaId ? await mediaById(deps.database, message.mediaId) : null;
-		const sent = await sendToTopic(deps, item.customerId, (topicId) => {
-			const target = { chat_id: deps.groupId, message_thread_id: topicId };
-			if (!attachment) return deps.api.sendMessage({ ...target, text: `${prefix}${message.text}` });
-			const caption = `${prefix}📎 ${attachment.fileName ?? "file"}${message.text ? `\n${message.text}` : ""}`;
-			// Once Telegram has the file, resending (a recreated topic) needs only its id.
-			const file =
-				attachment.telegramFileId ??
-				new File([attachment.bytes ?? new Uint8Array()], attachment.fileName ?? "file", {
-					type: attachment.mimeType,
-				});
-			return attachment.kind === "image"
-				? deps.api.sendPhoto({ ...target, photo: file, caption })
-				: deps.api.sendDocument({ ...target, document: file, caption });
-		});
+		if (!attachment) return deps.api.sendMessage({ ...target, text: `${prefix}${message.text}` });
+		const caption = `${prefix}📎 ${attachment.fileName ?? "file"}${message.text ? `\n${message.text}` : ""}`;
+		// Once Telegram has the file, resending (a recreated topic) needs only its id.
+		const file =
+			attachment.telegramFileId ??
+			new File([attachment.bytes ?? new Uint8Array()], attachment.fileName ?? "file", {
+				type: attachment.mimeType,
+			});
+		const sent =
+			attachment.kind === "image"
+				? await deps.api.sendPhoto({ ...target, photo: file, caption })
+				: await deps.api.sendDocument({ ...target, document: file, caption });
 		const telegramFileId = sent.photo?.at(-1)?.file_id ?? sent.document?.file_id;
-		if (attachment && telegramFileId && !attachment.telegramFileId)
+		if (telegramFileId && !attachment.telegramFileId)
 			await deps.database.db
 				.update(media)
 				.set({ telegramFileId })
 				.where(eq(media.id, attachment.id));
+		return sent;
+	}
+
+	async function copyTelegram(
+		message: MessageRow,
+		topicId: number,
+		reply: number | undefined,
+		chatId: number,
+	) {
+		const original = await copyIdOf(deps.database, message.id, "dm");
+		if (original === undefined)
+			throw new Error(`message ${message.id} has no private-chat original`);
+		const target = { chat_id: deps.groupId, message_thread_id: topicId, ...replyTo(reply) };
+		const prefixed = await customerHasWeb(deps.database, message.customerId);
+		const prefix = deps.texts.get("telegramPrefix");
+		// Text is re-sent rather than copied so it can carry the prefix (entities shifted to match).
+		if (prefixed && !message.mediaId && message.text)
+			return deps.api.sendMessage({
+				...target,
+				text: `${prefix}${message.text}`,
+				entities: shiftEntities(message.entities, prefix.length),
+			});
+		const caption =
+			prefixed && message.mediaId && message.text ? { caption: `${prefix}${message.text}` } : {};
+		return deps.api.copyMessage({
+			...target,
+			from_chat_id: chatId,
+			message_id: original,
+			...caption,
+		});
+	}
+
+	return async ({ item, complete }) => {
+		const messageId = String(item.payload.messageId);
+		const [row] = await deps.database.db
+			.select({ message: messages, chatId: customers.telegramUserId })
+			.from(messages)
+			.innerJoin(customers, eq(customers.id, messages.customerId))
+			.where(eq(messages.id, messageId));
+		if (!row) return; // deleted with its customer: nothing left to deliver
+		const { message, chatId } = row;
+		const reply = await copyIdOf(deps.database, message.replyToId, "topic");
+		const sent = await sendToTopic(deps, item.customerId, (topicId) =>
+			message.channel === "telegram" && chatId != null
+				? copyTelegram(message, topicId, reply, chatId)
+				: sendWeb(message, topicId, reply),
+		);
 		await deps.database.db.transaction(async (tx) => {
-			await tx
-				.insert(messageCopies)
-				.values({
-					messageId,
-					kind: "topic",
-					chatId: deps.groupId,
-					telegramMessageId: sent.message_id,
-					state: "delivered",
-				})
-				.onConflictDoUpdate({
-					target: [messageCopies.messageId, messageCopies.kind],
-					set: { telegramMessageId: sent.message_id, state: "delivered", error: null },
-				});
+			await recordCopy(tx, {
+				messageId,
+				kind: "topic",
+				chatId: deps.groupId,
+				telegramMessageId: sent.message_id,
+			});
 			await complete(tx);
 		});
 	};

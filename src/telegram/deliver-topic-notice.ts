@@ -1,36 +1,52 @@
 /**
- * Outbox handler `topic_notice`: a line for operators in the customer's topic (status changes,
- * ratings, feedback), rendered in the desk's locale at delivery time.
+ * Outbox handlers for lines operators read in a topic: `topic_notice` (status changes, ratings,
+ * links…, rendered in the desk's language at delivery) and `topic_text` (command answers).
  */
 import { eq } from "drizzle-orm";
+import type { Vars } from "../core/outbox-items.ts";
 import { customers } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { OutboxHandler } from "./outbox-worker.ts";
-import { sendToTopic, type TopicDeps } from "./topics.ts";
+import { sendToTopic, type TopicDeps, topicLink } from "./topics.ts";
 
-export function renderNotice(
-	texts: Texts,
-	key: TextKey,
-	vars: Record<string, string | number> = {},
-) {
+export function renderNotice(texts: Texts, key: TextKey, vars: Vars = {}) {
 	const status = typeof vars.status === "string" ? vars.status : undefined;
 	const shown = status ? { ...vars, status: texts.get(`status${status}` as TextKey) } : vars;
 	return texts.get(key, shown);
 }
 
-export function topicNoticeHandler(deps: TopicDeps & { texts: Texts }): OutboxHandler {
+async function topicOf(deps: TopicDeps, customerId: string) {
+	const [customer] = await deps.database.db
+		.select({ topicId: customers.topicId })
+		.from(customers)
+		.where(eq(customers.id, customerId));
+	return customer?.topicId ?? null;
+}
+
+export function topicNoticeHandler(deps: TopicDeps): OutboxHandler {
 	return async ({ item }) => {
-		const [customer] = await deps.database.db
-			.select({ topicId: customers.topicId })
-			.from(customers)
-			.where(eq(customers.id, item.customerId));
-		if (customer?.topicId == null) return;
-		const text = renderNotice(
-			deps.texts,
-			item.payload.text as TextKey,
-			item.payload.vars as Record<string, string | number> | undefined,
+		const current = await topicOf(deps, item.customerId);
+		const vars = { ...(item.payload.vars as Vars | undefined) };
+		if (current != null) vars.topicLink = topicLink(deps.groupId, current);
+		const text = renderNotice(deps.texts, item.payload.text as TextKey, vars);
+		const elsewhere = item.payload.topicId as number | undefined;
+		// A topic that is no longer the customer's (after a merge) gets the notice directly.
+		if (elsewhere !== undefined) {
+			await deps.api.sendMessage({ chat_id: deps.groupId, message_thread_id: elsewhere, text });
+			return;
+		}
+		if (current == null) return; // no conversation in Telegram yet: nothing to annotate
+		await sendToTopic(deps, item.customerId, (topicId) =>
+			deps.api.sendMessage({ chat_id: deps.groupId, message_thread_id: topicId, text }),
 		);
+	};
+}
+
+export function topicTextHandler(deps: TopicDeps): OutboxHandler {
+	return async ({ item }) => {
+		if ((await topicOf(deps, item.customerId)) == null) return;
+		const text = String(item.payload.text);
 		await sendToTopic(deps, item.customerId, (topicId) =>
 			deps.api.sendMessage({ chat_id: deps.groupId, message_thread_id: topicId, text }),
 		);

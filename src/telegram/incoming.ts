@@ -18,8 +18,22 @@ export function personOf(user: TelegramUser): TelegramPerson {
 /** The message's file, if it carries one (the largest photo size). */
 export function mediaOf(message: TelegramMessage): TelegramMedia | undefined {
 	const photo = message.photo?.at(-1);
-	if (photo) return { kind: "image", fileId: photo.file_id, mimeType: "image/jpeg", size: photo.file_size };
-	const files: [TelegramMedia["kind"], { file_id: string; file_size?: number; mime_type?: string; file_name?: string; duration?: number } | undefined, string][] = [
+	if (photo)
+		return { kind: "image", fileId: photo.file_id, mimeType: "image/jpeg", size: photo.file_size };
+	const files: [
+		TelegramMedia["kind"],
+		(
+			| {
+					file_id: string;
+					file_size?: number;
+					mime_type?: string;
+					file_name?: string;
+					duration?: number;
+			  }
+			| undefined
+		),
+		string,
+	][] = [
 		["document", message.document, "application/octet-stream"],
 		["voice", message.voice, "audio/ogg"],
 		["audio", message.audio, "audio/mpeg"],

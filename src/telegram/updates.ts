@@ -1,53 +1,31 @@
 /**
- * Routes each Telegram update to the core, inside one transaction that also records the update
- * id (applied at most once in effect, SPEC §3.7).
+ * Routes each Telegram update to its handler inside one transaction that also records the update
+ * id (applied at most once in effect, SPEC §3.7); ephemeral answers follow the commit.
  */
-import type { TelegramMessage, TelegramUpdate } from "gramio";
-import { editOperatorMessage, recordOperatorMessage } from "../core/operator-messages.ts";
-import { type CoreDeps, commitUpdate } from "../core/unit-of-work.ts";
+import type { TelegramUpdate } from "gramio";
+import { commitUpdate } from "../core/unit-of-work.ts";
+import { onCallback } from "./callbacks.ts";
+import { onPrivateEdit, onPrivateMessage } from "./private-chat.ts";
+import type { AfterCommit, RouterDeps } from "./router-deps.ts";
+import { onTopicEdit, onTopicMessage } from "./topic-updates.ts";
 
-export interface UpdateRouterDeps {
-	core: CoreDeps;
-	groupId: number;
-	botId: number;
-}
+export type { RouterDeps } from "./router-deps.ts";
 
-/** Operator messages that stay in the topic: notes for colleagues, never sent to the customer. */
-export function isInternalNote(text: string): boolean {
-	const trimmed = text.trimStart();
-	return trimmed.startsWith("//") || trimmed.toLowerCase().startsWith("#internal");
-}
-
-function isOperatorTopicMessage(message: TelegramMessage, deps: UpdateRouterDeps): boolean {
-	if (message.chat.id !== deps.groupId) return false;
-	if (!message.is_topic_message || message.message_thread_id === undefined) return false;
-	if (message.from?.id === deps.botId) return false;
-	// Service messages (topic created, pinned, …) carry no text or media for the customer.
-	return message.text !== undefined || message.caption !== undefined;
-}
-
-export function createUpdateRouter(deps: UpdateRouterDeps) {
+export function createUpdateRouter(deps: RouterDeps) {
 	return async (update: TelegramUpdate): Promise<void> => {
+		const after: AfterCommit = [];
 		await commitUpdate(deps.core, update.update_id, async (work) => {
 			const message = update.message;
-			if (message && isOperatorTopicMessage(message, deps)) {
-				const text = message.text ?? message.caption ?? "";
-				if (isInternalNote(text)) return;
-				await recordOperatorMessage(work, {
-					topicId: message.message_thread_id as number,
-					groupId: deps.groupId,
-					telegramMessageId: message.message_id,
-					text,
-				});
-			}
+			if (message?.chat.type === "private") return onPrivateMessage(work, deps, message);
+			if (message) return onTopicMessage(work, deps, message);
 			const edited = update.edited_message;
-			if (edited && isOperatorTopicMessage(edited, deps)) {
-				await editOperatorMessage(work, {
-					groupId: deps.groupId,
-					telegramMessageId: edited.message_id,
-					text: edited.text ?? edited.caption ?? "",
-				});
-			}
+			if (edited?.chat.type === "private") return onPrivateEdit(work, edited);
+			if (edited) return onTopicEdit(work, deps, edited);
+			if (update.callback_query) return onCallback(work, deps, update.callback_query, after);
 		});
+		for (const call of after)
+			await call().catch((error: unknown) =>
+				deps.log.debug("after-commit call failed", { error: String(error) }),
+			);
 	};
 }

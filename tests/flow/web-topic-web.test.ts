@@ -68,9 +68,11 @@ describe("web → topic → web", () => {
 		});
 		const threadId = await topicOf("[WEB] Where is my order?", since);
 		expect(threadId).toBe((created.result as { message_thread_id: number }).message_thread_id);
-		expect(tg.topics.get(threadId)?.messages.map((m) => m.text)).toEqual([
-			"[WEB] Where is my order?",
-		]);
+		// The pinned card comes first, then the customer's message.
+		const [card, ...rest] = tg.topics.get(threadId)?.messages ?? [];
+		expect(card?.text).toStartWith("📋");
+		expect(tg.pinned(tg.groupId)).toContain(card?.message_id ?? -1);
+		expect(rest.map((m) => m.text)).toEqual(["[WEB] Where is my order?"]);
 		socket.close();
 	});
 
@@ -154,9 +156,12 @@ describe("web → topic → web", () => {
 					c.at >= (tg.calls[since]?.at ?? 0) && c.params.name === `Web ${sessionId.slice(0, 8)}`,
 			);
 		expect(creates).toHaveLength(1);
-		expect(tg.topics.get(firstThread)?.messages.map((m) => m.text)).toEqual(
-			ordered.map((t) => `[WEB] ${t}`),
-		);
+		expect(
+			tg.topics
+				.get(firstThread)
+				?.messages.slice(1)
+				.map((m) => m.text),
+		).toEqual(ordered.map((t) => `[WEB] ${t}`));
 		socket.close();
 	});
 
@@ -193,6 +198,8 @@ describe("web → topic → web", () => {
 describe("outbox delivery under failures", () => {
 	test("5xx and dropped connections are retried until delivered, exactly once", async () => {
 		const { socket } = await customer();
+		socket.send({ type: "message", text: "opening the topic" });
+		await topicOf("[WEB] opening the topic");
 		tg.failNext("sendMessage", 1, { error_code: 500, description: "Internal Server Error" });
 		tg.failNext("sendMessage", 1, { drop: true });
 		socket.send({ type: "message", text: "survives faults" });
@@ -207,6 +214,8 @@ describe("outbox delivery under failures", () => {
 
 	test("429 waits exactly retry_after before the next attempt", async () => {
 		const { socket } = await customer();
+		socket.send({ type: "message", text: "topic for the flood test" });
+		await topicOf("[WEB] topic for the flood test");
 		tg.failNext("sendMessage", 1, {
 			error_code: 429,
 			description: "Too Many Requests: retry after 2",

@@ -1,0 +1,89 @@
+/**
+ * Button presses (SPEC §3.3, §3.4): status buttons on the topic card (any member of the support
+ * group; presses from anywhere else are ignored), and in the private chat "✅ Resolved" and the
+ * 1–5 rating. Each press gets its toast after the change committed.
+ */
+import { eq } from "drizzle-orm";
+import type { TelegramCallbackQuery } from "gramio";
+import { changeStatus, recordEvent } from "../core/status.ts";
+import type { Work } from "../core/unit-of-work.ts";
+import { customers, type TicketStatus, ticketStatuses } from "../db/schema.ts";
+import type { TextKey } from "../i18n/en.ts";
+import type { AfterCommit, RouterDeps } from "./router-deps.ts";
+
+function answer(deps: RouterDeps, after: AfterCommit, query: TelegramCallbackQuery, text?: string) {
+	after.push(() =>
+		deps.api.answerCallbackQuery({ callback_query_id: query.id, ...(text ? { text } : {}) }),
+	);
+}
+
+async function onCardButton(
+	work: Work,
+	deps: RouterDeps,
+	query: TelegramCallbackQuery,
+	after: AfterCommit,
+) {
+	const wanted = query.data?.slice("status:".length) as TicketStatus;
+	const card = query.message;
+	const topicId = card && "message_thread_id" in card ? card.message_thread_id : undefined;
+	if (!ticketStatuses.includes(wanted) || topicId === undefined) return answer(deps, after, query);
+	const [customer] = await work.tx
+		.select({ id: customers.id, status: customers.status })
+		.from(customers)
+		.where(eq(customers.topicId, topicId))
+		.limit(1);
+	if (!customer) return answer(deps, after, query);
+	const shown = deps.texts.get(`status${wanted}` as TextKey);
+	if (wanted === "NEW") return answer(deps, after, query, deps.texts.get("callbackNotAllowed"));
+	if (customer.status === wanted)
+		return answer(deps, after, query, deps.texts.get("callbackStatusSame", { status: shown }));
+	await changeStatus(work, customer.id, wanted, `operator:${query.from.id}`);
+	answer(deps, after, query, deps.texts.get("callbackStatusSet", { status: shown }));
+}
+
+async function onCustomerButton(
+	work: Work,
+	deps: RouterDeps,
+	query: TelegramCallbackQuery,
+	after: AfterCommit,
+) {
+	const [customer] = await work.tx
+		.select({ id: customers.id, status: customers.status, locale: customers.locale })
+		.from(customers)
+		.where(eq(customers.telegramUserId, query.from.id))
+		.limit(1);
+	if (!customer) return answer(deps, after, query);
+	const texts = deps.textsFor(customer.locale);
+	if (query.data === "resolve") {
+		if (customer.status === "CLOSED")
+			return answer(
+				deps,
+				after,
+				query,
+				texts.get("callbackStatusSame", { status: texts.get("statusCLOSED") }),
+			);
+		await changeStatus(work, customer.id, "CLOSED", "customer");
+		return answer(deps, after, query, texts.get("callbackThanks"));
+	}
+	const rating = Number(query.data?.slice("rate:".length));
+	if (!Number.isInteger(rating) || rating < 1 || rating > 5) return answer(deps, after, query);
+	await recordEvent(work, customer.id, "RATED", "customer", { rating });
+	await work.enqueue(customer.id, { kind: "topic_notice", text: "noticeRated", vars: { rating } });
+	await work.enqueue(customer.id, { kind: "dm_text", text: "dmRated", vars: { rating } });
+	answer(deps, after, query, texts.get("callbackThanks"));
+}
+
+export async function onCallback(
+	work: Work,
+	deps: RouterDeps,
+	query: TelegramCallbackQuery,
+	after: AfterCommit,
+) {
+	const chatId = query.message?.chat.id;
+	const data = query.data ?? "";
+	if (chatId === deps.groupId && data.startsWith("status:"))
+		return onCardButton(work, deps, query, after);
+	if (chatId === query.from.id && (data === "resolve" || data.startsWith("rate:")))
+		return onCustomerButton(work, deps, query, after);
+	// Anything else (another chat, stale or forged data) is ignored.
+}

@@ -1,0 +1,84 @@
+/**
+ * Outbox handlers `card` and `topic_rename`: the pinned card and the topic's name follow the
+ * customer's current state. Both render at delivery, so several queued changes end in one
+ * current card, and "not modified" answers count as success.
+ */
+import { eq } from "drizzle-orm";
+import { customers } from "../db/schema.ts";
+import { classifyFailure } from "./bot-api.ts";
+import { loadCardView, renderCard } from "./card.ts";
+import type { OutboxHandler } from "./outbox-worker.ts";
+import { ensureTopic, fitTopicName, type TopicDeps } from "./topics.ts";
+
+const notModified = (error: unknown) => {
+	const failure = classifyFailure(error);
+	return failure.kind === "permanent" && /not modified/i.test(failure.description);
+};
+const messageGone = (error: unknown) => {
+	const failure = classifyFailure(error);
+	return (
+		failure.kind === "permanent" &&
+		/message to edit not found|MESSAGE_ID_INVALID/i.test(failure.description)
+	);
+};
+
+async function currentTopic(deps: TopicDeps, customerId: string) {
+	const [row] = await deps.database.db
+		.select({
+			topicId: customers.topicId,
+			cardMessageId: customers.cardMessageId,
+			name: customers.displayName,
+		})
+		.from(customers)
+		.where(eq(customers.id, customerId));
+	return row;
+}
+
+export function cardHandler(deps: TopicDeps): OutboxHandler {
+	return async ({ item }) => {
+		const before = await currentTopic(deps, item.customerId);
+		// No topic yet: the card is posted, current, when the topic is created.
+		if (before?.topicId == null) return;
+		if (before.cardMessageId == null) {
+			await ensureTopic(deps, item.customerId);
+			return;
+		}
+		const view = await loadCardView(deps.database, item.customerId);
+		if (!view) return;
+		const card = renderCard(view, deps.texts, deps.timeZone);
+		try {
+			await deps.api.editMessageText({
+				chat_id: deps.groupId,
+				message_id: before.cardMessageId,
+				text: card.text,
+				reply_markup: card.reply_markup,
+			});
+		} catch (error) {
+			if (notModified(error)) return;
+			if (!messageGone(error)) throw error;
+			// The card was deleted: post a new one (ensureTopic posts a missing card).
+			await deps.database.db
+				.update(customers)
+				.set({ cardMessageId: null })
+				.where(eq(customers.id, item.customerId));
+			await ensureTopic(deps, item.customerId);
+		}
+	};
+}
+
+export function topicRenameHandler(deps: TopicDeps): OutboxHandler {
+	return async ({ item }) => {
+		const row = await currentTopic(deps, item.customerId);
+		if (row?.topicId == null) return; // created with the current name later
+		try {
+			await deps.api.editForumTopic({
+				chat_id: deps.groupId,
+				message_thread_id: row.topicId,
+				name: fitTopicName(row.name),
+			});
+		} catch (error) {
+			if (notModified(error) || /TOPIC_NOT_MODIFIED/i.test(String(error))) return;
+			throw error;
+		}
+	};
+}

@@ -1,0 +1,109 @@
+/**
+ * The Telegram door, assembled: the GramIO client, the outbox worker with a handler for every
+ * kind of item, the long poller with the update router, and the bot's profile for the web door.
+ */
+import type { Config } from "../config.ts";
+import type { OutboxKind } from "../core/outbox-items.ts";
+import type { CoreDeps } from "../core/unit-of-work.ts";
+import type { Database } from "../db/client.ts";
+import { createTexts, type Locale, type Texts } from "../i18n/texts.ts";
+import type { Logger } from "../logger.ts";
+import { createRateLimiter, rateLimits } from "../web/rate-limit.ts";
+import { createBotClient } from "./bot-api.ts";
+import { type BotProfile, createBotProfile } from "./bot-profile.ts";
+import { cardHandler, topicRenameHandler } from "./deliver-card.ts";
+import {
+	type DmDeps,
+	dmDigestHandler,
+	dmEditHandler,
+	dmMessageHandler,
+	dmTextHandler,
+	topicEditHandler,
+} from "./deliver-dm.ts";
+import { topicMessageHandler } from "./deliver-topic-message.ts";
+import { topicNoticeHandler, topicTextHandler } from "./deliver-topic-notice.ts";
+import { createOutboxWorker, type OutboxHandler, type OutboxWorker } from "./outbox-worker.ts";
+import { createPoller, type Poller } from "./poller.ts";
+import { createUpdateRouter } from "./updates.ts";
+
+export interface TelegramDoor {
+	bot: BotProfile;
+	outbox: OutboxWorker;
+	/** Absent in webhook mode. */
+	poller?: Poller;
+	/** Applies one update (the poller's and the webhook's entry point). */
+	handleUpdate: ReturnType<typeof createUpdateRouter>;
+	/** Aborts every Bot API call in flight (shutdown). */
+	abort(): void;
+}
+
+export function createTelegramDoor(options: {
+	config: Config & { botToken: string; supportGroupId: number };
+	core: CoreDeps;
+	database: Database;
+	log: Logger;
+}): TelegramDoor {
+	const { config, core, database, log } = options;
+	const client = createBotClient({ token: config.botToken, apiRoot: config.telegramApiUrl });
+	const texts = core.texts;
+	const catalogue = new Map<Locale, Texts>();
+	const textsFor = (locale: string | null): Texts => {
+		const chosen: Locale = locale === "ru" || locale === "en" ? locale : config.locale;
+		const found = catalogue.get(chosen) ?? createTexts(chosen, config.texts);
+		catalogue.set(chosen, found);
+		return found;
+	};
+	const deps: DmDeps = {
+		database,
+		api: client.api,
+		groupId: config.supportGroupId,
+		texts,
+		timeZone: config.displayTimezone,
+		core,
+		textsFor,
+	};
+	const handlers: Record<OutboxKind, OutboxHandler> = {
+		topic_message: topicMessageHandler(deps),
+		topic_notice: topicNoticeHandler(deps),
+		topic_text: topicTextHandler(deps),
+		topic_edit: topicEditHandler(deps),
+		topic_rename: topicRenameHandler(deps),
+		card: cardHandler(deps),
+		dm_text: dmTextHandler(deps),
+		dm_message: dmMessageHandler(deps),
+		dm_edit: dmEditHandler(deps),
+		dm_digest: dmDigestHandler(deps),
+	};
+	const outbox = createOutboxWorker({ database, log, handlers });
+	const handleUpdate = createUpdateRouter({
+		core,
+		api: client.api,
+		groupId: config.supportGroupId,
+		botId: client.botId,
+		defaultLocale: config.locale,
+		texts,
+		textsFor,
+		timeZone: config.displayTimezone,
+		limiter: createRateLimiter({ ...rateLimits, ...config.rateLimits }),
+		log,
+	});
+	const poller =
+		config.telegramMode === "polling"
+			? createPoller({
+					apiRoot: config.telegramApiUrl,
+					token: config.botToken,
+					timeoutSeconds: Math.max(1, Math.round(config.timers.pollTimeout / 1000)),
+					log,
+					handle: handleUpdate,
+				})
+			: undefined;
+	const bot = createBotProfile({
+		client,
+		apiRoot: config.telegramApiUrl,
+		token: config.botToken,
+		database,
+		groupId: config.supportGroupId,
+		log,
+	});
+	return { bot, outbox, poller, handleUpdate, abort: client.abort };
+}

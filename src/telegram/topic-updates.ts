@@ -1,0 +1,113 @@
+/**
+ * Operators in a customer's topic (SPEC §3.3): their messages and edits go to every channel of
+ * the customer, internal notes stay, and /history and /help answer in the topic.
+ */
+import { eq } from "drizzle-orm";
+import type { TelegramMessage } from "gramio";
+import { editOperatorMessage, recordOperatorMessage } from "../core/operator-messages.ts";
+import { lastEvents, type TicketEvent } from "../core/ticket-history.ts";
+import type { Work } from "../core/unit-of-work.ts";
+import { customers } from "../db/schema.ts";
+import type { TextKey } from "../i18n/en.ts";
+import type { Texts } from "../i18n/texts.ts";
+import { displayTime } from "./display-time.ts";
+import { mediaOf, textOf } from "./incoming.ts";
+import type { RouterDeps } from "./router-deps.ts";
+
+/** Operator messages that stay in the topic: notes for colleagues, never sent to the customer. */
+export function isInternalNote(text: string): boolean {
+	const trimmed = text.trimStart();
+	return trimmed.startsWith("//") || trimmed.toLowerCase().startsWith("#internal");
+}
+
+/**
+ * A message a human member wrote in a topic of the support group: not the bot's own, not another
+ * bot's, but an anonymous admin posting as the group counts (GroupAnonymousBot + sender_chat).
+ */
+export function isOperatorTopicMessage(
+	message: TelegramMessage,
+	deps: Pick<RouterDeps, "groupId" | "botId">,
+) {
+	if (message.chat.id !== deps.groupId) return false;
+	if (!message.is_topic_message || message.message_thread_id === undefined) return false;
+	const from = message.from;
+	if (!from || from.id === deps.botId) return false;
+	if (message.sender_chat && message.sender_chat.id !== deps.groupId) return false;
+	if (from.is_bot && message.sender_chat?.id !== deps.groupId) return false;
+	// Service messages (topic created, pinned, …) carry nothing for the customer.
+	return Boolean(textOf(message) || mediaOf(message) || message.location || message.contact);
+}
+
+/** The topic message this one answers, unless it is just the topic's root (every topic post). */
+function repliedTo(message: TelegramMessage): number | undefined {
+	const target = message.reply_to_message;
+	if (!target || target.message_id === message.message_thread_id || target.forum_topic_created)
+		return undefined;
+	return target.message_id;
+}
+
+const COMMAND = /^\/(history|help)(?:@\w+)?(?:\s|$)/i;
+
+function describeEvent(texts: Texts, event: TicketEvent, timeZone: string): string {
+	const details = (event.details ?? {}) as Record<string, string | number>;
+	const status = event.toStatus ? texts.get(`status${event.toStatus}` as TextKey) : "";
+	const what = texts.get(`event${event.kind}` as TextKey, { ...details, status });
+	const actor = event.actor.startsWith("operator")
+		? texts.get("actorOperator")
+		: event.actor.startsWith("customer")
+			? texts.get("actorCustomer")
+			: texts.get("actorSystem");
+	return texts.get("historyLine", {
+		time: displayTime(event.createdAt, timeZone),
+		event: what,
+		actor,
+	});
+}
+
+async function answerCommand(work: Work, deps: RouterDeps, command: string, topicId: number) {
+	const [customer] = await work.tx
+		.select({ id: customers.id })
+		.from(customers)
+		.where(eq(customers.topicId, topicId))
+		.limit(1);
+	if (!customer) return;
+	let text = deps.texts.get("helpText");
+	if (command === "history") {
+		const events = await lastEvents(work, customer.id, 20);
+		text = events.length
+			? [
+					deps.texts.get("historyTitle", { count: events.length, zone: deps.timeZone }),
+					...events.map((event) => describeEvent(deps.texts, event, deps.timeZone)),
+				].join("\n")
+			: deps.texts.get("historyEmpty");
+	}
+	await work.enqueue(customer.id, { kind: "topic_text", text });
+}
+
+export async function onTopicMessage(work: Work, deps: RouterDeps, message: TelegramMessage) {
+	if (!isOperatorTopicMessage(message, deps)) return;
+	const topicId = message.message_thread_id as number;
+	const text = textOf(message);
+	const command = COMMAND.exec(message.text ?? "");
+	if (command?.[1]) return answerCommand(work, deps, command[1].toLowerCase(), topicId);
+	if (isInternalNote(text)) return;
+	await recordOperatorMessage(work, {
+		topicId,
+		groupId: deps.groupId,
+		telegramMessageId: message.message_id,
+		text,
+		entities: message.entities ?? message.caption_entities,
+		media: mediaOf(message),
+		replyToTelegramMessageId: repliedTo(message),
+		operatorId: message.from?.id,
+	});
+}
+
+export async function onTopicEdit(work: Work, deps: RouterDeps, message: TelegramMessage) {
+	if (!isOperatorTopicMessage(message, deps)) return;
+	await editOperatorMessage(work, {
+		groupId: deps.groupId,
+		telegramMessageId: message.message_id,
+		text: textOf(message),
+	});
+}
