@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { createLogger, silentLogger } from "../../src/logger.ts";
 import { type RunningService, startService } from "../../src/service.ts";
 import type { TestDatabase } from "./db.ts";
 
@@ -51,5 +51,11 @@ export function testEnv(options: TestServiceOptions): Record<string, string> {
 export async function startTestService(options: TestServiceOptions): Promise<RunningService> {
 	const loaded = loadConfig(testEnv(options));
 	if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join("\n")}`);
-	return startService(loaded.config, { pglite: options.db.pglite, log: silentLogger });
+	// TEST_LOG=debug shows the service's logs while debugging a test; silent otherwise.
+	const level = process.env.TEST_LOG;
+	const log =
+		level === "debug" || level === "info" || level === "warn" || level === "error"
+			? createLogger({ level, json: false })
+			: silentLogger;
+	return startService(loaded.config, { pglite: options.db.pglite, log });
 }

@@ -1,0 +1,101 @@
+/**
+ * Shared setup for the Telegram flows: a database, the Bot API double and the service, plus small
+ * helpers to find what the bot did for one customer.
+ */
+import { sql } from "drizzle-orm";
+import type { RunningService } from "../../src/service.ts";
+import { freshDatabase, type TestDatabase } from "./db.ts";
+import { startTestService } from "./service.ts";
+import { type ApiCall, startTelegramDouble, type TelegramDouble } from "./telegram-double.ts";
+
+export interface TelegramFlow {
+	db: TestDatabase;
+	tg: TelegramDouble;
+	service: RunningService;
+	stop(): Promise<void>;
+}
+
+export async function startTelegramFlow(
+	configFile?: Record<string, unknown>,
+): Promise<TelegramFlow> {
+	const db = await freshDatabase();
+	const tg = startTelegramDouble();
+	const service = await startTestService({ db, double: tg, configFile });
+	return {
+		db,
+		tg,
+		service,
+		async stop() {
+			await service.stop();
+			await tg.close();
+			await db.drop();
+		},
+	};
+}
+
+let nextUserId = 700_000;
+
+/** A Telegram user nobody has seen yet. */
+export function newUser(
+	firstName = "Ann",
+	extra: { last_name?: string; username?: string; language_code?: string } = {},
+) {
+	nextUserId += 1;
+	return { id: nextUserId, first_name: firstName, ...extra };
+}
+
+/** The next call matching, after `since`, with a readable failure. */
+export function nextCall(
+	tg: TelegramDouble,
+	since: number,
+	match: (call: ApiCall) => boolean,
+	timeoutMs = 5000,
+) {
+	return tg.waitForCall(match, { since, timeoutMs });
+}
+
+/** Texts the bot sent to a private chat, in order. */
+export function dmTexts(tg: TelegramDouble, chatId: number): string[] {
+	return tg.calls
+		.filter((c) => c.ok && c.method === "sendMessage" && Number(c.params.chat_id) === chatId)
+		.map((c) => String(c.params.text));
+}
+
+/** The customer's topic id, once the bot has made one. */
+export async function topicIdOf(
+	service: RunningService,
+	telegramUserId: number,
+	timeoutMs = 5000,
+): Promise<number> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const [row] = await service.database.query<{ topic_id: number | null }>(
+			sql`select topic_id from customers where telegram_user_id = ${telegramUserId}`,
+		);
+		if (row?.topic_id != null) return Number(row.topic_id);
+		if (Date.now() > deadline) throw new Error(`no topic for Telegram user ${telegramUserId}`);
+		await Bun.sleep(50);
+	}
+}
+
+export async function eventsOf(service: RunningService, telegramUserId: number): Promise<string[]> {
+	const rows = await service.database.query<{ kind: string }>(
+		sql`select e.kind from ticket_events e join customers c on c.id = e.customer_id
+			where c.telegram_user_id = ${telegramUserId} order by e.id`,
+	);
+	return rows.map((row) => row.kind);
+}
+
+/** Polls `check` until it returns a value that is not undefined/false. */
+export async function eventually<T>(
+	check: () => Promise<T | undefined | false> | T | undefined | false,
+	timeoutMs = 5000,
+): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await check();
+		if (value !== undefined && value !== false) return value as T;
+		if (Date.now() > deadline) throw new Error("condition not met in time");
+		await Bun.sleep(50);
+	}
+}
