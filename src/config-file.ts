@@ -55,10 +55,41 @@ export const TimersSchema = Type.Object({
 
 /** Flood-control budgets of the outbox worker (SPEC 3.6). */
 export const OutboxSchema = Type.Object({
+	/** Calls into the support group per `groupWindowMs` (Telegram allows about 20 a minute). */
 	groupPerMinute: Type.Number({ exclusiveMinimum: 0 }),
+	/** The group budget's window; a minute unless a test scales it down. */
+	groupWindowMs: Type.Integer({ minimum: 1 }),
 	privatePerSecond: Type.Number({ exclusiveMinimum: 0 }),
 	globalPerSecond: Type.Number({ exclusiveMinimum: 0 }),
 });
+
+const ClockTime = Type.String({
+	pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+	description: 'a time of day like "09:00"',
+});
+const OpenHours = Type.Tuple([ClockTime, ClockTime], {
+	description: 'a pair of times like ["09:00", "18:00"]',
+});
+const weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+export type Weekday = (typeof weekdays)[number];
+
+/**
+ * Optional business hours: the SLA clock runs only inside them. Days left out are closed; a pair
+ * like ["09:00", "18:00"] is the open interval in `timeZone`.
+ */
+export const BusinessHoursSchema = Type.Object(
+	{
+		timeZone: Type.String({ description: "an IANA time zone such as Europe/Berlin" }),
+		week: Type.Object(
+			Object.fromEntries(weekdays.map((day) => [day, Type.Optional(OpenHours)])) as {
+				[K in Weekday]: TOptional<typeof OpenHours>;
+			},
+			strict("an object of weekdays (mon … sun)"),
+		),
+	},
+	strict("an object with timeZone and week"),
+);
+export type BusinessHours = Static<typeof BusinessHoursSchema>;
 
 /** Upload size limits in bytes (SPEC 4.2). */
 export const UploadsSchema = Type.Object({
@@ -87,6 +118,7 @@ export type FileSettings = {
 	texts: Static<typeof TextsSchema>;
 	/** Only the limits the file sets; the limiter's defaults apply to the rest. */
 	rateLimits?: Static<typeof RateLimitsSchema>;
+	businessHours?: BusinessHours;
 };
 
 /** The file as written: nested objects, every key optional, unknown keys rejected. */
@@ -126,6 +158,7 @@ export const ConfigFileSchema = Type.Object(
 			Type.Object(
 				{
 					groupPerMinute: Type.Optional(Rate),
+					groupWindow: Type.Optional(Duration),
 					privatePerSecond: Type.Optional(Rate),
 					globalPerSecond: Type.Optional(Rate),
 				},
@@ -140,6 +173,7 @@ export const ConfigFileSchema = Type.Object(
 		),
 		media: Type.Optional(Type.Object({ urlTtl: Type.Optional(Duration) }, strict("an object"))),
 		rateLimits: Type.Optional(RateLimitsSchema),
+		businessHours: Type.Optional(BusinessHoursSchema),
 		texts: Type.Optional(
 			Type.Object(
 				{ en: Type.Optional(TextOverridesSchema), ru: Type.Optional(TextOverridesSchema) },
@@ -297,15 +331,23 @@ function resolve(file: ConfigFile, badPaths: string[], errors: string[]): FileSe
 	}
 
 	const limits = pick("/rateLimits", file.rateLimits, undefined);
+	const hours = pick("/businessHours", file.businessHours, undefined);
+	if (hours && !isTimeZone(hours.timeZone))
+		errors.push(
+			`CONFIG_FILE businessHours.timeZone: must be an IANA time zone (got ${show(hours.timeZone)})`,
+		);
+	const groupWindow = pick("/outbox/groupWindow", file.outbox?.groupWindow, "1m");
 	return {
 		timers,
 		...(limits && { rateLimits: { ...limits } }),
+		...(hours && { businessHours: hours }),
 		outbox: {
 			groupPerMinute: pick(
 				"/outbox/groupPerMinute",
 				file.outbox?.groupPerMinute,
 				DEFAULTS.groupPerMinute,
 			),
+			groupWindowMs: toMs("/outbox/groupWindow", groupWindow),
 			privatePerSecond: pick(
 				"/outbox/privatePerSecond",
 				file.outbox?.privatePerSecond,
@@ -334,6 +376,15 @@ function resolve(file: ConfigFile, badPaths: string[], errors: string[]): FileSe
 			ru: { ...pick("/texts/ru", file.texts?.ru, {}) },
 		},
 	};
+}
+
+function isTimeZone(zone: string): boolean {
+	try {
+		new Intl.DateTimeFormat("en", { timeZone: zone });
+		return true;
+	} catch {
+		return false;
+	}
 }
 
 function isKnown(ms: number | undefined): ms is number {

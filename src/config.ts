@@ -21,6 +21,7 @@ import {
 	webhookSecret,
 } from "./config-env.ts";
 import {
+	BusinessHoursSchema,
 	loadConfigFile,
 	OutboxSchema,
 	RateLimitsSchema,
@@ -83,6 +84,8 @@ export const ConfigSchema = Type.Object({
 	uploads: UploadsSchema,
 	/** Absent: the limits of SPEC 4.5; a key present overrides that one limit. */
 	rateLimits: Type.Optional(RateLimitsSchema),
+	/** Absent: the SLA clock runs around the clock. */
+	businessHours: Type.Optional(BusinessHoursSchema),
 	texts: TextsSchema,
 });
 export type Config = Static<typeof ConfigSchema>;

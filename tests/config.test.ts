@@ -94,7 +94,12 @@ describe("environment", () => {
 				pollTimeout: 25_000,
 				mediaUrlTtl: 86_400_000,
 			},
-			outbox: { groupPerMinute: 20, privatePerSecond: 1, globalPerSecond: 30 },
+			outbox: {
+				groupPerMinute: 20,
+				groupWindowMs: 60_000,
+				privatePerSecond: 1,
+				globalPerSecond: 30,
+			},
 			uploads: { imageMaxBytes: 10 * 1024 * 1024, documentMaxBytes: 20 * 1024 * 1024 },
 			texts: { en, ru: {} },
 		});
@@ -380,6 +385,7 @@ describe("config file", () => {
 			mediaUrlTtl: 600_000,
 		});
 		expect(config.outbox).toEqual({
+			groupWindowMs: 60_000,
 			groupPerMinute: 600,
 			privatePerSecond: 0.5,
 			globalPerSecond: 100,
@@ -408,7 +414,7 @@ describe("config file", () => {
 	test("an unknown key is rejected with its path", () => {
 		const { env, readText } = withFile({ sla: { remiders: ["1m"] }, colour: "blue" });
 		expect(errorsOf(env, readText)).toEqual([
-			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, uploads, media, rateLimits, texts)",
+			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, uploads, media, rateLimits, businessHours, texts)",
 			"CONFIG_FILE sla.remiders: unknown key (allowed: reminders)",
 		]);
 	});
@@ -528,6 +534,36 @@ describe("config file", () => {
 	])("%j is rejected", (content, expected) => {
 		const { env, readText } = withFile(content);
 		expect(errorsOf(env, readText)).toEqual([expected]);
+	});
+
+	test("business hours and a scaled-down group window are read; bad ones are named", () => {
+		const good = withFile({
+			businessHours: {
+				timeZone: "Europe/Berlin",
+				week: { mon: ["09:00", "18:00"], sat: ["10:00", "14:00"] },
+			},
+			outbox: { groupPerMinute: 20, groupWindow: "5s" },
+		});
+		const loaded = loadConfig(good.env, good.readText);
+		if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
+		expect(loaded.config.businessHours).toEqual({
+			timeZone: "Europe/Berlin",
+			week: { mon: ["09:00", "18:00"], sat: ["10:00", "14:00"] },
+		});
+		expect(loaded.config.outbox.groupWindowMs).toBe(5_000);
+		const bad = withFile({
+			businessHours: {
+				timeZone: "Mars/Olympus",
+				week: { mon: ["9am", "18:00"], someday: ["09:00", "10:00"] },
+			},
+		});
+		const errors = errorsOf(bad.env, bad.readText);
+		expect(errors.some((line) => line.startsWith("CONFIG_FILE businessHours.week.mon[0]"))).toBe(
+			true,
+		);
+		expect(
+			errors.some((line) => line.startsWith("CONFIG_FILE businessHours.week.someday: unknown key")),
+		).toBe(true);
 	});
 
 	test("invalid JSON is one clear line", () => {

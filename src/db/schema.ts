@@ -135,6 +135,10 @@ export const outbox = pgTable(
 			.references(() => customers.id, { onDelete: "cascade" }),
 		kind: text().notNull(),
 		payload: jsonb().notNull(),
+		/** The chat the item writes to, `group` or `dm`: whose flood budget it draws from. */
+		target: text().$type<"group" | "dm">().notNull().default("group"),
+		/** Customer messages operators must see go before reminders and card edits. */
+		priority: integer().notNull().default(1),
 		state: text().$type<OutboxState>().notNull().default("pending"),
 		attempts: integer().notNull().default(0),
 		nextAttemptAt: createdAt(),
@@ -165,6 +169,32 @@ export const ticketEvents = pgTable(
 		createdAt: createdAt(),
 	},
 	(t) => [index("ticket_events_customer_idx").on(t.customerId, t.id)],
+);
+
+export const timerKinds = ["sla", "waiting_reminder", "waiting_autoclose"] as const;
+export type TimerKind = (typeof timerKinds)[number];
+
+/**
+ * Durable timers (SPEC §3.5): at most one of each kind per customer, fired once by whichever
+ * instance claims it first (`FOR UPDATE SKIP LOCKED`), in the transaction that applies its effect.
+ */
+export const timers = pgTable(
+	"timers",
+	{
+		customerId: uuid()
+			.notNull()
+			.references(() => customers.id, { onDelete: "cascade" }),
+		kind: text().$type<TimerKind>().notNull(),
+		fireAt: timestamp({ withTimezone: true, mode: "date" }).notNull(),
+		/** SLA: which reminder is next (0-based) and the time the clock counts from. */
+		step: integer().notNull().default(0),
+		since: timestamp({ withTimezone: true, mode: "date" }),
+		createdAt: createdAt(),
+	},
+	(t) => [
+		primaryKey({ columns: [t.customerId, t.kind] }),
+		index("timers_fire_at_idx").on(t.fireAt),
+	],
 );
 
 /** Telegram update ids already applied, so a redelivered update has no second effect. */
