@@ -11,6 +11,7 @@ import type { CoreDeps } from "./core/unit-of-work.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { isMigrated, migrate } from "./db/migrate.ts";
 import { createTexts } from "./i18n/texts.ts";
+import { createTimerWorker } from "./jobs/timer-worker.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createLocalBus } from "./realtime/local-bus.ts";
 import { disabledBotProfile } from "./telegram/bot-profile.ts";
@@ -66,7 +67,18 @@ export async function startService(
 	});
 	const bus = createLocalBus();
 	let outboxWorker: OutboxWorker | undefined;
-	const core: CoreDeps = { database, texts, bus, wakeOutbox: () => outboxWorker?.wake() };
+	const core: CoreDeps = {
+		database,
+		texts,
+		policy: {
+			slaReminders: config.timers.slaReminders,
+			waitingReminder: config.timers.waitingReminder,
+			waitingAutoclose: config.timers.waitingAutoclose,
+			businessHours: config.businessHours,
+		},
+		bus,
+		wakeOutbox: () => outboxWorker?.wake(),
+	};
 
 	let telegram: TelegramDoor | undefined;
 	if (config.botToken && config.supportGroupId !== undefined) {
@@ -84,6 +96,8 @@ export async function startService(
 	}
 	const poller = telegram?.poller;
 	const bot = telegram?.bot ?? disabledBotProfile;
+
+	const timerWorker = createTimerWorker(core, log);
 
 	// The registry publishes pings through the server, which exists once the app listens.
 	let publish = (_topic: string, _frame: string) => {};
@@ -122,6 +136,7 @@ export async function startService(
 	publicUrl = config.publicUrl.replace(/:0$/, `:${port}`);
 	publish = (topic, frame) => app.server?.publish(topic, frame);
 	outboxWorker?.start();
+	timerWorker.start();
 	poller?.start();
 	log.info("topicdesk listening", { port, database: database.kind, bot: Boolean(poller) });
 
@@ -136,6 +151,7 @@ export async function startService(
 			stopping ??= (async () => {
 				app.server?.stop(false); // no new connections; open ones keep working meanwhile
 				await poller?.stop();
+				await timerWorker.stop();
 				await outboxWorker?.stop();
 				telegram?.abort();
 				unsubscribe();

@@ -13,6 +13,7 @@ import {
 } from "../db/schema.ts";
 import { AppError } from "./errors.ts";
 import { changeStatus } from "./status.ts";
+import { armSla } from "./timers.ts";
 import { type CoreDeps, commit, type Work } from "./unit-of-work.ts";
 
 /** A message's attachment, without its bytes. */
@@ -122,6 +123,7 @@ export async function recordCustomerMessage(
 	if (customer?.status === "WAITING_CLIENT")
 		await changeStatus(work, input.customerId, "IN_PROGRESS", "customer");
 	await work.enqueue(input.customerId, { kind: "topic_message", messageId: row.id });
+	await armSla(work, input.customerId, row.createdAt);
 	const message = toStored(row, attachment);
 	work.emit(input.customerId, { type: "message", message });
 	return message;

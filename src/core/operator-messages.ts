@@ -7,6 +7,7 @@ import { customers, media, messageCopies, messages } from "../db/schema.ts";
 import { type MediaRef, mediaRefColumns, type StoredMessage, toStored } from "./messages.ts";
 import { changeStatus } from "./status.ts";
 import { hasWebSession, messageByCopy, type TelegramMedia } from "./telegram-customers.ts";
+import { cancelTimers } from "./timers.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export interface OperatorMessageInput {
@@ -78,6 +79,8 @@ export async function recordOperatorMessage(
 	});
 	const message = toStored(row, attachment);
 	work.emit(customer.id, { type: "message", message });
+	// An operator answered: the SLA clock stops until the customer writes again.
+	await cancelTimers(work, customer.id, ["sla"]);
 	if (customer.telegramUserId != null)
 		await work.enqueue(customer.id, { kind: "dm_message", messageId: row.id });
 	// Stored and pushed is delivered for a web customer; a Telegram-only customer's reply counts

@@ -35,6 +35,11 @@ export type OutboxItem =
 	/** An operator edited a delivered message: the DM copy follows. */
 	| { kind: "dm_edit"; messageId: string }
 	/** After linking: the conversation so far, so the customer sees it in Telegram too. */
-	| { kind: "dm_digest" };
+	| { kind: "dm_digest" }
+	/**
+	 * An SLA reminder in the topic, mentioning the group's human admins; the `breach` (last one)
+	 * also sends each admin a link to the topic.
+	 */
+	| { kind: "sla_reminder"; waitedMs: number; breach: boolean };
 
 export type OutboxKind = OutboxItem["kind"];

@@ -6,6 +6,7 @@
 import { eq } from "drizzle-orm";
 import { customers, messages, type TicketStatus, ticketEvents, webSessions } from "../db/schema.ts";
 import { toStored } from "./messages.ts";
+import { onStatusChanged } from "./timers.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export type EventKind =
@@ -73,6 +74,7 @@ export async function changeStatus(
 		vars: { status: to },
 	});
 	await work.enqueue(customerId, { kind: "card" });
+	await onStatusChanged(work, customerId, to);
 	if (to === "CLOSED")
 		await tellCustomerClosed(work, customerId, row.telegramUserId != null, options);
 	return from;

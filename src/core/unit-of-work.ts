@@ -4,16 +4,26 @@
  * announced that the database does not hold.
  */
 import { sql } from "drizzle-orm";
+import type { BusinessHours } from "../config-file.ts";
 import type { Database, Tx } from "../db/client.ts";
 import { outbox } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { CustomerEvent, EventBus } from "./events.ts";
 import type { OutboxItem } from "./outbox-items.ts";
 
+export interface TimerPolicy {
+	slaReminders: number[];
+	waitingReminder: number;
+	waitingAutoclose: number;
+	businessHours?: BusinessHours;
+}
+
 export interface CoreDeps {
 	database: Database;
 	/** Texts in the desk's default locale, for what the core itself writes (system messages). */
 	texts: Texts;
+	/** Timer offsets and opening hours (SPEC §1.2, §3.5). */
+	policy: TimerPolicy;
 	bus: EventBus;
 	/** Called after a commit that enqueued Telegram work, so the worker need not wait to poll. */
 	wakeOutbox: () => void;
@@ -22,8 +32,19 @@ export interface CoreDeps {
 export interface Work {
 	tx: Tx;
 	texts: Texts;
+	policy: TimerPolicy;
 	emit(customerId: string, event: CustomerEvent): void;
 	enqueue(customerId: string, item: OutboxItem): Promise<void>;
+}
+
+/**
+ * Which chat's flood budget an item draws from, and whether operators are waiting for it:
+ * customer messages go before reminders and card edits when the budget is short.
+ */
+function routing(kind: OutboxItem["kind"]): { target: "group" | "dm"; priority: number } {
+	const target = kind.startsWith("dm_") ? "dm" : "group";
+	const priority = kind === "topic_message" || kind === "dm_message" ? 0 : 1;
+	return { target, priority };
 }
 
 /** Returned instead of running a command for a Telegram update that was already applied. */
@@ -65,10 +86,11 @@ async function run<T>(
 		return fn({
 			tx,
 			texts: deps.texts,
+			policy: deps.policy,
 			emit: (customerId, event) => events.push([customerId, event]),
 			enqueue: async (customerId, item) => {
 				const { kind, ...payload } = item;
-				await tx.insert(outbox).values({ customerId, kind, payload });
+				await tx.insert(outbox).values({ customerId, kind, payload, ...routing(kind) });
 				enqueued = true;
 			},
 		});

@@ -24,6 +24,14 @@ export const en = {
 		"The previous topic was deleted or closed; the conversation continues here.",
 	noticeBlocked: "⚠️ Not delivered to Telegram: the customer blocked the bot.",
 	noticeDmFailed: "⚠️ Not delivered to Telegram: {reason}",
+	noticeSlaReminder: "⏰ The customer has been waiting {waited} for an answer. {admins}",
+	noticeSlaBreach:
+		"🚨 SLA breached: the customer has been waiting {waited} for an answer. {admins}",
+	adminSlaBreach: "🚨 A customer has been waiting {waited} for an answer: {topicLink}",
+	dmWaitingReminder:
+		"We are waiting for your reply. If everything is solved, just press “✅ Resolved”.",
+	webWaitingReminder:
+		"We are waiting for your reply. If everything is solved, you can close the conversation.",
 	noticePhone: "The customer shared a phone number: {phone}",
 
 	cardTitle: "Support request",

@@ -22,6 +22,11 @@ export const ru: Record<TextKey, string> = {
 	noticeTopicRecreated: "Прежняя тема была удалена или закрыта — переписка продолжается здесь.",
 	noticeBlocked: "⚠️ Не доставлено в Telegram: клиент заблокировал бота.",
 	noticeDmFailed: "⚠️ Не доставлено в Telegram: {reason}",
+	noticeSlaReminder: "⏰ Клиент ждёт ответа уже {waited}. {admins}",
+	noticeSlaBreach: "🚨 SLA нарушен: клиент ждёт ответа уже {waited}. {admins}",
+	adminSlaBreach: "🚨 Клиент ждёт ответа уже {waited}: {topicLink}",
+	dmWaitingReminder: "Мы ждём вашего ответа. Если вопрос решён, нажмите «✅ Вопрос решён».",
+	webWaitingReminder: "Мы ждём вашего ответа. Если вопрос решён, обращение можно закрыть.",
 	noticePhone: "Клиент оставил номер телефона: {phone}",
 
 	cardTitle: "Обращение в поддержку",

@@ -20,6 +20,7 @@ import {
 	dmTextHandler,
 	topicEditHandler,
 } from "./deliver-dm.ts";
+import { slaReminderHandler } from "./deliver-sla.ts";
 import { topicMessageHandler } from "./deliver-topic-message.ts";
 import { topicNoticeHandler, topicTextHandler } from "./deliver-topic-notice.ts";
 import { createOutboxWorker, type OutboxHandler, type OutboxWorker } from "./outbox-worker.ts";
@@ -73,6 +74,7 @@ export function createTelegramDoor(options: {
 		dm_message: dmMessageHandler(deps),
 		dm_edit: dmEditHandler(deps),
 		dm_digest: dmDigestHandler(deps),
+		sla_reminder: slaReminderHandler(deps),
 	};
 	const outbox = createOutboxWorker({ database, log, handlers });
 	const handleUpdate = createUpdateRouter({

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
+import { migrations as embedded } from "../../drizzle/migrations.ts";
 import { renderMigrationsModule } from "../../scripts/embed-migrations.ts";
 import { type Database, openDatabase } from "../../src/db/client.ts";
 import { isMigrated, migrate } from "../../src/db/migrate.ts";
@@ -32,7 +33,8 @@ describe("migrations", () => {
 		const database = await open();
 		try {
 			expect(await isMigrated(database)).toBe(false);
-			expect(await migrate(database)).toEqual(["0000_init"]);
+			expect(await migrate(database)).toEqual(embedded.map((m) => m.tag));
+			expect(embedded[0]?.tag).toBe("0000_init");
 			expect(await migrate(database)).toEqual([]);
 			expect(await isMigrated(database)).toBe(true);
 			const tables = await database.query<{ tablename: string }>(

@@ -1,0 +1,87 @@
+/**
+ * Adding "business time": the SLA clock runs only inside the configured opening hours, in their
+ * time zone. Without business hours, time is simply added.
+ */
+import type { BusinessHours, Weekday } from "../config-file.ts";
+
+const WEEKDAYS: Weekday[] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+const DAY_MS = 86_400_000;
+
+/** The wall-clock date parts of `instant` in `timeZone`. */
+function wallClock(instant: number, timeZone: string) {
+	const parts = new Intl.DateTimeFormat("en-US", {
+		timeZone,
+		year: "numeric",
+		month: "numeric",
+		day: "numeric",
+		hour: "numeric",
+		minute: "numeric",
+		second: "numeric",
+		hourCycle: "h23",
+	}).formatToParts(instant);
+	const get = (type: string) => Number(parts.find((part) => part.type === type)?.value);
+	return {
+		year: get("year"),
+		month: get("month"),
+		day: get("day"),
+		hour: get("hour"),
+		minute: get("minute"),
+		second: get("second"),
+	};
+}
+
+/** The instant at which the wall clock in `timeZone` shows the given local date and time. */
+function instantOf(
+	year: number,
+	month: number,
+	day: number,
+	minutes: number,
+	timeZone: string,
+): number {
+	const guess = Date.UTC(year, month - 1, day, 0, minutes);
+	// The zone's offset at the guess; applied twice to settle across a DST change.
+	let instant = guess;
+	for (let i = 0; i < 2; i++) {
+		const shown = wallClock(instant, timeZone);
+		const shownAsUtc = Date.UTC(
+			shown.year,
+			shown.month - 1,
+			shown.day,
+			shown.hour,
+			shown.minute,
+			shown.second,
+		);
+		instant += guess - shownAsUtc;
+	}
+	return instant;
+}
+
+const minutesOf = (clock: string) => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3, 5));
+
+/**
+ * The instant `ms` of open time after `start`.
+ * @example addBusinessTime(fridayEvening, 30 * 60_000, hours) // Monday 09:30 when open 09–18 Mon–Fri
+ */
+export function addBusinessTime(start: Date, ms: number, hours?: BusinessHours): Date {
+	if (!hours) return new Date(start.getTime() + ms);
+	let remaining = ms;
+	let cursor = start.getTime();
+	const first = wallClock(cursor, hours.timeZone);
+	const firstDay = Date.UTC(first.year, first.month - 1, first.day);
+	// A year of closed days means the schedule has no open hours at all: run the clock plainly.
+	for (let day = 0; day < 366; day++) {
+		const date = new Date(firstDay + day * DAY_MS);
+		const y = date.getUTCFullYear();
+		const m = date.getUTCMonth() + 1;
+		const d = date.getUTCDate();
+		const open = hours.week[WEEKDAYS[date.getUTCDay()] as Weekday];
+		if (!open) continue;
+		const from = Math.max(cursor, instantOf(y, m, d, minutesOf(open[0]), hours.timeZone));
+		const until = instantOf(y, m, d, minutesOf(open[1]), hours.timeZone);
+		if (until <= from) continue;
+		if (until - from >= remaining) return new Date(from + remaining);
+		remaining -= until - from;
+		cursor = until;
+	}
+	return new Date(start.getTime() + ms);
+}

@@ -1,0 +1,51 @@
+/**
+ * Fires due timers. Each tick claims what is due with SKIP LOCKED and applies it in the same
+ * transaction, so a timer fires once however many instances run, and a crash mid-way leaves it
+ * due for the next tick.
+ */
+import { claimDueTimers, fireTimer } from "../core/timers.ts";
+import { type CoreDeps, commit } from "../core/unit-of-work.ts";
+import type { Logger } from "../logger.ts";
+
+export interface TimerWorker {
+	start(): void;
+	stop(): Promise<void>;
+}
+
+export function createTimerWorker(core: CoreDeps, log: Logger, tickMs = 250): TimerWorker {
+	let timer: ReturnType<typeof setInterval> | undefined;
+	let running: Promise<void> = Promise.resolve();
+	let busy = false;
+
+	async function tick() {
+		if (busy) return;
+		busy = true;
+		try {
+			// Keep going while batches come back full: a backlog after downtime drains at once.
+			for (let fired = 50; fired === 50; ) {
+				fired = await commit(core, async (work) => {
+					const due = await claimDueTimers(work, 50);
+					for (const item of due) await fireTimer(work, item);
+					return due.length;
+				});
+			}
+		} catch (error) {
+			log.warn("timer tick failed", { error: String(error) });
+		} finally {
+			busy = false;
+		}
+	}
+
+	return {
+		start() {
+			timer ??= setInterval(() => {
+				running = tick();
+			}, tickMs);
+		},
+		async stop() {
+			if (timer) clearInterval(timer);
+			timer = undefined;
+			await running;
+		},
+	};
+}

@@ -1,0 +1,64 @@
+/**
+ * Outbox handler `sla_reminder` (SPEC §3.5): an internal notice in the topic mentioning the
+ * group's human admins; the breach (the last reminder) also sends each admin the topic link.
+ */
+import { eq } from "drizzle-orm";
+import { format, join, mention } from "gramio";
+import { customers } from "../db/schema.ts";
+import { classifyFailure } from "./bot-api.ts";
+import type { OutboxHandler } from "./outbox-worker.ts";
+import { sendToTopic, type TopicDeps, topicLink } from "./topics.ts";
+
+/** `90m` → "1h 30m": short and language-neutral. */
+export function shortDuration(ms: number): string {
+	const minutes = Math.round(ms / 60_000);
+	if (minutes < 1) return `${Math.max(1, Math.round(ms / 1000))}s`;
+	const days = Math.floor(minutes / 1440);
+	const hours = Math.floor((minutes % 1440) / 60);
+	const rest = minutes % 60;
+	return [days && `${days}d`, hours && `${hours}h`, rest && `${rest}m`].filter(Boolean).join(" ");
+}
+
+export function slaReminderHandler(deps: TopicDeps): OutboxHandler {
+	return async ({ item }) => {
+		const [customer] = await deps.database.db
+			.select({ topicId: customers.topicId, status: customers.status })
+			.from(customers)
+			.where(eq(customers.id, item.customerId));
+		if (customer?.topicId == null || customer.status === "CLOSED") return;
+		const admins = (await deps.api.getChatAdministrators({ chat_id: deps.groupId }))
+			.map((member) => member.user)
+			.filter((user) => !user.is_bot);
+		const mentions = join(
+			admins,
+			(user) => (user.username ? `@${user.username}` : mention(user.first_name, user)),
+			" ",
+		);
+		const waited = shortDuration(Number(item.payload.waitedMs));
+		const breach = item.payload.breach === true;
+		const [before = "", after = ""] = deps.texts
+			.get(breach ? "noticeSlaBreach" : "noticeSlaReminder", { waited })
+			.split("{admins}");
+		const topicId = await sendToTopic(deps, item.customerId, async (topic) => {
+			await deps.api.sendMessage({
+				chat_id: deps.groupId,
+				message_thread_id: topic,
+				text: format`${before}${mentions}${after}`,
+			});
+			return topic;
+		});
+		if (!breach) return;
+		const text = deps.texts.get("adminSlaBreach", {
+			waited,
+			topicLink: topicLink(deps.groupId, topicId),
+		});
+		for (const admin of admins) {
+			try {
+				await deps.api.sendMessage({ chat_id: admin.id, text });
+			} catch (error) {
+				// An admin who never opened the bot cannot be written to; the topic notice stands.
+				if (classifyFailure(error).kind !== "permanent") throw error;
+			}
+		}
+	};
+}
