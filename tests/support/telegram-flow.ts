@@ -21,16 +21,18 @@ export async function startTelegramFlow(
 	const db = await freshDatabase();
 	const tg = startTelegramDouble();
 	const service = await startTestService({ db, double: tg, configFile });
-	return {
+	const flow: TelegramFlow = {
 		db,
 		tg,
 		service,
 		async stop() {
-			await service.stop();
+			// The current service: a test may have restarted it.
+			await flow.service.stop();
 			await tg.close();
 			await db.drop();
 		},
 	};
+	return flow;
 }
 
 let nextUserId = 700_000;
