@@ -3,6 +3,7 @@
  * (`<root>/bot`), and each call carries its own timeout and the shutdown signal.
  */
 import { Bot, TelegramError } from "gramio";
+import { type ChatKey, chatKeyOf, type FloodBudget } from "./flood-budget.ts";
 
 export type BotApi = Bot["api"];
 
@@ -19,6 +20,8 @@ export function createBotClient(options: {
 	token: string;
 	apiRoot: string;
 	callTimeoutMs?: number;
+	/** Counts every call against the flood budgets and pauses a chat on 429. */
+	budget?: { budget: FloodBudget; groupId: number };
 }): BotClient {
 	const shutdown = new AbortController();
 	const timeout = options.callTimeoutMs ?? 30_000;
@@ -30,6 +33,19 @@ export function createBotClient(options: {
 		get: () => AbortSignal.any([shutdown.signal, AbortSignal.timeout(timeout)]),
 	});
 	const bot = new Bot(options.token, { api: { baseURL: `${options.apiRoot}/bot`, fetchOptions } });
+	const metered = options.budget;
+	if (metered)
+		bot.onApiCall(async (context, next) => {
+			const chat = chatKeyOf(context.params, metered.groupId);
+			if (chat) metered.budget.record(chat);
+			try {
+				return await next();
+			} catch (error) {
+				const failure = classifyFailure(error);
+				if (chat && failure.kind === "flood") metered.budget.pause(chat, failure.retryAfterMs);
+				throw error;
+			}
+		});
 	return {
 		bot,
 		api: bot.api,

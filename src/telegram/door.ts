@@ -23,6 +23,7 @@ import {
 import { slaReminderHandler } from "./deliver-sla.ts";
 import { topicMessageHandler } from "./deliver-topic-message.ts";
 import { topicNoticeHandler, topicTextHandler } from "./deliver-topic-notice.ts";
+import { createFloodBudget } from "./flood-budget.ts";
 import { createOutboxWorker, type OutboxHandler, type OutboxWorker } from "./outbox-worker.ts";
 import { createPoller, type Poller } from "./poller.ts";
 import { createUpdateRouter } from "./updates.ts";
@@ -45,7 +46,17 @@ export function createTelegramDoor(options: {
 	log: Logger;
 }): TelegramDoor {
 	const { config, core, database, log } = options;
-	const client = createBotClient({ token: config.botToken, apiRoot: config.telegramApiUrl });
+	const budget = createFloodBudget({
+		groupPerWindow: config.outbox.groupPerMinute,
+		groupWindowMs: config.outbox.groupWindowMs,
+		privatePerSecond: config.outbox.privatePerSecond,
+		globalPerSecond: config.outbox.globalPerSecond,
+	});
+	const client = createBotClient({
+		token: config.botToken,
+		apiRoot: config.telegramApiUrl,
+		budget: { budget, groupId: config.supportGroupId },
+	});
 	const texts = core.texts;
 	const catalogue = new Map<Locale, Texts>();
 	const textsFor = (locale: string | null): Texts => {
@@ -76,7 +87,7 @@ export function createTelegramDoor(options: {
 		dm_digest: dmDigestHandler(deps),
 		sla_reminder: slaReminderHandler(deps),
 	};
-	const outbox = createOutboxWorker({ database, log, handlers });
+	const outbox = createOutboxWorker({ database, log, handlers, budget });
 	const handleUpdate = createUpdateRouter({
 		core,
 		api: client.api,

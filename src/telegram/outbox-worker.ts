@@ -7,6 +7,7 @@ import { sql } from "drizzle-orm";
 import type { Database, Tx } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import { type CallFailure, classifyFailure } from "./bot-api.ts";
+import type { FloodBudget } from "./flood-budget.ts";
 
 export interface ClaimedItem {
 	id: number;
@@ -35,6 +36,8 @@ export interface OutboxWorkerOptions {
 	leaseMs?: number;
 	/** Poll interval for work this instance was not woken for (retries, other instances). */
 	idlePollMs?: number;
+	/** Flood budgets: group work is claimed only while the group has calls left. */
+	budget?: FloodBudget;
 }
 
 export interface OutboxWorker {
@@ -56,7 +59,7 @@ export function backoffMs(attempts: number): number {
 }
 
 export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
-	const { database, handlers, log } = options;
+	const { database, handlers, log, budget } = options;
 	const concurrency = options.concurrency ?? 32;
 	const leaseMs = options.leaseMs ?? 60_000;
 	const idlePollMs = options.idlePollMs ?? 1000;
@@ -64,6 +67,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	let pumping = false;
 	let again = false;
 	let inFlight = 0;
+	let inFlightGroup = 0;
+	let wakeAt = Number.POSITIVE_INFINITY;
 	let idle: Promise<void> = Promise.resolve();
 	let releaseIdle: (() => void) | undefined;
 	let timer: ReturnType<typeof setInterval> | undefined;
@@ -74,35 +79,55 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 		const timer = setTimeout(() => void pump(), ms + 5);
 		timer.unref?.();
 	};
+	/** Wakes when the group budget refills; one pending timer is enough however often asked. */
+	const wakeForBudget = (ms: number) => {
+		const at = Date.now() + ms;
+		if (wakeAt > Date.now() && wakeAt <= at) return;
+		wakeAt = at;
+		wakeAfter(ms);
+	};
 
-	const claim = (limit: number) =>
-		database.query<{
-			id: number | string;
-			customer_id: string;
-			kind: string;
-			payload: Record<string, unknown>;
-			attempts: number;
-		}>(sql`
+	/**
+	 * Claims heads of customers' queues for one target chat. Order: customer messages before
+	 * reminders and card edits, then whoever has waited longest (a delivered item sends the
+	 * customer's next one to the back of the line, so one chatty customer cannot starve others).
+	 */
+	const claim = (target: "group" | "dm", limit: number) =>
+		limit <= 0
+			? Promise.resolve([])
+			: database.query<{
+					id: number | string;
+					customer_id: string;
+					kind: string;
+					payload: Record<string, unknown>;
+					attempts: number;
+				}>(sql`
 			update outbox set locked_until = ${isoAt(leaseMs)}::timestamptz,
 				attempts = attempts + 1
 			where id in (
 				select o.id from outbox o
-				where o.state = 'pending' and o.next_attempt_at <= ${isoAt(0)}::timestamptz
+				where o.state = 'pending' and o.target = ${target}
+					and o.next_attempt_at <= ${isoAt(0)}::timestamptz
 					and o.locked_until <= ${isoAt(0)}::timestamptz
 					and not exists (
 						select 1 from outbox p
 						where p.state = 'pending' and p.customer_id = o.customer_id and p.id < o.id
 					)
-				order by o.id
+				order by o.priority, o.next_attempt_at, o.id
 				limit ${limit}
 				for update skip locked
 			)
 			returning id, customer_id, kind, payload, attempts`);
 
-	const markDone = (executor: Database["db"] | Tx, id: number) =>
-		executor.execute(
-			sql`update outbox set state = 'done', done_at = now(), last_error = null where id = ${id}`,
+	/** Done, and the customer's next item queues behind everyone already waiting. */
+	const markDone = async (executor: Database["db"] | Tx, item: ClaimedItem) => {
+		await executor.execute(
+			sql`update outbox set state = 'done', done_at = now(), last_error = null where id = ${item.id}`,
 		);
+		await executor.execute(sql`update outbox set next_attempt_at = greatest(next_attempt_at, ${isoAt(0)}::timestamptz)
+			where id = (select id from outbox where customer_id = ${item.customerId} and state = 'pending'
+				order by id limit 1)`);
+	};
 
 	async function settleFailure(item: ClaimedItem, failure: CallFailure) {
 		if (failure.kind === "permanent") {
@@ -131,11 +156,11 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			await handler({
 				item,
 				complete: async (tx) => {
-					await markDone(tx, item.id);
+					await markDone(tx, item);
 					completed = true;
 				},
 			});
-			if (!completed) await markDone(database.db, item.id);
+			if (!completed) await markDone(database.db, item);
 		} catch (error) {
 			const failure: CallFailure = handler
 				? classifyFailure(error)
@@ -159,7 +184,16 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				again = false;
 				const room = concurrency - inFlight;
 				if (room <= 0) break;
-				const rows = await claim(room);
+				const direct = await claim("dm", room);
+				// Group work only while the group's flood budget has calls left; items in flight have
+				// not all made their calls yet, so they count against it too (conservative).
+				const groupRoom = Math.min(
+					room - direct.length,
+					budget ? budget.available("group") - inFlightGroup : room,
+				);
+				const grouped = await claim("group", groupRoom);
+				if (budget && groupRoom <= 0) wakeForBudget(Math.max(50, budget.waitMs("group")));
+				const rows = [...direct, ...grouped];
 				for (const row of rows) {
 					const item: ClaimedItem = {
 						id: Number(row.id),
@@ -168,13 +202,17 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 						payload: row.payload,
 						attempts: row.attempts,
 					};
+					const toGroup = grouped.includes(row);
+					if (toGroup) inFlightGroup++;
 					if (inFlight++ === 0) idle = new Promise((resolve) => (releaseIdle = resolve));
 					void deliver(item).finally(() => {
+						if (toGroup) inFlightGroup--;
 						if (--inFlight === 0) releaseIdle?.();
 						void pump();
 					});
 				}
-				if (rows.length === room) again = true;
+				if (rows.length === room || (grouped.length > 0 && grouped.length === groupRoom))
+					again = true;
 			} while (again && running);
 		} catch (error) {
 			log.warn("outbox claim failed", { error: String(error) });

@@ -1,0 +1,100 @@
+/**
+ * Telegram's flood limits as budgets (SPEC §3.6): about 20 calls a minute into the support group,
+ * one a second per private chat, 30 a second overall. Every Bot API call is counted here (the
+ * client's hook); the outbox worker claims group work only while the group has budget left, and a
+ * 429 pauses the chat it came from, and only that chat, for `retry_after`.
+ */
+
+export type ChatKey = "group" | `dm:${number}`;
+
+interface Bucket {
+	tokens: number;
+	updated: number;
+	pausedUntil: number;
+}
+
+export interface FloodBudgetOptions {
+	groupPerWindow: number;
+	groupWindowMs: number;
+	privatePerSecond: number;
+	globalPerSecond: number;
+	now?: () => number;
+}
+
+export interface FloodBudget {
+	/** A call is being made to this chat. */
+	record(chat: ChatKey): void;
+	/** Telegram answered 429 for this chat. */
+	pause(chat: ChatKey, ms: number): void;
+	/** Whole calls this chat may take now (0 while paused or spent), also bounded by the global budget. */
+	available(chat: ChatKey): number;
+	/** Milliseconds until this chat has a call available again. */
+	waitMs(chat: ChatKey): number;
+	/** The group budget is the bottleneck: worth merging messages to save calls. */
+	groupTight(): boolean;
+}
+
+export function createFloodBudget(options: FloodBudgetOptions): FloodBudget {
+	const now = options.now ?? Date.now;
+	const buckets = new Map<string, Bucket>();
+	const rate = (key: string) =>
+		key === "group"
+			? { capacity: options.groupPerWindow, perMs: options.groupPerWindow / options.groupWindowMs }
+			: key === "global"
+				? { capacity: options.globalPerSecond, perMs: options.globalPerSecond / 1000 }
+				: {
+						capacity: Math.max(1, options.privatePerSecond),
+						perMs: options.privatePerSecond / 1000,
+					};
+
+	function bucket(key: string): Bucket {
+		const { capacity, perMs } = rate(key);
+		const at = now();
+		const found = buckets.get(key) ?? { tokens: capacity, updated: at, pausedUntil: 0 };
+		found.tokens = Math.min(capacity, found.tokens + (at - found.updated) * perMs);
+		found.updated = at;
+		buckets.set(key, found);
+		// Private chats idle for a while are full again: forget them so the map stays small.
+		if (buckets.size > 10_000)
+			for (const [k, b] of buckets)
+				if (k.startsWith("dm:") && at - b.updated > 60_000) buckets.delete(k);
+		return found;
+	}
+
+	const availableOf = (key: string) => {
+		const b = bucket(key);
+		return b.pausedUntil > now() ? 0 : Math.max(0, Math.floor(b.tokens));
+	};
+
+	return {
+		record(chat) {
+			bucket(chat).tokens -= 1;
+			bucket("global").tokens -= 1;
+		},
+		pause(chat, ms) {
+			const b = bucket(chat);
+			b.pausedUntil = Math.max(b.pausedUntil, now() + ms);
+		},
+		available(chat) {
+			return Math.min(availableOf(chat), availableOf("global"));
+		},
+		waitMs(chat) {
+			const b = bucket(chat);
+			const paused = Math.max(0, b.pausedUntil - now());
+			const refill = b.tokens >= 1 ? 0 : (1 - b.tokens) / rate(chat).perMs;
+			return Math.ceil(Math.max(paused, refill));
+		},
+		groupTight() {
+			const b = bucket("group");
+			return b.pausedUntil > now() || b.tokens < 2;
+		},
+	};
+}
+
+/** Which budget a Bot API call draws from: the support group, a private chat, or none. */
+export function chatKeyOf(params: unknown, groupId: number): ChatKey | undefined {
+	const chatId = Number((params as { chat_id?: unknown } | undefined)?.chat_id);
+	if (!Number.isFinite(chatId) || chatId === 0) return undefined;
+	if (chatId === groupId) return "group";
+	return chatId > 0 ? `dm:${chatId}` : undefined;
+}
