@@ -106,7 +106,7 @@ describe("operator replies", () => {
 		const copied = tg.calls.find(
 			(c) => c.method === "copyMessage" && c.ok && c.params.from_chat_id === user.id,
 		);
-		const copyInTopic = (copied?.result as { message_id: number }).message_id;
+		const copyInTopic = (copied?.result as { message_id: number } | undefined)?.message_id;
 		const since = tg.calls.length;
 		const answer = tg.operatorPosts(topicId, "Got it, checking", { replyToMessageId: copyInTopic });
 		const dm = await nextCall(
