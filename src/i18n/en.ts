@@ -32,6 +32,9 @@ export const en = {
 		"We are waiting for your reply. If everything is solved, just press “✅ Resolved”.",
 	webWaitingReminder:
 		"We are waiting for your reply. If everything is solved, you can close the conversation.",
+	noticeDead:
+		"⚠️ Could not be delivered to Telegram: {reason}. Send /retry in this topic to try again.",
+	retryDone: "Queued again: {count}.",
 	noticePhone: "The customer shared a phone number: {phone}",
 
 	cardTitle: "Support request",
@@ -67,7 +70,7 @@ export const en = {
 	actorOperator: "operator",
 	actorSystem: "system",
 	helpText:
-		"Commands in a customer topic:\n/history — the ticket's events\n/help — this list\n\nMessages starting with // or #internal stay in the topic and are never sent to the customer. Use the card's buttons to change the status.",
+		"Commands in a customer topic:\n/history — the ticket's events\n/help — this list\n/retry — send again what could not be delivered\n\nMessages starting with // or #internal stay in the topic and are never sent to the customer. Use the card's buttons to change the status.",
 
 	dmGreeting: "Hello! Write your question here and our support team will answer in this chat.",
 	dmTicketCreated: "Thank you! Your request is registered; an operator will answer here soon.",

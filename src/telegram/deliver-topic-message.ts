@@ -4,14 +4,21 @@
  * Telegram messages are copied from the private chat with `copyMessage`, text getting `[TG] `
  * when the customer also uses the web chat. Replies are threaded to the copies they answer.
  */
-import { eq } from "drizzle-orm";
+import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import { mediaById } from "../core/media.ts";
-import { customers, media, messages } from "../db/schema.ts";
+import { customers, media, messages, outbox } from "../db/schema.ts";
 import { copyIdOf, customerHasWeb, recordCopy, replyTo, shiftEntities } from "./copies.ts";
 import type { OutboxHandler } from "./outbox-worker.ts";
 import { sendToTopic, type TopicDeps } from "./topics.ts";
 
 type MessageRow = typeof messages.$inferSelect;
+
+const MERGE_MAX = 20;
+/** Telegram's limit for a message text. */
+const MERGED_TEXT_MAX = 4096;
+
+const isPlainWebText = (message: MessageRow) =>
+	message.channel === "web" && !message.mediaId && !message.replyToId && message.text.length > 0;
 
 export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 	async function sendWeb(message: MessageRow, topicId: number, reply: number | undefined) {
@@ -66,6 +73,34 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 			message_id: original,
 			...caption,
 		});
+	}
+
+	/**
+	 * When the group's budget is the bottleneck, the customer's next queued plain-text web
+	 * messages ride along with this one: one Telegram message instead of several, order kept.
+	 */
+	async function followers(customerId: string, afterId: number, first: MessageRow) {
+		if (!deps.budget?.groupTight() || !isPlainWebText(first)) return [];
+		const queued = await deps.database.db
+			.select({ itemId: outbox.id, kind: outbox.kind, payload: outbox.payload })
+			.from(outbox)
+			.where(
+				and(eq(outbox.customerId, customerId), eq(outbox.state, "pending"), gt(outbox.id, afterId)),
+			)
+			.orderBy(asc(outbox.id))
+			.limit(MERGE_MAX);
+		const merged: { itemId: number; message: MessageRow }[] = [];
+		let length = first.text.length;
+		for (const next of queued) {
+			if (next.kind !== "topic_message") break;
+			const id = String((next.payload as { messageId?: unknown }).messageId);
+			const [message] = await deps.database.db.select().from(messages).where(eq(messages.id, id));
+			if (!message || !isPlainWebText(message)) break;
+			length += message.text.length + deps.texts.get("webPrefix").length + 1;
+			if (length > MERGED_TEXT_MAX) break;
+			merged.push({ itemId: Number(next.itemId), message });
+		}
+		return merged;
 	}
 
 	return async ({ item, complete }) => {

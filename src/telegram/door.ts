@@ -1,6 +1,7 @@
 /**
  * The Telegram door, assembled: the GramIO client, the outbox worker with a handler for every
- * kind of item, the long poller with the update router, and the bot's profile for the web door.
+ * kind of item, the update router with what feeds it (the elected long poller, or the webhook
+ * registration), and the bot's profile for the web door.
  */
 import type { Config } from "../config.ts";
 import type { OutboxKind } from "../core/outbox-items.ts";
@@ -24,15 +25,26 @@ import { slaReminderHandler } from "./deliver-sla.ts";
 import { topicMessageHandler } from "./deliver-topic-message.ts";
 import { topicNoticeHandler, topicTextHandler } from "./deliver-topic-notice.ts";
 import { createFloodBudget } from "./flood-budget.ts";
+import { advisoryLock, createPollingLeader, pollerLockKey, soleInstance } from "./leader.ts";
 import { createOutboxWorker, type OutboxHandler, type OutboxWorker } from "./outbox-worker.ts";
-import { createPoller, type Poller } from "./poller.ts";
+import { createPoller } from "./poller.ts";
 import { createUpdateRouter } from "./updates.ts";
+import { createWebhookRegistration } from "./webhook.ts";
+
+/** Whatever brings updates in: the poller elected among instances, or the webhook registration. */
+export interface UpdateReceiver {
+	start(): void;
+	stop(): Promise<void>;
+	/** Readiness of the bot: "polling", "standby", "not polling", "webhook", "webhook not set". */
+	status(): { ok: boolean; detail: string };
+}
 
 export interface TelegramDoor {
 	bot: BotProfile;
 	outbox: OutboxWorker;
-	/** Absent in webhook mode. */
-	poller?: Poller;
+	receiver: UpdateReceiver;
+	/** Webhook mode: the secret Telegram must present with each update. */
+	webhookSecret?: string;
 	/** Applies one update (the poller's and the webhook's entry point). */
 	handleUpdate: ReturnType<typeof createUpdateRouter>;
 	/** Aborts every Bot API call in flight (shutdown). */
@@ -73,6 +85,7 @@ export function createTelegramDoor(options: {
 		timeZone: config.displayTimezone,
 		core,
 		textsFor,
+		budget,
 	};
 	const handlers: Record<OutboxKind, OutboxHandler> = {
 		topic_message: topicMessageHandler(deps),
@@ -100,16 +113,28 @@ export function createTelegramDoor(options: {
 		limiter: createRateLimiter({ ...rateLimits, ...config.rateLimits }),
 		log,
 	});
-	const poller =
-		config.telegramMode === "polling"
-			? createPoller({
-					apiRoot: config.telegramApiUrl,
-					token: config.botToken,
-					timeoutSeconds: Math.max(1, Math.round(config.timers.pollTimeout / 1000)),
-					log,
-					handle: handleUpdate,
-				})
+	const webhook =
+		config.telegramMode === "webhook" && config.telegramWebhookUrl && config.telegramWebhookSecret
+			? { url: config.telegramWebhookUrl, secret: config.telegramWebhookSecret }
 			: undefined;
+	const receiver: UpdateReceiver = webhook
+		? createWebhookRegistration({ api: client.api, ...webhook, log })
+		: createPollingLeader({
+				// Instances sharing a PostgreSQL elect one poller; embedded PGlite is one process.
+				lock:
+					database.kind === "postgres" && config.databaseUrl
+						? advisoryLock({ url: config.databaseUrl, key: pollerLockKey(client.botId) })
+						: soleInstance,
+				createPoller: () =>
+					createPoller({
+						apiRoot: config.telegramApiUrl,
+						token: config.botToken,
+						timeoutSeconds: Math.max(1, Math.round(config.timers.pollTimeout / 1000)),
+						log,
+						handle: handleUpdate,
+					}),
+				log,
+			});
 	const bot = createBotProfile({
 		client,
 		apiRoot: config.telegramApiUrl,
@@ -118,5 +143,12 @@ export function createTelegramDoor(options: {
 		groupId: config.supportGroupId,
 		log,
 	});
-	return { bot, outbox, poller, handleUpdate, abort: client.abort };
+	return {
+		bot,
+		outbox,
+		receiver,
+		...(webhook ? { webhookSecret: webhook.secret } : {}),
+		handleUpdate,
+		abort: client.abort,
+	};
 }

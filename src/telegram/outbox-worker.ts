@@ -47,7 +47,16 @@ export interface OutboxWorker {
 	stop(): Promise<void>;
 }
 
-const MAX_BACKOFF_MS = 60_000;
+const MAX_BACKOFF_MS = 30_000;
+
+/** Items that report on others; when they die nothing more is said about them. */
+const NOTICE_KINDS = new Set([
+	"topic_notice",
+	"topic_text",
+	"sla_reminder",
+	"card",
+	"topic_rename",
+]);
 
 /** A timestamp `ms` from now as ISO text: Drizzle's postgres.js driver sends no Date objects. */
 const isoAt = (ms: number) => new Date(Date.now() + ms).toISOString();
@@ -136,8 +145,17 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				kind: item.kind,
 				reason: failure.description,
 			});
-			await database.db.execute(sql`update outbox set state = 'dead', last_error = ${failure.description},
-				locked_until = 'epoch' where id = ${item.id}`);
+			await database.db.transaction(async (tx) => {
+				await tx.execute(sql`update outbox set state = 'dead', last_error = ${failure.description},
+					locked_until = 'epoch' where id = ${item.id}`);
+				// Operators see it in the topic, with the way to try again; a notice that itself
+				// cannot be delivered is only logged, so failures never beget failures.
+				if (!NOTICE_KINDS.has(item.kind))
+					await tx.execute(sql`insert into outbox (customer_id, kind, payload, target, priority)
+						values (${item.customerId}, 'topic_notice',
+							${JSON.stringify({ text: "noticeDead", vars: { reason: failure.description } })}::jsonb,
+							'group', 1)`);
+			});
 			return;
 		}
 		const delay = failure.kind === "flood" ? failure.retryAfterMs : backoffMs(item.attempts);

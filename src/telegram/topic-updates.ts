@@ -5,6 +5,7 @@
 import { eq } from "drizzle-orm";
 import type { TelegramMessage } from "gramio";
 import { editOperatorMessage, recordOperatorMessage } from "../core/operator-messages.ts";
+import { retryDead } from "../core/outbox-admin.ts";
 import { lastEvents, type TicketEvent } from "../core/ticket-history.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { customers } from "../db/schema.ts";
@@ -46,7 +47,7 @@ function repliedTo(message: TelegramMessage): number | undefined {
 	return target.message_id;
 }
 
-const COMMAND = /^\/(history|help)(?:@\w+)?(?:\s|$)/i;
+const COMMAND = /^\/(history|help|retry)(?:@\w+)?(?:\s|$)/i;
 
 function describeEvent(texts: Texts, event: TicketEvent, timeZone: string): string {
 	const details = (event.details ?? {}) as Record<string, string | number>;
@@ -72,6 +73,8 @@ async function answerCommand(work: Work, deps: RouterDeps, command: string, topi
 		.limit(1);
 	if (!customer) return;
 	let text = deps.texts.get("helpText");
+	if (command === "retry")
+		text = deps.texts.get("retryDone", { count: await retryDead(work, customer.id) });
 	if (command === "history") {
 		const events = await lastEvents(work, customer.id, 20);
 		text = events.length

@@ -9,6 +9,7 @@ import { customers } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
 import { type BotApi, classifyFailure, isTopicGone } from "./bot-api.ts";
 import { loadCardView, renderCard } from "./card.ts";
+import type { FloodBudget } from "./flood-budget.ts";
 
 /** Telegram limits topic names to 128 characters. */
 export const TOPIC_NAME_MAX = 128;
@@ -27,6 +28,8 @@ export interface TopicDeps {
 	/** The desk's texts (operators' language). */
 	texts: Texts;
 	timeZone: string;
+	/** The flood budgets, when metered: lets handlers save calls when the group is the bottleneck. */
+	budget?: FloodBudget;
 }
 
 /** `https://t.me/c/<group id without -100>/<topic id>`: opens the topic for any member. */
