@@ -3,7 +3,7 @@
  * (`<root>/bot`), and each call carries its own timeout and the shutdown signal.
  */
 import { Bot, TelegramError } from "gramio";
-import { type ChatKey, chatKeyOf, type FloodBudget } from "./flood-budget.ts";
+import { chatKeyOf, type FloodBudget } from "./flood-budget.ts";
 
 export type BotApi = Bot["api"];
 
@@ -37,6 +37,10 @@ export function createBotClient(options: {
 	if (metered)
 		bot.onApiCall(async (context, next) => {
 			const chat = chatKeyOf(context.params, metered.groupId);
+			// A call already under way when its chat got a 429 waits out the pause: nothing is
+			// sent into a paused chat.
+			const paused = chat ? metered.budget.pausedFor(chat) : 0;
+			if (paused > 0) await Bun.sleep(paused);
 			if (chat) metered.budget.record(chat);
 			try {
 				return await next();

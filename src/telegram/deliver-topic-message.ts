@@ -113,18 +113,39 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 		if (!row) return; // deleted with its customer: nothing left to deliver
 		const { message, chatId } = row;
 		const reply = await copyIdOf(deps.database, message.replyToId, "topic");
+		const riders = await followers(item.customerId, item.id, message);
+		const prefix = deps.texts.get("webPrefix");
 		const sent = await sendToTopic(deps, item.customerId, (topicId) =>
-			message.channel === "telegram" && chatId != null
-				? copyTelegram(message, topicId, reply, chatId)
-				: sendWeb(message, topicId, reply),
+			riders.length > 0
+				? deps.api.sendMessage({
+						chat_id: deps.groupId,
+						message_thread_id: topicId,
+						text: [message, ...riders.map((r) => r.message)]
+							.map((m) => `${prefix}${m.text}`)
+							.join("\n"),
+					})
+				: message.channel === "telegram" && chatId != null
+					? copyTelegram(message, topicId, reply, chatId)
+					: sendWeb(message, topicId, reply),
 		);
 		await deps.database.db.transaction(async (tx) => {
-			await recordCopy(tx, {
-				messageId,
-				kind: "topic",
-				chatId: deps.groupId,
-				telegramMessageId: sent.message_id,
-			});
+			for (const id of [messageId, ...riders.map((r) => r.message.id)])
+				await recordCopy(tx, {
+					messageId: id,
+					kind: "topic",
+					chatId: deps.groupId,
+					telegramMessageId: sent.message_id,
+				});
+			if (riders.length > 0)
+				await tx
+					.update(outbox)
+					.set({ state: "done", doneAt: new Date(), lastError: "merged into an earlier message" })
+					.where(
+						inArray(
+							outbox.id,
+							riders.map((r) => r.itemId),
+						),
+					);
 			await complete(tx);
 		});
 	};

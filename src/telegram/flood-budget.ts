@@ -28,15 +28,20 @@ export interface FloodBudget {
 	pause(chat: ChatKey, ms: number): void;
 	/** Whole calls this chat may take now (0 while paused or spent), also bounded by the global budget. */
 	available(chat: ChatKey): number;
+	/** Milliseconds this chat stays paused by a 429 (0 when it is not). */
+	pausedFor(chat: ChatKey): number;
 	/** Milliseconds until this chat has a call available again. */
 	waitMs(chat: ChatKey): number;
 	/** The group budget is the bottleneck: worth merging messages to save calls. */
 	groupTight(): boolean;
+	/** The outbox worker found more group work than budget (true) or could take all of it (false). */
+	noteGroupBacklog(backlog: boolean): void;
 }
 
 export function createFloodBudget(options: FloodBudgetOptions): FloodBudget {
 	const now = options.now ?? Date.now;
 	const buckets = new Map<string, Bucket>();
+	let backlog = false;
 	const rate = (key: string) =>
 		key === "group"
 			? { capacity: options.groupPerWindow, perMs: options.groupPerWindow / options.groupWindowMs }
@@ -78,6 +83,9 @@ export function createFloodBudget(options: FloodBudgetOptions): FloodBudget {
 		available(chat) {
 			return Math.min(availableOf(chat), availableOf("global"));
 		},
+		pausedFor(chat) {
+			return Math.max(0, bucket(chat).pausedUntil - now());
+		},
 		waitMs(chat) {
 			const b = bucket(chat);
 			const paused = Math.max(0, b.pausedUntil - now());
@@ -86,7 +94,10 @@ export function createFloodBudget(options: FloodBudgetOptions): FloodBudget {
 		},
 		groupTight() {
 			const b = bucket("group");
-			return b.pausedUntil > now() || b.tokens < 2;
+			return backlog || b.pausedUntil > now() || b.tokens < 2;
+		},
+		noteGroupBacklog(value) {
+			backlog = value;
 		},
 	};
 }

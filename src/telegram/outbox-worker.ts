@@ -210,6 +210,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 					budget ? budget.available("group") - inFlightGroup : room,
 				);
 				const grouped = await claim("group", groupRoom);
+				// Budget-bound and took all it could: more group work is likely waiting behind it.
+				if (budget)
+					budget.noteGroupBacklog(groupRoom < room - direct.length && grouped.length >= groupRoom);
 				if (budget && groupRoom <= 0) wakeForBudget(Math.max(50, budget.waitMs("group")));
 				const rows = [...direct, ...grouped];
 				for (const row of rows) {
