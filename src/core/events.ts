@@ -9,7 +9,9 @@ export type CustomerEvent =
 	| { type: "message"; message: StoredMessage }
 	| { type: "message_edited"; id: string; text: string; editedAt: string }
 	| { type: "status"; status: TicketStatus }
-	| { type: "channel_linked"; telegram: { username: string | null } };
+	| { type: "channel_linked"; telegram: { username: string | null } }
+	/** This customer was merged into `to`: its live sockets continue as that customer. */
+	| { type: "moved"; to: string };
 
 /** Fan-out of customer events to whoever holds that customer's sockets. */
 export interface EventBus {

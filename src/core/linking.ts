@@ -79,6 +79,12 @@ export async function linkTelegram(
 	if (owner) {
 		const [survivor, loser] = olderTopicFirst(webCustomer, owner);
 		await mergeCustomers(work, survivor, loser);
+		// The merged-away customer's open tabs hear about the link, then move to the survivor.
+		work.emit(loser.id, {
+			type: "channel_linked",
+			telegram: { username: person.username ?? null },
+		});
+		work.emit(loser.id, { type: "moved", to: survivor.id });
 		survivorId = survivor.id;
 		outcome = "merged";
 	}

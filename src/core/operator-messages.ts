@@ -92,17 +92,15 @@ export async function recordOperatorMessage(
 
 /** NEW → IN_PROGRESS once an operator reply reached at least one channel (SPEC §3.4). */
 export async function markReplyDelivered(work: Work, customerId: string, operatorId?: number) {
-	const [row] = await work.tx
-		.select({ status: customers.status })
-		.from(customers)
-		.where(eq(customers.id, customerId));
-	if (row?.status === "NEW")
-		await changeStatus(
-			work,
-			customerId,
-			"IN_PROGRESS",
-			operatorId ? `operator:${operatorId}` : "operator",
-		);
+	await changeStatus(
+		work,
+		customerId,
+		"IN_PROGRESS",
+		operatorId ? `operator:${operatorId}` : "operator",
+		{
+			onlyFrom: ["NEW"],
+		},
+	);
 }
 
 /**

@@ -43,6 +43,11 @@ export async function recordEvent(
 export interface StatusChangeOptions {
 	/** Ask the customer for a 1–5 rating when closing (not when they just gave one). */
 	askRating?: boolean;
+	/**
+	 * Change only from these statuses, judged under the row lock: an automatic change must not
+	 * undo a concurrent one (a reply's delivery never reopens a ticket closed meanwhile).
+	 */
+	onlyFrom?: TicketStatus[];
 }
 
 /**
@@ -62,6 +67,7 @@ export async function changeStatus(
 		.where(eq(customers.id, customerId))
 		.for("update");
 	if (!row || row.status === to) return null;
+	if (options.onlyFrom && !options.onlyFrom.includes(row.status)) return null;
 	const from = row.status;
 	await work.tx.update(customers).set({ status: to }).where(eq(customers.id, customerId));
 	const kind: EventKind =

@@ -8,6 +8,7 @@
 export interface LiveSocket {
 	close(code?: number, reason?: string): void;
 	subscribe(topic: string): void;
+	unsubscribe(topic: string): void;
 }
 
 export const MAX_SOCKETS_PER_CUSTOMER = 10;
@@ -24,6 +25,11 @@ export interface SocketRegistry {
 	/** A frame arrived from this socket: it is not idle. */
 	touch(socket: LiveSocket): void;
 	count(): number;
+	/**
+	 * The customer's sockets now belong to another customer (a merge): they are moved over and
+	 * returned, so the caller can switch their subscriptions and session state.
+	 */
+	move(from: string, to: string): LiveSocket[];
 	stop(): void;
 }
 
@@ -78,6 +84,18 @@ export function createSocketRegistry(options: {
 			if (entry) entry.lastSeen = Date.now();
 		},
 		count: () => entries.size,
+		move(from, to) {
+			const moving = [...(byCustomer.get(from) ?? [])];
+			byCustomer.delete(from);
+			const target = byCustomer.get(to) ?? new Set<LiveSocket>();
+			byCustomer.set(to, target);
+			for (const socket of moving) {
+				target.add(socket);
+				const entry = entries.get(socket);
+				if (entry) entry.customerId = to;
+			}
+			return moving;
+		},
 		stop() {
 			clearInterval(sweeper);
 			clearInterval(pinger);

@@ -55,7 +55,7 @@ export function toWireMessage(message: StoredMessage, signer?: MediaSigner): Wir
 export function toFrame(
 	event: CustomerEvent,
 	signer?: MediaSigner,
-): { type: string; data: unknown } {
+): { type: string; data: unknown } | null {
 	switch (event.type) {
 		case "message":
 			return { type: "message", data: toWireMessage(event.message, signer) };
@@ -68,6 +68,8 @@ export function toFrame(
 			return { type: "status", data: { status: event.status } };
 		case "channel_linked":
 			return { type: "channel_linked", data: { telegram: event.telegram } };
+		case "moved":
+			return null; // handled by the socket layer, never sent to a widget
 	}
 }
 

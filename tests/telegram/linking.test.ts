@@ -544,6 +544,34 @@ describe("web → Telegram linking", () => {
 		socket.close();
 	}, 20_000);
 
+	test("merge: the browser that asked for the link keeps a live socket — channel_linked, its messages and the answers", async () => {
+		const { tg } = flow;
+		const ivo = newUser("Ivo", { username: "ivo_r" });
+		const older = await telegramCustomer(ivo, "Ivo asked in Telegram first");
+		const web = await webCustomer("Ivo asks on the web");
+		const link = await linkToken(web.sessionId);
+		const since = tg.calls.length;
+		tg.customerSends(ivo, `/start ${link.token}`);
+		await nextCall(tg, since, (c) => inDm(c, ivo.id, isDigest));
+		// SPEC §3.8: channel_linked goes to the customer's web sockets, this one included.
+		expect((await web.socket.next("channel_linked")).data).toEqual({
+			telegram: { username: "ivo_r" },
+		});
+		web.socket.send({ type: "message", text: "typed in the same tab after linking" });
+		const echo = await web.socket.next(
+			(f) =>
+				(f.type === "message" && f.data.text === "typed in the same tab after linking") ||
+				f.type === "error",
+		);
+		expect(echo.type).toBe("message");
+		await nextCall(tg, since, (c) =>
+			inTopic(c, older.topicId, "[WEB] typed in the same tab after linking"),
+		);
+		tg.operatorPosts(older.topicId, "Answer for the open tab");
+		await web.socket.next(isSupportMessage("Answer for the open tab"));
+		web.socket.close();
+	}, 20_000);
+
 	test("merge: the web customer with the older topic survives; both web sessions lead to the one conversation", async () => {
 		const { tg, service } = flow;
 		const first = await webCustomer("Older web question");

@@ -440,6 +440,32 @@ describe("resolve, rate, reopen", () => {
 		expect((await customerRow({ id: customer.customerId })).status).toBe("CLOSED");
 	}, 20_000);
 
+	test("“✅ Resolved” pressed the moment the answer arrives: the answer's delivery does not reopen the closed ticket", async () => {
+		const { tg } = flow;
+		const customer = await telegramCustomer("Raul");
+		// The customer presses the button as soon as the copy is in their chat, while the bot is
+		// still recording that the answer was delivered (NEW → IN_PROGRESS).
+		const dmCopy = await operatorAnswers(customer, "Done, anything else?");
+		const since = tg.calls.length;
+		const resolve = tg.pressButton(customer.user.id, dmCopy, "resolve");
+		await nextCall(tg, since, (c) => answerOf(c, resolve.id));
+		await nextCall(tg, since, (c) => inDm(c, customer.user.id, RATE_ASK));
+		await settle(customer.topicId);
+		const events = await eventRows(customer.customerId);
+		const changes = events.filter((e) => e.to_status !== null);
+		expect(changes.at(-1)).toMatchObject({
+			kind: "CLOSED",
+			to_status: "CLOSED",
+			actor: "customer",
+		});
+		expect(events.map((e) => e.kind)).not.toContain("REOPENED");
+		expect((await customerRow({ id: customer.customerId })).status).toBe("CLOSED");
+		expect(tg.calls.slice(since).some((c) => inTopic(c, customer.topicId, REOPENED))).toBe(false);
+		expect(tg.message(tg.groupId, customer.cardId)?.text).toContain(
+			`Status: ${STATUS_TEXT.CLOSED}`,
+		);
+	}, 20_000);
+
 	test("a message to a CLOSED ticket reopens it: status NEW, event REOPENED, notice before the copied message", async () => {
 		const { tg } = flow;
 		const customer = await telegramCustomer("Otto");
