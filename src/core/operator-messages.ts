@@ -3,8 +3,9 @@
  * channel the customer uses.
  */
 import { and, eq } from "drizzle-orm";
-import { customers, media, messageCopies, messages } from "../db/schema.ts";
-import { type MediaRef, mediaRefColumns, type StoredMessage, toStored } from "./messages.ts";
+import { customers, messageCopies, messages } from "../db/schema.ts";
+import { storeTelegramMedia } from "./media.ts";
+import { type StoredMessage, toStored } from "./messages.ts";
 import { changeStatus } from "./status.ts";
 import { hasWebSession, messageByCopy, type TelegramMedia } from "./telegram-customers.ts";
 import { cancelTimers } from "./timers.ts";
@@ -41,22 +42,7 @@ export async function recordOperatorMessage(
 		input.replyToTelegramMessageId !== undefined
 			? await messageByCopy(work, input.groupId, input.replyToTelegramMessageId)
 			: null;
-	let attachment: MediaRef | null = null;
-	if (input.media) {
-		const [row] = await work.tx
-			.insert(media)
-			.values({
-				customerId: customer.id,
-				kind: input.media.kind,
-				mimeType: input.media.mimeType,
-				fileName: input.media.fileName ?? null,
-				size: input.media.size ?? 0,
-				duration: input.media.duration ?? null,
-				telegramFileId: input.media.fileId,
-			})
-			.returning(mediaRefColumns);
-		attachment = row ?? null;
-	}
+	const attachment = input.media ? await storeTelegramMedia(work, customer.id, input.media) : null;
 	const [row] = await work.tx
 		.insert(messages)
 		.values({

@@ -4,8 +4,8 @@
  * channel they use, how to reopen and asks for a rating. Callers decide *when*; this decides *how*.
  */
 import { eq } from "drizzle-orm";
-import { customers, messages, type TicketStatus, ticketEvents, webSessions } from "../db/schema.ts";
-import { toStored } from "./messages.ts";
+import { customers, type TicketStatus, ticketEvents } from "../db/schema.ts";
+import { tellCustomer } from "./system-messages.ts";
 import { onStatusChanged } from "./timers.ts";
 import type { Work } from "./unit-of-work.ts";
 
@@ -81,32 +81,20 @@ export async function changeStatus(
 	});
 	await work.enqueue(customerId, { kind: "card" });
 	await onStatusChanged(work, customerId, to);
-	if (to === "CLOSED")
-		await tellCustomerClosed(work, customerId, row.telegramUserId != null, options);
+	if (to === "CLOSED") await tellCustomerClosed(work, customerId, options);
 	return from;
 }
 
-async function tellCustomerClosed(
-	work: Work,
-	customerId: string,
-	onTelegram: boolean,
-	options: StatusChangeOptions,
-) {
-	if (onTelegram) {
-		await work.enqueue(customerId, { kind: "dm_text", text: "dmClosed", keyboard: "remove" });
-		if (options.askRating !== false)
-			await work.enqueue(customerId, { kind: "dm_text", text: "dmRateAsk", keyboard: "rating" });
-	}
-	const [web] = await work.tx
-		.select({ id: webSessions.id })
-		.from(webSessions)
-		.where(eq(webSessions.customerId, customerId))
-		.limit(1);
-	if (!web) return;
-	// The widget shows it like any message; the rating itself is asked by the widget on `status`.
-	const [notice] = await work.tx
-		.insert(messages)
-		.values({ customerId, author: "system", channel: "web", text: work.texts.get("webClosed") })
-		.returning();
-	if (notice) work.emit(customerId, { type: "message", message: toStored(notice) });
+/** The customer learns, wherever they are, that the ticket is closed and how to reopen it. */
+async function tellCustomerClosed(work: Work, customerId: string, options: StatusChangeOptions) {
+	// The widget shows the web notice like any message and asks for the rating itself on `status`.
+	await tellCustomer(work, customerId, {
+		web: "webClosed",
+		dm: [
+			{ text: "dmClosed", keyboard: "remove" },
+			...(options.askRating === false
+				? []
+				: [{ text: "dmRateAsk" as const, keyboard: "rating" as const }]),
+		],
+	});
 }

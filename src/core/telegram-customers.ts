@@ -3,16 +3,10 @@
  * their phone number. The Telegram door turns updates into these plain inputs.
  */
 import { and, eq, sql } from "drizzle-orm";
-import {
-	customers,
-	type MediaKind,
-	media,
-	messageCopies,
-	messages,
-	webSessions,
-} from "../db/schema.ts";
+import { customers, type MediaKind, messageCopies, messages, webSessions } from "../db/schema.ts";
 import type { Locale } from "../i18n/texts.ts";
-import { type MediaRef, recordCustomerMessage, type StoredMessage } from "./messages.ts";
+import { storeTelegramMedia } from "./media.ts";
+import { recordCustomerMessage, type StoredMessage } from "./messages.ts";
 import { recordEvent } from "./status.ts";
 import type { Work } from "./unit-of-work.ts";
 
@@ -152,30 +146,8 @@ export async function acceptTelegramMessage(
 		input.replyToDmMessageId !== undefined
 			? ((await messageByCopy(work, chatId, input.replyToDmMessageId)) ?? undefined)
 			: undefined;
-	let attachment: MediaRef | undefined;
-	if (input.media) {
-		const [row] = await work.tx
-			.insert(media)
-			.values({
-				customerId: input.customer.id,
-				kind: input.media.kind,
-				mimeType: input.media.mimeType,
-				fileName: input.media.fileName ?? null,
-				size: input.media.size ?? 0,
-				duration: input.media.duration ?? null,
-				telegramFileId: input.media.fileId,
-			})
-			.returning({ id: media.id });
-		if (row)
-			attachment = {
-				id: row.id,
-				kind: input.media.kind,
-				mimeType: input.media.mimeType,
-				fileName: input.media.fileName ?? null,
-				size: input.media.size ?? 0,
-				duration: input.media.duration ?? null,
-			};
-	}
+	const attachment =
+		(input.media && (await storeTelegramMedia(work, input.customer.id, input.media))) || undefined;
 	const message = await recordCustomerMessage(
 		work,
 		{

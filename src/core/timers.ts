@@ -4,10 +4,10 @@
  * and cancelled by the same transactions that change the ticket, and fire exactly once.
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { customers, messages, type TimerKind, timers, webSessions } from "../db/schema.ts";
+import { customers, type TimerKind, timers } from "../db/schema.ts";
 import { addBusinessTime } from "./business-hours.ts";
-import { toStored } from "./messages.ts";
 import { changeStatus } from "./status.ts";
+import { tellCustomer } from "./system-messages.ts";
 import type { Work } from "./unit-of-work.ts";
 
 /**
@@ -116,26 +116,8 @@ export async function fireTimer(work: Work, timer: TimerRow): Promise<void> {
 
 /** "We are waiting for your reply", in every channel the customer uses. */
 async function remindCustomer(work: Work, customerId: string) {
-	const [row] = await work.tx
-		.select({ telegramUserId: customers.telegramUserId })
-		.from(customers)
-		.where(eq(customers.id, customerId));
-	if (row?.telegramUserId != null)
-		await work.enqueue(customerId, { kind: "dm_text", text: "dmWaitingReminder" });
-	const [web] = await work.tx
-		.select({ id: webSessions.id })
-		.from(webSessions)
-		.where(eq(webSessions.customerId, customerId))
-		.limit(1);
-	if (!web) return;
-	const [notice] = await work.tx
-		.insert(messages)
-		.values({
-			customerId,
-			author: "system",
-			channel: "web",
-			text: work.texts.get("webWaitingReminder"),
-		})
-		.returning();
-	if (notice) work.emit(customerId, { type: "message", message: toStored(notice) });
+	await tellCustomer(work, customerId, {
+		web: "webWaitingReminder",
+		dm: [{ text: "dmWaitingReminder" }],
+	});
 }
