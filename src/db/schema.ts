@@ -149,7 +149,10 @@ export const outbox = pgTable(
 	},
 	(t) => [
 		index("outbox_pending_idx").on(t.customerId, t.id).where(sql`${t.state} = 'pending'`),
-		index("outbox_due_idx").on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
+		// The claim walks pending items in serving order: target, priority, then longest waiting.
+		index("outbox_due_idx")
+			.on(t.target, t.priority, t.nextAttemptAt, t.id)
+			.where(sql`${t.state} = 'pending'`),
 	],
 );
 
