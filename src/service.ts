@@ -1,12 +1,14 @@
 /**
- * Builds and runs the whole service from a config: database, migrations, web door, outbox
- * worker, Telegram poller. `src/index.ts` calls it once; tests call it with their own database and
- * Telegram double. Everything started here is stopped by `stop()`, in the order DESIGN.md §4.8
- * gives: stop accepting, stop polling, drain workers, close sockets (1001), close the database.
+ * Builds and runs the whole service from a config: database, migrations, event bus, web door,
+ * outbox worker, Telegram poller (or webhook). `src/index.ts` calls it once; tests call it with
+ * their own database and Telegram double. Everything started here is stopped by `stop()`, in the
+ * order DESIGN.md §4.8 gives: stop accepting, stop polling, drain workers, close sockets (1001),
+ * close the database.
  */
 import type { PGlite } from "@electric-sql/pglite";
 import type { Config } from "./config.ts";
 import { resolveAppSecret } from "./core/app-secret.ts";
+import type { EventBus } from "./core/events.ts";
 import type { CoreDeps } from "./core/unit-of-work.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { isMigrated, migrate } from "./db/migrate.ts";
@@ -14,6 +16,7 @@ import { createTexts } from "./i18n/texts.ts";
 import { createTimerWorker } from "./jobs/timer-worker.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createLocalBus } from "./realtime/local-bus.ts";
+import { createPgBus } from "./realtime/pg-bus.ts";
 import { disabledBotProfile } from "./telegram/bot-profile.ts";
 import { createTelegramDoor, type TelegramDoor } from "./telegram/door.ts";
 import type { OutboxWorker } from "./telegram/outbox-worker.ts";
@@ -65,7 +68,10 @@ export async function startService(
 		publicUrl: () => publicUrl,
 		ttlMs: config.timers.mediaUrlTtl,
 	});
-	const bus = createLocalBus();
+	// Several instances share a PostgreSQL, so events cross them; PGlite is one process.
+	const bus: EventBus & { close?: () => Promise<void> } = database.pg
+		? await createPgBus({ pg: database.pg, database, log })
+		: createLocalBus();
 	let outboxWorker: OutboxWorker | undefined;
 	const core: CoreDeps = {
 		database,
@@ -94,7 +100,7 @@ export async function startService(
 			"Telegram bot disabled: BOT_TOKEN is not set. The web chat works; messages for Telegram wait in the outbox until a bot is configured.",
 		);
 	}
-	const poller = telegram?.poller;
+	const receiver = telegram?.receiver;
 	const bot = telegram?.bot ?? disabledBotProfile;
 
 	const timerWorker = createTimerWorker(core, log);
@@ -118,17 +124,18 @@ export async function startService(
 		production: config.nodeEnv === "production",
 		version: VERSION,
 		readiness: async () => ({
-			database: (await database.ping())
+			// A probe must answer promptly even while postgres.js waits out its reconnect backoff.
+			database: (await withTimeout(database.ping(), 3000, false))
 				? (await isMigrated(database))
 					? { ok: true, detail: database.kind }
 					: { ok: false, detail: "not migrated" }
 				: { ok: false, detail: "unreachable" },
-			bot: !config.botToken
-				? { ok: true, detail: "disabled" }
-				: poller && !poller.healthy()
-					? { ok: false, detail: "not polling" }
-					: { ok: true, detail: poller ? "polling" : config.telegramMode },
+			bot: receiver?.status() ?? { ok: true, detail: "disabled" },
+			events: { ok: true, detail: database.pg ? "listen/notify" : "in-process" },
 		}),
+		...(telegram?.webhookSecret
+			? { telegramWebhook: { secret: telegram.webhookSecret, handle: telegram.handleUpdate } }
+			: {}),
 	});
 	const unsubscribe = connectBusToServer(bus, app, mediaSigner);
 	app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: 64 * 1024 * 1024 });
@@ -137,8 +144,12 @@ export async function startService(
 	publish = (topic, frame) => app.server?.publish(topic, frame);
 	outboxWorker?.start();
 	timerWorker.start();
-	poller?.start();
-	log.info("topicdesk listening", { port, database: database.kind, bot: Boolean(poller) });
+	receiver?.start();
+	log.info("topicdesk listening", {
+		port,
+		database: database.kind,
+		bot: telegram ? config.telegramMode : "disabled",
+	});
 
 	let stopping: Promise<void> | undefined;
 	return {
@@ -150,11 +161,12 @@ export async function startService(
 		stop() {
 			stopping ??= (async () => {
 				app.server?.stop(false); // no new connections; open ones keep working meanwhile
-				await poller?.stop();
+				await receiver?.stop();
 				await timerWorker.stop();
 				await outboxWorker?.stop();
 				telegram?.abort();
 				unsubscribe();
+				await bus.close?.();
 				sockets.stop();
 				// Bun closes open sockets with 1001 ("going away") when the server stops.
 				await app.stop(true);
@@ -163,4 +175,14 @@ export async function startService(
 			return stopping;
 		},
 	};
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	return Promise.race([
+		promise,
+		new Promise<T>((resolve) => {
+			timer = setTimeout(() => resolve(fallback), ms);
+		}),
+	]).finally(() => clearTimeout(timer));
 }

@@ -53,6 +53,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 		const pg = postgres(options.databaseUrl, {
 			max: options.maxConnections ?? 10,
 			onnotice: () => {},
+			// Seconds before reconnecting after failed attempts. postgres.js grows this to 20 s, so
+			// work would resume up to 20 s after an outage ends; 2 s at most (jittered) instead.
+			backoff: (retries) => (0.5 + Math.random() / 2) * Math.min(0.1 * 2 ** retries, 2),
 			connection: { application_name: "topicdesk" },
 		});
 		const db = drizzlePostgres(pg, { schema, casing: "snake_case" }) as unknown as Db;

@@ -19,9 +19,11 @@ import type { MediaSigner } from "./media-url.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { ticketRoutes } from "./ticket-routes.ts";
 import { uploadRoutes } from "./upload-routes.ts";
+import { type TelegramWebhook, webhookRoutes } from "./webhook-routes.ts";
 import { customerTopic, toFrame } from "./wire.ts";
 
-export function createApp(deps: WebDeps) {
+/** Webhook mode adds Telegram's entry point; in polling mode `/telegram/webhook` is unknown. */
+export function createApp(deps: WebDeps & { telegramWebhook?: TelegramWebhook }) {
 	const app = new Elysia({ websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 960 } })
 		.use(errorHandling(deps.log))
 		.use(securityHeaders())
@@ -34,6 +36,7 @@ export function createApp(deps: WebDeps) {
 		.use(mediaRoutes(deps))
 		.use(botRoutes(deps))
 		.use(entryRoutes(deps))
+		.use(webhookRoutes(deps.telegramWebhook))
 		.use(chatSocket(deps));
 	return app.use(
 		docsRoutes(

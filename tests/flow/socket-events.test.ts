@@ -82,9 +82,15 @@ describe("readiness", () => {
 	test("/health/ready is 503 naming the bot while Telegram cannot be polled, 200 otherwise", async () => {
 		const ready = await fetch(`${service.url}/health/ready`);
 		expect(ready.status).toBe(200);
+		// Another bot: with the same one on PostgreSQL, this instance would stand by (ready) while
+		// the first service polls.
 		const unreachable = await startTestService({
 			db,
-			double: { url: `http://127.0.0.1:${freePort()}`, token: tg.token, groupId: tg.groupId },
+			double: {
+				url: `http://127.0.0.1:${freePort()}`,
+				token: "654321:OTHER-bot",
+				groupId: tg.groupId,
+			},
 		});
 		try {
 			let response = await fetch(`${unreachable.url}/health/ready`);

@@ -1,0 +1,195 @@
+/**
+ * The event bus across instances (SPEC §5): on PostgreSQL, every instance delivers its own events
+ * to its sockets at once and announces them with NOTIFY; a dedicated LISTEN connection hears the
+ * other instances' events and delivers them to this instance's sockets. A socket may therefore
+ * live on any instance behind the load balancer.
+ *
+ * NOTIFY payloads must stay under 8000 bytes. A message of 4000 characters in a multi-byte script
+ * does not fit, so such events travel as a reference (`{type, id}`) and the receiving instance
+ * reads the message back from the database, which the sender committed before publishing.
+ */
+import { and, eq } from "drizzle-orm";
+import type postgres from "postgres";
+import type { CustomerEvent, EventBus } from "../core/events.ts";
+import { mediaRefColumns, toStored } from "../core/messages.ts";
+import type { Database } from "../db/client.ts";
+import { media, messages } from "../db/schema.ts";
+import type { Logger } from "../logger.ts";
+import { createLocalBus } from "./local-bus.ts";
+
+export const EVENTS_CHANNEL = "topicdesk_events";
+
+/** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more. */
+export const MAX_PAYLOAD_BYTES = 7999;
+
+/** An event too large for NOTIFY, named by the message it is about. */
+type EventRef = { type: "message" | "message_edited"; id: string };
+
+/** What travels on the channel: who sent it, for whom, and the event or a reference to it. */
+type Notice = { from: string; n: number; customerId: string } & (
+	| { event: CustomerEvent }
+	| { ref: EventRef }
+);
+
+export interface PgBus extends EventBus {
+	/** This instance's id on the channel (its own notices are not delivered twice). */
+	readonly instanceId: string;
+	/** Stops listening; events published afterwards are delivered locally only. */
+	close(): Promise<void>;
+}
+
+export interface PgBusOptions {
+	pg: postgres.Sql;
+	database: Database;
+	log: Logger;
+	instanceId?: string;
+}
+
+function refOf(event: CustomerEvent): EventRef | undefined {
+	if (event.type === "message") return { type: "message", id: event.message.id };
+	if (event.type === "message_edited") return { type: "message_edited", id: event.id };
+	return undefined;
+}
+
+/** Reads the event a reference names, as the sender would have built it; undefined if gone. */
+async function load(
+	database: Database,
+	customerId: string,
+	ref: EventRef,
+): Promise<CustomerEvent | undefined> {
+	const [row] = await database.db
+		.select({ message: messages, media: mediaRefColumns })
+		.from(messages)
+		.leftJoin(media, eq(media.id, messages.mediaId))
+		.where(and(eq(messages.id, ref.id), eq(messages.customerId, customerId)))
+		.limit(1);
+	if (!row) return undefined;
+	if (ref.type === "message") return { type: "message", message: toStored(row.message, row.media) };
+	const editedAt = row.message.editedAt ?? row.message.createdAt;
+	return {
+		type: "message_edited",
+		id: row.message.id,
+		text: row.message.text,
+		editedAt: editedAt.toISOString(),
+	};
+}
+
+/**
+ * Starts listening and returns the bus. Resolves once LISTEN is in place, so nothing published
+ * by another instance after startup is missed. postgres.js re-issues LISTEN by itself when its
+ * connection drops (with its reconnect backoff); events sent while it was down are not replayed,
+ * and sockets catch up by `seq` when they reconnect.
+ *
+ * @example const bus = await createPgBus({ pg: database.pg, database, log });
+ */
+export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
+	const { pg, database, log } = options;
+	const instanceId = options.instanceId ?? crypto.randomUUID();
+	const local = createLocalBus();
+	let closed = false;
+
+	// Sending: one batch in flight at a time, each batch one transaction, so notices leave in the
+	// order they were published (a pool would otherwise race them over several connections).
+	// Identical payloads in one transaction are merged by PostgreSQL; the counter keeps them apart.
+	let counter = 0;
+	let queue: string[] = [];
+	let sending: Promise<void> | undefined;
+	const flush = async () => {
+		while (queue.length > 0) {
+			const batch = queue;
+			queue = [];
+			try {
+				await pg.begin((tx) =>
+					batch.map((payload) => tx`select pg_notify(${EVENTS_CHANNEL}, ${payload})`),
+				);
+			} catch (error) {
+				// Sockets on other instances catch up by seq when they reconnect.
+				log.warn("events not announced to other instances", {
+					count: batch.length,
+					error: String(error),
+				});
+			}
+		}
+		sending = undefined;
+	};
+
+	// Receiving: per customer in arrival order; a reference being read holds back that
+	// customer's later events so a small status change cannot overtake a large message.
+	const pending = new Map<string, Promise<void>>();
+	const deliverLater = (customerId: string, produce: () => Promise<CustomerEvent | undefined>) => {
+		const previous = pending.get(customerId) ?? Promise.resolve();
+		const next = previous
+			.then(produce)
+			.then((event) => {
+				if (event) local.publish(customerId, event);
+			})
+			.catch((error: unknown) =>
+				log.warn("event from another instance not delivered", {
+					customerId,
+					error: String(error),
+				}),
+			)
+			.finally(() => {
+				if (pending.get(customerId) === next) pending.delete(customerId);
+			});
+		pending.set(customerId, next);
+	};
+	const receive = (payload: string) => {
+		let notice: Notice;
+		try {
+			notice = JSON.parse(payload) as Notice;
+		} catch {
+			log.warn("unreadable event notice ignored", { bytes: payload.length });
+			return;
+		}
+		if (notice.from === instanceId || typeof notice.customerId !== "string") return;
+		const { customerId } = notice;
+		if ("ref" in notice) {
+			const ref = notice.ref;
+			deliverLater(customerId, () => load(database, customerId, ref));
+		} else if (pending.has(customerId)) {
+			const event = notice.event;
+			deliverLater(customerId, async () => event);
+		} else {
+			// Called from the driver's notification handler: a failing listener must not reach it.
+			try {
+				local.publish(customerId, notice.event);
+			} catch (error) {
+				log.warn("event from another instance not delivered", { customerId, error: String(error) });
+			}
+		}
+	};
+
+	let listens = 0;
+	const listening = await pg.listen(EVENTS_CHANNEL, receive, () => {
+		listens++;
+		if (listens > 1) log.info("listening for other instances' events again");
+	});
+
+	return {
+		instanceId,
+		publish(customerId, event) {
+			local.publish(customerId, event);
+			if (closed) return;
+			counter++;
+			let payload = JSON.stringify({ from: instanceId, n: counter, customerId, event });
+			if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
+				const ref = refOf(event);
+				if (!ref) {
+					log.error("event too large to announce", { type: event.type, customerId });
+					return;
+				}
+				payload = JSON.stringify({ from: instanceId, n: counter, customerId, ref });
+			}
+			queue.push(payload);
+			sending ??= flush();
+		},
+		subscribe: local.subscribe,
+		async close() {
+			closed = true;
+			await sending;
+			await listening.unlisten().catch(() => undefined);
+			await Promise.all(pending.values());
+		},
+	};
+}
