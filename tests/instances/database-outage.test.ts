@@ -91,10 +91,14 @@ beforeAll(async () => {
 	if (binaries) cluster = await createCluster(binaries);
 }, 60_000);
 afterAll(async () => {
-	await desk?.stop();
-	await other?.stop();
-	await tg?.close();
-	await cluster?.destroy();
+	try {
+		await desk?.stop();
+		await other?.stop();
+		await tg?.close();
+	} finally {
+		// Never leave the throwaway server running, whatever failed above.
+		await cluster?.destroy();
+	}
 }, 30_000);
 
 describe("database outage", () => {
