@@ -1,0 +1,91 @@
+/**
+ * The service under test as a child process (`bun run src/index.ts`), so the load generator and
+ * the service do not share a JavaScript thread. Configuration goes through the environment and a
+ * config file, as in production.
+ */
+import { resolve } from "node:path";
+import { type ChildService, spawnService, tempDir } from "../../tests/support/process.ts";
+import { writeConfigFile } from "../../tests/support/service.ts";
+import type { TelegramDouble } from "../../tests/support/telegram-double.ts";
+import { cpuSeconds, rssKb } from "./proc.ts";
+
+/** Where the service's code is: this checkout, or BENCH_SERVICE_DIR (e.g. a scratch copy). */
+export const serviceDir = resolve(process.env.BENCH_SERVICE_DIR ?? `${import.meta.dir}/../..`);
+
+/** Per-minute limits high enough that a benchmark never meets them (SPEC §4.5 keys). */
+export const UNLIMITED = { init: 1_000_000, message: 1_000_000, read: 1_000_000 };
+
+export interface BenchServiceOptions {
+	databaseUrl: string;
+	/** The Bot API double the service talks to; without it the bot is disabled. */
+	double?: TelegramDouble;
+	/** Config file contents, without `rateLimits` (added when the service supports the key). */
+	config: Record<string, unknown>;
+}
+
+export interface BenchService {
+	url: string;
+	pid: number;
+	/** False when this version of the service rejected `rateLimits`: then every client must
+	 * present its own X-Forwarded-For (TRUST_PROXY is on) to stay under the per-IP init limit. */
+	rateLimitsApplied: boolean;
+	rssKb(): number;
+	cpuSeconds(): number;
+	output(): string;
+	stop(): Promise<void>;
+}
+
+function environment(options: BenchServiceOptions, config: Record<string, unknown>) {
+	const env: Record<string, string> = {
+		NODE_ENV: "production",
+		LOG_LEVEL: "warn",
+		DATABASE_URL: options.databaseUrl,
+		DATA_DIR: tempDir("topicdesk-bench-data-"),
+		TRUST_PROXY: "true",
+		CONFIG_FILE: writeConfigFile(config),
+	};
+	if (options.double) {
+		env.BOT_TOKEN = options.double.token;
+		env.SUPPORT_GROUP_ID = String(options.double.groupId);
+		env.TELEGRAM_API_URL = options.double.url;
+	}
+	return env;
+}
+
+/** BENCH_PROFILE_DIR=<dir>: the service writes a CPU profile (also as Markdown) there on exit. */
+function command(): string[] {
+	const dir = process.env.BENCH_PROFILE_DIR;
+	const profile = dir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${resolve(dir)}`] : [];
+	return ["bun", ...profile, "run", "src/index.ts"];
+}
+
+export async function startBenchService(options: BenchServiceOptions): Promise<BenchService> {
+	const spawn = (config: Record<string, unknown>) =>
+		spawnService(command(), environment(options, config), {
+			cwd: serviceDir,
+			readyPath: "/health/ready",
+			timeoutMs: 60_000,
+		});
+	let child: ChildService;
+	let rateLimitsApplied = true;
+	try {
+		child = await spawn({ ...options.config, rateLimits: UNLIMITED });
+	} catch (error) {
+		if (!String(error).includes("rateLimits")) throw error;
+		rateLimitsApplied = false;
+		child = await spawn(options.config);
+	}
+	const pid = child.proc.pid;
+	return {
+		url: child.url,
+		pid,
+		rateLimitsApplied,
+		rssKb: () => rssKb(pid),
+		cpuSeconds: () => cpuSeconds(pid),
+		output: child.output,
+		async stop() {
+			const { code } = await child.stop("SIGTERM");
+			if (code !== 0) console.warn(`service exited with ${code}:\n${child.output().slice(-2000)}`);
+		},
+	};
+}
