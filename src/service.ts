@@ -137,7 +137,7 @@ export async function startService(
 			? { telegramWebhook: { secret: telegram.webhookSecret, handle: telegram.handleUpdate } }
 			: {}),
 	});
-	const unsubscribe = connectBusToServer(bus, app, mediaSigner);
+	const unsubscribe = connectBusToServer(bus, app, mediaSigner, sockets);
 	app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: 64 * 1024 * 1024 });
 	const port = app.server?.port ?? config.port;
 	publicUrl = config.publicUrl.replace(/:0$/, `:${port}`);

@@ -7,7 +7,7 @@ import type { EventBus } from "../core/events.ts";
 import { jsonBodies } from "./body.ts";
 import { botRoutes } from "./bot-routes.ts";
 import { chatRoutes } from "./chat-routes.ts";
-import { chatSocket, MAX_FRAME_BYTES } from "./chat-socket.ts";
+import { chatSocket, MAX_FRAME_BYTES, retarget } from "./chat-socket.ts";
 import { cors } from "./cors.ts";
 import type { WebDeps } from "./deps.ts";
 import { docsRoutes } from "./docs.ts";
@@ -17,6 +17,7 @@ import { healthRoutes } from "./health.ts";
 import { mediaRoutes } from "./media-routes.ts";
 import type { MediaSigner } from "./media-url.ts";
 import { securityHeaders } from "./security-headers.ts";
+import type { SocketRegistry } from "./socket-registry.ts";
 import { ticketRoutes } from "./ticket-routes.ts";
 import { uploadRoutes } from "./upload-routes.ts";
 import { type TelegramWebhook, webhookRoutes } from "./webhook-routes.ts";
@@ -51,8 +52,19 @@ export type App = ReturnType<typeof createApp>;
  * Delivers bus events to this instance's sockets through Bun's native pub/sub: one serialisation
  * and one `publish` per event, however many tabs the customer has open.
  */
-export function connectBusToServer(bus: EventBus, app: App, signer: MediaSigner): () => void {
+export function connectBusToServer(
+	bus: EventBus,
+	app: App,
+	signer: MediaSigner,
+	sockets: SocketRegistry,
+): () => void {
 	return bus.subscribe((customerId, event) => {
-		app.server?.publish(customerTopic(customerId), JSON.stringify(toFrame(event, signer)));
+		if (event.type === "moved") {
+			for (const socket of sockets.move(customerId, event.to))
+				retarget(socket, customerId, event.to);
+			return;
+		}
+		const frame = toFrame(event, signer);
+		if (frame) app.server?.publish(customerTopic(customerId), JSON.stringify(frame));
 	});
 }

@@ -15,9 +15,21 @@ import { customers } from "../db/schema.ts";
 import type { WebDeps } from "./deps.ts";
 import { originPolicy } from "./origins.ts";
 import { presentedSession } from "./session.ts";
+import type { LiveSocket } from "./socket-registry.ts";
 import { customerTopic, toWireMessage } from "./wire.ts";
 
 export const MAX_FRAME_BYTES = 64 * 1024;
+
+/**
+ * A socket's customer was merged into another (web→Telegram linking): it now listens to and
+ * writes as the surviving customer, without the widget having to reconnect.
+ */
+export function retarget(socket: LiveSocket, from: string, to: string) {
+	socket.unsubscribe(customerTopic(from));
+	socket.subscribe(customerTopic(to));
+	const state = (socket as { data?: { state?: SocketState } }).data?.state;
+	if (state?.session?.customerId === from) state.session = { ...state.session, customerId: to };
+}
 
 /** Per-socket state, kept small: it lives as long as the connection. */
 interface SocketState {
