@@ -12,6 +12,7 @@ import {
 	messages,
 } from "../db/schema.ts";
 import { AppError } from "./errors.ts";
+import { fastAcceptMessage } from "./fast-accept.ts";
 import { changeStatus } from "./status.ts";
 import { armSla } from "./timers.ts";
 import { type CoreDeps, commit, type Work } from "./unit-of-work.ts";
@@ -153,6 +154,8 @@ export async function acceptCustomerMessage(
 	input: CustomerMessageInput,
 ): Promise<Accepted> {
 	const text = checkText(input.text);
+	const fast = await fastAcceptMessage(deps, input, text);
+	if (fast) return { message: fast, duplicate: false };
 	try {
 		return await commit(deps, async (work) => {
 			if (input.clientMessageId) {

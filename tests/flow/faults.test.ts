@@ -65,7 +65,10 @@ describe("faults on a random 20% of calls", () => {
 				.flatMap((c) =>
 					String(c.params.text)
 						.split("\n")
-						.map((line) => ({ ...c, params: { ...c.params, text: line } })),
+						.map((line) => ({
+							...c,
+							params: { ...c.params, text: line } as Record<string, unknown>,
+						})),
 				);
 		while (Date.now() < deadline && customers.some(({ id }) => landed(id).length < 3))
 			await Bun.sleep(200);

@@ -1,0 +1,69 @@
+/**
+ * The hot path of a web message (DESIGN §6): the common case — an open ticket, no reply target —
+ * as one self-contained statement. Storing the message, the customer's last activity, the copy
+ * owed to the topic and the SLA clock happen atomically in a single round trip, without a
+ * transaction around it. Anything else (a duplicate retry, a closed or waiting ticket whose status
+ * must change first) returns null and takes the general path.
+ */
+import { sql } from "drizzle-orm";
+import { addBusinessTime } from "./business-hours.ts";
+import type { CustomerMessageInput, StoredMessage } from "./messages.ts";
+import type { CoreDeps } from "./unit-of-work.ts";
+
+interface Row {
+	id: string;
+	seq: number | string;
+	created_at: string;
+}
+
+export async function fastAcceptMessage(
+	deps: CoreDeps,
+	input: CustomerMessageInput,
+	text: string,
+): Promise<StoredMessage | null> {
+	if (input.replyTo) return null;
+	const now = new Date();
+	const first = deps.policy.slaReminders[0] ?? 0;
+	const slaAt = addBusinessTime(now, first, deps.policy.businessHours).toISOString();
+	// Each step reads the previous one's RETURNING rows, so nothing happens unless the ticket
+	// is open (c) and the message is new (m).
+	const [row] = await deps.database.query<Row>(sql`
+		with c as (
+			update customers set last_message_at = ${now.toISOString()}::timestamptz
+			where id = ${input.customerId} and status in ('NEW', 'IN_PROGRESS')
+			returning id
+		), m as (
+			insert into messages (customer_id, author, channel, text, client_message_id)
+			select c.id, 'user', ${input.channel}, ${text}, ${input.clientMessageId ?? null} from c
+			on conflict (customer_id, client_message_id) do nothing
+			returning id, seq, created_at
+		), o as (
+			insert into outbox (customer_id, kind, payload, target, priority)
+			select ${input.customerId}, 'topic_message', jsonb_build_object('messageId', m.id), 'group', 0
+			from m
+		), t as (
+			insert into timers (customer_id, kind, step, since, fire_at)
+			select ${input.customerId}, 'sla', 0, m.created_at, ${slaAt}::timestamptz from m
+			on conflict do nothing
+		)
+		select id, seq,
+			to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at
+		from m`);
+	if (!row) return null;
+	const message: StoredMessage = {
+		id: row.id,
+		seq: Number(row.seq),
+		customerId: input.customerId,
+		author: "user",
+		channel: input.channel,
+		text,
+		replyToId: null,
+		clientMessageId: input.clientMessageId ?? null,
+		createdAt: row.created_at,
+		editedAt: null,
+		media: null,
+	};
+	deps.bus.publish(input.customerId, { type: "message", message });
+	deps.wakeOutbox();
+	return message;
+}
