@@ -18,6 +18,27 @@ export interface PollerOptions {
 	onPoll?: () => void;
 }
 
+/**
+ * Splits a batch into conversations (a private chat, a topic, a callback's chat), keeping the
+ * batch order inside each.
+ */
+export function conversations(updates: TelegramUpdate[]): TelegramUpdate[][] {
+	const groups = new Map<string, TelegramUpdate[]>();
+	for (const update of updates) {
+		const message = update.message ?? update.edited_message;
+		const callback = update.callback_query?.message;
+		const chat = message?.chat.id ?? callback?.chat.id;
+		const thread =
+			message?.message_thread_id ??
+			(callback && "message_thread_id" in callback ? callback.message_thread_id : undefined);
+		const key = chat === undefined ? "other" : `${chat}:${thread ?? ""}`;
+		const group = groups.get(key) ?? [];
+		group.push(update);
+		groups.set(key, group);
+	}
+	return [...groups.values()];
+}
+
 export interface Poller {
 	start(): void;
 	stop(): Promise<void>;
@@ -66,6 +87,24 @@ export function createPoller(options: PollerOptions): Poller {
 		return body.result ?? [];
 	}
 
+	/** Retries an update until it commits (it is confirmed only by the next offset). */
+	async function applyUntilCommitted(update: TelegramUpdate): Promise<boolean> {
+		for (let attempt = 1; !abort.signal.aborted; attempt++) {
+			try {
+				await options.handle(update);
+				return true;
+			} catch (error) {
+				options.log.error("update handling failed; retrying", {
+					updateId: update.update_id,
+					attempt,
+					error: String(error),
+				});
+				await sleep(Math.min(30_000, 250 * 2 ** attempt), abort.signal);
+			}
+		}
+		return false;
+	}
+
 	async function run() {
 		let failures = 0;
 		while (!abort.signal.aborted) {
@@ -87,24 +126,16 @@ export function createPoller(options: PollerOptions): Poller {
 				);
 				continue;
 			}
-			for (const update of updates) {
-				// Retry the same update until it commits: it is confirmed only by the next offset.
-				for (let attempt = 1; !abort.signal.aborted; attempt++) {
-					try {
-						await options.handle(update);
-						offset = update.update_id + 1;
-						break;
-					} catch (error) {
-						options.log.error("update handling failed; retrying", {
-							updateId: update.update_id,
-							attempt,
-							error: String(error),
-						});
-						await sleep(Math.min(30_000, 250 * 2 ** attempt), abort.signal);
-					}
-				}
-				if (abort.signal.aborted) break;
-			}
+			// Conversations are independent: each one's updates apply in order, different ones
+			// at once, and the batch is confirmed (offset) only when all of them committed.
+			await Promise.all(
+				conversations(updates).map(async (group) => {
+					for (const update of group) if (!(await applyUntilCommitted(update))) return;
+				}),
+			);
+			if (abort.signal.aborted) break;
+			const last = updates.at(-1);
+			if (last) offset = last.update_id + 1;
 		}
 		healthy = false;
 	}
