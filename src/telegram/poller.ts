@@ -105,7 +105,21 @@ export function createPoller(options: PollerOptions): Poller {
 		return false;
 	}
 
+	/**
+	 * getUpdates is refused while a webhook is set (after switching from webhook mode): clear it
+	 * once, keeping pending updates. Best effort: a failure shows up as failing polls.
+	 */
+	async function clearWebhook() {
+		await fetch(`${options.apiRoot}/bot${options.token}/deleteWebhook`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ drop_pending_updates: false }),
+			signal: AbortSignal.any([abort.signal, AbortSignal.timeout(10_000)]),
+		}).catch(() => undefined);
+	}
+
 	async function run() {
+		await clearWebhook();
 		let failures = 0;
 		while (!abort.signal.aborted) {
 			let updates: TelegramUpdate[];

@@ -13,6 +13,7 @@ import { findSession } from "../core/sessions.ts";
 import { closeByCustomer } from "../core/tickets.ts";
 import { customers } from "../db/schema.ts";
 import type { WebDeps } from "./deps.ts";
+import { isDatabaseUnavailable } from "./errors.ts";
 import { originPolicy } from "./origins.ts";
 import { presentedSession } from "./session.ts";
 import type { LiveSocket } from "./socket-registry.ts";
@@ -194,6 +195,13 @@ export function chatSocket(deps: WebDeps) {
 			state.chain = state.chain.then(() =>
 				handleFrame(send, session, raw).catch((error: unknown) => {
 					if (error instanceof AppError) send(errorFrame(error.code, error.message));
+					else if (isDatabaseUnavailable(error))
+						send(
+							errorFrame(
+								"SERVICE_UNAVAILABLE",
+								"The service is briefly unavailable; please retry.",
+							),
+						);
 					else {
 						deps.log.error("websocket frame failed", { error: String(error) });
 						send(errorFrame("INTERNAL_ERROR", "Something went wrong; please retry."));
