@@ -249,8 +249,57 @@ describe("outbox delivery under failures", () => {
 				where s.id = ${sessionId} and o.state = 'dead'`,
 		);
 		expect(dead).toEqual({ state: "dead", last_error: "Bad Request: something permanent" });
+		// Operators see it in the topic, and /retry there sends it after all.
+		const threadId = await topicOf("[WEB] after the dead one");
+		const notice = await tg.waitForCall(
+			(c) =>
+				Number(c.params.message_thread_id) === threadId &&
+				String(c.params.text).startsWith(
+					"⚠️ Could not be delivered to Telegram: Bad Request: something permanent",
+				),
+		);
+		expect(notice.ok).toBe(true);
+		const since = tg.calls.length;
+		tg.operatorPosts(threadId, "/retry");
+		await tg.waitForCall((c) => c.params.text === "Queued again: 1." && c.ok, { since });
+		const retried = await tg.waitForCall((c) => c.params.text === "[WEB] cannot be sent" && c.ok, {
+			since,
+			timeoutMs: 10_000,
+		});
+		expect(Number(retried.params.message_thread_id)).toBe(threadId);
 		socket.close();
 	}, 20_000);
+
+	test("Telegram unreachable for a while delays delivery and loses nothing", async () => {
+		const { socket } = await customer();
+		socket.send({ type: "message", text: "before the outage" });
+		const threadId = await topicOf("[WEB] before the outage");
+		// Every call fails as if the network were down, getUpdates included.
+		tg.setFaultRate({ rate: 1, errors: [{ drop: true, afterMs: 20, applied: false }] });
+		for (let i = 1; i <= 5; i++) socket.send({ type: "message", text: `during the outage ${i}` });
+		for (let i = 1; i <= 5; i++)
+			await socket.next((f) => f.type === "message" && f.data.text === `during the outage ${i}`);
+		await Bun.sleep(3000);
+		tg.setFaultRate(null);
+		const since = tg.calls.length;
+		tg.operatorPosts(threadId, "we are back");
+		expect(
+			(await socket.next((f) => f.type === "message" && f.data.text === "we are back", 40_000)).data
+				.from,
+		).toBe("support");
+		for (let i = 1; i <= 5; i++)
+			await tg.waitForCall((c) => c.params.text === `[WEB] during the outage ${i}` && c.ok, {
+				timeoutMs: 40_000,
+			});
+		const landed = tg.calls.filter(
+			(c) => c.ok && String(c.params.text).startsWith("[WEB] during the outage"),
+		);
+		expect(landed.map((c) => c.params.text)).toEqual(
+			[1, 2, 3, 4, 5].map((i) => `[WEB] during the outage ${i}`),
+		);
+		expect(tg.calls.slice(since).some((c) => c.method === "getUpdates" && c.ok)).toBe(true);
+		socket.close();
+	}, 90_000);
 });
 
 describe("updates are applied once and confirmed only after commit", () => {
