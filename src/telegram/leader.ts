@@ -13,6 +13,7 @@
 import postgres from "postgres";
 import type { Logger } from "../logger.ts";
 import type { Poller } from "./poller.ts";
+import { retryLoop } from "./retry-loop.ts";
 
 /** A mutual-exclusion lock shared by every instance of one bot. */
 export interface LeaderLock {
@@ -101,17 +102,6 @@ export interface PollingLeaderOptions {
 	retryMs?: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-	new Promise<void>((resolve) => {
-		const timer = setTimeout(done, ms);
-		signal.addEventListener("abort", done, { once: true });
-		function done() {
-			clearTimeout(timer);
-			signal.removeEventListener("abort", done);
-			resolve();
-		}
-	});
-
 export function createPollingLeader(options: PollingLeaderOptions): PollingLeader {
 	const { lock, log } = options;
 	const retryMs = options.retryMs ?? 2000;
@@ -130,7 +120,7 @@ export function createPollingLeader(options: PollingLeaderOptions): PollingLeade
 	};
 
 	async function run() {
-		while (!abort.signal.aborted) {
+		await retryLoop(abort.signal, async () => {
 			try {
 				if (!poller) {
 					if ((await lock.acquire()) && !abort.signal.aborted) {
@@ -145,8 +135,8 @@ export function createPollingLeader(options: PollingLeaderOptions): PollingLeade
 				if (poller) await standDown("lock connection failed", error);
 				else log.debug("polling lock not available", { error: String(error) });
 			}
-			await sleep(retryMs, abort.signal);
-		}
+			return retryMs;
+		});
 		await poller?.stop();
 		poller = undefined;
 		await lock

@@ -6,6 +6,7 @@
  */
 import type { Logger } from "../logger.ts";
 import { type BotApi, classifyFailure } from "./bot-api.ts";
+import { retryLoop } from "./retry-loop.ts";
 
 /** The update types the router handles; Telegram keeps the others to itself. */
 export const ALLOWED_UPDATES = ["message", "edited_message", "callback_query"] as const;
@@ -26,17 +27,6 @@ export interface WebhookRegistrationOptions {
 	retryMs?: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-	new Promise<void>((resolve) => {
-		const timer = setTimeout(done, ms);
-		signal.addEventListener("abort", done, { once: true });
-		function done() {
-			clearTimeout(timer);
-			signal.removeEventListener("abort", done);
-			resolve();
-		}
-	});
-
 export function createWebhookRegistration(
 	options: WebhookRegistrationOptions,
 ): WebhookRegistration {
@@ -48,7 +38,8 @@ export function createWebhookRegistration(
 	let state: "pending" | "set" | "failing" = "pending";
 
 	async function run() {
-		for (let failures = 0; !abort.signal.aborted; failures++) {
+		// Every attempt before this one failed: a successful one ends the loop.
+		await retryLoop(abort.signal, async (failures) => {
 			try {
 				await api.setWebhook({
 					url: options.url,
@@ -60,9 +51,9 @@ export function createWebhookRegistration(
 				});
 				state = "set";
 				log.info("Telegram webhook set", { url: options.url });
-				return;
+				return "done";
 			} catch (error) {
-				if (abort.signal.aborted) return;
+				if (abort.signal.aborted) return "done";
 				state = "failing";
 				const failure = classifyFailure(error);
 				const pause =
@@ -74,9 +65,9 @@ export function createWebhookRegistration(
 					failures: failures + 1,
 					retryInMs: pause,
 				});
-				await sleep(pause, abort.signal);
+				return pause;
 			}
-		}
+		});
 	}
 
 	return {

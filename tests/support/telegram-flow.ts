@@ -2,6 +2,7 @@
  * Shared setup for the Telegram flows: a database, the Bot API double and the service, plus small
  * helpers to find what the bot did for one customer.
  */
+import { afterAll, beforeAll } from "bun:test";
 import { sql } from "drizzle-orm";
 import type { RunningService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "./db.ts";
@@ -100,4 +101,22 @@ export async function eventually<T>(
 		if (Date.now() > deadline) throw new Error("condition not met in time");
 		await Bun.sleep(50);
 	}
+}
+
+/**
+ * Starts a flow before the tests of the current scope (file or describe) and stops it after;
+ * returns a getter, as the flow exists only once `beforeAll` ran.
+ */
+export function useTelegramFlow(configFile?: Record<string, unknown>): () => TelegramFlow {
+	let flow: TelegramFlow | undefined;
+	beforeAll(async () => {
+		flow = await startTelegramFlow(configFile);
+	}, 20_000);
+	afterAll(async () => {
+		await flow?.stop();
+	}, 20_000);
+	return () => {
+		if (!flow) throw new Error("the Telegram flow is not started");
+		return flow;
+	};
 }

@@ -1,7 +1,7 @@
 /**
  * A customer in a private chat with the bot (SPEC §3.1), end to end through the Bot API double.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import {
 	dmTexts,
@@ -9,22 +9,15 @@ import {
 	eventually,
 	newUser,
 	nextCall,
-	startTelegramFlow,
-	type TelegramFlow,
 	topicIdOf,
+	useTelegramFlow,
 } from "../support/telegram-flow.ts";
 
-let flow: TelegramFlow;
-beforeAll(async () => {
-	flow = await startTelegramFlow();
-});
-afterAll(async () => {
-	await flow?.stop();
-});
+const flow = useTelegramFlow();
 
 describe("the first message is the question", () => {
 	test("/start greets; the first real message makes the ticket, topic, pinned card, copy, confirmation and phone offer", async () => {
-		const { tg, service } = flow;
+		const { tg, service } = flow();
 		const ann = newUser("Ann", { last_name: "Lee", username: "annlee" });
 		const since = tg.calls.length;
 		tg.customerSends(ann, "/start");
@@ -65,7 +58,7 @@ describe("the first message is the question", () => {
 	});
 
 	test("sharing one's own contact stores the phone, logs it and updates the card; someone else's is refused", async () => {
-		const { tg, service } = flow;
+		const { tg, service } = flow();
 		const bob = newUser("Bob");
 		tg.customerSends(bob, "hello");
 		const topicId = await topicIdOf(service, bob.id);
@@ -93,7 +86,7 @@ describe("the first message is the question", () => {
 	});
 
 	test("media of every kind is copied; what cannot be copied gets a polite reply", async () => {
-		const { tg, service } = flow;
+		const { tg, service } = flow();
 		const cara = newUser("Cara");
 		tg.customerSends(cara, "first");
 		const topicId = await topicIdOf(service, cara.id);
@@ -123,7 +116,7 @@ describe("the first message is the question", () => {
 	});
 
 	test("edits follow the copy; replies are threaded; more than 20 a minute gets one slow-down", async () => {
-		const { tg, service } = flow;
+		const { tg, service } = flow();
 		const dan = newUser("Dan");
 		const first = tg.customerSends(dan, "helo");
 		const topicId = await topicIdOf(service, dan.id);

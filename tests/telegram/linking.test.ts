@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
+import { telegramCustomers } from "../support/telegram-customers.ts";
 import type { ApiCall } from "../support/telegram-double.ts";
 import {
 	dmTexts,
@@ -14,15 +15,8 @@ import {
 	nextCall,
 	startTelegramFlow,
 	type TelegramFlow,
-	topicIdOf,
 } from "../support/telegram-flow.ts";
-import {
-	api,
-	connectSocket,
-	type Envelope,
-	type Frame,
-	initSession,
-} from "../support/web-client.ts";
+import { api, connectSocket, type Envelope, type Frame } from "../support/web-client.ts";
 
 /** Roomy flood budgets: these tests are about linking, not about pacing into the group. */
 const BUDGETS = { outbox: { groupWindow: "1s" } };
@@ -44,24 +38,16 @@ let flow: TelegramFlow;
 
 // ---------------------------------------------------------------- helpers
 
-/** A sendMessage the bot made into one topic of the support group (optionally with this text). */
-function inTopic(call: ApiCall, topicId: number, text?: string) {
-	return (
-		call.method === "sendMessage" &&
-		call.ok &&
-		Number(call.params.chat_id) === flow.tg.groupId &&
-		Number(call.params.message_thread_id) === topicId &&
-		(text === undefined || call.params.text === text)
-	);
-}
-
-/** A sendMessage the bot made into a customer's private chat (optionally with this text). */
-function inDm(call: ApiCall, userId: number, text?: string | ((text: string) => boolean)) {
-	if (call.method !== "sendMessage" || !call.ok || Number(call.params.chat_id) !== userId)
-		return false;
-	const sent = String(call.params.text);
-	return text === undefined || (typeof text === "string" ? sent === text : text(sent));
-}
+const {
+	inTopic,
+	inDm,
+	customerOfSession,
+	customerOfTelegram,
+	eventRows,
+	webCustomer,
+	telegramCustomer,
+	linkToken,
+} = telegramCustomers(() => flow);
 
 const isDigest = (text: string) => text.startsWith(DIGEST_TITLE);
 
@@ -73,22 +59,6 @@ function expectInOrder(haystack: string, needles: string[]) {
 		expect(at, `"${needle}" after position ${from} in:\n${haystack}`).toBeGreaterThanOrEqual(0);
 		from = at + needle.length;
 	}
-}
-
-async function customerOfSession(sessionId: string): Promise<string> {
-	const [row] = await flow.service.database.query<{ customer_id: string }>(
-		sql`select customer_id from web_sessions where id = ${sessionId}`,
-	);
-	if (!row) throw new Error(`no session ${sessionId}`);
-	return row.customer_id;
-}
-
-async function customerOfTelegram(userId: number): Promise<string> {
-	const [row] = await flow.service.database.query<{ id: string }>(
-		sql`select id from customers where telegram_user_id = ${userId}`,
-	);
-	if (!row) throw new Error(`no customer for Telegram user ${userId}`);
-	return row.id;
 }
 
 async function customerRow(customerId: string) {
@@ -111,68 +81,6 @@ async function customerRow(customerId: string) {
 				telegram_user_id: row.telegram_user_id == null ? null : Number(row.telegram_user_id),
 			}
 		: undefined;
-}
-
-async function eventRows(customerId: string) {
-	return flow.service.database.query<{ kind: string; details: Record<string, unknown> | null }>(
-		sql`select kind, details from ticket_events where customer_id = ${customerId} order by id`,
-	);
-}
-
-/** A widget customer with an open socket who asked a question; their topic is open. */
-async function webCustomer(question: string) {
-	const { tg, service } = flow;
-	const since = tg.calls.length;
-	const { sessionId } = await initSession(service.url);
-	const socket = connectSocket(service.url, `?session=${sessionId}`);
-	await socket.next("connected");
-	socket.send({ type: "message", text: question });
-	await socket.next((f) => f.type === "message" && f.data.text === question);
-	const copy = await nextCall(
-		tg,
-		since,
-		(c) =>
-			c.method === "sendMessage" &&
-			c.ok &&
-			Number(c.params.chat_id) === tg.groupId &&
-			c.params.text === `[WEB] ${question}`,
-	);
-	const topicId = Number(copy.params.message_thread_id);
-	return { sessionId, socket, topicId, customerId: await customerOfSession(sessionId) };
-}
-
-/** A Telegram customer who wrote to the bot first; their topic is open. */
-async function telegramCustomer(
-	user: ReturnType<typeof newUser>,
-	question: string,
-): Promise<{ topicId: number; customerId: string }> {
-	const { tg, service } = flow;
-	const since = tg.calls.length;
-	tg.customerSends(user, question);
-	const topicId = await topicIdOf(service, user.id);
-	await nextCall(
-		tg,
-		since,
-		(c) =>
-			c.method === "copyMessage" &&
-			c.ok &&
-			Number(c.params.chat_id) === tg.groupId &&
-			Number(c.params.from_chat_id) === user.id,
-	);
-	// The bot's answers to a first message (confirmation, phone offer) are done.
-	await nextCall(tg, since, (c) => inDm(c, user.id, (t) => t.includes("phone number")));
-	return { topicId, customerId: await customerOfTelegram(user.id) };
-}
-
-async function linkToken(sessionId: string) {
-	const response = await api<Envelope<{ token: string; telegramUrl: string; expiresAt: string }>>(
-		flow.service.url,
-		"POST",
-		"/api/chat/link-telegram",
-		{ session: sessionId },
-	);
-	expect(response.status).toBe(200);
-	return response.body.data;
 }
 
 async function ticket(sessionId: string) {
@@ -209,6 +117,42 @@ const topicUrl = (topicId: number) =>
 
 const isSupportMessage = (text: string) => (f: Frame) =>
 	f.type === "message" && f.data.from === "support" && f.data.text === text;
+
+/** The notice left in the topic of a customer merged into the one of `survivorTopicId`. */
+const continuesIn = (survivorTopicId: number) =>
+	`This customer continues in another topic: ${topicUrl(survivorTopicId)}`;
+
+/** The copy of an operator's topic message in a customer's private chat. */
+const copiedTo = (userId: number, messageId: number) => (c: ApiCall) =>
+	c.method === "copyMessage" &&
+	c.ok &&
+	Number(c.params.chat_id) === userId &&
+	Number(c.params.message_id) === messageId;
+
+/**
+ * `user` opens a link to the web customer's chat (a fresh one unless given) and it links: waits
+ * for channel_linked, the topic notice, the rename, the card and the digest. Returns where the
+ * calls it caused begin.
+ */
+async function linkTelegram(
+	web: Awaited<ReturnType<typeof webCustomer>>,
+	user: ReturnType<typeof newUser>,
+	token?: string,
+) {
+	const { tg } = flow;
+	const since = tg.calls.length;
+	tg.customerSends(user, `/start ${token ?? (await linkToken(web.sessionId)).token}`);
+	await web.socket.next("channel_linked");
+	await nextCall(tg, since, (c) => inTopic(c, web.topicId, linked(`@${user.username}`)));
+	await nextCall(tg, since, (c) => c.method === "editForumTopic" && c.ok);
+	await nextCall(
+		tg,
+		since,
+		(c) => c.method === "editMessageText" && c.ok && Number(c.params.chat_id) === tg.groupId,
+	);
+	await nextCall(tg, since, (c) => inDm(c, user.id, isDigest));
+	return since;
+}
 
 // ---------------------------------------------------------------- the linking flow
 
@@ -346,17 +290,7 @@ describe("web → Telegram linking", () => {
 		const web = await webCustomer("One link, two clicks");
 		const link = await linkToken(web.sessionId);
 		const max = newUser("Max", { username: "max_k" });
-		const first = tg.calls.length;
-		tg.customerSends(max, `/start ${link.token}`);
-		await web.socket.next("channel_linked");
-		await nextCall(tg, first, (c) => inTopic(c, web.topicId, linked("@max_k")));
-		await nextCall(tg, first, (c) => c.method === "editForumTopic" && c.ok);
-		await nextCall(
-			tg,
-			first,
-			(c) => c.method === "editMessageText" && c.ok && Number(c.params.chat_id) === tg.groupId,
-		);
-		await nextCall(tg, first, (c) => inDm(c, max.id, isDigest));
+		await linkTelegram(web, max, link.token);
 		const before = {
 			customer: await customerRow(web.customerId),
 			events: await eventRows(web.customerId),
@@ -404,12 +338,7 @@ describe("web → Telegram linking", () => {
 		const { tg } = flow;
 		const web = await webCustomer("Linking the same account twice");
 		const noa = newUser("Noa", { username: "noa_n" });
-		const first = tg.calls.length;
-		tg.customerSends(noa, `/start ${(await linkToken(web.sessionId)).token}`);
-		await web.socket.next("channel_linked");
-		await nextCall(tg, first, (c) => inTopic(c, web.topicId, linked("@noa_n")));
-		await nextCall(tg, first, (c) => c.method === "editForumTopic" && c.ok);
-		await nextCall(tg, first, (c) => inDm(c, noa.id, isDigest));
+		await linkTelegram(web, noa);
 		const before = {
 			customer: await customerRow(web.customerId),
 			events: (await eventRows(web.customerId)).map((e) => e.kind),
@@ -474,13 +403,7 @@ describe("web → Telegram linking", () => {
 
 		const since = tg.calls.length;
 		tg.customerSends(mia, `/start ${link.token}`);
-		await nextCall(tg, since, (c) =>
-			inTopic(
-				c,
-				web.topicId,
-				`This customer continues in another topic: ${topicUrl(older.topicId)}`,
-			),
-		);
+		await nextCall(tg, since, (c) => inTopic(c, web.topicId, continuesIn(older.topicId)));
 		await nextCall(tg, since, (c) => inTopic(c, older.topicId, linked("@miastone")));
 		const welcome = await nextCall(tg, since, (c) => inDm(c, mia.id, WELCOME));
 		const digest = await nextCall(tg, since, (c) => inDm(c, mia.id, isDigest));
@@ -523,15 +446,7 @@ describe("web → Telegram linking", () => {
 		const socket = connectSocket(service.url, `?session=${web.sessionId}`);
 		await socket.next("connected");
 		const answer = tg.operatorPosts(older.topicId, "Both of your requests are handled here");
-		await nextCall(
-			tg,
-			s1,
-			(c) =>
-				c.method === "copyMessage" &&
-				c.ok &&
-				Number(c.params.chat_id) === mia.id &&
-				Number(c.params.message_id) === answer.message_id,
-		);
+		await nextCall(tg, s1, copiedTo(mia.id, answer.message_id));
 		await socket.next(isSupportMessage("Both of your requests are handled here"));
 		expect(tg.calls.slice(s1).some((c) => inTopic(c, web.topicId))).toBe(false);
 		expect(await historyTexts(web.sessionId)).toEqual([
@@ -579,10 +494,7 @@ describe("web → Telegram linking", () => {
 		expect(first.topicId).toBeLessThan(second.topicId);
 		// The second browser links Kai's Telegram account: a plain link.
 		const kai = newUser("Kai", { username: "kai_w" });
-		const s0 = tg.calls.length;
-		tg.customerSends(kai, `/start ${(await linkToken(second.sessionId)).token}`);
-		await second.socket.next("channel_linked");
-		await nextCall(tg, s0, (c) => inDm(c, kai.id, isDigest));
+		const s0 = await linkTelegram(second, kai);
 		tg.customerSends(kai, "Kai from Telegram");
 		await nextCall(tg, s0, (c) => inTopic(c, second.topicId, "[TG] Kai from Telegram"));
 		second.socket.close();
@@ -595,13 +507,7 @@ describe("web → Telegram linking", () => {
 		expect((await first.socket.next("channel_linked")).data).toEqual({
 			telegram: { username: "kai_w" },
 		});
-		await nextCall(tg, since, (c) =>
-			inTopic(
-				c,
-				second.topicId,
-				`This customer continues in another topic: ${topicUrl(first.topicId)}`,
-			),
-		);
+		await nextCall(tg, since, (c) => inTopic(c, second.topicId, continuesIn(first.topicId)));
 		await nextCall(tg, since, (c) => inTopic(c, first.topicId, linked("@kai_w")));
 		const rename = await nextCall(
 			tg,
@@ -652,15 +558,7 @@ describe("web → Telegram linking", () => {
 			inTopic(c, first.topicId, "[WEB] Second browser after the merge"),
 		);
 		const answer = tg.operatorPosts(first.topicId, "One conversation now");
-		await nextCall(
-			tg,
-			s1,
-			(c) =>
-				c.method === "copyMessage" &&
-				c.ok &&
-				Number(c.params.chat_id) === kai.id &&
-				Number(c.params.message_id) === answer.message_id,
-		);
+		await nextCall(tg, s1, copiedTo(kai.id, answer.message_id));
 		await first.socket.next(isSupportMessage("One conversation now"));
 		expect(tg.calls.slice(s1).some((c) => inTopic(c, second.topicId))).toBe(false);
 		first.socket.close();

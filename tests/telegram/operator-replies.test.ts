@@ -2,34 +2,28 @@
  * Operators answering in a customer's topic (SPEC §3.3, §3.4): every human message reaches every
  * channel of the customer; notes stay internal; replies, edits and failures are carried over.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import {
 	dmTexts,
 	eventsOf,
 	newUser,
 	nextCall,
-	startTelegramFlow,
-	type TelegramFlow,
 	topicIdOf,
+	useTelegramFlow,
 } from "../support/telegram-flow.ts";
 import { api, connectSocket, type Envelope, initSession } from "../support/web-client.ts";
 
-let flow: TelegramFlow;
-beforeAll(async () => {
-	flow = await startTelegramFlow();
-});
-afterAll(async () => {
-	await flow?.stop();
-});
+const flow = useTelegramFlow();
 
 /** A Telegram customer who asked something, with their topic. */
 async function telegramCustomer(name: string) {
+	const { tg, service } = flow();
 	const user = newUser(name);
-	const question = flow.tg.customerSends(user, `${name} needs help`);
-	const topicId = await topicIdOf(flow.service, user.id);
+	const question = tg.customerSends(user, `${name} needs help`);
+	const topicId = await topicIdOf(service, user.id);
 	await nextCall(
-		flow.tg,
+		tg,
 		0,
 		(c) => c.method === "copyMessage" && c.ok && c.params.from_chat_id === user.id,
 	);
@@ -38,7 +32,7 @@ async function telegramCustomer(name: string) {
 
 /** A customer on both channels: a web session linked to a Telegram account. */
 async function linkedCustomer(name: string) {
-	const { tg, service } = flow;
+	const { tg, service } = flow();
 	const { sessionId } = await initSession(service.url);
 	const socket = connectSocket(service.url, `?session=${sessionId}`);
 	await socket.next("connected");
@@ -59,7 +53,7 @@ async function linkedCustomer(name: string) {
 
 describe("operator replies", () => {
 	test("a reply reaches the private chat with the Resolved button and moves NEW to IN_PROGRESS", async () => {
-		const { tg, service } = flow;
+		const { tg, service } = flow();
 		const { user, topicId } = await telegramCustomer("Olga");
 		const since = tg.calls.length;
 		const answer = tg.operatorPosts(topicId, "We are on it");
@@ -80,7 +74,7 @@ describe("operator replies", () => {
 	});
 
 	test("// and #internal notes, the bot's own messages and other chats never reach the customer", async () => {
-		const { tg } = flow;
+		const { tg } = flow();
 		const { user, topicId } = await telegramCustomer("Petr");
 		const since = tg.calls.length;
 		tg.operatorPosts(topicId, "// VIP, be gentle");
@@ -101,7 +95,7 @@ describe("operator replies", () => {
 	});
 
 	test("a reply to the customer's message is a reply to the original in the private chat; edits follow with the button", async () => {
-		const { tg } = flow;
+		const { tg } = flow();
 		const { user, question, topicId } = await telegramCustomer("Rita");
 		const copied = tg.calls.find(
 			(c) => c.method === "copyMessage" && c.ok && c.params.from_chat_id === user.id,
@@ -129,7 +123,7 @@ describe("operator replies", () => {
 	});
 
 	test("an anonymous admin posting as the group is an operator too", async () => {
-		const { tg } = flow;
+		const { tg } = flow();
 		const { user, topicId } = await telegramCustomer("Sam");
 		const since = tg.calls.length;
 		tg.operatorPosts(topicId, "Answer from the admins", { anonymous: true });
@@ -142,7 +136,7 @@ describe("operator replies", () => {
 	});
 
 	test("a customer who blocked the bot: the topic is told, the web still gets the answer", async () => {
-		const { tg } = flow;
+		const { tg } = flow();
 		const { user, socket, topicId } = await linkedCustomer("Tom");
 		tg.blockBot(user.id);
 		const since = tg.calls.length;
@@ -156,7 +150,7 @@ describe("operator replies", () => {
 				c.params.text === "⚠️ Not delivered to Telegram: the customer blocked the bot." &&
 				Number(c.params.message_thread_id) === topicId,
 		);
-		const [copy] = await flow.service.database.query<{ state: string }>(
+		const [copy] = await flow().service.database.query<{ state: string }>(
 			sql`select c.state from message_copies c join messages m on m.id = c.message_id where m.text = 'Are you still there?' and c.kind = 'dm'`,
 		);
 		expect(copy?.state).toBe("failed");
@@ -164,7 +158,7 @@ describe("operator replies", () => {
 	});
 
 	test("an operator's photo reaches the web through the signed media proxy", async () => {
-		const { tg, service } = flow;
+		const { tg, service } = flow();
 		const { sessionId, socket, topicId } = await linkedCustomer("Uma");
 		const bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5, 6]);
 		const photo = tg.registerFile("photo", { bytes });
@@ -187,7 +181,7 @@ describe("operator replies", () => {
 	});
 
 	test("the customer's own Telegram messages show live on the web, and web messages get [WEB] while Telegram ones get [TG]", async () => {
-		const { tg } = flow;
+		const { tg } = flow();
 		const { user, socket, topicId } = await linkedCustomer("Vera");
 		const since = tg.calls.length;
 		tg.customerSends(user, "typed in Telegram");

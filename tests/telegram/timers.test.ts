@@ -2,7 +2,7 @@
  * Durable timers with second-scale durations from the config file (SPEC §1.2, §3.5): SLA
  * reminders and breach, the waiting reminder and auto-close, closed tickets, restarts.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { startTestService } from "../support/service.ts";
 import { DEFAULT_OPERATOR } from "../support/telegram-double.ts";
@@ -11,9 +11,8 @@ import {
 	eventsOf,
 	newUser,
 	nextCall,
-	startTelegramFlow,
-	type TelegramFlow,
 	topicIdOf,
+	useTelegramFlow,
 } from "../support/telegram-flow.ts";
 import { connectSocket, initSession } from "../support/web-client.ts";
 
@@ -21,13 +20,7 @@ const timersConfig = {
 	sla: { reminders: ["1s", "2s"] },
 	waiting: { reminder: "1s", autoclose: "2s" },
 };
-let flow: TelegramFlow;
-beforeAll(async () => {
-	flow = await startTelegramFlow(timersConfig);
-});
-afterAll(async () => {
-	await flow?.stop();
-});
+const flow = useTelegramFlow(timersConfig);
 
 const isReminder = (topicId: number) => (c: { method: string; params: Record<string, unknown> }) =>
 	c.method === "sendMessage" &&
@@ -40,7 +33,7 @@ const isBreach = (topicId: number) => (c: { method: string; params: Record<strin
 
 describe("SLA", () => {
 	test("an unanswered question gets a reminder mentioning the admins, then the breach DMs each admin the topic", async () => {
-		const { tg, service } = flow;
+		const { tg, service } = flow();
 		const user = newUser("Quentin");
 		const since = tg.calls.length;
 		const asked = Date.now();
@@ -65,7 +58,7 @@ describe("SLA", () => {
 	}, 15_000);
 
 	test("an operator reply stops the clock; the customer's next message starts it again", async () => {
-		const { tg, service } = flow;
+		const { tg, service } = flow();
 		const user = newUser("Rosa");
 		const since = tg.calls.length;
 		tg.customerSends(user, "quick question");
@@ -84,7 +77,7 @@ describe("SLA", () => {
 	}, 15_000);
 
 	test("a closed ticket never reminds", async () => {
-		const { tg, service } = flow;
+		const { tg, service } = flow();
 		const { sessionId } = await initSession(service.url);
 		const socket = connectSocket(service.url, `?session=${sessionId}`);
 		await socket.next("connected");
@@ -103,7 +96,7 @@ describe("SLA", () => {
 
 describe("waiting for the customer", () => {
 	test("WAITING_CLIENT reminds the customer in every channel, then closes the ticket", async () => {
-		const { tg, service } = flow;
+		const { tg, service } = flow();
 		const user = newUser("Sven");
 		tg.customerSends(user, "I will check and come back");
 		const topicId = await topicIdOf(service, user.id);
@@ -143,7 +136,7 @@ describe("waiting for the customer", () => {
 	}, 15_000);
 
 	test("a customer reply while waiting cancels the auto-close", async () => {
-		const { tg, service } = flow;
+		const { tg, service } = flow();
 		const user = newUser("Tina");
 		tg.customerSends(user, "hello");
 		const topicId = await topicIdOf(service, user.id);
@@ -163,14 +156,14 @@ describe("waiting for the customer", () => {
 
 describe("durability", () => {
 	test("a timer armed before a restart fires once after it", async () => {
-		const { tg, db } = flow;
+		const { tg, db } = flow();
 		const user = newUser("Uwe");
 		const since = tg.calls.length;
 		tg.customerSends(user, "before the restart");
-		const topicId = await topicIdOf(flow.service, user.id);
-		await flow.service.stop();
+		const topicId = await topicIdOf(flow().service, user.id);
+		await flow().service.stop();
 		await Bun.sleep(1200);
-		flow.service = await startTestService({ db, double: tg, configFile: timersConfig });
+		flow().service = await startTestService({ db, double: tg, configFile: timersConfig });
 		await nextCall(tg, since, isReminder(topicId), 4000);
 		await Bun.sleep(1500);
 		expect(tg.calls.slice(since).filter(isReminder(topicId))).toHaveLength(1);

@@ -1,0 +1,138 @@
+/**
+ * Customers in a Telegram flow: making one on either channel, reading their rows, and recognising
+ * what the bot sent them. Bound to a flow getter, since the flow starts in a `beforeAll`.
+ */
+import { expect } from "bun:test";
+import { sql } from "drizzle-orm";
+import type { ApiCall } from "./telegram-double.ts";
+import { type newUser, nextCall, type TelegramFlow, topicIdOf } from "./telegram-flow.ts";
+import { api, connectSocket, type Envelope, initSession } from "./web-client.ts";
+
+export function telegramCustomers(flow: () => TelegramFlow) {
+	/** A sendMessage the bot made into one topic of the support group (optionally with this text). */
+	function inTopic(call: ApiCall, topicId: number, text?: string) {
+		return (
+			call.method === "sendMessage" &&
+			call.ok &&
+			Number(call.params.chat_id) === flow().tg.groupId &&
+			Number(call.params.message_thread_id) === topicId &&
+			(text === undefined || call.params.text === text)
+		);
+	}
+
+	/** A sendMessage the bot made into a customer's private chat (optionally with this text). */
+	function inDm(call: ApiCall, userId: number, text?: string | ((text: string) => boolean)) {
+		if (call.method !== "sendMessage" || !call.ok || Number(call.params.chat_id) !== userId)
+			return false;
+		const sent = String(call.params.text);
+		return text === undefined || (typeof text === "string" ? sent === text : text(sent));
+	}
+
+	async function customerOfSession(sessionId: string): Promise<string> {
+		const [row] = await flow().service.database.query<{ customer_id: string }>(
+			sql`select customer_id from web_sessions where id = ${sessionId}`,
+		);
+		if (!row) throw new Error(`no session ${sessionId}`);
+		return row.customer_id;
+	}
+
+	async function customerOfTelegram(userId: number): Promise<string> {
+		const [row] = await flow().service.database.query<{ id: string }>(
+			sql`select id from customers where telegram_user_id = ${userId}`,
+		);
+		if (!row) throw new Error(`no customer for Telegram user ${userId}`);
+		return row.id;
+	}
+
+	/** The message id of the customer's pinned card. */
+	async function cardOf(customerId: string): Promise<number> {
+		const [row] = await flow().service.database.query<{ card_message_id: number | null }>(
+			sql`select card_message_id from customers where id = ${customerId}`,
+		);
+		return Number(row?.card_message_id);
+	}
+
+	/** The customer's ticket events, oldest first. */
+	async function eventRows(customerId: string) {
+		return flow().service.database.query<{
+			kind: string;
+			from_status: string | null;
+			to_status: string | null;
+			actor: string;
+			details: Record<string, unknown> | null;
+			created_at: Date | string;
+		}>(
+			sql`select kind, from_status, to_status, actor, details, created_at from ticket_events
+				where customer_id = ${customerId} order by id`,
+		);
+	}
+
+	/** A widget customer with an open socket who asked a question; their topic and card exist. */
+	async function webCustomer(question: string) {
+		const { tg, service } = flow();
+		const since = tg.calls.length;
+		const { sessionId } = await initSession(service.url);
+		const socket = connectSocket(service.url, `?session=${sessionId}`);
+		await socket.next("connected");
+		socket.send({ type: "message", text: question });
+		await socket.next((f) => f.type === "message" && f.data.text === question);
+		const copy = await nextCall(
+			tg,
+			since,
+			(c) =>
+				c.method === "sendMessage" &&
+				c.ok &&
+				Number(c.params.chat_id) === tg.groupId &&
+				c.params.text === `[WEB] ${question}`,
+		);
+		const topicId = Number(copy.params.message_thread_id);
+		const customerId = await customerOfSession(sessionId);
+		return { sessionId, socket, topicId, customerId, cardId: await cardOf(customerId) };
+	}
+
+	/**
+	 * A Telegram customer who wrote to the bot first; their topic and card exist, and the bot's
+	 * answers to a first message (confirmation, phone offer) are done.
+	 */
+	async function telegramCustomer(user: ReturnType<typeof newUser>, question: string) {
+		const { tg, service } = flow();
+		const since = tg.calls.length;
+		tg.customerSends(user, question);
+		const topicId = await topicIdOf(service, user.id);
+		await nextCall(
+			tg,
+			since,
+			(c) =>
+				c.method === "copyMessage" &&
+				c.ok &&
+				Number(c.params.chat_id) === tg.groupId &&
+				Number(c.params.from_chat_id) === user.id,
+		);
+		await nextCall(tg, since, (c) => inDm(c, user.id, (t) => t.includes("phone number")));
+		const customerId = await customerOfTelegram(user.id);
+		return { user, topicId, customerId, cardId: await cardOf(customerId) };
+	}
+
+	/** A one-time link of a web session to Telegram (SPEC §3.8). */
+	async function linkToken(sessionId: string) {
+		const response = await api<Envelope<{ token: string; telegramUrl: string; expiresAt: string }>>(
+			flow().service.url,
+			"POST",
+			"/api/chat/link-telegram",
+			{ session: sessionId },
+		);
+		expect(response.status).toBe(200);
+		return response.body.data;
+	}
+
+	return {
+		inTopic,
+		inDm,
+		customerOfSession,
+		customerOfTelegram,
+		eventRows,
+		webCustomer,
+		telegramCustomer,
+		linkToken,
+	};
+}
