@@ -4,10 +4,10 @@
  * Telegram messages are copied from the private chat with `copyMessage`, text getting `[TG] `
  * when the customer also uses the web chat. Replies are threaded to the copies they answer.
  */
-import { and, asc, eq, gt, inArray } from "drizzle-orm";
+import { and, asc, eq, gt } from "drizzle-orm";
 import { mediaById } from "../core/media.ts";
 import { customers, media, messages, outbox } from "../db/schema.ts";
-import { copyIdOf, customerHasWeb, recordCopy, replyTo, shiftEntities } from "./copies.ts";
+import { copyIdOf, customerHasWeb, replyTo, shiftEntities } from "./copies.ts";
 import type { OutboxHandler } from "./outbox-worker.ts";
 import { sendToTopic, type TopicDeps } from "./topics.ts";
 
@@ -103,50 +103,48 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 		return merged;
 	}
 
-	return async ({ item, complete }) => {
+	return async ({ item, finish }) => {
 		const messageId = String(item.payload.messageId);
 		const [row] = await deps.database.db
-			.select({ message: messages, chatId: customers.telegramUserId })
+			.select({
+				message: messages,
+				chatId: customers.telegramUserId,
+				topicId: customers.topicId,
+				cardMessageId: customers.cardMessageId,
+			})
 			.from(messages)
 			.innerJoin(customers, eq(customers.id, messages.customerId))
 			.where(eq(messages.id, messageId));
 		if (!row) return; // deleted with its customer: nothing left to deliver
-		const { message, chatId } = row;
+		const { message, chatId, topicId: knownTopic, cardMessageId } = row;
 		const reply = await copyIdOf(deps.database, message.replyToId, "topic");
 		const riders = await followers(item.customerId, item.id, message);
 		const prefix = deps.texts.get("webPrefix");
-		const sent = await sendToTopic(deps, item.customerId, (topicId) =>
-			riders.length > 0
-				? deps.api.sendMessage({
-						chat_id: deps.groupId,
-						message_thread_id: topicId,
-						text: [message, ...riders.map((r) => r.message)]
-							.map((m) => `${prefix}${m.text}`)
-							.join("\n"),
-					})
-				: message.channel === "telegram" && chatId != null
-					? copyTelegram(message, topicId, reply, chatId)
-					: sendWeb(message, topicId, reply),
+		const sent = await sendToTopic(
+			deps,
+			item.customerId,
+			(topicId) =>
+				riders.length > 0
+					? deps.api.sendMessage({
+							chat_id: deps.groupId,
+							message_thread_id: topicId,
+							text: [message, ...riders.map((r) => r.message)]
+								.map((m) => `${prefix}${m.text}`)
+								.join("\n"),
+						})
+					: message.channel === "telegram" && chatId != null
+						? copyTelegram(message, topicId, reply, chatId)
+						: sendWeb(message, topicId, reply),
+			{ topicId: knownTopic, cardMessageId },
 		);
-		await deps.database.db.transaction(async (tx) => {
-			for (const id of [messageId, ...riders.map((r) => r.message.id)])
-				await recordCopy(tx, {
-					messageId: id,
-					kind: "topic",
-					chatId: deps.groupId,
-					telegramMessageId: sent.message_id,
-				});
-			if (riders.length > 0)
-				await tx
-					.update(outbox)
-					.set({ state: "done", doneAt: new Date(), lastError: "merged into an earlier message" })
-					.where(
-						inArray(
-							outbox.id,
-							riders.map((r) => r.itemId),
-						),
-					);
-			await complete(tx);
-		});
+		await finish(
+			[message, ...riders.map((r) => r.message)].map((m) => ({
+				messageId: m.id,
+				kind: "topic" as const,
+				chatId: deps.groupId,
+				telegramMessageId: sent.message_id,
+			})),
+			riders.map((r) => r.itemId),
+		);
 	};
 }

@@ -5,6 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Database, Tx } from "../db/client.ts";
+import type { CopyKind } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
 import { type CallFailure, classifyFailure } from "./bot-api.ts";
 import type { FloodBudget } from "./flood-budget.ts";
@@ -17,10 +18,23 @@ export interface ClaimedItem {
 	attempts: number;
 }
 
+/** Where a delivered message now lives in Telegram (a `message_copies` row). */
+export interface DeliveredCopy {
+	messageId: string;
+	kind: CopyKind;
+	chatId: number;
+	telegramMessageId: number;
+}
+
 export interface OutboxHandlerContext {
 	item: ClaimedItem;
 	/** Marks the item done inside the handler's own final transaction (no resend after a crash). */
 	complete(tx: Tx): Promise<void>;
+	/**
+	 * Records the copies a delivery made and marks the item (and any `alsoDone` items it carried)
+	 * done, in one statement: the cheapest way to finish the common delivery.
+	 */
+	finish(copies: DeliveredCopy[], alsoDone?: number[]): Promise<void>;
 }
 
 /** Delivers one item; throws what the Bot API threw when it fails. */
@@ -129,13 +143,38 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			returning id, customer_id, kind, payload, attempts`);
 
 	/** Done, and the customer's next item queues behind everyone already waiting. */
-	const markDone = async (executor: Database["db"] | Tx, item: ClaimedItem) => {
-		await executor.execute(
-			sql`update outbox set state = 'done', done_at = now(), last_error = null where id = ${item.id}`,
+	/**
+	 * Done, and the customer's next item queues behind everyone already waiting. One statement:
+	 * its parts see the same snapshot, so "next" skips the items being finished by id.
+	 */
+	const finishSql = (item: ClaimedItem, copies: DeliveredCopy[] = [], alsoDone: number[] = []) => {
+		const done = [item.id, ...alsoDone];
+		const copyRows = copies.map(
+			(c) =>
+				sql`(${c.messageId}::uuid, ${c.kind}, ${c.chatId}, ${c.telegramMessageId}, 'delivered')`,
 		);
-		await executor.execute(sql`update outbox set next_attempt_at = greatest(next_attempt_at, ${isoAt(0)}::timestamptz)
+		const recordCopies = copyRows.length
+			? sql`c as (insert into message_copies (message_id, kind, chat_id, telegram_message_id, state)
+				values ${sql.join(copyRows, sql`, `)}
+				on conflict (message_id, kind) do update set telegram_message_id = excluded.telegram_message_id,
+					state = 'delivered', error = null),`
+			: sql``;
+		return sql`with ${recordCopies} d as (
+				update outbox set state = 'done', done_at = now(), last_error = null
+				where id in (${sql.join(
+					done.map((id) => sql`${id}`),
+					sql`, `,
+				)})
+			)
+			update outbox set next_attempt_at = greatest(next_attempt_at, ${isoAt(0)}::timestamptz)
 			where id = (select id from outbox where customer_id = ${item.customerId} and state = 'pending'
-				order by id limit 1)`);
+				and id not in (${sql.join(
+					done.map((id) => sql`${id}`),
+					sql`, `,
+				)}) order by id limit 1)`;
+	};
+	const markDone = async (executor: Database["db"] | Tx, item: ClaimedItem) => {
+		await executor.execute(finishSql(item));
 	};
 
 	async function settleFailure(item: ClaimedItem, failure: CallFailure) {
@@ -175,6 +214,10 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				item,
 				complete: async (tx) => {
 					await markDone(tx, item);
+					completed = true;
+				},
+				finish: async (copies, alsoDone) => {
+					await database.db.execute(finishSql(item, copies, alsoDone));
 					completed = true;
 				},
 			});

@@ -104,8 +104,13 @@ export async function sendToTopic<T>(
 	deps: TopicDeps,
 	customerId: string,
 	send: (topicId: number) => Promise<T>,
+	/** The customer's topic and card as the caller already read them: saves a lookup. */
+	known?: { topicId: number | null; cardMessageId: number | null },
 ): Promise<T> {
-	const topicId = await ensureTopic(deps, customerId);
+	const topicId =
+		known?.topicId != null && known.cardMessageId != null
+			? known.topicId
+			: await ensureTopic(deps, customerId);
 	try {
 		return await send(topicId);
 	} catch (error) {
