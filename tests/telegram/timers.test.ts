@@ -169,4 +169,25 @@ describe("durability", () => {
 		expect(tg.calls.slice(since).filter(isReminder(topicId))).toHaveLength(1);
 		expect(tg.calls.slice(since).filter(isBreach(topicId))).toHaveLength(1);
 	}, 20_000);
+
+	test("with a second instance on the same database, every timer still fires once", async () => {
+		const { tg, db } = flow();
+		// The second instance has no bot (no second poller): its timer worker competes for the same
+		// due timers, and what it enqueues is delivered by the first instance's outbox.
+		const second = await startTestService({ db, configFile: timersConfig });
+		try {
+			const users = [newUser("Vik"), newUser("Wes"), newUser("Xia")];
+			const since = tg.calls.length;
+			for (const user of users) tg.customerSends(user, "two instances");
+			const topics = await Promise.all(users.map((user) => topicIdOf(flow().service, user.id)));
+			for (const topicId of topics) await nextCall(tg, since, isBreach(topicId), 6000);
+			await Bun.sleep(1200);
+			for (const topicId of topics) {
+				expect(tg.calls.slice(since).filter(isReminder(topicId))).toHaveLength(1);
+				expect(tg.calls.slice(since).filter(isBreach(topicId))).toHaveLength(1);
+			}
+		} finally {
+			await second.stop();
+		}
+	}, 20_000);
 });
