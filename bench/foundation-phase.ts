@@ -69,7 +69,10 @@ export async function runMessagePhase(options: PhaseOptions): Promise<PhaseResul
 	const replyText = (customer: number) => `${name} reply c${customer}`;
 	const closedLoop = options.mode.kind === "closed";
 
+	/** Each customer's latest message sent (in the closed loop, the one in flight). */
+	const latest = new Int32Array(customers);
 	const send = (customer: number, message: number) => {
+		latest[customer] = message;
 		sentAt[slot(customer, message)] = now();
 		sockets[customer]?.send({
 			type: "message",
@@ -81,7 +84,11 @@ export async function runMessagePhase(options: PhaseOptions): Promise<PhaseResul
 	sockets.forEach((client, customer) => {
 		onFrame(client, (frame, at) => {
 			if (frame.type === "error") {
+				// The message in flight was not stored (the frame names no clientMessageId); the
+				// closed loop goes on with the next one.
 				errorFrames.push(JSON.stringify(frame.data));
+				const next = (latest[customer] as number) + 1;
+				if (closedLoop && next < perCustomer) send(customer, next);
 				return;
 			}
 			if (frame.type !== "message") return;
@@ -136,9 +143,10 @@ export async function runMessagePhase(options: PhaseOptions): Promise<PhaseResul
 				send(k % customers, Math.floor(k / customers)),
 			);
 		}
-		await until(() => echoLatency.length >= total, options.timeoutMs);
+		// A message answered with an error frame was not stored: it is neither echoed nor copied.
+		await until(() => echoLatency.length + errorFrames.length >= total, options.timeoutMs);
 		const cpuShares = cpu.read();
-		await until(() => topicSeen >= total, options.timeoutMs);
+		await until(() => topicSeen >= echoLatency.length, options.timeoutMs);
 		await until(() => replyLatency.length >= customers, options.timeoutMs);
 
 		const webToTopic: number[] = [];

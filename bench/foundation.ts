@@ -145,7 +145,13 @@ try {
 }
 
 function describe(result: PhaseResult): string {
-	return `${result.echoed}/${result.total} echoed in ${fixed(result.acceptMs, 0)} ms, echo ${p50p99(result.echo)}, web→topic ${p50p99(result.webToTopic)} (${result.webToTopic.count}), topic→web ${p50p99(result.topicToWeb)} (${result.topicToWeb.count})`;
+	return `${result.echoed}/${result.total} echoed in ${fixed(result.acceptMs, 0)} ms, echo ${p50p99(result.echo)}, web→topic ${p50p99(result.webToTopic)} (${result.webToTopic.count}), topic→web ${p50p99(result.topicToWeb)} (${result.topicToWeb.count}), ${result.errorFrames.length} error frames${errorCodes(result)}`;
+}
+
+/** ` (INTERNAL_ERROR)`: the codes of a phase's error frames, if any. */
+function errorCodes(result: PhaseResult): string {
+	const codes = new Set(result.errorFrames.map((data) => String(JSON.parse(data).code)));
+	return codes.size > 0 ? ` (${[...codes].join(", ")})` : "";
 }
 
 interface Rendered {
@@ -190,7 +196,7 @@ function render(r: Rendered): string {
 			row("CPU while accepting (% of one core)", cpu, "—"),
 			row(
 				"error frames / duplicate copies",
-				(p) => `${p.errorFrames.length} / ${p.duplicates}`,
+				(p) => `${p.errorFrames.length}${errorCodes(p)} / ${p.duplicates}`,
 				"0 / 0",
 			),
 		],

@@ -7,6 +7,8 @@ import { resolve } from "node:path";
 const BENCHMARKS = {
 	foundation: "bench/foundation.ts",
 	http: "bench/http.ts",
+	flood: "bench/flood.ts",
+	instances: "bench/instances.ts",
 } as const;
 type Name = keyof typeof BENCHMARKS;
 

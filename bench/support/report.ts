@@ -11,8 +11,8 @@ export const DOC_PATH = resolve(import.meta.dir, "../../docs/BENCHMARKS.md");
 
 const DOC_HEADER = `# Benchmarks
 
-Run with \`bun run bench\` (all) or \`bun run bench <name>\` (\`foundation\`, \`http\`). Each run
-starts the service as a child process (\`bun run src/index.ts\`) on 127.0.0.1 against a fresh
+Run with \`bun run bench\` (all) or \`bun run bench <name>\` (\`foundation\`, \`http\`, \`flood\`, \`instances\`). Each run
+starts the service as a child process (\`bun run src/index.ts\`; two of them for \`instances\`) on 127.0.0.1 against a fresh
 PostgreSQL database (\`BENCH_DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:55432/postgres\`),
 drives it from a separate load-generator process that also hosts the Telegram Bot API double, and
 rewrites its own section below. Benchmarks are bounded in count and time and never run in CI.
