@@ -8,7 +8,7 @@
 import { sql } from "drizzle-orm";
 import { addBusinessTime } from "./business-hours.ts";
 import type { CustomerMessageInput, StoredMessage } from "./messages.ts";
-import type { CoreDeps } from "./unit-of-work.ts";
+import { type CoreDeps, retryingConflicts } from "./unit-of-work.ts";
 
 interface Row {
 	id: string;
@@ -27,7 +27,8 @@ export async function fastAcceptMessage(
 	const slaAt = addBusinessTime(now, first, deps.policy.businessHours).toISOString();
 	// Each step reads the previous one's RETURNING rows, so nothing happens unless the ticket
 	// is open (c) and the message is new (m).
-	const [row] = await deps.database.query<Row>(sql`
+	const [row] = await retryingConflicts(() =>
+		deps.database.query<Row>(sql`
 		with c as (
 			update customers set last_message_at = ${now.toISOString()}::timestamptz
 			where id = ${input.customerId} and status in ('NEW', 'IN_PROGRESS')
@@ -48,7 +49,8 @@ export async function fastAcceptMessage(
 		)
 		select id, seq,
 			to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at
-		from m`);
+		from m`),
+	);
 	if (!row) return null;
 	const message: StoredMessage = {
 		id: row.id,

@@ -32,11 +32,14 @@ export async function recordOperatorMessage(
 	work: Work,
 	input: OperatorMessageInput,
 ): Promise<StoredMessage | null> {
+	// The customer row is locked first, as every other path does (a web message updates it before
+	// touching its timers): one lock order, no deadlock between an answer and a question.
 	const [customer] = await work.tx
 		.select({ id: customers.id, telegramUserId: customers.telegramUserId })
 		.from(customers)
 		.where(eq(customers.topicId, input.topicId))
-		.limit(1);
+		.limit(1)
+		.for("update");
 	if (!customer) return null;
 	const replyTo =
 		input.replyToTelegramMessageId !== undefined

@@ -67,7 +67,40 @@ export function commitUpdate<T>(
 	return run(deps, fn, updateId);
 }
 
-async function run<T>(
+/** PostgreSQL's "try again" answers: a deadlock victim or a serialization failure. */
+export function isRetryable(error: unknown): boolean {
+	for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+		const code = (e as { code?: unknown }).code;
+		if (code === "40P01" || code === "40001") return true;
+		e = (e as { cause?: unknown }).cause;
+	}
+	return false;
+}
+
+/**
+ * Runs `fn` again when PostgreSQL chose it as a deadlock victim: nothing of it was committed, so
+ * repeating it is safe, and the caller never sees an error for what was only bad timing.
+ */
+export async function retryingConflicts<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await fn();
+		} catch (error) {
+			if (attempt >= attempts || !isRetryable(error)) throw error;
+			await Bun.sleep(5 * attempt);
+		}
+	}
+}
+
+function run<T>(
+	deps: CoreDeps,
+	fn: (work: Work) => Promise<T>,
+	updateId: number | undefined,
+): Promise<T | typeof ALREADY_APPLIED> {
+	return retryingConflicts(() => runOnce(deps, fn, updateId));
+}
+
+async function runOnce<T>(
 	deps: CoreDeps,
 	fn: (work: Work) => Promise<T>,
 	updateId: number | undefined,
