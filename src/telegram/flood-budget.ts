@@ -42,6 +42,19 @@ export function createFloodBudget(options: FloodBudgetOptions): FloodBudget {
 	const now = options.now ?? Date.now;
 	const buckets = new Map<string, Bucket>();
 	let backlog = false;
+	// The group's budget is a sliding window like Telegram's own (a token bucket could spend up to
+	// twice its size within one window): the times of the calls still inside it, oldest first.
+	const groupCalls: number[] = [];
+	let groupHead = 0;
+	const groupLeft = () => {
+		const from = now() - options.groupWindowMs;
+		while (groupHead < groupCalls.length && (groupCalls[groupHead] as number) <= from) groupHead++;
+		if (groupHead > 1024) {
+			groupCalls.splice(0, groupHead);
+			groupHead = 0;
+		}
+		return options.groupPerWindow - (groupCalls.length - groupHead);
+	};
 	const rate = (key: string) =>
 		key === "group"
 			? { capacity: options.groupPerWindow, perMs: options.groupPerWindow / options.groupWindowMs }
@@ -68,12 +81,14 @@ export function createFloodBudget(options: FloodBudgetOptions): FloodBudget {
 
 	const availableOf = (key: string) => {
 		const b = bucket(key);
-		return b.pausedUntil > now() ? 0 : Math.max(0, Math.floor(b.tokens));
+		if (b.pausedUntil > now()) return 0;
+		return Math.max(0, Math.floor(key === "group" ? groupLeft() : b.tokens));
 	};
 
 	return {
 		record(chat) {
-			bucket(chat).tokens -= 1;
+			if (chat === "group") groupCalls.push(now());
+			else bucket(chat).tokens -= 1;
 			bucket("global").tokens -= 1;
 		},
 		pause(chat, ms) {
@@ -89,12 +104,17 @@ export function createFloodBudget(options: FloodBudgetOptions): FloodBudget {
 		waitMs(chat) {
 			const b = bucket(chat);
 			const paused = Math.max(0, b.pausedUntil - now());
+			if (chat === "group") {
+				// Full: the oldest call in the window has to leave it first.
+				const oldest = groupLeft() >= 1 ? undefined : groupCalls[groupHead];
+				const slides = oldest === undefined ? 0 : oldest + options.groupWindowMs - now();
+				return Math.ceil(Math.max(paused, slides));
+			}
 			const refill = b.tokens >= 1 ? 0 : (1 - b.tokens) / rate(chat).perMs;
 			return Math.ceil(Math.max(paused, refill));
 		},
 		groupTight() {
-			const b = bucket("group");
-			return backlog || b.pausedUntil > now() || b.tokens < 2;
+			return backlog || bucket("group").pausedUntil > now() || groupLeft() < 2;
 		},
 		noteGroupBacklog(value) {
 			backlog = value;
