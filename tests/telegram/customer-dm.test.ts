@@ -160,4 +160,30 @@ describe("the first message is the question", () => {
 		// 2 of the minute's 20 went to the first messages above.
 		expect(copied).toBe(18);
 	}, 20_000);
+
+	test("an album is copied item by item, each with its own caption, in order", async () => {
+		const { tg, service } = flow();
+		const ula = newUser("Ula");
+		tg.customerSends(ula, "photos coming");
+		const topicId = await topicIdOf(service, ula.id);
+		const since = tg.calls.length;
+		const first = tg.registerFile("photo", { bytes: new Uint8Array([0xff, 0xd8, 0xff, 1]) });
+		const second = tg.registerFile("photo", { bytes: new Uint8Array([0xff, 0xd8, 0xff, 2]) });
+		const a = tg.customerSends(ula, { photo: first, caption: "front", media_group_id: "album-1" });
+		const b = tg.customerSends(ula, { photo: second, caption: "back", media_group_id: "album-1" });
+		await eventually(
+			() =>
+				tg.calls
+					.slice(since)
+					.filter((c) => c.method === "copyMessage" && c.ok && c.params.from_chat_id === ula.id)
+					.length === 2,
+		);
+		const copies = tg.calls
+			.slice(since)
+			.filter((c) => c.method === "copyMessage" && c.ok && c.params.from_chat_id === ula.id);
+		expect(copies.map((c) => c.params.message_id)).toEqual([a.message_id, b.message_id]);
+		expect(copies.every((c) => c.params.message_thread_id === topicId)).toBe(true);
+		const inTopic = (tg.topics.get(topicId)?.messages ?? []).filter((m) => m.photo);
+		expect(inTopic.map((m) => m.caption)).toEqual(["front", "back"]);
+	});
 });

@@ -1,0 +1,91 @@
+/**
+ * The outbox's serving order against a real database (SPEC §3.6): per customer strictly in order,
+ * customer messages before reminders and card edits, and a chatty customer cannot starve others.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import type { Database } from "../../src/db/client.ts";
+import { openDatabase } from "../../src/db/client.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { createFloodBudget } from "../../src/telegram/flood-budget.ts";
+import { createOutboxWorker } from "../../src/telegram/outbox-worker.ts";
+import { freshDatabase, type TestDatabase } from "../support/db.ts";
+
+let db: TestDatabase;
+let database: Database;
+
+beforeAll(async () => {
+	db = await freshDatabase();
+	database = await openDatabase({ databaseUrl: db.url, dataDir: "", pglite: db.pglite });
+	const { migrate } = await import("../../src/db/migrate.ts");
+	await migrate(database);
+});
+afterAll(async () => {
+	await database?.close();
+	await db?.drop();
+});
+
+async function customer(name: string): Promise<string> {
+	const [row] = await database.query<{ id: string }>(
+		sql`insert into customers (display_name) values (${name}) returning id`,
+	);
+	return row?.id as string;
+}
+
+async function enqueue(customerId: string, kind: string, label: string, priority: number) {
+	await database.query(sql`insert into outbox (customer_id, kind, payload, target, priority)
+		values (${customerId}, ${kind}, ${JSON.stringify({ label })}::jsonb, 'group', ${priority})`);
+}
+
+/** Delivers everything through a group budget of one call per 50 ms and returns the order. */
+async function deliverAll(count: number): Promise<string[]> {
+	const delivered: string[] = [];
+	const budget = createFloodBudget({
+		groupPerWindow: 1,
+		groupWindowMs: 50,
+		privatePerSecond: 100,
+		globalPerSecond: 100,
+	});
+	const record = async ({ item }: { item: { payload: Record<string, unknown> } }) => {
+		budget.record("group");
+		delivered.push(String(item.payload.label));
+	};
+	const worker = createOutboxWorker({
+		database,
+		log: silentLogger,
+		handlers: { topic_message: record, card: record },
+		budget,
+		idlePollMs: 20,
+	});
+	worker.start();
+	const deadline = Date.now() + 15_000;
+	while (delivered.length < count && Date.now() < deadline) await Bun.sleep(20);
+	await worker.stop();
+	return delivered;
+}
+
+describe("outbox serving order", () => {
+	test("order per customer, round-robin between customers, customer messages before card edits", async () => {
+		const chatty = await customer("chatty");
+		const quiet = await customer("quiet");
+		const other = await customer("other");
+		// The chatty customer queued five messages before anyone else wrote.
+		for (let i = 1; i <= 5; i++) await enqueue(chatty, "topic_message", `chatty ${i}`, 0);
+		await enqueue(other, "card", "other card", 1);
+		await enqueue(quiet, "topic_message", "quiet 1", 0);
+		const order = await deliverAll(7);
+		expect(order).toHaveLength(7);
+		// Each customer's own items keep their order.
+		expect(order.filter((l) => l.startsWith("chatty"))).toEqual([
+			"chatty 1",
+			"chatty 2",
+			"chatty 3",
+			"chatty 4",
+			"chatty 5",
+		]);
+		// The quiet customer does not wait behind the chatty one's whole queue.
+		expect(order.indexOf("quiet 1")).toBeLessThan(order.indexOf("chatty 3"));
+		// A customer's message goes before another customer's card edit that was queued earlier.
+		expect(order.indexOf("quiet 1")).toBeLessThan(order.indexOf("other card"));
+	}, 20_000);
+});
