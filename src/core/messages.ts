@@ -93,6 +93,8 @@ export interface CustomerMessageInput {
 /**
  * Writes a customer's message (any channel) with what follows from it: the customer's last
  * activity, a reopened or resumed ticket, the copy owed to the topic and the echo to sockets.
+ * `fast-accept.ts` does the same for the common web case in one statement: a new effect here
+ * must be added there too (the flow and timer tests exercise both paths).
  */
 export async function recordCustomerMessage(
 	work: Work,
