@@ -8,6 +8,7 @@ import { Value, type ValueError, ValueErrorType } from "@sinclair/typebox/value"
 import { checkDuration, DURATION_PATTERN } from "./config-duration.ts";
 import { en, type TextKey } from "./i18n/en.ts";
 import { type RateKind, rateLimits } from "./web/rate-limit.ts";
+import { type WidgetTextKey, widgetTexts } from "./widget/texts.ts";
 
 // Every schema carries a `description` written to complete "must be …" in an error line.
 const strict = (description: string) => ({ additionalProperties: false, description }) as const;
@@ -35,8 +36,31 @@ export const TextOverridesSchema = Type.Object(
 );
 export type TextOverrides = Static<typeof TextOverridesSchema>;
 
+type WidgetTextOverrideProperties = { [K in WidgetTextKey]: TOptional<TString> };
+
+/** Overrides of the widget's texts for one locale; keys from the widget's English catalogue. */
+export const WidgetTextOverridesSchema = Type.Object(
+	Object.fromEntries(
+		Object.keys(widgetTexts.en).map((key) => [
+			key,
+			Type.Optional(Type.String({ description: "a string" })),
+		]),
+	) as WidgetTextOverrideProperties,
+	strict("an object of widget text overrides"),
+);
+
+/** A locale's overrides as written in the file: the bot's keys, and the widget's under `widget`. */
+const FileTextOverridesSchema = Type.Object(
+	{ ...TextOverridesSchema.properties, widget: Type.Optional(WidgetTextOverridesSchema) },
+	strict("an object of text overrides"),
+);
+
 /** Text overrides per shipped locale; its keys are also the accepted values of LOCALE. */
 export const TextsSchema = Type.Object({ en: TextOverridesSchema, ru: TextOverridesSchema });
+export const WidgetTextsSchema = Type.Object({
+	en: WidgetTextOverridesSchema,
+	ru: WidgetTextOverridesSchema,
+});
 
 /** Timers in milliseconds. */
 export const TimersSchema = Type.Object({
@@ -116,6 +140,7 @@ export type FileSettings = {
 	outbox: Static<typeof OutboxSchema>;
 	uploads: Static<typeof UploadsSchema>;
 	texts: Static<typeof TextsSchema>;
+	widgetTexts: Static<typeof WidgetTextsSchema>;
 	/** Only the limits the file sets; the limiter's defaults apply to the rest. */
 	rateLimits?: Static<typeof RateLimitsSchema>;
 	businessHours?: BusinessHours;
@@ -176,7 +201,10 @@ export const ConfigFileSchema = Type.Object(
 		businessHours: Type.Optional(BusinessHoursSchema),
 		texts: Type.Optional(
 			Type.Object(
-				{ en: Type.Optional(TextOverridesSchema), ru: Type.Optional(TextOverridesSchema) },
+				{
+					en: Type.Optional(FileTextOverridesSchema),
+					ru: Type.Optional(FileTextOverridesSchema),
+				},
 				strict("an object with the locales en and ru"),
 			),
 		),
@@ -331,6 +359,11 @@ function resolve(file: ConfigFile, badPaths: string[], errors: string[]): FileSe
 	}
 
 	const limits = pick("/rateLimits", file.rateLimits, undefined);
+	// The widget's overrides travel to the browser; the bot's stay here.
+	const botTexts = (locale: "en" | "ru"): TextOverrides => {
+		const { widget: _widget, ...bot } = pick(`/texts/${locale}`, file.texts?.[locale], {});
+		return bot;
+	};
 	const hours = pick("/businessHours", file.businessHours, undefined);
 	if (hours && !isTimeZone(hours.timeZone))
 		errors.push(
@@ -371,9 +404,10 @@ function resolve(file: ConfigFile, badPaths: string[], errors: string[]): FileSe
 				DEFAULTS.documentMaxBytes,
 			),
 		},
-		texts: {
-			en: { ...pick("/texts/en", file.texts?.en, {}) },
-			ru: { ...pick("/texts/ru", file.texts?.ru, {}) },
+		texts: { en: botTexts("en"), ru: botTexts("ru") },
+		widgetTexts: {
+			en: { ...pick("/texts/en/widget", file.texts?.en?.widget, {}) },
+			ru: { ...pick("/texts/ru/widget", file.texts?.ru?.widget, {}) },
 		},
 	};
 }

@@ -26,6 +26,7 @@ import {
 	OutboxSchema,
 	RateLimitsSchema,
 	TextsSchema,
+	WidgetTextsSchema,
 	TimersSchema,
 	UploadsSchema,
 } from "./config-file.ts";
@@ -87,6 +88,10 @@ export const ConfigSchema = Type.Object({
 	/** Absent: the SLA clock runs around the clock. */
 	businessHours: Type.Optional(BusinessHoursSchema),
 	texts: TextsSchema,
+	/** The widget's text overrides, handed to the browser with the script. */
+	widgetTexts: WidgetTextsSchema,
+	/** Serve the demo page at `/` (SPEC 4.6). */
+	demoPage: Type.Boolean(),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -151,6 +156,7 @@ export function loadConfig(
 		nodeEnv: read("NODE_ENV", oneOf(NodeEnvSchema)) ?? "development",
 		logLevel: read("LOG_LEVEL", oneOf(LogLevelSchema)) ?? "info",
 	};
+	const demoPage = read("DEMO_PAGE", boolean) ?? fields.nodeEnv !== "production";
 
 	// Decided on the raw values, so a malformed token still asks for its group instead of
 	// hiding that second problem until the next start.
@@ -164,7 +170,7 @@ export function loadConfig(
 	if (!file.ok) errors.push(...file.errors);
 
 	if (errors.length > 0 || !file.ok) return { ok: false, errors };
-	return { ok: true, config: { ...fields, ...file.settings } };
+	return { ok: true, config: { ...fields, demoPage, ...file.settings } };
 }
 
 /**

@@ -122,6 +122,7 @@ export async function startService(
 		sockets,
 		limits: createRateLimiter({ ...rateLimits, ...config.rateLimits }),
 		production: config.nodeEnv === "production",
+		publicUrl: () => publicUrl,
 		version: VERSION,
 		readiness: async () => ({
 			// A probe must answer promptly even while postgres.js waits out its reconnect backoff.

@@ -102,7 +102,15 @@ describe("environment", () => {
 			},
 			uploads: { imageMaxBytes: 10 * 1024 * 1024, documentMaxBytes: 20 * 1024 * 1024 },
 			texts: { en, ru: {} },
+			widgetTexts: { en: {}, ru: {} },
+			demoPage: true,
 		});
+	});
+
+	test("DEMO_PAGE defaults to off in production and can be switched on", () => {
+		expect(configOf({ NODE_ENV: "production" }).demoPage).toBe(false);
+		expect(configOf({ NODE_ENV: "production", DEMO_PAGE: "true" }).demoPage).toBe(true);
+		expect(configOf({ DEMO_PAGE: "false" }).demoPage).toBe(false);
 	});
 
 	test("empty and blank values count as unset", () => {
@@ -395,6 +403,19 @@ describe("config file", () => {
 			en: { webPrefix: "[Web] " },
 			ru: { telegramPrefix: "Сайт {session}" },
 		});
+	});
+
+	test("the widget's texts are overridden under texts.<locale>.widget, apart from the bot's", () => {
+		const { env, readText } = withFile({
+			texts: { en: { webPrefix: "W ", widget: { launcher: "Ask us" } }, ru: { widget: {} } },
+		});
+		const config = configOf(env, readText);
+		expect(config.texts).toEqual({ en: { webPrefix: "W " }, ru: {} });
+		expect(config.widgetTexts).toEqual({ en: { launcher: "Ask us" }, ru: {} });
+		const bad = withFile({ texts: { en: { widget: { launchr: "Ask us" } } } });
+		expect(errorsOf(bad.env, bad.readText)[0]).toStartWith(
+			"CONFIG_FILE texts.en.widget.launchr: unknown key",
+		);
 	});
 
 	test("keys left out keep their defaults", () => {

@@ -21,10 +21,18 @@ import type { SocketRegistry } from "./socket-registry.ts";
 import { ticketRoutes } from "./ticket-routes.ts";
 import { uploadRoutes } from "./upload-routes.ts";
 import { type TelegramWebhook, webhookRoutes } from "./webhook-routes.ts";
+import { demoPageRoutes } from "./demo-page.ts";
+import { prepareWidget, type WidgetAsset, widgetRoutes } from "./widget-routes.ts";
 import { customerTopic, toFrame } from "./wire.ts";
 
 /** Webhook mode adds Telegram's entry point; in polling mode `/telegram/webhook` is unknown. */
 export function createApp(deps: WebDeps & { telegramWebhook?: TelegramWebhook }) {
+	// Prepared on first request, once: a service that never serves the widget never builds it.
+	let widget: Promise<WidgetAsset> | undefined;
+	const widgetAsset = () => {
+		widget ??= prepareWidget(deps.config, deps.version);
+		return widget;
+	};
 	const app = new Elysia({ websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 960 } })
 		.use(errorHandling(deps.log))
 		.use(securityHeaders())
@@ -38,6 +46,8 @@ export function createApp(deps: WebDeps & { telegramWebhook?: TelegramWebhook })
 		.use(botRoutes(deps))
 		.use(entryRoutes(deps))
 		.use(webhookRoutes(deps.telegramWebhook))
+		.use(widgetRoutes(widgetAsset))
+		.use(demoPageRoutes(deps, widgetAsset))
 		.use(chatSocket(deps));
 	return app.use(
 		docsRoutes(

@@ -16,7 +16,7 @@ export function botRoutes(deps: WebDeps) {
 			return ok({
 				name: identity?.name ?? deps.texts.get("botFallbackName"),
 				username: identity?.username ?? null,
-				avatarUrl: `${deps.config.publicUrl}/api/chat/bot-avatar`,
+				avatarUrl: `${deps.publicUrl()}/api/chat/bot-avatar`,
 			});
 		})
 		.get("/bot-avatar", async () => {

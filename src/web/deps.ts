@@ -20,6 +20,8 @@ export interface WebDeps {
 	/** This instance's live sockets (cap per customer, idle cut-off, keep-alive pings). */
 	sockets: SocketRegistry;
 	production: boolean;
+	/** PUBLIC_URL, with the real port once listening when the service was started on port 0. */
+	publicUrl(): string;
 	/** Per-instance rate limits (SPEC §4.5). */
 	limits: RateLimiter;
 	/** Service version, for /health. */
