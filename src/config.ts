@@ -26,9 +26,9 @@ import {
 	OutboxSchema,
 	RateLimitsSchema,
 	TextsSchema,
-	WidgetTextsSchema,
 	TimersSchema,
 	UploadsSchema,
+	WidgetTextsSchema,
 } from "./config-file.ts";
 
 export { parseDuration } from "./config-duration.ts";
