@@ -9,6 +9,7 @@ import { botRoutes } from "./bot-routes.ts";
 import { chatRoutes } from "./chat-routes.ts";
 import { chatSocket, MAX_FRAME_BYTES, retarget } from "./chat-socket.ts";
 import { cors } from "./cors.ts";
+import { demoPageRoutes } from "./demo-page.ts";
 import type { WebDeps } from "./deps.ts";
 import { docsRoutes } from "./docs.ts";
 import { entryRoutes } from "./entry-routes.ts";
@@ -21,7 +22,6 @@ import type { SocketRegistry } from "./socket-registry.ts";
 import { ticketRoutes } from "./ticket-routes.ts";
 import { uploadRoutes } from "./upload-routes.ts";
 import { type TelegramWebhook, webhookRoutes } from "./webhook-routes.ts";
-import { demoPageRoutes } from "./demo-page.ts";
 import { prepareWidget, type WidgetAsset, widgetRoutes } from "./widget-routes.ts";
 import { customerTopic, toFrame } from "./wire.ts";
 
