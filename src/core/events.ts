@@ -9,7 +9,10 @@ export type CustomerEvent =
 	| { type: "message"; message: StoredMessage }
 	| { type: "message_edited"; id: string; text: string; editedAt: string }
 	| { type: "status"; status: TicketStatus }
-	| { type: "channel_linked"; telegram: { username: string | null } }
+	/** `telegram`: the username without `@`, else the first name (SPEC §3.8). */
+	| { type: "channel_linked"; telegram: string }
+	/** The customer rated the closed ticket (any channel): the widget stops offering to rate. */
+	| { type: "rated"; rating: number }
 	/** This customer was merged into `to`: its live sockets continue as that customer. */
 	| { type: "moved"; to: string };
 

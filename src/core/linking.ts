@@ -80,10 +80,7 @@ export async function linkTelegram(
 		const [survivor, loser] = olderTopicFirst(webCustomer, owner);
 		await mergeCustomers(work, survivor, loser);
 		// The merged-away customer's open tabs hear about the link, then move to the survivor.
-		work.emit(loser.id, {
-			type: "channel_linked",
-			telegram: { username: person.username ?? null },
-		});
+		work.emit(loser.id, { type: "channel_linked", telegram: linkedName(person) });
 		work.emit(loser.id, { type: "moved", to: survivor.id });
 		survivorId = survivor.id;
 		outcome = "merged";
@@ -103,10 +100,7 @@ export async function linkTelegram(
 		telegramUserId: person.id,
 		merged: outcome === "merged",
 	});
-	work.emit(survivorId, {
-		type: "channel_linked",
-		telegram: { username: person.username ?? null },
-	});
+	work.emit(survivorId, { type: "channel_linked", telegram: linkedName(person) });
 	const who = person.username ? `@${person.username}` : telegramDisplayName(person);
 	await work.enqueue(survivorId, { kind: "topic_notice", text: "noticeLinked", vars: { who } });
 	await work.enqueue(survivorId, { kind: "topic_rename" });
@@ -114,6 +108,14 @@ export async function linkTelegram(
 	await work.enqueue(survivorId, { kind: "dm_text", text: "dmLinkWelcome" });
 	await work.enqueue(survivorId, { kind: "dm_digest" });
 	return { outcome, customerId: survivorId };
+}
+
+/**
+ * The Telegram name the widget shows after linking (`channel_linked.telegram`): the username
+ * without `@`, else the first name. A string, as the existing widget expects (SPEC §3.8).
+ */
+export function linkedName(person: TelegramPerson): string {
+	return person.username || person.firstName;
 }
 
 type CustomerRow = typeof customers.$inferSelect;

@@ -216,7 +216,9 @@ export interface HistoryPage {
 /**
  * Pages a customer's messages by `seq`. Default and `before`: newest first. `after`: everything
  * newer than that message, oldest first, so a reconnecting client catches up without gaps.
- * A cursor that is not one of this customer's messages is a 400, never another customer's data.
+ * A cursor that is not one of this customer's messages (a client's temporary id, a guess, another
+ * customer's message) answers an empty page, as the existing widget expects (SPEC §4.2): never
+ * another customer's data, and nothing that tells whether such a message exists.
  */
 export async function readHistory(
 	database: Database,
@@ -233,11 +235,7 @@ export async function readHistory(
 					.where(and(eq(messages.id, cursorId), eq(messages.customerId, customerId)))
 					.limit(1)
 			: [];
-		if (!cursor)
-			throw new AppError(
-				"INVALID_PARAMS",
-				"before/after must be the id of a message of this chat.",
-			);
+		if (!cursor) return { messages: [], hasMore: false, oldestId: null };
 		cursorSeq = Number(cursor.seq);
 	}
 	const own = eq(messages.customerId, customerId);

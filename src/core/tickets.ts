@@ -5,7 +5,8 @@ import { eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { customers, type TicketStatus } from "../db/schema.ts";
 import { AppError } from "./errors.ts";
-import { changeStatus, recordEvent } from "./status.ts";
+import { canRate, recordFeedback, recordRating } from "./ratings.ts";
+import { changeStatus } from "./status.ts";
 import { type CoreDeps, commit } from "./unit-of-work.ts";
 
 export interface TicketView {
@@ -15,6 +16,8 @@ export interface TicketView {
 	telegramUsername: string | null;
 	createdAt: string;
 	lastMessageAt: string | null;
+	/** A rating would be accepted now: closed, and not rated since the last close. */
+	canRate: boolean;
 }
 
 export async function ticketOf(database: Database, customerId: string): Promise<TicketView> {
@@ -27,6 +30,7 @@ export async function ticketOf(database: Database, customerId: string): Promise<
 		telegramUsername: row.telegramUsername,
 		createdAt: row.createdAt.toISOString(),
 		lastMessageAt: row.lastMessageAt?.toISOString() ?? null,
+		canRate: row.status === "CLOSED" && (await canRate(database.db, customerId)),
 	};
 }
 
@@ -42,25 +46,15 @@ export interface CloseRequest {
  */
 export async function closeByCustomer(deps: CoreDeps, customerId: string, request: CloseRequest) {
 	return commit(deps, async (work) => {
-		const previous = await changeStatus(work, customerId, "CLOSED", "customer");
+		// A rating given with the close is not asked for again in the private chat.
+		const previous = await changeStatus(work, customerId, "CLOSED", "customer", {
+			askRating: request.rating === undefined,
+		});
 		if (previous === null)
 			throw new AppError("TICKET_CLOSED", "This conversation is already closed.", 400);
-		if (request.rating !== undefined) {
-			await recordEvent(work, customerId, "RATED", "customer", { rating: request.rating });
-			await work.enqueue(customerId, {
-				kind: "topic_notice",
-				text: "noticeRated",
-				vars: { rating: request.rating },
-			});
-		}
-		if (request.feedback) {
-			await recordEvent(work, customerId, "FEEDBACK", "customer", { feedback: request.feedback });
-			await work.enqueue(customerId, {
-				kind: "topic_notice",
-				text: "noticeFeedback",
-				vars: { feedback: request.feedback },
-			});
-		}
+		if (request.rating !== undefined)
+			await recordRating(work, customerId, { rating: request.rating, feedback: request.feedback });
+		else if (request.feedback) await recordFeedback(work, customerId, request.feedback);
 		return { ticketId: customerId, status: "CLOSED" as const, closedAt: new Date().toISOString() };
 	});
 }

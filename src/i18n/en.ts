@@ -54,6 +54,8 @@ export const en = {
 	callbackStatusSame: "The status is already {status}.",
 	callbackNotAllowed: "This status is only set automatically.",
 	callbackThanks: "Thank you!",
+	callbackNothingToRate:
+		"There is nothing to rate right now: it was already rated, or the request is open again.",
 
 	historyTitle: "Ticket history (last {count} events, {zone}):",
 	historyEmpty: "No events yet.",

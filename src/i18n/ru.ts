@@ -49,6 +49,8 @@ export const ru: Record<TextKey, string> = {
 	callbackStatusSame: "Статус уже {status}.",
 	callbackNotAllowed: "Этот статус ставится только автоматически.",
 	callbackThanks: "Спасибо!",
+	callbackNothingToRate:
+		"Сейчас нечего оценивать: оценка уже поставлена или обращение снова открыто.",
 
 	historyTitle: "История обращения (последние {count} событий, {zone}):",
 	historyEmpty: "Событий пока нет.",

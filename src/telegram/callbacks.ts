@@ -5,7 +5,8 @@
  */
 import { eq } from "drizzle-orm";
 import type { TelegramCallbackQuery } from "gramio";
-import { changeStatus, recordEvent } from "../core/status.ts";
+import { recordRating } from "../core/ratings.ts";
+import { changeStatus } from "../core/status.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { customers, type TicketStatus, ticketStatuses } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
@@ -67,8 +68,10 @@ async function onCustomerButton(
 	}
 	const rating = Number(query.data?.slice("rate:".length));
 	if (!Number.isInteger(rating) || rating < 1 || rating > 5) return answer(deps, after, query);
-	await recordEvent(work, customer.id, "RATED", "customer", { rating });
-	await work.enqueue(customer.id, { kind: "topic_notice", text: "noticeRated", vars: { rating } });
+	// Once per close, whichever channel rated first (an old rating message pressed again, or
+	// after rating on the website, changes nothing).
+	if (!(await recordRating(work, customer.id, { rating })))
+		return answer(deps, after, query, texts.get("callbackNothingToRate"));
 	await work.enqueue(customer.id, { kind: "dm_text", text: "dmRated", vars: { rating } });
 	answer(deps, after, query, texts.get("callbackThanks"));
 }

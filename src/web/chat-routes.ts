@@ -4,6 +4,7 @@
 import { Elysia, t } from "elysia";
 import { AppError } from "../core/errors.ts";
 import { acceptCustomerMessage, readHistory } from "../core/messages.ts";
+import { canRate } from "../core/ratings.ts";
 import { startWebSession } from "../core/sessions.ts";
 import { clientIp } from "./client-ip.ts";
 import type { WebDeps } from "./deps.ts";
@@ -76,9 +77,19 @@ export function chatRoutes(deps: WebDeps) {
 					hasHistory: started.hasHistory,
 					telegramLinked: started.telegramLinked,
 					status: started.status,
+					// Additive: the widget offers the 1–5 rating after a close without another call.
+					canRate:
+						started.status === "CLOSED" && (await canRate(core.database.db, started.customerId)),
 				});
 			},
-			{ body: InitBody },
+			{
+				body: InitBody,
+				detail: {
+					summary: "Start or resume a web session",
+					description:
+						"`{sessionId, isNewSession, hasHistory, telegramLinked, status, canRate}`; `canRate` is true exactly when POST /api/chat/rate would succeed.",
+				},
+			},
 		)
 		.get(
 			"/history",

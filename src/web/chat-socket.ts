@@ -2,12 +2,18 @@
  * WebSocket `/ws/chat` (SPEC §4.3). The session is resolved before the upgrade, so `connected` is
  * the first frame and frames that arrive early are simply handled after it. Each socket handles
  * its frames one at a time, in order; all of a customer's sockets share one pub/sub topic.
+ *
+ * Additions to the existing protocol: the client frame `rate {rating, feedback?}` rates a closed
+ * ticket (as `POST /api/chat/rate`; errors NOTHING_TO_RATE, INVALID_MESSAGE, RATE_LIMITED), and
+ * the server frame `rated {rating}` reaches every socket of the customer once a rating is stored,
+ * whichever channel gave it, so every tab stops offering to rate.
  */
 
 import { eq } from "drizzle-orm";
 import { Elysia } from "elysia";
 import { AppError } from "../core/errors.ts";
 import { acceptCustomerMessage, lastSeq } from "../core/messages.ts";
+import { MAX_FEEDBACK, rateTicket } from "../core/ratings.ts";
 import type { SessionRef } from "../core/sessions.ts";
 import { findSession } from "../core/sessions.ts";
 import { closeByCustomer } from "../core/tickets.ts";
@@ -51,6 +57,24 @@ interface ClientFrame {
 	rating?: unknown;
 	feedback?: unknown;
 	resolved?: unknown;
+}
+
+/** A rating in a frame: a whole number from 1 to 5 (not "5", not 4.5). */
+function checkRating(rating: unknown): number {
+	if (typeof rating !== "number" || !Number.isInteger(rating) || rating < 1 || rating > 5)
+		throw new AppError("INVALID_MESSAGE", "rating must be a whole number from 1 to 5.");
+	return rating;
+}
+
+/** Optional feedback in a frame: text of at most MAX_FEEDBACK characters; blank means none. */
+function checkFeedback(feedback: unknown): string | undefined {
+	if (feedback === undefined) return undefined;
+	if (typeof feedback !== "string" || feedback.length > MAX_FEEDBACK)
+		throw new AppError(
+			"INVALID_MESSAGE",
+			`feedback must be text of at most ${MAX_FEEDBACK} characters.`,
+		);
+	return feedback.trim() || undefined;
 }
 
 const errorFrame = (code: string, message: string) =>
@@ -104,26 +128,22 @@ export function chatSocket(deps: WebDeps) {
 				return;
 			}
 			case "close": {
-				const rating = data.rating;
-				if (
-					rating !== undefined &&
-					!(Number.isInteger(rating) && Number(rating) >= 1 && Number(rating) <= 5)
-				)
-					throw new AppError("INVALID_MESSAGE", "rating must be a whole number from 1 to 5.");
-				if (
-					data.feedback !== undefined &&
-					(typeof data.feedback !== "string" || data.feedback.length > 2000)
-				)
-					throw new AppError(
-						"INVALID_MESSAGE",
-						"feedback must be text of at most 2000 characters.",
-					);
+				const rating = data.rating === undefined ? undefined : checkRating(data.rating);
 				// The `status` event reaches this socket (and the others) through the customer's topic.
 				await closeByCustomer(core, session.customerId, {
 					resolved: data.resolved === true,
-					rating: rating as number | undefined,
-					feedback: (data.feedback as string | undefined)?.trim() || undefined,
+					rating,
+					feedback: checkFeedback(data.feedback),
 				});
+				return;
+			}
+			case "rate": {
+				const rating = checkRating(data.rating);
+				const feedback = checkFeedback(data.feedback);
+				// One budget with messages, as POST /api/chat/rate.
+				limits.take("message", session.customerId);
+				// `rated` reaches this socket (and the others) through the customer's topic.
+				await rateTicket(core, session.customerId, { rating, feedback });
 				return;
 			}
 			case "typing":

@@ -1,24 +1,50 @@
 /**
  * The ticket from the widget's side: its status, closing it (with an optional rating and
- * feedback), and the link that moves the conversation to Telegram.
+ * feedback), rating it after a close by anyone, and the link that moves the conversation to
+ * Telegram.
  */
 import { Elysia, t } from "elysia";
 import { AppError } from "../core/errors.ts";
 import { createLinkToken } from "../core/linking.ts";
+import { MAX_FEEDBACK, rateTicket } from "../core/ratings.ts";
 import { closeByCustomer, ticketOf } from "../core/tickets.ts";
 import type { WebDeps } from "./deps.ts";
 import { ok } from "./envelope.ts";
 import { sessionGuard } from "./session-guard.ts";
 
+/**
+ * A whole number from 1 to 5. Literals, because Elysia coerces a JSON string such as "5" into a
+ * `t.Integer`, and a rating sent as text is a client bug to report, not to guess.
+ */
+const Rating = t.Union(
+	[1, 2, 3, 4, 5].map((n) => t.Literal(n)),
+	{ description: "1 (poor) to 5 (excellent)" },
+);
+
 const CloseBody = t.Optional(
 	t.Nullable(
 		t.Object({
 			resolved: t.Optional(t.Boolean()),
-			feedback: t.Optional(t.String({ maxLength: 2000 })),
-			rating: t.Optional(t.Integer({ minimum: 1, maximum: 5 })),
+			feedback: t.Optional(t.String({ maxLength: MAX_FEEDBACK })),
+			rating: t.Optional(Rating),
 		}),
 	),
 );
+
+const RateBody = t.Object({
+	rating: Rating,
+	feedback: t.Optional(t.String({ maxLength: MAX_FEEDBACK })),
+});
+
+/**
+ * `POST /api/chat/rate` answers `{ticketId, rating}`. The customer's open sockets (every tab,
+ * whichever channel rated) get the frame `{"type":"rated","data":{"rating":n}}`, and the
+ * WebSocket accepts the same request as the frame `{"type":"rate","data":{rating, feedback?}}`.
+ */
+export const RateResponse = t.Object({
+	success: t.Literal(true),
+	data: t.Object({ ticketId: t.String({ format: "uuid" }), rating: t.Integer() }),
+});
 
 export function ticketRoutes(deps: WebDeps) {
 	const { core, limits } = deps;
@@ -30,7 +56,14 @@ export function ticketRoutes(deps: WebDeps) {
 				limits.take("read", session.customerId);
 				return ok(await ticketOf(core.database, session.customerId));
 			},
-			{ session: true },
+			{
+				session: true,
+				detail: {
+					summary: "The ticket's status",
+					description:
+						"`{ticketId, status, telegramLinked, telegramUsername, createdAt, lastMessageAt, canRate}`; `canRate` is true exactly when POST /api/chat/rate would succeed.",
+				},
+			},
 		)
 		.post(
 			"/close",
@@ -43,6 +76,29 @@ export function ticketRoutes(deps: WebDeps) {
 					}),
 				),
 			{ session: true, body: CloseBody },
+		)
+		.post(
+			"/rate",
+			async ({ session, body }) => {
+				// One budget with messages: a rating is something the customer writes into the topic.
+				limits.take("message", session.customerId);
+				return ok(
+					await rateTicket(core, session.customerId, {
+						rating: body.rating,
+						feedback: body.feedback?.trim() || undefined,
+					}),
+				);
+			},
+			{
+				session: true,
+				body: RateBody,
+				response: { 200: RateResponse },
+				detail: {
+					summary: "Rate the closed conversation (1–5, optional feedback)",
+					description:
+						"Allowed once per close, whoever closed (the visitor, an operator, auto-close); `canRate` in status and init says whether it would succeed. Stored as event RATED and shown in the topic. 400 NOTHING_TO_RATE when the ticket is open or already rated since its last close (in the widget or by the Telegram rating buttons), 400 INVALID_REQUEST for a bad body, 401, 429 RATE_LIMITED (one budget with messages). The customer's sockets then receive the frame `rated {rating}`; over the WebSocket the same request is the frame `rate {rating, feedback?}`, with errors as `error` frames (NOTHING_TO_RATE, INVALID_MESSAGE).",
+				},
+			},
 		)
 		.post(
 			"/link-telegram",

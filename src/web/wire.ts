@@ -68,6 +68,8 @@ export function toFrame(
 			return { type: "status", data: { status: event.status } };
 		case "channel_linked":
 			return { type: "channel_linked", data: { telegram: event.telegram } };
+		case "rated":
+			return { type: "rated", data: { rating: event.rating } };
 		case "moved":
 			return null; // handled by the socket layer, never sent to a widget
 	}
