@@ -6,6 +6,8 @@
  * close the database.
  */
 import type { PGlite } from "@electric-sql/pglite";
+import { claimDataDir, serveControl } from "./cli/data-dir.ts";
+import { dumpPglite } from "./cli/pglite-backup.ts";
 import type { Config } from "./config.ts";
 import { resolveAppSecret } from "./core/app-secret.ts";
 import type { EventBus } from "./core/events.ts";
@@ -52,11 +54,22 @@ export async function startService(
 			json: config.nodeEnv === "production",
 			secrets: [config.botToken ?? "", config.appSecret ?? ""],
 		});
+	// The embedded database is one process's: claim DATA_DIR first (throws DataDirBusy).
+	const ownsDataDir = !config.databaseUrl && !options.pglite;
+	const releaseDataDir = ownsDataDir ? claimDataDir(config.dataDir) : () => {};
 	const database = await openDatabase({
 		databaseUrl: config.databaseUrl,
 		dataDir: config.dataDir,
 		pglite: options.pglite,
+	}).catch((error: unknown) => {
+		releaseDataDir();
+		throw error;
 	});
+	const embedded = ownsDataDir ? database.pglite : undefined;
+	// `topicdesk backup` asks this process for the copy: only it can take one consistently.
+	const control = embedded
+		? serveControl(config.dataDir, { backup: () => dumpPglite(embedded) })
+		: undefined;
 	const applied = await migrate(database);
 	if (applied.length) log.info("database migrated", { applied, kind: database.kind });
 
@@ -171,7 +184,9 @@ export async function startService(
 				sockets.stop();
 				// Bun closes open sockets with 1001 ("going away") when the server stops.
 				await app.stop(true);
+				control?.stop();
 				await database.close();
+				releaseDataDir();
 			})();
 			return stopping;
 		},
