@@ -98,20 +98,35 @@ describe("bad input over HTTP", () => {
 		expectEnvelope(await api(service.url, "GET", "/api/chat/history"), 401, "SESSION_NOT_FOUND");
 	});
 
-	test("garbage in limit, before and after is 400 INVALID_PARAMS", async () => {
+	test("garbage in limit, or both before and after, is 400 INVALID_PARAMS", async () => {
 		for (const query of [
 			"limit=0",
 			"limit=101",
 			"limit=abc",
 			"limit=1.5",
 			"limit=-1",
-			"before=zzz",
-			"after=1%27%20or%201%3D1",
-			`after=${crypto.randomUUID()}`,
+			"before=zzz&limit=abc",
 			`before=${crypto.randomUUID()}&after=${crypto.randomUUID()}`,
 		]) {
 			const response = await api(service.url, "GET", `/api/chat/history?${query}`, { session });
 			expectEnvelope(response, 400, "INVALID_PARAMS");
+		}
+	});
+
+	test("a cursor that is not a message of this chat answers an empty page (SPEC §4.2)", async () => {
+		for (const query of [
+			"before=zzz",
+			"after=tmp-123",
+			"after=1%27%20or%201%3D1",
+			`after=${crypto.randomUUID()}`,
+			`before=${crypto.randomUUID()}`,
+		]) {
+			const response = await api(service.url, "GET", `/api/chat/history?${query}`, { session });
+			expect(response.status).toBe(200);
+			expect(response.body as unknown).toEqual({
+				success: true,
+				data: { messages: [], hasMore: false, oldestId: null },
+			});
 		}
 	});
 

@@ -188,7 +188,7 @@ describe("web → Telegram linking", () => {
 		tg.customerSends(lena, `/start ${link.token}`);
 
 		const frame = await web.socket.next("channel_linked");
-		expect(frame.data).toEqual({ telegram: { username: "lenapark" } });
+		expect(frame.data).toEqual({ telegram: "lenapark" });
 		await nextCall(tg, since, (c) => inTopic(c, web.topicId, linked("@lenapark")));
 		const rename = await nextCall(
 			tg,
@@ -470,7 +470,7 @@ describe("web → Telegram linking", () => {
 		await nextCall(tg, since, (c) => inDm(c, ivo.id, isDigest));
 		// SPEC §3.8: channel_linked goes to the customer's web sockets, this one included.
 		expect((await web.socket.next("channel_linked")).data).toEqual({
-			telegram: { username: "ivo_r" },
+			telegram: "ivo_r",
 		});
 		web.socket.send({ type: "message", text: "typed in the same tab after linking" });
 		const echo = await web.socket.next(
@@ -505,7 +505,7 @@ describe("web → Telegram linking", () => {
 		const since = tg.calls.length;
 		tg.customerSends(kai, `/start ${link.token}`);
 		expect((await first.socket.next("channel_linked")).data).toEqual({
-			telegram: { username: "kai_w" },
+			telegram: "kai_w",
 		});
 		await nextCall(tg, since, (c) => inTopic(c, second.topicId, continuesIn(first.topicId)));
 		await nextCall(tg, since, (c) => inTopic(c, first.topicId, linked("@kai_w")));
