@@ -68,6 +68,10 @@ describe("single binary", () => {
 			data: { checks: { database: { ok: boolean } } };
 		};
 		expect(ready.data.checks.database.ok).toBe(true);
+		// The widget is inside the binary: there is no source tree to build it from here.
+		const widget = await fetch(`${child.url}/widget.js`);
+		expect(widget.status).toBe(200);
+		expect(await widget.text()).toContain("topicdesk");
 		expect((await child.stop("SIGINT")).code).toBe(0);
 	}, 120_000);
 });
