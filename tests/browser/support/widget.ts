@@ -170,33 +170,30 @@ export function widgetOn(page: Page, locale: Locale = "en") {
 			return w
 				.message(text)
 				.first()
-				.evaluate((element, states) => {
-					type Node = {
-						parentElement: Node | null;
-						textContent: string | null;
-						getRootNode(): unknown;
-					};
-					const found = (content: string) =>
-						(Object.entries(states) as [string, string][]).filter(([, word]) =>
-							// "Sent" is not a word of "Sending…", and the words never touch letters.
-							new RegExp(
-								`(^|[^\\p{L}])${word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}($|[^\\p{L}])`,
-								"u",
-							).test(content),
-						);
-					let node: Node | null = element as unknown as Node;
-					while (node) {
-						const hits = found(node.textContent ?? "");
-						if (hits.length === 1) return hits[0]?.[0] as string;
-						if (hits.length > 1) return "ambiguous";
-						const role = (
-							node as unknown as { getAttribute?: (n: string) => string | null }
-						).getAttribute?.("role");
-						if (role === "log") return "none";
-						node = node.parentElement;
-					}
-					return "none";
-				}, words) as Promise<"sending" | "sent" | "failed" | "none" | "ambiguous">;
+				.evaluate(
+					(element, { states, own }) => {
+						type Node = { parentElement: Node | null; textContent: string | null };
+						// The state words as they appear next to the message, its own text left out
+						// (a message may well say "Sent"); "Sent" is no part of "Sending…".
+						const found = (content: string) =>
+							(Object.entries(states) as [string, string][]).filter(([, word]) =>
+								content.replace(own, "").includes(word),
+							);
+						let node: Node | null = element as unknown as Node;
+						while (node) {
+							const hits = found(node.textContent ?? "");
+							if (hits.length === 1) return hits[0]?.[0] as string;
+							if (hits.length > 1) return "ambiguous";
+							const role = (
+								node as unknown as { getAttribute?: (n: string) => string | null }
+							).getAttribute?.("role");
+							if (role === "log") return "none";
+							node = node.parentElement;
+						}
+						return "none";
+					},
+					{ states: words, own: text },
+				) as Promise<"sending" | "sent" | "failed" | "none" | "ambiguous">;
 		},
 
 		async expectState(text: string, state: "sending" | "sent" | "failed", timeoutMs = 10_000) {
