@@ -7,6 +7,7 @@ import { Elysia, t } from "elysia";
 import { AppError } from "../core/errors.ts";
 import { mediaById } from "../core/media.ts";
 import type { WebDeps } from "./deps.ts";
+import { INLINE_IMAGE_TYPES } from "./file-type.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -37,6 +38,15 @@ function disposition(kind: "inline" | "attachment", name: string | null) {
 	return `${kind}; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
+/**
+ * Players and images the widget shows in place are served inline; documents, and images a
+ * browser cannot show (HEIC, BMP, …), are downloads the widget offers by file name.
+ */
+function shownInline(kind: string, mimeType: string): boolean {
+	if (kind === "document") return false;
+	return kind !== "image" || INLINE_IMAGE_TYPES.has(mimeType);
+}
+
 export function mediaRoutes(deps: WebDeps) {
 	return new Elysia({ name: "media-routes" }).get(
 		"/api/media/:id",
@@ -50,7 +60,7 @@ export function mediaRoutes(deps: WebDeps) {
 				"cache-control": "private, max-age=3600",
 				"accept-ranges": "bytes",
 				"content-disposition": disposition(
-					file.kind === "document" ? "attachment" : "inline",
+					shownInline(file.kind, file.mimeType) ? "inline" : "attachment",
 					file.fileName,
 				),
 			};

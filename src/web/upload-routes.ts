@@ -48,11 +48,11 @@ export function uploadRoutes(deps: WebDeps) {
 					throw new AppError("NO_FILE", "No file was sent in the field `file`.", 400);
 				const bytes = new Uint8Array(await file.arrayBuffer());
 				const declaredName = file instanceof File ? file.name : "";
-				const detected = detectFileType(bytes, declaredName);
+				const detected = await detectFileType(bytes, declaredName);
 				if (!detected)
 					throw new AppError(
 						"INVALID_FILE_TYPE",
-						"This kind of file is not accepted. Send an image (JPEG, PNG, GIF, WebP), a PDF, an office document or plain text.",
+						"This kind of file is not accepted. Send an image, a PDF, an office document, an archive (ZIP, RAR, 7z) or plain text.",
 						415,
 					);
 				const limit = detected.kind === "image" ? imageMaxBytes : documentMaxBytes;
