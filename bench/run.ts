@@ -9,6 +9,7 @@ const BENCHMARKS = {
 	http: "bench/http.ts",
 	flood: "bench/flood.ts",
 	instances: "bench/instances.ts",
+	widget: "bench/widget.ts",
 } as const;
 type Name = keyof typeof BENCHMARKS;
 

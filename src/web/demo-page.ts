@@ -61,7 +61,7 @@ ${bot}
 function page(title: string, body: string, withWidget: boolean): string {
 	return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<title>${escapeHtml(title)}</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
 <body><main>${body}</main>${withWidget ? '<script src="/widget.js" async></script>' : ""}</body></html>`;
 }
 
