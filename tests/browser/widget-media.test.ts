@@ -1,0 +1,174 @@
+/**
+ * Attachments as a visitor sends them: by the attach button (the file chooser), by dropping a
+ * file on the panel and by pasting one; images inline and enlarged in a dialog, documents by
+ * name; a file too large or of a refused type answered in words, with nothing stored or sent.
+ */
+import { describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import type { Page } from "playwright-core";
+import { useBrowser } from "./support/browser.ts";
+import { exe, pdf, png } from "./support/files.ts";
+import { useStack } from "./support/stack.ts";
+import { topicFileCalls, waitForWebCopy } from "./support/topic.ts";
+import { until, type Widget, widgetOn } from "./support/widget.ts";
+
+const IMAGE_MAX = 40_000;
+const stack = useStack({
+	configFile: { uploads: { imageMaxBytes: IMAGE_MAX, documentMaxBytes: 60_000 } },
+});
+const { visitor } = useBrowser();
+
+interface FileSpec {
+	name: string;
+	mimeType: string;
+	buffer: Buffer;
+}
+
+/** Attaches through the attach button and the file chooser it opens. */
+async function attach(page: Page, w: Widget, file: FileSpec) {
+	const chooser = page.waitForEvent("filechooser", { timeout: 5000 });
+	await w.attachButton.click();
+	await (await chooser).setFiles(file);
+}
+
+/** Media rows stored for the customer of a topic. */
+async function mediaCount(topicId: number): Promise<number> {
+	const [row] = await stack().service.database.query<{ n: string }>(
+		sql`select count(*) as n from media m join customers c on c.id = m.customer_id
+			where c.topic_id = ${topicId}`,
+	);
+	return Number(row?.n ?? 0);
+}
+
+/** A visitor with an open panel and a topic. */
+async function startChat(first: string) {
+	const v = await visitor();
+	await v.page.goto(stack().shopPage());
+	const w = widgetOn(v.page);
+	await w.open();
+	await w.send(first);
+	const topicId = await waitForWebCopy(stack().tg, first);
+	return { ...v, w, topicId };
+}
+
+/** A `File` built in the page (for drop and paste), from base64. */
+function fileInPage(page: Page, file: FileSpec) {
+	return page.evaluateHandle(
+		({ name, mimeType, base64 }) => {
+			const g = globalThis as unknown as {
+				atob(s: string): string;
+				File: new (parts: unknown[], name: string, options: { type: string }) => unknown;
+				DataTransfer: new () => { items: { add(file: unknown): void } };
+			};
+			const binary = g.atob(base64);
+			const bytes = new Uint8Array(binary.length);
+			for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+			const transfer = new g.DataTransfer();
+			transfer.items.add(new g.File([bytes], name, { type: mimeType }));
+			return transfer;
+		},
+		{ name: file.name, mimeType: file.mimeType, base64: file.buffer.toString("base64") },
+	);
+}
+
+describe("attachments", () => {
+	test("an image by the attach button shows inline, reaches the topic, and enlarges in the 'Image' dialog", async () => {
+		const { page, w, topicId } = await startChat("I will send a photo");
+		await attach(page, w, { name: "kettle.png", mimeType: "image/png", buffer: png(64, 48) });
+		const image = w.log.locator("img");
+		await image.first().waitFor({ state: "visible", timeout: 10_000 });
+		await until(async () => {
+			const width = await image
+				.first()
+				.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth);
+			expect(width).toBe(64);
+		}, 10_000);
+		await until(async () => expect(topicFileCalls(stack().tg, topicId)).toHaveLength(1), 10_000);
+		expect(topicFileCalls(stack().tg, topicId)[0]?.method).toBe("sendPhoto");
+
+		await image.first().click();
+		await w.imageDialog.waitFor({ state: "visible", timeout: 5000 });
+		expect(await w.imageDialog.locator("img").count()).toBeGreaterThan(0);
+		await w.closeImage.click();
+		await w.imageDialog.waitFor({ state: "hidden", timeout: 5000 });
+		expect(await w.panel.isVisible()).toBe(true);
+	}, 45_000);
+
+	test("a document by the attach button shows by its file name; a dropped file and a pasted one are sent too", async () => {
+		const { page, w, topicId } = await startChat("Here are my papers");
+		await attach(page, w, { name: "invoice-77.pdf", mimeType: "application/pdf", buffer: pdf() });
+		await w.log.getByText("invoice-77.pdf").first().waitFor({ state: "visible", timeout: 10_000 });
+		await until(async () => expect(topicFileCalls(stack().tg, topicId)).toHaveLength(1), 10_000);
+		expect(topicFileCalls(stack().tg, topicId)[0]?.method).toBe("sendDocument");
+
+		const dropped = await fileInPage(page, {
+			name: "dropped-receipt.pdf",
+			mimeType: "application/pdf",
+			buffer: pdf(),
+		});
+		for (const type of ["dragenter", "dragover", "drop"])
+			await w.log.dispatchEvent(type, { dataTransfer: dropped });
+		await w.log
+			.getByText("dropped-receipt.pdf")
+			.first()
+			.waitFor({ state: "visible", timeout: 10_000 });
+
+		const pasted = await fileInPage(page, {
+			name: "pasted.png",
+			mimeType: "image/png",
+			buffer: png(20, 20),
+		});
+		await w.messageBox.focus();
+		await w.messageBox.evaluate((box, clipboardData) => {
+			const g = globalThis as unknown as {
+				ClipboardEvent: new (type: string, init: Record<string, unknown>) => unknown;
+			};
+			(box as unknown as { dispatchEvent(e: unknown): boolean }).dispatchEvent(
+				new g.ClipboardEvent("paste", {
+					clipboardData,
+					bubbles: true,
+					cancelable: true,
+					composed: true,
+				}),
+			);
+		}, pasted);
+		await until(async () => expect(topicFileCalls(stack().tg, topicId)).toHaveLength(3), 15_000);
+		expect(await mediaCount(topicId)).toBe(3);
+	}, 45_000);
+
+	test("too large or of a refused type: the error in words, nothing stored, nothing sent to the topic", async () => {
+		const v = await startChat("Trying some files");
+		const { page, w, topicId } = v;
+		// The browser prints a line for each refused upload (413, 415): that is the server answering.
+		v.expectConsole(/Failed to load resource: the server responded with a status of 41[35]/);
+		const alert = page.getByRole("alert").filter({ hasText: /\S/ });
+
+		const big = png(160, 160, { noise: true });
+		expect(big.byteLength).toBeGreaterThan(IMAGE_MAX);
+		await attach(page, w, { name: "huge.png", mimeType: "image/png", buffer: big });
+		await alert.first().waitFor({ state: "visible", timeout: 10_000 });
+		const tooLarge = (await alert.first().textContent()) ?? "";
+		expect(tooLarge).toMatch(/too large|larger than/i);
+		expect(tooLarge).not.toContain("FILE_TOO_LARGE");
+
+		await attach(page, w, {
+			name: "setup.exe",
+			mimeType: "application/octet-stream",
+			buffer: exe(),
+		});
+		await until(async () => {
+			const text = (await alert.first().textContent()) ?? "";
+			expect(text).toMatch(/type of file|not accepted|cannot be sent|not allowed/i);
+			expect(text).not.toContain("INVALID_FILE_TYPE");
+		}, 10_000);
+
+		// Neither file is shown as a message, and after a later message reached the topic,
+		// still nothing of them was stored or sent.
+		expect(await w.log.getByText("huge.png").count()).toBe(0);
+		expect(await w.log.getByText("setup.exe").count()).toBe(0);
+		await w.send("After the refused files");
+		await waitForWebCopy(stack().tg, "After the refused files");
+		expect(await mediaCount(topicId)).toBe(0);
+		expect(topicFileCalls(stack().tg, topicId)).toEqual([]);
+	}, 45_000);
+});
