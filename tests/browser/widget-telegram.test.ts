@@ -1,0 +1,141 @@
+/**
+ * The widget's way to Telegram and the end of a conversation: "Continue in Telegram" opens the
+ * bot's t.me link with a one-time token, the Telegram side (the double) follows it, and the
+ * panel names the account; ending the conversation (by the visitor or by an operator's card
+ * button) offers a 1–5 rating that reaches the topic; writing again reopens.
+ */
+import { describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import type { ApiCall } from "../support/telegram-double.ts";
+import { useBrowser } from "./support/browser.ts";
+import { useStack } from "./support/stack.ts";
+import { waitForTopicText, waitForWebCopy } from "./support/topic.ts";
+import { until, widgetOn } from "./support/widget.ts";
+
+const stack = useStack();
+const { visitor } = useBrowser();
+
+let nextUser = 910_000;
+
+/** A visitor with an open panel and a topic. */
+async function startChat(first: string) {
+	const v = await visitor();
+	// t.me is out of reach here: answer it with a stand-in page.
+	await v.context.route("https://t.me/**", (route) =>
+		route.fulfill({ contentType: "text/html", body: "<!doctype html><title>Telegram</title>" }),
+	);
+	await v.page.goto(stack().shopPage());
+	const w = widgetOn(v.page);
+	await w.open();
+	await w.send(first);
+	const topicId = await waitForWebCopy(stack().tg, first);
+	return { ...v, w, topicId };
+}
+
+/** A button the bot attached to one of its messages to this chat, with this text. */
+function findButton(calls: ApiCall[], chatId: number, text: RegExp) {
+	for (const call of calls) {
+		if (!call.ok || Number(call.params.chat_id) !== chatId) continue;
+		const markup = call.params.reply_markup as
+			| { inline_keyboard?: { text: string; callback_data?: string }[][] }
+			| string
+			| undefined;
+		const parsed = typeof markup === "string" ? JSON.parse(markup) : markup;
+		for (const row of parsed?.inline_keyboard ?? [])
+			for (const button of row)
+				if (text.test(button.text) && button.callback_data)
+					return {
+						messageId: (call.result as { message_id: number }).message_id,
+						data: button.callback_data,
+					};
+	}
+	return undefined;
+}
+
+async function cardOf(topicId: number): Promise<number> {
+	const [row] = await stack().service.database.query<{ card_message_id: number | null }>(
+		sql`select card_message_id from customers where topic_id = ${topicId}`,
+	);
+	return Number(row?.card_message_id);
+}
+
+describe("Telegram", () => {
+	test("'Continue in Telegram' opens the bot's t.me link; following it in Telegram shows 'Linked to Telegram as NAME'", async () => {
+		const { tg } = stack();
+		const { context, w, topicId } = await startChat("Can I continue on my phone?");
+		const popup = context.waitForEvent("page", { timeout: 10_000 });
+		await w.continueTelegram.click();
+		const tab = await popup;
+		await tab.waitForURL(/^https:\/\/t\.me\//, { timeout: 10_000 });
+		const url = new URL(tab.url());
+		expect(`${url.origin}${url.pathname}`).toBe(`https://t.me/${tg.botUser.username}`);
+		const token = url.searchParams.get("start") ?? "";
+		expect(token).toMatch(/^link_[0-9a-f]{32}$/);
+
+		nextUser += 1;
+		const lena = { id: nextUser, first_name: "Lena" };
+		const since = tg.calls.length;
+		tg.customerSends(lena, `/start ${token}`);
+		// SPEC §3.8: the Telegram side may be asked to confirm with a "Link" button; press it if so.
+		const linkedText = w.inPanel(w.t.linkedAs("Lena"));
+		await until(
+			async () => {
+				if (await linkedText.isVisible()) return;
+				const confirm = findButton(tg.calls.slice(since), lena.id, /^(Link|Связать)/);
+				if (confirm) {
+					tg.pressButton(lena.id, confirm.messageId, confirm.data, lena);
+					await linkedText.waitFor({ state: "visible", timeout: 10_000 });
+					return;
+				}
+				throw new Error("neither linked nor asked to confirm yet");
+			},
+			15_000,
+			"linked",
+		);
+		// Both channels now lead to the same topic.
+		tg.customerSends(lena, "Written in Telegram");
+		await waitForTopicText(tg, topicId, (t) => t.includes("Written in Telegram"));
+		await w.expectOnce("Written in Telegram");
+	}, 45_000);
+
+	test("'End conversation' → Closed and five stars; rating 4 with feedback → thanks, and the topic is told", async () => {
+		const { tg } = stack();
+		const { page, w, topicId } = await startChat("Thanks, that is all");
+		await w.endConversation.click();
+		await w.inPanel(w.t.status.closed).waitFor({ state: "visible", timeout: 10_000 });
+		for (let n = 1; n <= 5; n++) await w.star(n).waitFor({ state: "visible", timeout: 5000 });
+		const since = tg.calls.length;
+		await w.star(4).click();
+		await w.feedback.fill("Quick and kind");
+		await w.sendRating.click();
+		await page
+			.getByText(w.t.thanks, { exact: true })
+			.waitFor({ state: "visible", timeout: 10_000 });
+		const notice = await waitForTopicText(tg, topicId, (t) => t.includes("4/5"), { since });
+		expect(String(notice.params.text)).toContain("4/5");
+		// The stars are gone once rated: nothing more to rate.
+		await until(async () => expect(await w.star(4).isVisible()).toBe(false));
+
+		// Writing again reopens the conversation.
+		await w.send("One more question");
+		await waitForWebCopy(tg, "One more question");
+		await w.inPanel(w.t.status.open).waitFor({ state: "visible", timeout: 10_000 });
+	}, 45_000);
+
+	test("closed by an operator's card button: the panel shows Closed and offers the rating", async () => {
+		const { tg } = stack();
+		const { page, w, topicId } = await startChat("Please close this one for me");
+		const card = await cardOf(topicId);
+		expect(card).toBeGreaterThan(0);
+		tg.pressButton(tg.groupId, card, "status:CLOSED");
+		await w.inPanel(w.t.status.closed).waitFor({ state: "visible", timeout: 10_000 });
+		await w.star(5).waitFor({ state: "visible", timeout: 5000 });
+		const since = tg.calls.length;
+		await w.star(5).click();
+		await w.sendRating.click();
+		await page
+			.getByText(w.t.thanks, { exact: true })
+			.waitFor({ state: "visible", timeout: 10_000 });
+		await waitForTopicText(tg, topicId, (t) => t.includes("5/5"), { since });
+	}, 45_000);
+});
