@@ -90,6 +90,8 @@ export const ConfigSchema = Type.Object({
 	texts: TextsSchema,
 	/** The widget's text overrides, handed to the browser with the script. */
 	widgetTexts: WidgetTextsSchema,
+	/** Bearer token for `GET /metrics`; absent: `/metrics` is off (404). */
+	metricsToken: Type.Optional(Type.String()),
 	/** Serve the demo page at `/` (SPEC 4.6). */
 	demoPage: Type.Boolean(),
 });
@@ -155,6 +157,7 @@ export function loadConfig(
 		displayTimezone: read("DISPLAY_TIMEZONE", timeZone) ?? "UTC",
 		nodeEnv: read("NODE_ENV", oneOf(NodeEnvSchema)) ?? "development",
 		logLevel: read("LOG_LEVEL", oneOf(LogLevelSchema)) ?? "info",
+		metricsToken: read("METRICS_TOKEN", secret(16)),
 	};
 	const demoPage = read("DEMO_PAGE", boolean) ?? fields.nodeEnv !== "production";
 

@@ -25,6 +25,7 @@ import type { OutboxWorker } from "./telegram/outbox-worker.ts";
 import { VERSION } from "./version.ts";
 import { connectBusToServer, createApp } from "./web/app.ts";
 import { createMediaSigner } from "./web/media-url.ts";
+import { createMetrics } from "./web/metrics.ts";
 import { createRateLimiter, rateLimits } from "./web/rate-limit.ts";
 import { createSocketRegistry } from "./web/socket-registry.ts";
 
@@ -52,7 +53,7 @@ export async function startService(
 		createLogger({
 			level: config.logLevel,
 			json: config.nodeEnv === "production",
-			secrets: [config.botToken ?? "", config.appSecret ?? ""],
+			secrets: [config.botToken ?? "", config.appSecret ?? "", config.metricsToken ?? ""],
 		});
 	// The embedded database is one process's: claim DATA_DIR first (throws DataDirBusy).
 	const ownsDataDir = !config.databaseUrl && !options.pglite;
@@ -86,6 +87,16 @@ export async function startService(
 		? await createPgBus({ pg: database.pg, database, log })
 		: createLocalBus();
 	let outboxWorker: OutboxWorker | undefined;
+	const metrics = createMetrics();
+	// Counted where the core announces commits: once per message, on the instance that took it.
+	const countingBus: EventBus = {
+		publish(customerId, event) {
+			if (event.type === "message" && event.message.author === "user")
+				metrics.messageAccepted(event.message.channel);
+			bus.publish(customerId, event);
+		},
+		subscribe: (listener) => bus.subscribe(listener),
+	};
 	const core: CoreDeps = {
 		database,
 		texts,
@@ -95,7 +106,7 @@ export async function startService(
 			waitingAutoclose: config.timers.waitingAutoclose,
 			businessHours: config.businessHours,
 		},
-		bus,
+		bus: countingBus,
 		wakeOutbox: () => outboxWorker?.wake(),
 	};
 
@@ -106,6 +117,7 @@ export async function startService(
 			core,
 			database,
 			log,
+			metrics,
 		});
 		outboxWorker = telegram.outbox;
 	} else {
@@ -137,6 +149,7 @@ export async function startService(
 		production: config.nodeEnv === "production",
 		publicUrl: () => publicUrl,
 		version: VERSION,
+		metrics,
 		readiness: async () => ({
 			// A probe must answer promptly even while postgres.js waits out its reconnect backoff.
 			database: (await withTimeout(database.ping(), 3000, false))
@@ -151,7 +164,14 @@ export async function startService(
 			? { telegramWebhook: { secret: telegram.webhookSecret, handle: telegram.handleUpdate } }
 			: {}),
 	});
-	const unsubscribe = connectBusToServer(bus, app, mediaSigner, sockets);
+	const unsubscribe = connectBusToServer(bus, app, mediaSigner, sockets, metrics);
+	const door = telegram;
+	metrics.attach({
+		database,
+		openSockets: () => sockets.count(),
+		...(door ? { groupBudgetLeft: () => door.groupBudgetLeft() } : {}),
+		poolSize: database.kind === "postgres" ? 10 : 1,
+	});
 	app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: 64 * 1024 * 1024 });
 	const port = app.server?.port ?? config.port;
 	publicUrl = config.publicUrl.replace(/:0$/, `:${port}`);

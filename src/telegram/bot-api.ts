@@ -3,6 +3,8 @@
  * (`<root>/bot`), and each call carries its own timeout and the shutdown signal.
  */
 import { Bot, TelegramError } from "gramio";
+import type { Logger } from "../logger.ts";
+import type { Metrics } from "../web/metrics.ts";
 import { chatKeyOf, type FloodBudget } from "./flood-budget.ts";
 
 export type BotApi = Bot["api"];
@@ -22,6 +24,10 @@ export function createBotClient(options: {
 	callTimeoutMs?: number;
 	/** Counts every call against the flood budgets and pauses a chat on 429. */
 	budget?: { budget: FloodBudget; groupId: number };
+	/** Counts each call by method and result, and each 429's pause. */
+	metrics?: Metrics;
+	/** At debug level, one line per call with its method and result (never its parameters). */
+	log?: Logger;
 }): BotClient {
 	const shutdown = new AbortController();
 	const timeout = options.callTimeoutMs ?? 30_000;
@@ -33,6 +39,33 @@ export function createBotClient(options: {
 		get: () => AbortSignal.any([shutdown.signal, AbortSignal.timeout(timeout)]),
 	});
 	const bot = new Bot(options.token, { api: { baseURL: `${options.apiRoot}/bot`, fetchOptions } });
+	const { metrics, log } = options;
+	if (metrics || log)
+		bot.onApiCall(async (context, next) => {
+			const started = performance.now();
+			const report = (result: string, retryAfterMs?: number) => {
+				metrics?.telegramCall(context.method, result);
+				if (retryAfterMs !== undefined) metrics?.floodPause(retryAfterMs / 1000);
+				log?.debug("telegram call", {
+					event: "telegram.call",
+					method: context.method,
+					result,
+					ms: Math.round(performance.now() - started),
+				});
+			};
+			try {
+				const result = await next();
+				report("ok");
+				return result;
+			} catch (error) {
+				const failure = classifyFailure(error);
+				report(
+					error instanceof TelegramError ? String(error.code) : "network",
+					failure.kind === "flood" ? failure.retryAfterMs : undefined,
+				);
+				throw error;
+			}
+		});
 	const metered = options.budget;
 	if (metered)
 		bot.onApiCall(async (context, next) => {

@@ -9,6 +9,7 @@ import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Database } from "../db/client.ts";
 import { createTexts, type Locale, type Texts } from "../i18n/texts.ts";
 import type { Logger } from "../logger.ts";
+import type { Metrics } from "../web/metrics.ts";
 import { createRateLimiter, rateLimits } from "../web/rate-limit.ts";
 import { createBotClient } from "./bot-api.ts";
 import { type BotProfile, createBotProfile } from "./bot-profile.ts";
@@ -49,6 +50,8 @@ export interface TelegramDoor {
 	handleUpdate: ReturnType<typeof createUpdateRouter>;
 	/** Aborts every Bot API call in flight (shutdown). */
 	abort(): void;
+	/** Calls the support group's flood budget allows now (metrics). */
+	groupBudgetLeft(): number;
 }
 
 export function createTelegramDoor(options: {
@@ -56,8 +59,9 @@ export function createTelegramDoor(options: {
 	core: CoreDeps;
 	database: Database;
 	log: Logger;
+	metrics?: Metrics;
 }): TelegramDoor {
-	const { config, core, database, log } = options;
+	const { config, core, database, log, metrics } = options;
 	const budget = createFloodBudget({
 		groupPerWindow: config.outbox.groupPerMinute,
 		groupWindowMs: config.outbox.groupWindowMs,
@@ -68,6 +72,8 @@ export function createTelegramDoor(options: {
 		token: config.botToken,
 		apiRoot: config.telegramApiUrl,
 		budget: { budget, groupId: config.supportGroupId },
+		...(metrics ? { metrics } : {}),
+		log,
 	});
 	const texts = core.texts;
 	const catalogue = new Map<Locale, Texts>();
@@ -100,8 +106,17 @@ export function createTelegramDoor(options: {
 		dm_digest: dmDigestHandler(deps),
 		sla_reminder: slaReminderHandler(deps),
 	};
-	const outbox = createOutboxWorker({ database, log, handlers, budget });
-	const handleUpdate = createUpdateRouter({
+	const outbox = createOutboxWorker({
+		database,
+		log,
+		handlers,
+		budget,
+		// An operator's reply reaches a Telegram customer as the dm_message item.
+		onDelivered: (kind) => {
+			if (kind === "dm_message") metrics?.operatorReplyDelivered("telegram");
+		},
+	});
+	const route = createUpdateRouter({
 		core,
 		api: client.api,
 		groupId: config.supportGroupId,
@@ -113,6 +128,17 @@ export function createTelegramDoor(options: {
 		limiter: createRateLimiter({ ...rateLimits, ...config.rateLimits }),
 		log,
 	});
+	const handleUpdate: typeof route = async (update) => {
+		try {
+			await route(update);
+		} catch (error) {
+			metrics?.updateFailed();
+			throw error;
+		}
+		const dated = update.message ?? update.edited_message ?? update.callback_query?.message;
+		const at = dated && "date" in dated && dated.date ? dated.date : undefined;
+		metrics?.updateApplied(at ? Date.now() / 1000 - at : undefined);
+	};
 	const webhook =
 		config.telegramMode === "webhook" && config.telegramWebhookUrl && config.telegramWebhookSecret
 			? { url: config.telegramWebhookUrl, secret: config.telegramWebhookSecret }
@@ -132,6 +158,7 @@ export function createTelegramDoor(options: {
 						timeoutSeconds: Math.max(1, Math.round(config.timers.pollTimeout / 1000)),
 						log,
 						handle: handleUpdate,
+						...(metrics ? { onCall: metrics.telegramCall } : {}),
 					}),
 				log,
 			});
@@ -150,5 +177,6 @@ export function createTelegramDoor(options: {
 		...(webhook ? { webhookSecret: webhook.secret } : {}),
 		handleUpdate,
 		abort: client.abort,
+		groupBudgetLeft: () => budget.available("group"),
 	};
 }

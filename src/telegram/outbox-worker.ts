@@ -52,6 +52,8 @@ export interface OutboxWorkerOptions {
 	idlePollMs?: number;
 	/** Flood budgets: group work is claimed only while the group has calls left. */
 	budget?: FloodBudget;
+	/** Told of each item delivered (metrics). */
+	onDelivered?: (kind: string) => void;
 }
 
 export interface OutboxWorker {
@@ -222,6 +224,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				},
 			});
 			if (!completed) await markDone(database.db, item);
+			options.onDelivered?.(item.kind);
 		} catch (error) {
 			const failure: CallFailure = handler
 				? classifyFailure(error)

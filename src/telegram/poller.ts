@@ -16,6 +16,8 @@ export interface PollerOptions {
 	log: Logger;
 	/** Called after each successful getUpdates round trip (readiness). */
 	onPoll?: () => void;
+	/** Told how each getUpdates ended: "ok", the error code, or "network" (metrics). */
+	onCall?: (method: string, result: string) => void;
 }
 
 /**
@@ -72,13 +74,18 @@ export function createPoller(options: PollerOptions): Poller {
 				abort.signal,
 				AbortSignal.timeout((options.timeoutSeconds + 15) * 1000),
 			]),
+		}).catch((error: unknown) => {
+			if (!abort.signal.aborted) options.onCall?.("getUpdates", "network");
+			throw error;
 		});
 		const body = (await response.json()) as {
 			ok: boolean;
 			result?: TelegramUpdate[];
+			error_code?: number;
 			description?: string;
 			parameters?: { retry_after?: number };
 		};
+		options.onCall?.("getUpdates", body.ok ? "ok" : String(body.error_code ?? response.status));
 		if (!body.ok) {
 			const error = new Error(`getUpdates: ${body.description ?? response.status}`);
 			Object.assign(error, { retryAfter: body.parameters?.retry_after });
@@ -95,6 +102,7 @@ export function createPoller(options: PollerOptions): Poller {
 				return true;
 			} catch (error) {
 				options.log.error("update handling failed; retrying", {
+					event: "telegram.update_failed",
 					updateId: update.update_id,
 					attempt,
 					error: String(error),

@@ -17,6 +17,8 @@ import { errorHandling } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { mediaRoutes } from "./media-routes.ts";
 import type { MediaSigner } from "./media-url.ts";
+import type { Metrics } from "./metrics.ts";
+import { httpMetrics, metricsRoutes } from "./metrics-routes.ts";
 import { securityHeaders } from "./security-headers.ts";
 import type { SocketRegistry } from "./socket-registry.ts";
 import { ticketRoutes } from "./ticket-routes.ts";
@@ -25,8 +27,13 @@ import { type TelegramWebhook, webhookRoutes } from "./webhook-routes.ts";
 import { prepareWidget, type WidgetAsset, widgetRoutes } from "./widget-routes.ts";
 import { customerTopic, toFrame } from "./wire.ts";
 
-/** Webhook mode adds Telegram's entry point; in polling mode `/telegram/webhook` is unknown. */
-export function createApp(deps: WebDeps & { telegramWebhook?: TelegramWebhook }) {
+/**
+ * Webhook mode adds Telegram's entry point; in polling mode `/telegram/webhook` is unknown.
+ * With `metrics`, every request is timed and `/metrics` is served when METRICS_TOKEN is set.
+ */
+export function createApp(
+	deps: WebDeps & { telegramWebhook?: TelegramWebhook; metrics?: Metrics },
+) {
 	// Prepared on first request, once: a service that never serves the widget never builds it.
 	let widget: Promise<WidgetAsset> | undefined;
 	const widgetAsset = () => {
@@ -34,11 +41,13 @@ export function createApp(deps: WebDeps & { telegramWebhook?: TelegramWebhook })
 		return widget;
 	};
 	const app = new Elysia({ websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 960 } })
+		.use(deps.metrics ? httpMetrics(deps.metrics) : new Elysia({ name: "http-metrics" }))
 		.use(errorHandling(deps.log))
 		.use(securityHeaders())
 		.use(cors(deps))
 		.use(jsonBodies())
 		.use(healthRoutes(deps))
+		.use(deps.metrics ? metricsRoutes(deps.metrics, deps.config.metricsToken) : new Elysia())
 		.use(chatRoutes(deps))
 		.use(ticketRoutes(deps))
 		.use(uploadRoutes(deps))
@@ -60,13 +69,15 @@ export type App = ReturnType<typeof createApp>;
 
 /**
  * Delivers bus events to this instance's sockets through Bun's native pub/sub: one serialisation
- * and one `publish` per event, however many tabs the customer has open.
+ * and one `publish` per event, however many tabs the customer has open. An operator's reply
+ * published to at least one open socket here counts as delivered on the web.
  */
 export function connectBusToServer(
 	bus: EventBus,
 	app: App,
 	signer: MediaSigner,
 	sockets: SocketRegistry,
+	metrics?: Metrics,
 ): () => void {
 	return bus.subscribe((customerId, event) => {
 		if (event.type === "moved") {
@@ -75,6 +86,15 @@ export function connectBusToServer(
 			return;
 		}
 		const frame = toFrame(event, signer);
-		if (frame) app.server?.publish(customerTopic(customerId), JSON.stringify(frame));
+		if (!frame) return;
+		const topic = customerTopic(customerId);
+		app.server?.publish(topic, JSON.stringify(frame));
+		if (
+			metrics &&
+			event.type === "message" &&
+			event.message.author === "support" &&
+			(app.server?.subscriberCount(topic) ?? 0) > 0
+		)
+			metrics.operatorReplyDelivered("web");
 	});
 }
