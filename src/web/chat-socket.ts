@@ -158,6 +158,11 @@ export function chatSocket(deps: WebDeps) {
 	}
 
 	return new Elysia({ name: "chat-socket" }).ws("/ws/chat", {
+		detail: {
+			summary: "The widget's WebSocket (SPEC §4.3)",
+			description:
+				"Frames are JSON `{type, data}`. Server → client: `connected {sessionId, ticketStatus, unreadCount, lastSeq}`, `message`, `message_edited {id, text, editedAt}`, `status {status}`, `channel_linked {telegram}` (the Telegram username without @, else the first name), `rated {rating}` (a rating was stored, from any channel), `error {code, message}`, `ping {timestamp}`. Client → server: `message {text, replyTo?, clientMessageId?}`, `typing {isTyping}`, `close {resolved?, feedback?, rating?}`, `rate {rating: 1..5, feedback?: ≤ 2000 chars}` (as POST /api/chat/rate; errors NOTHING_TO_RATE, INVALID_MESSAGE, RATE_LIMITED), `pong`.",
+		},
 		async beforeHandle(context) {
 			const state: SocketState = {
 				session: null,

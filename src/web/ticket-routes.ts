@@ -16,10 +16,9 @@ import { sessionGuard } from "./session-guard.ts";
  * A whole number from 1 to 5. Literals, because Elysia coerces a JSON string such as "5" into a
  * `t.Integer`, and a rating sent as text is a client bug to report, not to guess.
  */
-const Rating = t.Union(
-	[1, 2, 3, 4, 5].map((n) => t.Literal(n)),
-	{ description: "1 (poor) to 5 (excellent)" },
-);
+const Rating = t.Union([t.Literal(1), t.Literal(2), t.Literal(3), t.Literal(4), t.Literal(5)], {
+	description: "1 (poor) to 5 (excellent)",
+});
 
 const CloseBody = t.Optional(
 	t.Nullable(
@@ -43,7 +42,7 @@ const RateBody = t.Object({
  */
 export const RateResponse = t.Object({
 	success: t.Literal(true),
-	data: t.Object({ ticketId: t.String({ format: "uuid" }), rating: t.Integer() }),
+	data: t.Object({ ticketId: t.String({ format: "uuid" }), rating: Rating }),
 });
 
 export function ticketRoutes(deps: WebDeps) {
@@ -82,12 +81,11 @@ export function ticketRoutes(deps: WebDeps) {
 			async ({ session, body }) => {
 				// One budget with messages: a rating is something the customer writes into the topic.
 				limits.take("message", session.customerId);
-				return ok(
-					await rateTicket(core, session.customerId, {
-						rating: body.rating,
-						feedback: body.feedback?.trim() || undefined,
-					}),
-				);
+				const { ticketId } = await rateTicket(core, session.customerId, {
+					rating: body.rating,
+					feedback: body.feedback?.trim() || undefined,
+				});
+				return ok({ ticketId, rating: body.rating });
 			},
 			{
 				session: true,
