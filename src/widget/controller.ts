@@ -53,6 +53,7 @@ export function startWidget(config: WidgetConfig) {
 	let starting: Promise<string> | null = null;
 	let lastUnread = -1;
 	let lastTyping = 0;
+	let kickTimer: ReturnType<typeof setTimeout> | undefined;
 
 	const view = createView(
 		t,
@@ -146,7 +147,13 @@ export function startWidget(config: WidgetConfig) {
 	}
 
 	function banner() {
-		view.setBanner(!session || live ? "" : navigator.onLine ? t.reconnecting : t.offline);
+		view.setBanner(
+			live || !(session || store.pending.length)
+				? ""
+				: navigator.onLine
+					? t.reconnecting
+					: t.offline,
+		);
 	}
 
 	function setSession(id: string) {
@@ -293,9 +300,16 @@ export function startWidget(config: WidgetConfig) {
 
 	/** Get the outbox moving: a session, a socket, and once live, the sends. */
 	function kick() {
+		clearTimeout(kickTimer);
 		if (live) flush();
 		else if (session) socket.now();
-		else ensureSession().catch(showError);
+		else
+			ensureSession().catch((e) => {
+				showError(e);
+				// No session yet and the service unreachable: keep trying while sends wait.
+				if (transient(e) && store.pending.length)
+					kickTimer = setTimeout(kick, 3000 + Math.random() * 4000);
+			});
 	}
 
 	/** Sends pending messages one at a time, in order; the same id on retry is deduped. */
@@ -418,6 +432,7 @@ export function startWidget(config: WidgetConfig) {
 	const reconnect = () => {
 		banner();
 		if (session) socket.restart();
+		else if (store.pending.length) kick();
 	};
 	addEventListener("online", reconnect);
 	addEventListener("offline", reconnect);
@@ -442,8 +457,8 @@ export function startWidget(config: WidgetConfig) {
 	// A stored session (or messages typed before a reload) reconnects in the background, so the
 	// launcher can show unread replies and the outbox drains.
 	if (session) socket.now();
-	else if (store.pending.length) ensureSession().catch(() => {});
 	for (const p of store.pending) view.pending(p);
+	if (!session && store.pending.length) kick();
 	banner();
 	view.setUnread(0);
 

@@ -110,6 +110,8 @@ export function createSocket(url: () => string | null, on: SocketHandlers) {
 		clearTimeout(retryTimer);
 		const target = url();
 		if (!running || ws || !target) return;
+		// Offline, an attempt only fails (and logs); `online` restarts at once anyway.
+		if (!navigator.onLine) return schedule();
 		let sock: WebSocket;
 		try {
 			sock = new WebSocket(target);

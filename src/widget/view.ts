@@ -171,8 +171,8 @@ export function createView(t: WidgetTexts, options: ViewOptions, act: ViewAction
 	if (options.color) {
 		// Resolve any CSS colour to rgb() so its contrast can be computed.
 		const probe = h("i");
-		probe.style.color = options.color;
-		root.append(probe);
+		probe.style.setProperty("color", options.color, "important");
+		document.documentElement.append(probe);
 		const resolved = getComputedStyle(probe).color;
 		probe.remove();
 		host.style.setProperty("--brand", resolved);
