@@ -93,6 +93,14 @@ export interface ShopPageOptions extends ScriptTag {
 
 let pageCounter = 0;
 
+/** A port nothing listens on right now. */
+function freePort(): number {
+	const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+	const port = probe.port as number;
+	probe.stop(true);
+	return port;
+}
+
 export async function startStack(
 	options: { configFile?: Record<string, unknown>; env?: Record<string, string> } = {},
 ): Promise<Stack> {
@@ -113,13 +121,14 @@ export async function startStack(
 			env: {
 				ALLOWED_ORIGINS: "shop.test",
 				PORT: String(port),
-				// With PORT=0 the service fills in its real port in place of ":0".
 				PUBLIC_URL: `http://chat.test:${port}`,
 				...options.env,
 			},
 		});
-	let service = await start(0);
-	const port = service.port;
+	// A known port from the start: PUBLIC_URL (the service's own origin, the demo page's
+	// snippet, media URLs) names it, and a restart comes back on it.
+	const port = freePort();
+	let service = await start(port);
 	const base = `http://chat.test:${port}`;
 	const site = startHostSite();
 	let running = true;
