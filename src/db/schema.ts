@@ -192,6 +192,10 @@ export const timers = pgTable(
 		/** SLA: which reminder is next (0-based) and the time the clock counts from. */
 		step: integer().notNull().default(0),
 		since: timestamp({ withTimezone: true, mode: "date" }),
+		/** Failed firings so far; after a few the timer is parked (`parkedAt`) with `lastError`. */
+		attempts: integer().notNull().default(0),
+		lastError: text(),
+		parkedAt: timestamp({ withTimezone: true, mode: "date" }),
 		createdAt: createdAt(),
 	},
 	(t) => [
@@ -204,6 +208,18 @@ export const timers = pgTable(
 export const processedUpdates = pgTable("processed_updates", {
 	updateId: bigint({ mode: "number" }).primaryKey(),
 	processedAt: createdAt(),
+});
+
+/**
+ * Updates whose effects kept failing (SPEC §3.7, issue 9): acknowledged and skipped so intake
+ * goes on, kept here with the reason for an operator to look at.
+ */
+export const failedUpdates = pgTable("failed_updates", {
+	updateId: bigint({ mode: "number" }).primaryKey(),
+	update: jsonb().notNull(),
+	reason: text().notNull(),
+	attempts: integer().notNull(),
+	failedAt: createdAt(),
 });
 
 /** Raw bytes (PostgreSQL `bytea`), as a Uint8Array on both drivers. */
@@ -256,6 +272,8 @@ export const linkTokens = pgTable(
 			.references(() => customers.id, { onDelete: "cascade" }),
 		expiresAt: timestamp({ withTimezone: true, mode: "date" }).notNull(),
 		usedAt: timestamp({ withTimezone: true, mode: "date" }),
+		/** The Telegram user asked to confirm (SPEC §3.8): only they may press "Link". */
+		offeredTo: bigint({ mode: "number" }),
 		createdAt: createdAt(),
 	},
 	(t) => [index("link_tokens_customer_idx").on(t.customerId)],
