@@ -19,6 +19,7 @@ import { createTimerWorker } from "./jobs/timer-worker.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createLocalBus } from "./realtime/local-bus.ts";
 import { createPgBus } from "./realtime/pg-bus.ts";
+import { type BotHealth, createBotHealth } from "./setup/bot-health.ts";
 import { disabledBotProfile } from "./telegram/bot-profile.ts";
 import { createTelegramDoor, type TelegramDoor } from "./telegram/door.ts";
 import type { OutboxWorker } from "./telegram/outbox-worker.ts";
@@ -111,7 +112,15 @@ export async function startService(
 	};
 
 	let telegram: TelegramDoor | undefined;
+	let botHealth: BotHealth | undefined;
 	if (config.botToken && config.supportGroupId !== undefined) {
+		// The webhook itself is the receiver's business (its readiness says "webhook not set").
+		botHealth = createBotHealth({
+			apiRoot: config.telegramApiUrl,
+			token: config.botToken,
+			groupId: config.supportGroupId,
+			log,
+		});
 		telegram = createTelegramDoor({
 			config: { ...config, botToken: config.botToken, supportGroupId: config.supportGroupId },
 			core,
@@ -157,7 +166,7 @@ export async function startService(
 					? { ok: true, detail: database.kind }
 					: { ok: false, detail: "not migrated" }
 				: { ok: false, detail: "unreachable" },
-			bot: receiver?.status() ?? { ok: true, detail: "disabled" },
+			bot: await botReadiness(receiver, botHealth),
 			events: { ok: true, detail: database.pg ? "listen/notify" : "in-process" },
 		}),
 		...(telegram?.webhookSecret
@@ -179,6 +188,8 @@ export async function startService(
 	outboxWorker?.start();
 	timerWorker.start();
 	receiver?.start();
+	// Not awaited: a slow or unreachable Telegram must not delay serving the web chat.
+	void botHealth?.checkAndLog();
 	log.info("topicdesk listening", {
 		port,
 		database: database.kind,
@@ -211,6 +222,22 @@ export async function startService(
 			return stopping;
 		},
 	};
+}
+
+/**
+ * The receiver's state first ("not polling" says more than a check could), then the first
+ * failing bot check: `cannot manage topics in Support`.
+ */
+async function botReadiness(
+	receiver: TelegramDoor["receiver"] | undefined,
+	health: BotHealth | undefined,
+): Promise<{ ok: boolean; detail: string }> {
+	if (!receiver) return { ok: true, detail: "disabled" };
+	const status = receiver.status();
+	if (!status.ok || !health) return status;
+	const report = await withTimeout(health.current(), 3000, undefined);
+	if (report && !report.ok) return { ok: false, detail: report.problem ?? "bot checks failed" };
+	return status;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {

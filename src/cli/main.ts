@@ -5,6 +5,7 @@
 import { type Env, readConfigOrExit } from "../config.ts";
 import { VERSION } from "../version.ts";
 import { backup } from "./backup.ts";
+import { doctor } from "./doctor.ts";
 import { migrate } from "./migrate.ts";
 import { type Output, processOutput } from "./output.ts";
 import { restore } from "./restore.ts";
@@ -51,6 +52,8 @@ export async function runCli(
 		case "serve":
 			await serve(readConfigOrExit(env));
 			return undefined;
+		case "doctor":
+			return doctor(readConfigOrExit(env), io);
 		case "migrate":
 			return migrate(readConfigOrExit(env), io);
 		case "backup":

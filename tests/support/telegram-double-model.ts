@@ -106,7 +106,8 @@ export interface ModelOptions {
 	implicitTopicReplies: boolean;
 }
 
-function administrator(user: TelegramUser): TelegramChatMemberAdministrator {
+/** An administrator with the rights a support bot or operator usually has. */
+export function administrator(user: TelegramUser): TelegramChatMemberAdministrator {
 	return {
 		status: "administrator",
 		user,

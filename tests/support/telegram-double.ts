@@ -22,6 +22,7 @@ import type { Server } from "bun";
 import type {
 	TelegramCallbackQuery,
 	TelegramChatMember,
+	TelegramChatMemberAdministrator,
 	TelegramMessage,
 	TelegramUpdate,
 	TelegramUser,
@@ -38,7 +39,7 @@ import {
 import type { FileKind, FileSpec, StoredFile } from "./telegram-double-files.ts";
 import { chatMethods } from "./telegram-double-methods-chats.ts";
 import { messageMethods } from "./telegram-double-methods-messages.ts";
-import { type CallbackRecord, DoubleModel } from "./telegram-double-model.ts";
+import { administrator, type CallbackRecord, DoubleModel } from "./telegram-double-model.ts";
 import { intParam, type Params, parseRequest } from "./telegram-double-params.ts";
 import {
 	type GroupPostOptions,
@@ -537,6 +538,21 @@ export class TelegramDouble {
 	/** Replaces the group's administrators (getChatAdministrators/getChatMember). */
 	setAdministrators(members: TelegramChatMember[]): void {
 		this.model.admins = structuredClone(members);
+	}
+
+	/** Turns Topics on or off in the support group (getChat's `is_forum`). */
+	setForum(enabled: boolean): void {
+		(this.model.group as { is_forum?: boolean }).is_forum = enabled;
+	}
+
+	/**
+	 * The bot's place in the group: a plain `member` (dropped from the administrators), or an
+	 * administrator with some rights changed, e.g. `{ can_manage_topics: false }`.
+	 */
+	setBotRights(rights: "member" | Partial<TelegramChatMemberAdministrator>): void {
+		const others = this.model.admins.filter((m) => m.user.id !== this.botUser.id);
+		this.model.admins =
+			rights === "member" ? others : [...others, { ...administrator(this.botUser), ...rights }];
 	}
 
 	// ---------------------------------------------------------------- faults
