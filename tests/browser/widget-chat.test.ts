@@ -53,8 +53,14 @@ describe("embedded on a shop", () => {
 
 		await w.closeButton.click();
 		await w.panel.waitFor({ state: "hidden" });
-		expect(await w.launcher.getAttribute("aria-expanded")).toBe("false");
-		expect(await isFocused(w.launcher)).toBe(true);
+		await until(
+			async () => {
+				expect(await w.launcher.getAttribute("aria-expanded")).toBe("false");
+				expect(await isFocused(w.launcher)).toBe(true);
+			},
+			3000,
+			"launcher collapsed and focused",
+		);
 
 		tg.operatorPosts(topicId, "Tracking number: 42.");
 		const badged = page.getByRole("button", { name: w.t.unread(1), exact: true });
