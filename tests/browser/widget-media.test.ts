@@ -171,4 +171,37 @@ describe("attachments", () => {
 		expect(await mediaCount(topicId)).toBe(0);
 		expect(topicFileCalls(stack().tg, topicId)).toEqual([]);
 	}, 45_000);
+
+	test("an operator's photo, document and voice from the topic: the image inline from the service, the document by name, the voice with a player", async () => {
+		const { tg, base } = stack();
+		const { w, topicId } = await startChat("Send me the manual please");
+		tg.operatorPosts(topicId, { photo: { bytes: png(50, 30), width: 50, height: 30 } });
+		tg.operatorPosts(topicId, {
+			document: { bytes: pdf(), mimeType: "application/pdf", fileName: "kettle-manual.pdf" },
+			caption: "The manual",
+		});
+		tg.operatorPosts(topicId, {
+			voice: {
+				bytes: new Uint8Array([0x4f, 0x67, 0x67, 0x53, 0, 2]),
+				mimeType: "audio/ogg",
+				duration: 3,
+			},
+		});
+		const image = w.log.locator("img");
+		await until(async () => {
+			const loaded = await image.first().evaluate((img) => {
+				const i = img as unknown as { naturalWidth: number; currentSrc: string };
+				return { width: i.naturalWidth, src: i.currentSrc };
+			});
+			expect(loaded.width).toBe(50);
+			expect(loaded.src.startsWith(`${base}/`)).toBe(true);
+		}, 15_000);
+		await w.log
+			.getByText("kettle-manual.pdf")
+			.first()
+			.waitFor({ state: "visible", timeout: 10_000 });
+		await w.log.getByText("The manual").first().waitFor({ state: "visible", timeout: 10_000 });
+		await w.log.locator("audio").first().waitFor({ state: "attached", timeout: 10_000 });
+		expect(await w.log.locator("audio").count()).toBe(1);
+	}, 45_000);
 });
