@@ -1,17 +1,12 @@
 /**
  * Web → Telegram link tokens (SPEC §3.8): single use, 128 random bits, only their hash stored.
+ * Opening a link only asks (`offerLink`); the Telegram side's "Link" press links (`confirmLink`),
+ * "Cancel" (`cancelLink`) or expiry burns the token.
  */
-import { eq } from "drizzle-orm";
-import {
-	customers,
-	linkTokens,
-	media,
-	messages,
-	outbox,
-	ticketEvents,
-	webSessions,
-} from "../db/schema.ts";
+import { and, eq, ne, sql } from "drizzle-orm";
+import { customers, linkTokens, messages } from "../db/schema.ts";
 import type { Locale } from "../i18n/texts.ts";
+import { mergeCustomers, olderTopicFirst } from "./merge.ts";
 import { recordEvent } from "./status.ts";
 import { localeOf, type TelegramPerson, telegramDisplayName } from "./telegram-customers.ts";
 import { type CoreDeps, commit, type Work } from "./unit-of-work.ts";
@@ -35,45 +30,129 @@ export async function createLinkToken(deps: CoreDeps, customerId: string, ttlMs:
 	return { token, expiresAt };
 }
 
-export type LinkOutcome = "linked" | "merged" | "already" | "invalid" | "used" | "expired";
+/** Why a link cannot go ahead; each has its own DM answer. */
+export type LinkRefusal = "invalid" | "used" | "expired" | "already";
 
-/**
- * `/start link_<token>` (SPEC §3.8): ties the Telegram account to the web customer who asked for
- * the token. When the account already belongs to another customer the two become one: the one
- * with the older topic survives and receives the other's history, sessions and identity.
- * Outcomes other than linked/merged change nothing but the reply the customer gets.
- */
-export async function linkTelegram(
+/** What the Telegram side is asked to confirm: the web conversation, in a few facts. */
+export interface LinkOffer {
+	sourceUrl: string | null;
+	startedAt: Date;
+	messageCount: number;
+}
+
+type TokenRow = typeof linkTokens.$inferSelect;
+
+/** The token's row, locked for this transaction, or why it cannot be used. */
+async function usableToken(
 	work: Work,
 	token: string,
-	person: TelegramPerson,
-	defaultLocale: Locale,
-): Promise<{ outcome: LinkOutcome; customerId?: string }> {
-	if (!LINK_TOKEN.test(token)) return { outcome: "invalid" };
+	telegramUserId: number,
+): Promise<{ row: TokenRow } | { refusal: LinkRefusal }> {
+	if (!LINK_TOKEN.test(token)) return { refusal: "invalid" };
 	const [row] = await work.tx
 		.select()
 		.from(linkTokens)
 		.where(eq(linkTokens.tokenHash, hashToken(token)))
 		.for("update");
-	if (!row) return { outcome: "invalid" };
-	if (row.usedAt) return { outcome: "used" };
-	if (row.expiresAt.getTime() < Date.now()) return { outcome: "expired" };
-	await work.tx
+	if (!row) return { refusal: "invalid" };
+	// A token offered to one Telegram account is spent for every other: whoever opens a link
+	// first is the only one who may confirm it.
+	if (row.usedAt || (row.offeredTo != null && row.offeredTo !== telegramUserId))
+		return { refusal: "used" };
+	if (row.expiresAt.getTime() <= Date.now()) {
+		await burn(work, row.tokenHash);
+		return { refusal: "expired" };
+	}
+	return { row };
+}
+
+function burn(work: Work, tokenHash: string) {
+	return work.tx
 		.update(linkTokens)
 		.set({ usedAt: new Date() })
-		.where(eq(linkTokens.tokenHash, row.tokenHash));
+		.where(eq(linkTokens.tokenHash, tokenHash));
+}
+
+/**
+ * `/start link_<token>` (SPEC §3.8): nothing is linked yet. A valid token is reserved for this
+ * Telegram account and the facts of the web conversation are returned for the confirmation the
+ * bot sends with "Link" and "Cancel". Writes no customer row, whatever the outcome.
+ */
+export async function offerLink(
+	work: Work,
+	token: string,
+	telegramUserId: number,
+): Promise<{ offer: LinkOffer } | { refusal: LinkRefusal }> {
+	const found = await usableToken(work, token, telegramUserId);
+	if ("refusal" in found) return found;
+	const [webCustomer] = await work.tx
+		.select({
+			id: customers.id,
+			telegramUserId: customers.telegramUserId,
+			sourceUrl: customers.sourceUrl,
+			createdAt: customers.createdAt,
+		})
+		.from(customers)
+		.where(eq(customers.id, found.row.customerId));
+	if (!webCustomer) return { refusal: "invalid" };
+	if (webCustomer.telegramUserId === telegramUserId) return { refusal: "already" };
+	const [counted] = await work.tx
+		.select({ n: sql<number>`count(*)::int` })
+		.from(messages)
+		.where(and(eq(messages.customerId, webCustomer.id), ne(messages.author, "system")));
+	await work.tx
+		.update(linkTokens)
+		.set({ offeredTo: telegramUserId })
+		.where(eq(linkTokens.tokenHash, found.row.tokenHash));
+	return {
+		offer: {
+			sourceUrl: webCustomer.sourceUrl,
+			startedAt: webCustomer.createdAt,
+			messageCount: Number(counted?.n ?? 0),
+		},
+	};
+}
+
+/** "Cancel" on the confirmation: the token is burnt and nothing else changes. */
+export async function cancelLink(work: Work, token: string, telegramUserId: number) {
+	const found = await usableToken(work, token, telegramUserId);
+	if ("refusal" in found) return found;
+	await burn(work, found.row.tokenHash);
+	return { cancelled: true as const };
+}
+
+export type LinkOutcome = "linked" | "merged";
+
+/**
+ * "Link" pressed on the confirmation (SPEC §3.8), by the account the token was offered to while
+ * it is valid: ties the Telegram account to the web customer who asked for the token. When the
+ * account already belongs to another customer the two become one (`merge.ts`). Refusals change
+ * nothing but an expired token, which is burnt.
+ */
+export async function confirmLink(
+	work: Work,
+	token: string,
+	person: TelegramPerson,
+	defaultLocale: Locale,
+): Promise<{ outcome: LinkOutcome; customerId: string } | { refusal: LinkRefusal }> {
+	const found = await usableToken(work, token, person.id);
+	if ("refusal" in found) return found;
+	const row = found.row;
+	// Only a token that was offered to this account by its own /start can be confirmed.
+	if (row.offeredTo !== person.id) return { refusal: "invalid" };
+	await burn(work, row.tokenHash);
 	const [owner] = await work.tx
 		.select()
 		.from(customers)
 		.where(eq(customers.telegramUserId, person.id))
 		.for("update");
-	if (owner?.id === row.customerId) return { outcome: "already", customerId: owner.id };
+	if (owner?.id === row.customerId) return { refusal: "already" };
 	const [webCustomer] = await work.tx
 		.select()
 		.from(customers)
 		.where(eq(customers.id, row.customerId))
 		.for("update");
-	if (!webCustomer) return { outcome: "invalid" };
+	if (!webCustomer) return { refusal: "invalid" };
 	let survivorId = webCustomer.id;
 	let outcome: LinkOutcome = "linked";
 	if (owner) {
@@ -116,44 +195,4 @@ export async function linkTelegram(
  */
 export function linkedName(person: TelegramPerson): string {
 	return person.username || person.firstName;
-}
-
-type CustomerRow = typeof customers.$inferSelect;
-
-/** The customer whose topic is older survives a merge; without topics, the older customer. */
-function olderTopicFirst(a: CustomerRow, b: CustomerRow): [CustomerRow, CustomerRow] {
-	if (a.topicId != null && b.topicId != null) return a.topicId <= b.topicId ? [a, b] : [b, a];
-	if (a.topicId != null) return [a, b];
-	if (b.topicId != null) return [b, a];
-	return a.createdAt <= b.createdAt ? [a, b] : [b, a];
-}
-
-/**
- * Moves everything of `loser` to `survivor` and removes `loser`. Ids of messages and outbox items
- * are global sequences, so the merged history and queue keep their order.
- */
-async function mergeCustomers(work: Work, survivor: CustomerRow, loser: CustomerRow) {
-	const move = { customerId: survivor.id };
-	for (const table of [messages, webSessions, media, ticketEvents, linkTokens, outbox])
-		await work.tx.update(table).set(move).where(eq(table.customerId, loser.id));
-	if (loser.topicId != null && survivor.topicId != null) {
-		await work.enqueue(survivor.id, {
-			kind: "topic_notice",
-			text: "noticeMergedInto",
-			topicId: loser.topicId,
-		});
-		await work.enqueue(survivor.id, { kind: "topic_notice", text: "noticeMergedFrom" });
-	}
-	// Free the unique Telegram identity before the survivor takes it over.
-	await work.tx.delete(customers).where(eq(customers.id, loser.id));
-	const keep: Partial<CustomerRow> = {};
-	if (!survivor.phone && loser.phone) keep.phone = loser.phone;
-	if (!survivor.sourceUrl && loser.sourceUrl) keep.sourceUrl = loser.sourceUrl;
-	if (!survivor.city && loser.city) keep.city = loser.city;
-	if (survivor.topicId == null && loser.topicId != null) {
-		keep.topicId = loser.topicId;
-		keep.cardMessageId = loser.cardMessageId;
-	}
-	if (Object.keys(keep).length)
-		await work.tx.update(customers).set(keep).where(eq(customers.id, survivor.id));
 }

@@ -104,6 +104,16 @@ export const en = {
 	dmAlreadyLinked: "This Telegram account is already connected to your web chat.",
 
 	webClosed: "The conversation is closed. Write a message to reopen it.",
+
+	dmLinkConfirm:
+		"Connect this Telegram account to a web chat?\n\nStarted on: {page}\nStarted: {time}\nMessages so far: {count}\n\nIf you press “Link”, this Telegram conversation, including what you wrote here before, becomes visible in that browser, and support answers arrive in both places. Press “Link” only if that web chat is yours.",
+	dmLinkButton: "Link",
+	dmLinkCancelButton: "Cancel",
+	dmLinkCancelled: "Cancelled: nothing was connected, and this link no longer works.",
+	dmLinkUnknownPage: "an unknown page",
+	callbackLinkNotYours: "This confirmation belongs to another Telegram account.",
+	noticeUpdateFailed:
+		"⚠️ A Telegram update could not be processed and was skipped after {attempts} attempts (update {updateId}, chat {chat}): {reason}",
 } as const;
 
 export type TextKey = keyof typeof en;

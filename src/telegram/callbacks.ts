@@ -1,15 +1,19 @@
 /**
  * Button presses (SPEC §3.3, §3.4): status buttons on the topic card (any member of the support
  * group; presses from anywhere else are ignored), and in the private chat "✅ Resolved" and the
- * 1–5 rating. Each press gets its toast after the change committed.
+ * 1–5 rating, and "Link" / "Cancel" on a link confirmation. Each press gets its toast after the change committed.
  */
 import { eq } from "drizzle-orm";
 import type { TelegramCallbackQuery } from "gramio";
+import { cancelLink, confirmLink, type LinkRefusal } from "../core/linking.ts";
 import { recordRating } from "../core/ratings.ts";
 import { changeStatus } from "../core/status.ts";
+import { localeOf } from "../core/telegram-customers.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { customers, type TicketStatus, ticketStatuses } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
+import { personOf } from "./incoming.ts";
+import { LINK_CALLBACK } from "./private-chat.ts";
 import type { AfterCommit, RouterDeps } from "./router-deps.ts";
 
 function answer(deps: RouterDeps, after: AfterCommit, query: TelegramCallbackQuery, text?: string) {
@@ -76,6 +80,50 @@ async function onCustomerButton(
 	answer(deps, after, query, texts.get("callbackThanks"));
 }
 
+/**
+ * "Link" / "Cancel" on a link confirmation (SPEC §3.8). Only the account the confirmation was
+ * sent to, in its own chat, while the token is valid: anyone else's press changes nothing.
+ * The confirmation loses its buttons once answered, so it cannot be pressed again by mistake.
+ */
+async function onLinkButton(
+	work: Work,
+	deps: RouterDeps,
+	query: TelegramCallbackQuery,
+	after: AfterCommit,
+	match: RegExpExecArray,
+) {
+	const texts = deps.textsFor(localeOf(query.from.language_code, deps.defaultLocale));
+	const chatId = query.message?.chat.id;
+	if (chatId !== query.from.id)
+		return answer(deps, after, query, texts.get("callbackLinkNotYours"));
+	const token = `link_${match[2]}`;
+	const result =
+		match[1] === "yes"
+			? await confirmLink(work, token, personOf(query.from), deps.defaultLocale)
+			: await cancelLink(work, token, query.from.id);
+	const shown =
+		"refusal" in result
+			? texts.get(refusalTexts[result.refusal])
+			: "cancelled" in result
+				? texts.get("dmLinkCancelled")
+				: undefined;
+	answer(deps, after, query, shown);
+	const messageId = query.message?.message_id;
+	if (messageId === undefined) return;
+	after.push(() =>
+		shown
+			? deps.api.editMessageText({ chat_id: chatId, message_id: messageId, text: shown })
+			: deps.api.editMessageReplyMarkup({ chat_id: chatId, message_id: messageId }),
+	);
+}
+
+const refusalTexts: Record<LinkRefusal, TextKey> = {
+	invalid: "dmLinkInvalid",
+	used: "dmLinkUsed",
+	expired: "dmLinkExpired",
+	already: "dmAlreadyLinked",
+};
+
 export async function onCallback(
 	work: Work,
 	deps: RouterDeps,
@@ -86,6 +134,8 @@ export async function onCallback(
 	const data = query.data ?? "";
 	if (chatId === deps.groupId && data.startsWith("status:"))
 		return onCardButton(work, deps, query, after);
+	const link = LINK_CALLBACK.exec(data);
+	if (link) return onLinkButton(work, deps, query, after, link);
 	if (chatId === query.from.id && (data === "resolve" || data.startsWith("rate:")))
 		return onCustomerButton(work, deps, query, after);
 	// Anything else (another chat, stale or forged data) is ignored.

@@ -4,26 +4,32 @@
  */
 import type { TelegramMessage } from "gramio";
 import { applyEntryContext, ENTRY_CONTEXT_ID } from "../core/entry-contexts.ts";
-import { LINK_TOKEN, type LinkOutcome, linkTelegram } from "../core/linking.ts";
+import { type LinkRefusal, offerLink } from "../core/linking.ts";
 import {
 	acceptTelegramMessage,
 	editCustomerMessage,
+	localeOf,
 	savePhone,
 	upsertTelegramCustomer,
 } from "../core/telegram-customers.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { catalogues } from "../i18n/texts.ts";
+import { displayTime } from "./display-time.ts";
 import { isCopyable, mediaOf, personOf, startPayload, textOf } from "./incoming.ts";
-import type { RouterDeps } from "./router-deps.ts";
+import type { AfterCommit, RouterDeps } from "./router-deps.ts";
 
-const linkReplies: Partial<
-	Record<LinkOutcome, "dmLinkInvalid" | "dmLinkUsed" | "dmLinkExpired" | "dmAlreadyLinked">
+const linkReplies: Record<
+	LinkRefusal,
+	"dmLinkInvalid" | "dmLinkUsed" | "dmLinkExpired" | "dmAlreadyLinked"
 > = {
 	invalid: "dmLinkInvalid",
 	used: "dmLinkUsed",
 	expired: "dmLinkExpired",
 	already: "dmAlreadyLinked",
 };
+
+/** Callback data of the confirmation's buttons: `link:yes:<32 hex>` / `link:no:<32 hex>`. */
+export const LINK_CALLBACK = /^link:(yes|no):([0-9a-f]{32})$/;
 
 /** The "Skip" button's text in any shipped language (the keyboard sends it as a message). */
 const skipLabels = new Set(Object.values(catalogues).map((texts) => texts.dmSkipButton));
@@ -42,27 +48,96 @@ function overLimit(deps: RouterDeps, userId: number): "ok" | "warn" | "silent" {
 	return "warn";
 }
 
-async function onStart(work: Work, deps: RouterDeps, message: TelegramMessage, payload: string) {
-	const person = personOf(message.from as NonNullable<TelegramMessage["from"]>);
-	if (LINK_TOKEN.test(payload) || payload.startsWith("link_")) {
-		const { outcome, customerId } = await linkTelegram(work, payload, person, deps.defaultLocale);
-		const reply = linkReplies[outcome];
-		if (reply) {
-			const { customer } = await upsertTelegramCustomer(work, person, deps.defaultLocale);
-			await work.enqueue(customerId ?? customer.id, { kind: "dm_text", text: reply });
-		}
+/**
+ * Answers in the private chat sent straight after the update's commit, not through the outbox.
+ * The link flow answers people who may have no customer row, and must not get one: an unknown,
+ * used or expired token, or a valid one not yet confirmed, changes nothing (SPEC §3.8), while
+ * every outbox item belongs to a customer. Nothing is lost if such a send fails: the answer
+ * carries no state, and opening the link again asks again.
+ */
+function replyAfterCommit(
+	deps: RouterDeps,
+	after: AfterCommit,
+	chatId: number,
+	text: string,
+	buttons?: { text: string; callback_data: string }[],
+) {
+	after.push(() =>
+		deps.api.sendMessage({
+			chat_id: chatId,
+			text,
+			...(buttons ? { reply_markup: { inline_keyboard: [buttons] } } : {}),
+		}),
+	);
+}
+
+async function onLinkStart(
+	work: Work,
+	deps: RouterDeps,
+	message: TelegramMessage,
+	payload: string,
+	after: AfterCommit,
+) {
+	const from = message.from as NonNullable<TelegramMessage["from"]>;
+	const texts = deps.textsFor(localeOf(from.language_code, deps.defaultLocale));
+	const result = await offerLink(work, payload, from.id);
+	if ("refusal" in result)
+		return replyAfterCommit(deps, after, from.id, texts.get(linkReplies[result.refusal]));
+	const { offer } = result;
+	const hex = payload.slice("link_".length);
+	replyAfterCommit(
+		deps,
+		after,
+		from.id,
+		texts.get("dmLinkConfirm", {
+			page: offer.sourceUrl ?? texts.get("dmLinkUnknownPage"),
+			time: `${displayTime(offer.startedAt, deps.timeZone)} (${deps.timeZone})`,
+			count: offer.messageCount,
+		}),
+		[
+			{ text: texts.get("dmLinkButton"), callback_data: `link:yes:${hex}` },
+			{ text: texts.get("dmLinkCancelButton"), callback_data: `link:no:${hex}` },
+		],
+	);
+}
+
+async function onStart(
+	work: Work,
+	deps: RouterDeps,
+	message: TelegramMessage,
+	payload: string,
+	after: AfterCommit,
+) {
+	const from = message.from as NonNullable<TelegramMessage["from"]>;
+	// The flood guard covers /start too (SPEC §4.5): a stream of them gets one warning.
+	const limit = overLimit(deps, from.id);
+	if (limit !== "ok") {
+		if (limit === "warn")
+			replyAfterCommit(
+				deps,
+				after,
+				from.id,
+				deps.textsFor(localeOf(from.language_code, deps.defaultLocale)).get("dmSlowDown"),
+			);
 		return;
 	}
+	if (payload.startsWith("link_")) return onLinkStart(work, deps, message, payload, after);
+	const person = personOf(message.from as NonNullable<TelegramMessage["from"]>);
 	const { customer } = await upsertTelegramCustomer(work, person, deps.defaultLocale);
 	if (ENTRY_CONTEXT_ID.test(payload)) await applyEntryContext(work, customer.id, payload);
 	await work.enqueue(customer.id, { kind: "dm_text", text: "dmGreeting" });
 }
 
-export async function onPrivateMessage(work: Work, deps: RouterDeps, message: TelegramMessage) {
+export async function onPrivateMessage(
+	work: Work,
+	deps: RouterDeps,
+	message: TelegramMessage,
+	after: AfterCommit = [],
+) {
 	const from = message.from;
 	if (!from || from.is_bot) return;
 	const payload = startPayload(message);
-	if (payload !== undefined) return onStart(work, deps, message, payload);
+	if (payload !== undefined) return onStart(work, deps, message, payload, after);
 	const { customer } = await upsertTelegramCustomer(work, personOf(from), deps.defaultLocale);
 	const limit = overLimit(deps, from.id);
 	if (limit !== "ok") {

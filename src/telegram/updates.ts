@@ -16,7 +16,7 @@ export function createUpdateRouter(deps: RouterDeps) {
 		const after: AfterCommit = [];
 		await commitUpdate(deps.core, update.update_id, async (work) => {
 			const message = update.message;
-			if (message?.chat.type === "private") return onPrivateMessage(work, deps, message);
+			if (message?.chat.type === "private") return onPrivateMessage(work, deps, message, after);
 			if (message) return onTopicMessage(work, deps, message);
 			const edited = update.edited_message;
 			if (edited?.chat.type === "private") return onPrivateEdit(work, edited);

@@ -29,6 +29,7 @@ const EXPIRED =
 	"This link has expired. Open the chat on the website and press “Continue in Telegram” again.";
 const INVALID =
 	"This link is not valid. Open the chat on the website and press “Continue in Telegram” again.";
+const CONFIRM_TITLE = "Connect this Telegram account to a web chat?";
 const RESOLVED_BUTTON = { inline_keyboard: [[{ text: "✅ Resolved", callback_data: "resolve" }]] };
 
 const linked = (who: string) =>
@@ -129,6 +130,29 @@ const copiedTo = (userId: number, messageId: number) => (c: ApiCall) =>
 	Number(c.params.chat_id) === userId &&
 	Number(c.params.message_id) === messageId;
 
+/** The bot's link confirmation in `userId`'s chat: a DM with "Link" and "Cancel" buttons. */
+const isConfirmation = (userId: number) => (c: ApiCall) =>
+	inDm(c, userId, (t) => t.startsWith(CONFIRM_TITLE)) &&
+	JSON.stringify(c.params.reply_markup).includes('"Link"');
+
+/**
+ * `user` opens the link (`/start <token>`), gets the confirmation (SPEC §3.8) and presses "Link".
+ * Returns where the calls the press caused begin.
+ */
+async function consent(user: ReturnType<typeof newUser>, token: string) {
+	const { tg } = flow;
+	const since = tg.calls.length;
+	tg.customerSends(user, `/start ${token}`);
+	const ask = await nextCall(tg, since, isConfirmation(user.id));
+	const pressed = tg.calls.length;
+	tg.pressButton(user.id, (ask.result as { message_id: number }).message_id, linkData(token));
+	await nextCall(tg, pressed, (c) => c.method === "answerCallbackQuery");
+	return since;
+}
+
+const linkData = (token: string, answer: "yes" | "no" = "yes") =>
+	`link:${answer}:${token.slice("link_".length)}`;
+
 /**
  * `user` opens a link to the web customer's chat (a fresh one unless given) and it links: waits
  * for channel_linked, the topic notice, the rename, the card and the digest. Returns where the
@@ -140,8 +164,7 @@ async function linkTelegram(
 	token?: string,
 ) {
 	const { tg } = flow;
-	const since = tg.calls.length;
-	tg.customerSends(user, `/start ${token ?? (await linkToken(web.sessionId)).token}`);
+	const since = await consent(user, token ?? (await linkToken(web.sessionId)).token);
 	await web.socket.next("channel_linked");
 	await nextCall(tg, since, (c) => inTopic(c, web.topicId, linked(`@${user.username}`)));
 	await nextCall(tg, since, (c) => c.method === "editForumTopic" && c.ok);
@@ -184,8 +207,7 @@ describe("web → Telegram linking", () => {
 		expect(ttl).toBeLessThanOrEqual(60 * 60_000);
 
 		const lena = newUser("Lena", { last_name: "Park", username: "lenapark" });
-		const since = tg.calls.length;
-		tg.customerSends(lena, `/start ${link.token}`);
+		const since = await consent(lena, link.token);
 
 		const frame = await web.socket.next("channel_linked");
 		expect(frame.data).toEqual({ telegram: "lenapark" });
@@ -227,7 +249,9 @@ describe("web → Telegram linking", () => {
 			"Let me check the order",
 		]);
 		// Linking neither greets as for a bare /start nor opens a second ticket.
-		expect(dmTexts(tg, lena.id)).toEqual([WELCOME, String(digest.params.text)]);
+		const texts = dmTexts(tg, lena.id);
+		expect(texts[0]).toStartWith(CONFIRM_TITLE);
+		expect(texts.slice(1)).toEqual([WELCOME, String(digest.params.text)]);
 		expect(tg.calls.slice(since).some((c) => c.method === "createForumTopic")).toBe(false);
 
 		const after = await customerRow(web.customerId);
@@ -345,6 +369,7 @@ describe("web → Telegram linking", () => {
 		};
 		const since = tg.calls.length;
 		tg.customerSends(noa, `/start ${(await linkToken(web.sessionId)).token}`);
+		// Already connected: said at once, no confirmation to press.
 		await nextCall(tg, since, (c) =>
 			inDm(c, noa.id, "This Telegram account is already connected to your web chat."),
 		);
@@ -390,6 +415,11 @@ describe("web → Telegram linking", () => {
 		expect(row?.topic_id ?? null).toBeNull();
 		expect(Number(row?.n ?? 0)).toBe(0);
 		expect(tg.calls.slice(since).some((c) => c.method === "createForumTopic")).toBe(false);
+		// An unknown token makes no customer row at all (SPEC §3.8).
+		const [rows] = await flow.service.database.query<{ n: number }>(
+			sql`select count(*)::int as n from customers where telegram_user_id = ${zoe.id}`,
+		);
+		expect(Number(rows?.n)).toBe(0);
 	}, 20_000);
 
 	test("merge: the Telegram customer with the older topic survives and takes over the web customer's history and session", async () => {
@@ -401,8 +431,7 @@ describe("web → Telegram linking", () => {
 		web.socket.close();
 		const link = await linkToken(web.sessionId);
 
-		const since = tg.calls.length;
-		tg.customerSends(mia, `/start ${link.token}`);
+		const since = await consent(mia, link.token);
 		await nextCall(tg, since, (c) => inTopic(c, web.topicId, continuesIn(older.topicId)));
 		await nextCall(tg, since, (c) => inTopic(c, older.topicId, linked("@miastone")));
 		const welcome = await nextCall(tg, since, (c) => inDm(c, mia.id, WELCOME));
@@ -465,8 +494,7 @@ describe("web → Telegram linking", () => {
 		const older = await telegramCustomer(ivo, "Ivo asked in Telegram first");
 		const web = await webCustomer("Ivo asks on the web");
 		const link = await linkToken(web.sessionId);
-		const since = tg.calls.length;
-		tg.customerSends(ivo, `/start ${link.token}`);
+		const since = await consent(ivo, link.token);
 		await nextCall(tg, since, (c) => inDm(c, ivo.id, isDigest));
 		// SPEC §3.8: channel_linked goes to the customer's web sockets, this one included.
 		expect((await web.socket.next("channel_linked")).data).toEqual({
@@ -502,8 +530,7 @@ describe("web → Telegram linking", () => {
 		// Now the first browser links the same account: the two customers become one.
 		const link = await linkToken(first.sessionId);
 		const cardId = (await customerRow(first.customerId))?.card_message_id as number;
-		const since = tg.calls.length;
-		tg.customerSends(kai, `/start ${link.token}`);
+		const since = await consent(kai, link.token);
 		expect((await first.socket.next("channel_linked")).data).toEqual({
 			telegram: "kai_w",
 		});
@@ -573,7 +600,7 @@ describe("an expired link", () => {
 		await flow?.stop();
 	}, 20_000);
 
-	test("a token older than linkToken.ttl gets 'expired' and changes nothing", async () => {
+	test("a token older than linkToken.ttl gets 'expired', is burnt and changes nothing else", async () => {
 		const { tg, service } = flow;
 		const web = await webCustomer("Will link too late");
 		const link = await linkToken(web.sessionId);
@@ -587,7 +614,6 @@ describe("an expired link", () => {
 		// A later web message proves the customer's queue moved past whatever /start caused.
 		web.socket.send({ type: "message", text: "still web only" });
 		await nextCall(tg, since, (c) => inTopic(c, web.topicId, "[WEB] still web only"));
-		await Bun.sleep(200);
 		expect(await customerRow(web.customerId)).toEqual(before);
 		expect((await eventRows(web.customerId)).map((e) => e.kind)).not.toContain("LINKED");
 		expect(web.socket.frames.some((f) => f.type === "channel_linked")).toBe(false);
@@ -595,7 +621,12 @@ describe("an expired link", () => {
 		const [token] = await service.database.query<{ used_at: Date | null }>(
 			sql`select used_at from link_tokens where customer_id = ${web.customerId}`,
 		);
-		expect(token?.used_at ?? null).toBeNull();
+		// Expiry burns the token (SPEC §3.8); Leo got no customer row from it.
+		expect(token?.used_at ?? null).not.toBeNull();
+		const [leoRows] = await service.database.query<{ n: number }>(
+			sql`select count(*)::int as n from customers where telegram_user_id = ${leo.id}`,
+		);
+		expect(Number(leoRows?.n)).toBe(0);
 		expect(
 			tg.calls
 				.slice(since)

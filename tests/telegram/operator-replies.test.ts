@@ -45,7 +45,23 @@ async function linkedCustomer(name: string) {
 		{ session: sessionId },
 	);
 	const user = newUser(name);
+	const since = tg.calls.length;
 	tg.customerSends(user, `/start ${link.body.data.token}`);
+	// Linking asks first (SPEC §3.8): the customer presses "Link" on the confirmation.
+	const ask = await nextCall(
+		tg,
+		since,
+		(c) =>
+			c.method === "sendMessage" &&
+			c.ok &&
+			Number(c.params.chat_id) === user.id &&
+			JSON.stringify(c.params.reply_markup ?? {}).includes("link:yes:"),
+	);
+	tg.pressButton(
+		user.id,
+		(ask.result as { message_id: number }).message_id,
+		`link:yes:${link.body.data.token.slice("link_".length)}`,
+	);
 	await socket.next("channel_linked");
 	const topicId = await topicIdOf(service, user.id);
 	return { user, sessionId, socket, topicId };
