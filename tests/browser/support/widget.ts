@@ -164,7 +164,10 @@ export function widgetOn(page: Page, locale: Locale = "en") {
 			await w.expectState(text, "sent", timeoutMs);
 		},
 
-		/** The delivery state shown next to one of the visitor's messages. */
+		/**
+		 * The delivery state shown next to one of the visitor's own messages: the first state word
+		 * met walking up from the message's text (so only meaningful for the visitor's messages).
+		 */
 		async stateOf(text: string): Promise<"sending" | "sent" | "failed" | "none" | "ambiguous"> {
 			const words = { sending: t.sending, sent: t.sent, failed: t.failed };
 			return w
@@ -175,9 +178,14 @@ export function widgetOn(page: Page, locale: Locale = "en") {
 						type Node = { parentElement: Node | null; textContent: string | null };
 						// The state words as they appear next to the message, its own text left out
 						// (a message may well say "Sent"); "Sent" is no part of "Sending…".
+						// Each occurrence counts: a level holding two states is past the message.
 						const found = (content: string) =>
-							(Object.entries(states) as [string, string][]).filter(([, word]) =>
-								content.replace(own, "").includes(word),
+							(Object.entries(states) as [string, string][]).flatMap(([state, word]) =>
+								content
+									.replace(own, "")
+									.split(word)
+									.slice(1)
+									.map(() => [state, word] as const),
 							);
 						let node: Node | null = element as unknown as Node;
 						while (node) {
