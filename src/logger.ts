@@ -10,6 +10,8 @@ export interface Logger {
 	info(message: string, fields?: Fields): void;
 	warn(message: string, fields?: Fields): void;
 	error(message: string, fields?: Fields): void;
+	/** Scrubs one more secret from every later line (a bot token saved by the setup page). */
+	redact?(secret: string): void;
 }
 
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -38,6 +40,9 @@ export function createLogger(options: {
 		info: (m, f) => emit("info", m, f),
 		warn: (m, f) => emit("warn", m, f),
 		error: (m, f) => emit("error", m, f),
+		redact(secret) {
+			if (secret.length >= 8 && !secrets.includes(secret)) secrets.push(secret);
+		},
 	};
 }
 

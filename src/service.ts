@@ -20,7 +20,9 @@ import { createLogger, type Logger } from "./logger.ts";
 import { createLocalBus } from "./realtime/local-bus.ts";
 import { createPgBus } from "./realtime/pg-bus.ts";
 import { type BotHealth, createBotHealth } from "./setup/bot-health.ts";
-import { disabledBotProfile } from "./telegram/bot-profile.ts";
+import { createSetupFlow, type SetupFlow } from "./setup/flow.ts";
+import { readStoredBot, saveStoredBot } from "./setup/stored-bot.ts";
+import { type BotProfile, disabledBotProfile } from "./telegram/bot-profile.ts";
 import { createTelegramDoor, type TelegramDoor } from "./telegram/door.ts";
 import type { OutboxWorker } from "./telegram/outbox-worker.ts";
 import { VERSION } from "./version.ts";
@@ -78,8 +80,9 @@ export async function startService(
 	const texts = createTexts(config.locale, config.texts);
 	// With PORT=0 (tests) the default public URL names port 0 until the real port is known.
 	let publicUrl = config.publicUrl;
+	const appSecret = await resolveAppSecret(database, config.appSecret);
 	const mediaSigner = createMediaSigner({
-		secret: await resolveAppSecret(database, config.appSecret),
+		secret: appSecret,
 		publicUrl: () => publicUrl,
 		ttlMs: config.timers.mediaUrlTtl,
 	});
@@ -113,29 +116,68 @@ export async function startService(
 
 	let telegram: TelegramDoor | undefined;
 	let botHealth: BotHealth | undefined;
-	if (config.botToken && config.supportGroupId !== undefined) {
+	/** Builds the Telegram door for a bot (from the environment, the settings, or the setup page). */
+	const createDoor = (token: string, groupId: number) => {
+		log.redact?.(token);
 		// The webhook itself is the receiver's business (its readiness says "webhook not set").
-		botHealth = createBotHealth({
-			apiRoot: config.telegramApiUrl,
-			token: config.botToken,
-			groupId: config.supportGroupId,
-			log,
-		});
+		botHealth = createBotHealth({ apiRoot: config.telegramApiUrl, token, groupId, log });
 		telegram = createTelegramDoor({
-			config: { ...config, botToken: config.botToken, supportGroupId: config.supportGroupId },
+			config: { ...config, botToken: token, supportGroupId: groupId },
 			core,
 			database,
 			log,
 			metrics,
 		});
 		outboxWorker = telegram.outbox;
+		return telegram;
+	};
+	const startDoor = (door: TelegramDoor) => {
+		door.outbox.start();
+		door.receiver.start();
+		// Not awaited: a slow or unreachable Telegram must not delay serving the web chat.
+		void botHealth?.checkAndLog();
+	};
+	let setup: SetupFlow | undefined;
+	// Environment variables win over a bot stored by the setup page.
+	const stored = config.botToken ? undefined : await readStoredBot(database, appSecret);
+	if (config.botToken && config.supportGroupId !== undefined) {
+		createDoor(config.botToken, config.supportGroupId);
+	} else if (stored?.kind === "stored") {
+		log.info("using the bot saved by the setup page", {
+			event: "setup.stored_bot",
+			groupId: stored.bot.groupId,
+		});
+		createDoor(stored.bot.token, stored.bot.groupId);
+	} else if (stored?.kind === "unreadable") {
+		log.error(
+			"A bot was saved by the setup page, but its token does not decrypt with this APP_SECRET. Set APP_SECRET back to the one used then, or set BOT_TOKEN and SUPPORT_GROUP_ID.",
+			{ event: "setup.stored_bot_unreadable" },
+		);
 	} else {
 		log.warn(
 			"Telegram bot disabled: BOT_TOKEN is not set. The web chat works; messages for Telegram wait in the outbox until a bot is configured.",
+			{ event: "bot.disabled" },
 		);
+		setup = createSetupFlow({
+			apiRoot: config.telegramApiUrl,
+			dataDir: config.dataDir,
+			log,
+			async onSave(bot) {
+				await saveStoredBot(database, appSecret, bot);
+				startDoor(createDoor(bot.token, bot.groupId));
+			},
+		});
 	}
-	const receiver = telegram?.receiver;
-	const bot = telegram?.bot ?? disabledBotProfile;
+	// The web door holds this profile from the start; it follows a bot started later by setup.
+	const bot: BotProfile = {
+		get enabled() {
+			return telegram?.bot.enabled ?? false;
+		},
+		identity: () => (telegram?.bot ?? disabledBotProfile).identity(),
+		avatar: () => (telegram?.bot ?? disabledBotProfile).avatar(),
+		download: (fileId, range) => (telegram?.bot ?? disabledBotProfile).download(fileId, range),
+		typing: (customerId) => telegram?.bot.typing(customerId),
+	};
 
 	const timerWorker = createTimerWorker(core, log);
 
@@ -166,30 +208,31 @@ export async function startService(
 					? { ok: true, detail: database.kind }
 					: { ok: false, detail: "not migrated" }
 				: { ok: false, detail: "unreachable" },
-			bot: await botReadiness(receiver, botHealth),
+			bot: await botReadiness(telegram?.receiver, botHealth),
 			events: { ok: true, detail: database.pg ? "listen/notify" : "in-process" },
 		}),
 		...(telegram?.webhookSecret
 			? { telegramWebhook: { secret: telegram.webhookSecret, handle: telegram.handleUpdate } }
 			: {}),
+		setup: () => setup,
 	});
 	const unsubscribe = connectBusToServer(bus, app, mediaSigner, sockets, metrics);
-	const door = telegram;
 	metrics.attach({
 		database,
 		openSockets: () => sockets.count(),
-		...(door ? { groupBudgetLeft: () => door.groupBudgetLeft() } : {}),
+		groupBudgetLeft: () => telegram?.groupBudgetLeft(),
 		poolSize: database.kind === "postgres" ? 10 : 1,
 	});
 	app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: 64 * 1024 * 1024 });
 	const port = app.server?.port ?? config.port;
 	publicUrl = config.publicUrl.replace(/:0$/, `:${port}`);
 	publish = (topic, frame) => app.server?.publish(topic, frame);
-	outboxWorker?.start();
 	timerWorker.start();
-	receiver?.start();
-	// Not awaited: a slow or unreachable Telegram must not delay serving the web chat.
-	void botHealth?.checkAndLog();
+	if (telegram) startDoor(telegram);
+	if (setup)
+		log.warn(`Set up the bot: open ${publicUrl}/setup?code=${setup.code}`, {
+			event: "setup.link",
+		});
 	log.info("topicdesk listening", {
 		port,
 		database: database.kind,
@@ -206,7 +249,8 @@ export async function startService(
 		stop() {
 			stopping ??= (async () => {
 				app.server?.stop(false); // no new connections; open ones keep working meanwhile
-				await receiver?.stop();
+				await setup?.stop();
+				await telegram?.receiver.stop();
 				await timerWorker.stop();
 				await outboxWorker?.stop();
 				telegram?.abort();

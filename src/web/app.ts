@@ -4,6 +4,7 @@
  */
 import { Elysia } from "elysia";
 import type { EventBus } from "../core/events.ts";
+import type { SetupFlow } from "../setup/flow.ts";
 import { jsonBodies } from "./body.ts";
 import { botRoutes } from "./bot-routes.ts";
 import { chatRoutes } from "./chat-routes.ts";
@@ -20,6 +21,7 @@ import type { MediaSigner } from "./media-url.ts";
 import type { Metrics } from "./metrics.ts";
 import { httpMetrics, metricsRoutes } from "./metrics-routes.ts";
 import { securityHeaders } from "./security-headers.ts";
+import { setupRoutes } from "./setup-routes.ts";
 import type { SocketRegistry } from "./socket-registry.ts";
 import { ticketRoutes } from "./ticket-routes.ts";
 import { uploadRoutes } from "./upload-routes.ts";
@@ -32,7 +34,12 @@ import { customerTopic, toFrame } from "./wire.ts";
  * With `metrics`, every request is timed and `/metrics` is served when METRICS_TOKEN is set.
  */
 export function createApp(
-	deps: WebDeps & { telegramWebhook?: TelegramWebhook; metrics?: Metrics },
+	deps: WebDeps & {
+		telegramWebhook?: TelegramWebhook;
+		metrics?: Metrics;
+		/** The first-run setup, while there is one (SPEC 1.4). */
+		setup?: () => SetupFlow | undefined;
+	},
 ) {
 	// Prepared on first request, once: a service that never serves the widget never builds it.
 	let widget: Promise<WidgetAsset> | undefined;
@@ -44,6 +51,7 @@ export function createApp(
 		.use(deps.metrics ? httpMetrics(deps.metrics) : new Elysia({ name: "http-metrics" }))
 		.use(errorHandling(deps.log))
 		.use(securityHeaders())
+		.use(setupRoutes(deps.setup ?? (() => undefined)))
 		.use(cors(deps))
 		.use(jsonBodies())
 		.use(healthRoutes(deps))

@@ -15,7 +15,7 @@ export interface MetricSources {
 	/** Open WebSocket connections on this instance. */
 	openSockets(): number;
 	/** Calls the group's flood budget allows right now (absent while the bot is disabled). */
-	groupBudgetLeft?(): number;
+	groupBudgetLeft?(): number | undefined;
 	/** Configured size of the PostgreSQL pool (1 for embedded PGlite). */
 	poolSize: number;
 }

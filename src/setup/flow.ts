@@ -1,0 +1,129 @@
+/**
+ * The first-run setup (SPEC 1.4) as state: a one-time code, the pasted token and its bot, the
+ * groups the bot was added to, the checks of the chosen group, and the save that hands the bot
+ * to the service. The web door renders it (src/web/setup-routes.ts); nothing here knows HTTP.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "../logger.ts";
+import { type BotIdentity, type CheckReport, type CheckResult, runBotChecks } from "./checks.ts";
+import { type FoundGroup, type GroupFinder, startGroupFinder } from "./group-finder.ts";
+
+export const SETUP_CODE_FILE = "setup-code";
+
+export interface SetupState {
+	/** Failed token checks, shown under the token field. */
+	tokenProblems: CheckResult[];
+	bot?: BotIdentity;
+	groups: FoundGroup[];
+	groupId?: number;
+	report?: CheckReport;
+	done: boolean;
+}
+
+export interface SetupFlow {
+	/** False once saved (or stopped): /setup is gone for good. */
+	isOpen(): boolean;
+	/** Constant-time comparison with the one-time code. */
+	accepts(code: string | null | undefined): boolean;
+	code: string;
+	state(): SetupState;
+	submitToken(token: string): Promise<void>;
+	chooseGroup(groupId: number): Promise<void>;
+	recheck(): Promise<void>;
+	/** Saves when every check passes; returns whether it did. */
+	save(): Promise<boolean>;
+	stop(): Promise<void>;
+}
+
+export function createSetupFlow(options: {
+	apiRoot: string;
+	dataDir: string;
+	log: Logger;
+	/** Stores the bot and starts the Telegram door; the flow has already stopped its poller. */
+	onSave(bot: { token: string; groupId: number }): Promise<void>;
+}): SetupFlow {
+	const code = Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString("base64url");
+	const codeFile = join(options.dataDir, SETUP_CODE_FILE);
+	try {
+		writeFileSync(codeFile, `${code}\n`, { mode: 0o600 });
+	} catch (error) {
+		options.log.warn("setup: could not write the setup code to DATA_DIR", {
+			event: "setup.code_not_written",
+			error: String(error),
+		});
+	}
+	let open = true;
+	let token: string | undefined;
+	let finder: GroupFinder | undefined;
+	const state: SetupState = { tokenProblems: [], groups: [], done: false };
+	const check = async () => {
+		if (!token || state.groupId === undefined) return;
+		state.report = await runBotChecks({
+			apiRoot: options.apiRoot,
+			token,
+			groupId: state.groupId,
+		});
+	};
+	const stopFinder = async () => {
+		const running = finder;
+		finder = undefined;
+		await running?.stop();
+	};
+	return {
+		code,
+		isOpen: () => open,
+		accepts(presented) {
+			if (!open || !presented) return false;
+			const a = Buffer.from(presented);
+			const b = Buffer.from(code);
+			return a.length === b.length && timingSafeEqual(a, b);
+		},
+		state: () => ({ ...state, groups: finder?.groups() ?? state.groups }),
+		async submitToken(pasted) {
+			await stopFinder();
+			const candidate = pasted.trim();
+			const report = await runBotChecks({ apiRoot: options.apiRoot, token: candidate });
+			state.report = undefined;
+			state.groupId = undefined;
+			state.groups = [];
+			if (!report.ok || !report.bot) {
+				token = undefined;
+				state.bot = undefined;
+				state.tokenProblems = report.results.filter((r) => !r.ok);
+				return;
+			}
+			token = candidate;
+			state.bot = report.bot;
+			state.tokenProblems = [];
+			finder = startGroupFinder({ apiRoot: options.apiRoot, token, log: options.log });
+		},
+		async chooseGroup(groupId) {
+			const groups = finder?.groups() ?? state.groups;
+			if (!groups.some((group) => group.id === groupId)) return;
+			state.groups = groups;
+			state.groupId = groupId;
+			await check();
+		},
+		recheck: check,
+		async save() {
+			await check();
+			if (!token || state.groupId === undefined || !state.report?.ok) return false;
+			await stopFinder();
+			await options.onSave({ token, groupId: state.groupId });
+			open = false;
+			state.done = true;
+			rmSync(codeFile, { force: true });
+			options.log.info("setup complete: the bot is stored and running", {
+				event: "setup.completed",
+				bot: state.bot ? `@${state.bot.username}` : undefined,
+				groupId: state.groupId,
+			});
+			return true;
+		},
+		async stop() {
+			await stopFinder();
+		},
+	};
+}
