@@ -85,6 +85,8 @@ export const OutboxSchema = Type.Object({
 	groupWindowMs: Type.Integer({ minimum: 1 }),
 	privatePerSecond: Type.Number({ exclusiveMinimum: 0 }),
 	globalPerSecond: Type.Number({ exclusiveMinimum: 0 }),
+	/** How long a claimed item stays leased to one instance (renewed while it is in flight). */
+	leaseMs: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 
 const ClockTime = Type.String({
@@ -186,6 +188,7 @@ export const ConfigFileSchema = Type.Object(
 					groupWindow: Type.Optional(Duration),
 					privatePerSecond: Type.Optional(Rate),
 					globalPerSecond: Type.Optional(Rate),
+					lease: Type.Optional(Duration),
 				},
 				strict("an object"),
 			),
@@ -370,6 +373,7 @@ function resolve(file: ConfigFile, badPaths: string[], errors: string[]): FileSe
 			`CONFIG_FILE businessHours.timeZone: must be an IANA time zone (got ${show(hours.timeZone)})`,
 		);
 	const groupWindow = pick("/outbox/groupWindow", file.outbox?.groupWindow, "1m");
+	const lease = pick("/outbox/lease", file.outbox?.lease, "60s");
 	return {
 		timers,
 		...(limits && { rateLimits: { ...limits } }),
@@ -391,6 +395,7 @@ function resolve(file: ConfigFile, badPaths: string[], errors: string[]): FileSe
 				file.outbox?.globalPerSecond,
 				DEFAULTS.globalPerSecond,
 			),
+			leaseMs: toMs("/outbox/lease", lease),
 		},
 		uploads: {
 			imageMaxBytes: pick(

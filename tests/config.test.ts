@@ -99,6 +99,7 @@ describe("environment", () => {
 				groupWindowMs: 60_000,
 				privatePerSecond: 1,
 				globalPerSecond: 30,
+				leaseMs: 60_000,
 			},
 			uploads: { imageMaxBytes: 10 * 1024 * 1024, documentMaxBytes: 20 * 1024 * 1024 },
 			texts: { en, ru: {} },
@@ -397,6 +398,7 @@ describe("config file", () => {
 			groupPerMinute: 600,
 			privatePerSecond: 0.5,
 			globalPerSecond: 100,
+			leaseMs: 60_000,
 		});
 		expect(config.uploads).toEqual({ imageMaxBytes: 1024, documentMaxBytes: 2048 });
 		expect(config.texts).toEqual({

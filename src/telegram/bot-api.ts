@@ -70,10 +70,17 @@ export function createBotClient(options: {
 	if (metered)
 		bot.onApiCall(async (context, next) => {
 			const chat = chatKeyOf(context.params, metered.groupId);
-			// A call already under way when its chat got a 429 waits out the pause: nothing is
-			// sent into a paused chat.
 			const paused = chat ? metered.budget.pausedFor(chat) : 0;
-			if (paused > 0) await Bun.sleep(paused);
+			// Chat actions ("typing…") are ephemeral: they never spend a chat's message budget and
+			// are dropped rather than delayed when the chat is paused (bot-profile.ts checks the
+			// budget before asking).
+			if (context.method === "sendChatAction") {
+				if (paused > 0) throw new Error("chat paused by a 429: chat action dropped");
+				return next();
+			}
+			// A call already under way when its chat got a 429 waits out the pause: nothing is
+			// sent into a paused chat. Shutdown ends the wait (the outbox then puts the item back).
+			if (paused > 0) await abortableSleep(paused, shutdown.signal);
 			if (chat) metered.budget.record(chat);
 			try {
 				return await next();
@@ -89,6 +96,23 @@ export function createBotClient(options: {
 		botId: Number(options.token.split(":")[0]),
 		abort: () => shutdown.abort(),
 	};
+}
+
+/** Sleeps `ms`, or rejects as soon as `signal` aborts. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+	if (signal.aborted) return Promise.reject(signal.reason);
+	return new Promise((resolve, reject) => {
+		const done = () => {
+			signal.removeEventListener("abort", aborted);
+			resolve();
+		};
+		const timer = setTimeout(done, ms);
+		const aborted = () => {
+			clearTimeout(timer);
+			reject(signal.reason);
+		};
+		signal.addEventListener("abort", aborted, { once: true });
+	});
 }
 
 /** How a failed call should be handled. */

@@ -7,6 +7,7 @@ import type { Database } from "../db/client.ts";
 import { customers } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
 import type { BotClient } from "./bot-api.ts";
+import type { FloodBudget } from "./flood-budget.ts";
 
 export interface BotIdentity {
 	name: string;
@@ -30,6 +31,8 @@ export interface BotProfile {
 }
 
 const IDENTITY_TTL_MS = 10 * 60_000;
+/** A failed getMe is remembered this long, so a burst of /ask-support does not hammer Telegram. */
+const IDENTITY_FAILURE_TTL_MS = 30_000;
 const AVATAR_TTL_MS = 60 * 60_000;
 
 export const disabledBotProfile: BotProfile = {
@@ -47,8 +50,12 @@ export function createBotProfile(deps: {
 	database: Database;
 	groupId: number;
 	log: Logger;
+	/** Typing is shown only while the group's message budget has room to spare. */
+	budget?: FloodBudget;
 }): BotProfile {
 	let identity: { value: BotIdentity | null; at: number } | undefined;
+	let identityFailedAt = Number.NEGATIVE_INFINITY;
+	let identityLoading: Promise<BotIdentity | null> | undefined;
 	let avatar: { value: { bytes: Uint8Array; type: string } | null; at: number } | undefined;
 
 	async function loadAvatar() {
@@ -85,14 +92,25 @@ export function createBotProfile(deps: {
 		},
 		async identity() {
 			if (identity && Date.now() - identity.at < IDENTITY_TTL_MS) return identity.value;
-			try {
-				const me = await deps.client.api.getMe();
-				identity = { value: { name: me.first_name, username: me.username ?? "" }, at: Date.now() };
-			} catch (error) {
-				deps.log.warn("getMe failed", { error: String(error) });
-				return identity?.value ?? null;
-			}
-			return identity.value;
+			// A failure is cached briefly, and concurrent askers share one call.
+			if (Date.now() - identityFailedAt < IDENTITY_FAILURE_TTL_MS) return identity?.value ?? null;
+			identityLoading ??= (async () => {
+				try {
+					const me = await deps.client.api.getMe();
+					identity = {
+						value: { name: me.first_name, username: me.username ?? "" },
+						at: Date.now(),
+					};
+					return identity.value;
+				} catch (error) {
+					identityFailedAt = Date.now();
+					deps.log.warn("getMe failed", { error: String(error) });
+					return identity?.value ?? null;
+				} finally {
+					identityLoading = undefined;
+				}
+			})();
+			return identityLoading;
 		},
 		async avatar() {
 			if (avatar && Date.now() - avatar.at < AVATAR_TTL_MS) return avatar.value;
@@ -105,6 +123,9 @@ export function createBotProfile(deps: {
 			return avatar.value;
 		},
 		typing(customerId) {
+			// Dropped, never queued, when the group's budget is short: messages come first, and a
+			// late "typing…" is useless. Decided now, before any await.
+			if (deps.budget && (deps.budget.groupTight() || deps.budget.available("group") < 1)) return;
 			void (async () => {
 				const [customer] = await deps.database.db
 					.select({ topicId: customers.topicId })

@@ -2,7 +2,7 @@
  * Outbox handler `sla_reminder` (SPEC §3.5): an internal notice in the topic mentioning the
  * group's human admins; the breach (the last reminder) also sends each admin the topic link.
  */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { format, join, mention } from "gramio";
 import { customers } from "../db/schema.ts";
 import { classifyFailure } from "./bot-api.ts";
@@ -20,6 +20,15 @@ export function shortDuration(ms: number): string {
 }
 
 export function slaReminderHandler(deps: TopicDeps): OutboxHandler {
+	/**
+	 * Progress of a breach is kept on the item itself (`topicSent`, `adminsDone`), so a retry
+	 * after one admin's DM failed sends only what is still owed: never the topic reminder again,
+	 * never a DM already sent.
+	 */
+	const remember = (id: number, progress: Record<string, unknown>) =>
+		deps.database.db.execute(
+			sql`update outbox set payload = payload || ${JSON.stringify(progress)}::jsonb where id = ${id}`,
+		);
 	return async ({ item }) => {
 		const [customer] = await deps.database.db
 			.select({ topicId: customers.topicId, status: customers.status })
@@ -39,26 +48,43 @@ export function slaReminderHandler(deps: TopicDeps): OutboxHandler {
 		const [before = "", after = ""] = deps.texts
 			.get(breach ? "noticeSlaBreach" : "noticeSlaReminder", { waited })
 			.split("{admins}");
-		const topicId = await sendToTopic(deps, item.customerId, async (topic) => {
-			await deps.api.sendMessage({
-				chat_id: deps.groupId,
-				message_thread_id: topic,
-				text: format`${before}${mentions}${after}`,
-			});
-			return topic;
-		});
+		const sentTopic = Number(item.payload.topicSent);
+		const topicId =
+			Number.isInteger(sentTopic) && sentTopic > 0
+				? sentTopic
+				: await sendToTopic(deps, item.customerId, async (topic) => {
+						await deps.api.sendMessage({
+							chat_id: deps.groupId,
+							message_thread_id: topic,
+							text: format`${before}${mentions}${after}`,
+						});
+						return topic;
+					});
 		if (!breach) return;
+		if (!sentTopic) await remember(item.id, { topicSent: topicId });
 		const text = deps.texts.get("adminSlaBreach", {
 			waited,
 			topicLink: topicLink(deps.groupId, topicId),
 		});
+		const done = new Set(
+			Array.isArray(item.payload.adminsDone) ? (item.payload.adminsDone as number[]) : [],
+		);
+		let failed: unknown;
 		for (const admin of admins) {
+			if (done.has(admin.id)) continue;
 			try {
 				await deps.api.sendMessage({ chat_id: admin.id, text });
 			} catch (error) {
 				// An admin who never opened the bot cannot be written to; the topic notice stands.
-				if (classifyFailure(error).kind !== "permanent") throw error;
+				// Anything else is retried later, for this admin only; the others still get theirs.
+				if (classifyFailure(error).kind !== "permanent") {
+					failed ??= error;
+					continue;
+				}
 			}
+			done.add(admin.id);
+			await remember(item.id, { adminsDone: [...done] });
 		}
+		if (failed) throw failed;
 	};
 }

@@ -5,28 +5,70 @@
  * when the customer also uses the web chat. Replies are threaded to the copies they answer.
  */
 import { and, asc, eq, gt } from "drizzle-orm";
+import type { TelegramMessage, TelegramMessageEntity } from "gramio";
 import { mediaById } from "../core/media.ts";
 import { customers, media, messages, outbox } from "../db/schema.ts";
-import { copyIdOf, customerHasWeb, replyTo, shiftEntities } from "./copies.ts";
+import {
+	CAPTION_MAX,
+	copyIdOf,
+	customerHasWeb,
+	entitiesIn,
+	replyTo,
+	shiftEntities,
+	splitText,
+	TEXT_MAX,
+} from "./copies.ts";
 import type { OutboxHandler } from "./outbox-worker.ts";
 import { sendToTopic, type TopicDeps } from "./topics.ts";
 
 type MessageRow = typeof messages.$inferSelect;
 
 const MERGE_MAX = 20;
-/** Telegram's limit for a message text. */
-const MERGED_TEXT_MAX = 4096;
 
 const isPlainWebText = (message: MessageRow) =>
 	message.channel === "web" && !message.mediaId && !message.replyToId && message.text.length > 0;
 
+type Target = { chat_id: number; message_thread_id: number } & ReturnType<typeof replyTo>;
+
 export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
+	/**
+	 * A text as one message or, past Telegram's limit (a long Telegram text behind `[TG] `), as
+	 * several in order, entities following their piece; the first one stands for the message
+	 * (replies and edits address it).
+	 */
+	async function sendLong(target: Target, text: string, entities?: TelegramMessageEntity[]) {
+		const { reply_parameters: _reply, ...plain } = target;
+		let first: TelegramMessage | undefined;
+		for (const piece of splitText(text, TEXT_MAX)) {
+			const pieceEntities = entitiesIn(entities, piece.offset, piece.text.length);
+			const sent = await deps.api.sendMessage({
+				...(first ? plain : target),
+				text: piece.text,
+				...(pieceEntities ? { entities: pieceEntities } : {}),
+			});
+			first ??= sent;
+		}
+		return first as TelegramMessage;
+	}
+
+	/**
+	 * A caption within Telegram's 1024, and what did not fit, sent after the file as text. An
+	 * upload is multipart, which carries each line break as CRLF: they count twice.
+	 */
+	function fitCaption(caption: string) {
+		const breaks = caption.slice(0, CAPTION_MAX).split("\n").length - 1;
+		const [head, next] = splitText(caption, CAPTION_MAX - breaks);
+		return { caption: head?.text ?? "", rest: next ? caption.slice(next.offset) : "" };
+	}
+
 	async function sendWeb(message: MessageRow, topicId: number, reply: number | undefined) {
 		const prefix = deps.texts.get("webPrefix");
 		const target = { chat_id: deps.groupId, message_thread_id: topicId, ...replyTo(reply) };
 		const attachment = message.mediaId ? await mediaById(deps.database, message.mediaId) : null;
-		if (!attachment) return deps.api.sendMessage({ ...target, text: `${prefix}${message.text}` });
-		const caption = `${prefix}📎 ${attachment.fileName ?? "file"}${message.text ? `\n${message.text}` : ""}`;
+		if (!attachment) return sendLong(target, `${prefix}${message.text}`);
+		const { caption, rest } = fitCaption(
+			`${prefix}📎 ${attachment.fileName ?? "file"}${message.text ? `\n${message.text}` : ""}`,
+		);
 		// Once Telegram has the file, resending (a recreated topic) needs only its id.
 		const file =
 			attachment.telegramFileId ??
@@ -43,6 +85,7 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 				.update(media)
 				.set({ telegramFileId })
 				.where(eq(media.id, attachment.id));
+		if (rest) await sendLong({ chat_id: deps.groupId, message_thread_id: topicId }, rest);
 		return sent;
 	}
 
@@ -60,19 +103,22 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 		const prefix = deps.texts.get("telegramPrefix");
 		// Text is re-sent rather than copied so it can carry the prefix (entities shifted to match).
 		if (prefixed && !message.mediaId && message.text)
-			return deps.api.sendMessage({
-				...target,
-				text: `${prefix}${message.text}`,
-				entities: shiftEntities(message.entities, prefix.length),
-			});
-		const caption =
-			prefixed && message.mediaId && message.text ? { caption: `${prefix}${message.text}` } : {};
-		return deps.api.copyMessage({
+			return sendLong(
+				target,
+				`${prefix}${message.text}`,
+				shiftEntities(message.entities, prefix.length),
+			);
+		const fitted =
+			prefixed && message.mediaId && message.text ? fitCaption(`${prefix}${message.text}`) : null;
+		const copied = await deps.api.copyMessage({
 			...target,
 			from_chat_id: chatId,
 			message_id: original,
-			...caption,
+			...(fitted ? { caption: fitted.caption } : {}),
 		});
+		if (fitted?.rest)
+			await sendLong({ chat_id: deps.groupId, message_thread_id: topicId }, fitted.rest);
+		return copied;
 	}
 
 	/**
@@ -90,14 +136,15 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 			.orderBy(asc(outbox.id))
 			.limit(MERGE_MAX);
 		const merged: { itemId: number; message: MessageRow }[] = [];
-		let length = first.text.length;
+		// The merged text is every piece with its prefix, one line break between them.
+		let length = deps.texts.get("webPrefix").length + first.text.length;
 		for (const next of queued) {
 			if (next.kind !== "topic_message") break;
 			const id = String((next.payload as { messageId?: unknown }).messageId);
 			const [message] = await deps.database.db.select().from(messages).where(eq(messages.id, id));
 			if (!message || !isPlainWebText(message)) break;
 			length += message.text.length + deps.texts.get("webPrefix").length + 1;
-			if (length > MERGED_TEXT_MAX) break;
+			if (length > TEXT_MAX) break;
 			merged.push({ itemId: Number(next.itemId), message });
 		}
 		return merged;
@@ -125,13 +172,12 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 			item.customerId,
 			(topicId) =>
 				riders.length > 0
-					? deps.api.sendMessage({
-							chat_id: deps.groupId,
-							message_thread_id: topicId,
-							text: [message, ...riders.map((r) => r.message)]
+					? sendLong(
+							{ chat_id: deps.groupId, message_thread_id: topicId },
+							[message, ...riders.map((r) => r.message)]
 								.map((m) => `${prefix}${m.text}`)
 								.join("\n"),
-						})
+						)
 					: message.channel === "telegram" && chatId != null
 						? copyTelegram(message, topicId, reply, chatId)
 						: sendWeb(message, topicId, reply),

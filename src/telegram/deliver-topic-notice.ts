@@ -7,6 +7,7 @@ import type { Vars } from "../core/outbox-items.ts";
 import { customers } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
+import { splitText, TEXT_MAX } from "./copies.ts";
 import type { OutboxHandler } from "./outbox-worker.ts";
 import { sendToTopic, type TopicDeps, topicLink } from "./topics.ts";
 
@@ -46,9 +47,15 @@ export function topicNoticeHandler(deps: TopicDeps): OutboxHandler {
 export function topicTextHandler(deps: TopicDeps): OutboxHandler {
 	return async ({ item }) => {
 		if ((await topicOf(deps, item.customerId)) == null) return;
-		const text = String(item.payload.text);
-		await sendToTopic(deps, item.customerId, (topicId) =>
-			deps.api.sendMessage({ chat_id: deps.groupId, message_thread_id: topicId, text }),
-		);
+		// Rendered answers such as /history can be long: pieces within Telegram's limit, in order.
+		const pieces = splitText(String(item.payload.text), TEXT_MAX);
+		await sendToTopic(deps, item.customerId, async (topicId) => {
+			for (const piece of pieces)
+				await deps.api.sendMessage({
+					chat_id: deps.groupId,
+					message_thread_id: topicId,
+					text: piece.text,
+				});
+		});
 	};
 }

@@ -27,7 +27,12 @@ import { topicMessageHandler } from "./deliver-topic-message.ts";
 import { topicNoticeHandler, topicTextHandler } from "./deliver-topic-notice.ts";
 import { createFloodBudget } from "./flood-budget.ts";
 import { advisoryLock, createPollingLeader, pollerLockKey, soleInstance } from "./leader.ts";
-import { createOutboxWorker, type OutboxHandler, type OutboxWorker } from "./outbox-worker.ts";
+import {
+	createOutboxWorker,
+	groupSenderLockKey,
+	type OutboxHandler,
+	type OutboxWorker,
+} from "./outbox-worker.ts";
 import { createPoller } from "./poller.ts";
 import { createUpdateRouter } from "./updates.ts";
 import { createWebhookRegistration } from "./webhook.ts";
@@ -111,6 +116,18 @@ export function createTelegramDoor(options: {
 		log,
 		handlers,
 		budget,
+		...(config.outbox.leaseMs ? { leaseMs: config.outbox.leaseMs } : {}),
+		abortCalls: client.abort,
+		// Instances sharing a PostgreSQL: one sends group work at a time, so the group's budget
+		// (kept in that instance's memory) is the whole group's (README, flood control).
+		...(database.kind === "postgres" && config.databaseUrl
+			? {
+					groupLock: advisoryLock({
+						url: config.databaseUrl,
+						key: groupSenderLockKey(client.botId),
+					}),
+				}
+			: {}),
 		// An operator's reply reaches a Telegram customer as the dm_message item.
 		onDelivered: (kind) => {
 			if (kind === "dm_message") metrics?.operatorReplyDelivered("telegram");
@@ -169,6 +186,7 @@ export function createTelegramDoor(options: {
 		database,
 		groupId: config.supportGroupId,
 		log,
+		budget,
 	});
 	return {
 		bot,

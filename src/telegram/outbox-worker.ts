@@ -54,6 +54,32 @@ export interface OutboxWorkerOptions {
 	budget?: FloodBudget;
 	/** Told of each item delivered (metrics). */
 	onDelivered?: (kind: string) => void;
+	/**
+	 * Held by the one instance that sends group work (several instances on one PostgreSQL).
+	 * Without it this instance always sends group work (embedded PGlite is one process).
+	 */
+	groupLock?: SenderLock;
+	/** How often a missing group lock is tried again and a held one re-checked. */
+	groupLockCheckMs?: number;
+	/** How long stop() lets items in flight finish before it aborts their calls. */
+	stopGraceMs?: number;
+	/** Aborts the Bot API calls in flight (stop() after its grace). */
+	abortCalls?: () => void;
+}
+
+/**
+ * The advisory lock key of a bot's group sender: namespace "tg" in the high bits (the poller's
+ * is "td"), the bot id in the low bits.
+ */
+export function groupSenderLockKey(botId: number): bigint {
+	return (0x7467n << 48n) | BigInt(botId);
+}
+
+/** A mutual-exclusion lock across instances (`leader.ts`'s advisory lock fits). */
+export interface SenderLock {
+	acquire(): Promise<boolean>;
+	held(): Promise<boolean>;
+	release(): Promise<void>;
 }
 
 export interface OutboxWorker {
@@ -88,7 +114,17 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	const concurrency = options.concurrency ?? 32;
 	const leaseMs = options.leaseMs ?? 60_000;
 	const idlePollMs = options.idlePollMs ?? 1000;
+	const stopGraceMs = options.stopGraceMs ?? 5000;
 	let running = false;
+	let stopping = false;
+	/** Items claimed by this instance and not yet settled, by id: their leases are renewed. */
+	const claimed = new Set<number>();
+	let heartbeat: ReturnType<typeof setInterval> | undefined;
+	let pumpDone: Promise<void> = Promise.resolve();
+	// Group work: sent by this instance only while it holds the group lock (always without one).
+	const groupLock = options.groupLock;
+	let groupSender = !groupLock;
+	let lockTimer: ReturnType<typeof setInterval> | undefined;
 	let pumping = false;
 	let again = false;
 	let inFlight = 0;
@@ -137,6 +173,13 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 					and not exists (
 						select 1 from outbox p
 						where p.state = 'pending' and p.customer_id = o.customer_id and p.id < o.id
+					)
+					-- One item in flight per customer: an earlier item put back by /retry must wait
+					-- for the later one already leased (by any instance) to settle.
+					and not exists (
+						select 1 from outbox q
+						where q.state = 'pending' and q.customer_id = o.customer_id and q.id <> o.id
+							and q.locked_until > ${isoAt(0)}::timestamptz
 					)
 				order by o.priority, o.next_attempt_at, o.id
 				limit ${limit}
@@ -199,9 +242,17 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			});
 			return;
 		}
-		const delay = failure.kind === "flood" ? failure.retryAfterMs : backoffMs(item.attempts);
+		// A call cut short by stop() was no real attempt: the item is due again at once, so the
+		// next instance (or this one restarted) resumes it immediately.
+		const aborted = stopping && failure.kind === "transient";
+		const delay = aborted
+			? 0
+			: failure.kind === "flood"
+				? failure.retryAfterMs
+				: backoffMs(item.attempts);
 		await database.db.execute(sql`update outbox set locked_until = 'epoch',
 			next_attempt_at = ${isoAt(delay)}::timestamptz,
+			attempts = attempts - ${aborted ? 1 : 0},
 			last_error = ${failure.description} where id = ${item.id}`);
 		// Be awake when the item is due rather than up to one idle poll late.
 		wakeAfter(delay);
@@ -236,12 +287,55 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 		}
 	}
 
-	async function pump() {
+	/** Puts claimed rows back unleased and due (claimed while stopping: nobody will send them). */
+	const release = async (ids: number[]) => {
+		if (ids.length === 0) return;
+		await database.db.execute(sql`update outbox set locked_until = 'epoch',
+			attempts = greatest(0, attempts - 1)
+			where id in (${sql.join(
+				ids.map((id) => sql`${id}`),
+				sql`, `,
+			)}) and state = 'pending'`);
+	};
+
+	/**
+	 * Keeps the leases of items in flight ahead of the clock: a call that waits out a long
+	 * `retry_after` (or a slow Telegram) keeps its item, so no other instance, and no later claim
+	 * of this one, sends it a second time meanwhile.
+	 */
+	const renewLeases = async () => {
+		if (claimed.size === 0) return;
+		await database.db
+			.execute(sql`update outbox set locked_until = ${isoAt(leaseMs)}::timestamptz
+				where state = 'pending' and id in (${sql.join(
+					[...claimed].map((id) => sql`${id}`),
+					sql`, `,
+				)})`)
+			.catch((error: unknown) => log.warn("outbox lease renewal failed", { error: String(error) }));
+	};
+
+	const checkGroupLock = async () => {
+		if (!groupLock || !running) return;
+		try {
+			const had = groupSender;
+			groupSender = groupSender ? await groupLock.held() : await groupLock.acquire();
+			if (groupSender && !had) void pump();
+		} catch (error) {
+			groupSender = false;
+			log.warn("group sender lock check failed", { error: String(error) });
+		}
+	};
+
+	function pump() {
 		if (!running) return;
 		if (pumping) {
 			again = true;
 			return;
 		}
+		pumpDone = pumpOnce();
+	}
+
+	async function pumpOnce() {
 		pumping = true;
 		try {
 			do {
@@ -249,18 +343,27 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				const room = concurrency - inFlight;
 				if (room <= 0) break;
 				const direct = await claim("dm", room);
-				// Group work only while the group's flood budget has calls left; items in flight have
-				// not all made their calls yet, so they count against it too (conservative).
-				const groupRoom = Math.min(
-					room - direct.length,
-					budget ? budget.available("group") - inFlightGroup : room,
-				);
+				// Group work only on the instance holding the group lock, and only while the group's
+				// flood budget has calls left; items in flight have not all made their calls yet, so
+				// they count against it too (conservative).
+				const groupRoom = !groupSender
+					? 0
+					: Math.min(
+							room - direct.length,
+							budget ? budget.available("group") - inFlightGroup : room,
+						);
 				const grouped = await claim("group", groupRoom);
 				// Budget-bound and took all it could: more group work is likely waiting behind it.
 				if (budget)
 					budget.noteGroupBacklog(groupRoom < room - direct.length && grouped.length >= groupRoom);
-				if (budget && groupRoom <= 0) wakeForBudget(Math.max(50, budget.waitMs("group")));
+				if (budget && groupSender && groupRoom <= 0)
+					wakeForBudget(Math.max(50, budget.waitMs("group")));
 				const rows = [...direct, ...grouped];
+				if (!running) {
+					// stop() came while claiming: hand the rows straight back.
+					await release(rows.map((row) => Number(row.id)));
+					break;
+				}
 				for (const row of rows) {
 					const item: ClaimedItem = {
 						id: Number(row.id),
@@ -272,7 +375,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 					const toGroup = grouped.includes(row);
 					if (toGroup) inFlightGroup++;
 					if (inFlight++ === 0) idle = new Promise((resolve) => (releaseIdle = resolve));
+					claimed.add(item.id);
 					void deliver(item).finally(() => {
+						claimed.delete(item.id);
 						if (toGroup) inFlightGroup--;
 						if (--inFlight === 0) releaseIdle?.();
 						void pump();
@@ -293,13 +398,38 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 		start() {
 			if (running) return;
 			running = true;
+			stopping = false;
 			timer = setInterval(() => void pump(), idlePollMs);
+			heartbeat = setInterval(() => void renewLeases(), Math.max(50, Math.floor(leaseMs / 3)));
+			if (groupLock) {
+				lockTimer = setInterval(() => void checkGroupLock(), options.groupLockCheckMs ?? 2000);
+				void checkGroupLock();
+			}
 			void pump();
 		},
 		async stop() {
 			running = false;
 			if (timer) clearInterval(timer);
-			await idle;
+			if (lockTimer) clearInterval(lockTimer);
+			await pumpDone;
+			// Items in flight get a grace to finish; then their calls are aborted, and each aborted
+			// item is put back due at once (settleFailure) rather than left leased for a minute.
+			let graceTimer: ReturnType<typeof setTimeout> | undefined;
+			const graceOver = new Promise<boolean>((resolve) => {
+				graceTimer = setTimeout(() => resolve(false), stopGraceMs);
+			});
+			const finished = await Promise.race([idle.then(() => true), graceOver]);
+			clearTimeout(graceTimer);
+			if (!finished) {
+				stopping = true;
+				options.abortCalls?.();
+				await idle;
+			}
+			if (heartbeat) clearInterval(heartbeat);
+			if (groupLock) {
+				groupSender = false;
+				await groupLock.release().catch(() => undefined);
+			}
 		},
 	};
 }

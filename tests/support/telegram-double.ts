@@ -578,6 +578,11 @@ export class TelegramDouble {
 
 	// ---------------------------------------------------------------- lifecycle
 
+	/** The current handler of a method, so a test can wrap it and put the wrapper in with setMethod. */
+	handlerOf(name: string): MethodHandler | undefined {
+		return this.methods.get(name.toLowerCase())?.handler;
+	}
+
 	/** Adds or replaces a Bot API method (for behaviours a test needs that the double lacks). */
 	setMethod(name: string, handler: MethodHandler): void {
 		this.methods.set(name.toLowerCase(), { name, handler });
