@@ -19,7 +19,7 @@ import { findSession } from "../core/sessions.ts";
 import { closeByCustomer } from "../core/tickets.ts";
 import { customers } from "../db/schema.ts";
 import type { WebDeps } from "./deps.ts";
-import { isDatabaseUnavailable } from "./errors.ts";
+import { isDatabaseUnavailable, isForeignKeyViolation } from "./errors.ts";
 import { originPolicy } from "./origins.ts";
 import { presentedSession } from "./session.ts";
 import type { LiveSocket } from "./socket-registry.ts";
@@ -213,12 +213,31 @@ export function chatSocket(deps: WebDeps) {
 		},
 		message(ws, raw) {
 			const state = (ws.data as unknown as { state: SocketState }).state;
-			const session = state.session;
-			if (!session) return;
+			if (!state.session) return;
 			deps.sockets.touch(ws.raw);
 			const send = (frame: string) => ws.send(frame);
+			/**
+			 * The session is read when the frame's turn comes, not when it arrived: a merge
+			 * (linking) may have moved the socket to another customer meanwhile. Should the
+			 * `moved` event not have reached this socket yet (another instance merged), the
+			 * write fails on the vanished customer; the session is then looked up again and the
+			 * frame applied once more as the surviving customer.
+			 */
+			const handle = async () => {
+				const session = state.session as SessionRef;
+				try {
+					await handleFrame(send, session, raw);
+				} catch (error) {
+					if (!isForeignKeyViolation(error)) throw error;
+					const current = await findSession(core.database, session.sessionId);
+					if (!current || current.customerId === session.customerId) throw error;
+					retarget(ws.raw, session.customerId, current.customerId);
+					state.session = current;
+					await handleFrame(send, current, raw);
+				}
+			};
 			state.chain = state.chain.then(() =>
-				handleFrame(send, session, raw).catch((error: unknown) => {
+				handle().catch((error: unknown) => {
 					if (error instanceof AppError) send(errorFrame(error.code, error.message));
 					else if (isDatabaseUnavailable(error))
 						send(

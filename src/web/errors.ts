@@ -52,6 +52,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 	return false;
 }
 
+/**
+ * True when `error` (or an error it wraps) is PostgreSQL's foreign-key violation: a row refers
+ * to one that is gone, such as a customer merged into another while a write for it was queued.
+ */
+export function isForeignKeyViolation(error: unknown): boolean {
+	for (let e = error, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+		if ((e as { code?: unknown }).code === "23503") return true;
+		e = (e as { cause?: unknown }).cause;
+	}
+	return false;
+}
+
 /** The driver's own error, without Drizzle's wrapper (which quotes the SQL and its parameters). */
 function rootCause(error: unknown): string {
 	let e = error;
