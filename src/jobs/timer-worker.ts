@@ -14,12 +14,10 @@ export interface TimerWorker {
 
 export function createTimerWorker(core: CoreDeps, log: Logger, tickMs = 250): TimerWorker {
 	let timer: ReturnType<typeof setInterval> | undefined;
-	let running: Promise<void> = Promise.resolve();
-	let busy = false;
+	/** The tick in flight, if any: stop() waits for it, and a new tick never overlaps it. */
+	let inFlight: Promise<void> | undefined;
 
 	async function tick() {
-		if (busy) return;
-		busy = true;
 		try {
 			// Keep going while batches come back full: a backlog after downtime drains at once.
 			for (let fired = 50; fired === 50; ) {
@@ -31,21 +29,24 @@ export function createTimerWorker(core: CoreDeps, log: Logger, tickMs = 250): Ti
 			}
 		} catch (error) {
 			log.warn("timer tick failed", { error: String(error) });
-		} finally {
-			busy = false;
 		}
 	}
 
 	return {
 		start() {
 			timer ??= setInterval(() => {
-				running = tick();
+				// A tick that outlasts the interval is not doubled, and its promise is not replaced
+				// by an empty one (stop() used to return while a tick was still committing).
+				if (inFlight) return;
+				inFlight = tick().finally(() => {
+					inFlight = undefined;
+				});
 			}, tickMs);
 		},
 		async stop() {
 			if (timer) clearInterval(timer);
 			timer = undefined;
-			await running;
+			await inFlight;
 		},
 	};
 }
