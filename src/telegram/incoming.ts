@@ -4,12 +4,14 @@
  */
 import type { TelegramMessage, TelegramUser } from "gramio";
 import type { TelegramMedia, TelegramPerson } from "../core/telegram-customers.ts";
+import { stripControlCharacters as clean } from "../core/text.ts";
 
 export function personOf(user: TelegramUser): TelegramPerson {
 	return {
 		id: user.id,
-		firstName: user.first_name,
-		lastName: user.last_name,
+		// Telegram's texts are not refused but cleaned (SPEC §4.5): stored without controls.
+		firstName: clean(user.first_name),
+		lastName: user.last_name === undefined ? undefined : clean(user.last_name),
 		username: user.username,
 		languageCode: user.language_code,
 	};
@@ -48,7 +50,7 @@ export function mediaOf(message: TelegramMessage): TelegramMedia | undefined {
 			kind,
 			fileId: file.file_id,
 			mimeType: file.mime_type ?? fallbackType,
-			fileName: file.file_name,
+			fileName: file.file_name === undefined ? undefined : clean(file.file_name),
 			size: file.file_size,
 			duration: file.duration,
 		};
@@ -75,8 +77,16 @@ export function isCopyable(message: TelegramMessage): boolean {
 	);
 }
 
-/** A short text standing for a message in the stored conversation (history, digest, web view). */
+/**
+ * A short text standing for a message in the stored conversation (history, digest, web view),
+ * without control characters other than tab and newline (SPEC §4.5): the database refuses NUL,
+ * and what is stored is what the web view shows and what the bot re-sends.
+ */
 export function textOf(message: TelegramMessage): string {
+	return clean(rawTextOf(message));
+}
+
+function rawTextOf(message: TelegramMessage): string {
 	if (message.text !== undefined) return message.text;
 	if (message.caption !== undefined) return message.caption;
 	if (message.venue) return `📍 ${message.venue.title}, ${message.venue.address}`;

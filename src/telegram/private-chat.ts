@@ -12,6 +12,7 @@ import {
 	savePhone,
 	upsertTelegramCustomer,
 } from "../core/telegram-customers.ts";
+import { stripControlCharacters } from "../core/text.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { catalogues } from "../i18n/texts.ts";
 import { displayTime } from "./display-time.ts";
@@ -146,7 +147,7 @@ export async function onPrivateMessage(
 	}
 	if (message.contact) {
 		if (message.contact.user_id === from.id)
-			await savePhone(work, customer.id, message.contact.phone_number);
+			await savePhone(work, customer.id, stripControlCharacters(message.contact.phone_number));
 		else
 			await work.enqueue(customer.id, {
 				kind: "dm_text",

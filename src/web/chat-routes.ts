@@ -6,6 +6,7 @@ import { AppError } from "../core/errors.ts";
 import { acceptCustomerMessage, readHistory } from "../core/messages.ts";
 import { canRate } from "../core/ratings.ts";
 import { startWebSession } from "../core/sessions.ts";
+import { assertNoControlCharacters } from "../core/text.ts";
 import { clientIp } from "./client-ip.ts";
 import type { WebDeps } from "./deps.ts";
 import { ok } from "./envelope.ts";
@@ -54,6 +55,7 @@ export function chatRoutes(deps: WebDeps) {
 			"/init",
 			async ({ body, cookie, headers, query, request, server, set }) => {
 				limits.take("init", clientIp(request, server, deps.config.trustProxy));
+				assertNoControlCharacters(body?.pageUrl, "pageUrl", "INVALID_REQUEST");
 				const started = await startWebSession(
 					core,
 					presentedSession({ cookie, headers, query }),
@@ -115,6 +117,9 @@ export function chatRoutes(deps: WebDeps) {
 			async ({ session, body, set }) => {
 				// One budget with the WebSocket's message frames (chat-socket.ts).
 				limits.take("message", session.customerId);
+				assertNoControlCharacters(body.text);
+				assertNoControlCharacters(body.clientMessageId, "clientMessageId");
+				assertNoControlCharacters(body.replyTo, "replyTo");
 				const { message } = await acceptCustomerMessage(core, {
 					customerId: session.customerId,
 					channel: "web",

@@ -11,11 +11,13 @@
 
 import { eq } from "drizzle-orm";
 import { Elysia } from "elysia";
+import { errorFacts } from "../core/error-facts.ts";
 import { AppError } from "../core/errors.ts";
 import { acceptCustomerMessage, lastSeq } from "../core/messages.ts";
 import { MAX_FEEDBACK, rateTicket } from "../core/ratings.ts";
 import type { SessionRef } from "../core/sessions.ts";
 import { findSession } from "../core/sessions.ts";
+import { assertNoControlCharacters } from "../core/text.ts";
 import { closeByCustomer } from "../core/tickets.ts";
 import { customers } from "../db/schema.ts";
 import type { WebDeps } from "./deps.ts";
@@ -74,6 +76,7 @@ function checkFeedback(feedback: unknown): string | undefined {
 			"INVALID_MESSAGE",
 			`feedback must be text of at most ${MAX_FEEDBACK} characters.`,
 		);
+	assertNoControlCharacters(feedback, "feedback");
 	return feedback.trim() || undefined;
 }
 
@@ -112,6 +115,9 @@ export function chatSocket(deps: WebDeps) {
 						? data.clientMessageId
 						: undefined;
 				const replyTo = typeof data.replyTo === "string" ? data.replyTo : undefined;
+				assertNoControlCharacters(data.text);
+				assertNoControlCharacters(clientMessageId, "clientMessageId");
+				assertNoControlCharacters(replyTo, "replyTo");
 				// One budget with POST /api/chat/message; over it, an error frame and nothing stored.
 				limits.take("message", session.customerId);
 				// The echo reaches this socket through the customer's topic, like every other tab.
@@ -247,8 +253,15 @@ export function chatSocket(deps: WebDeps) {
 							),
 						);
 					else {
-						deps.log.error("websocket frame failed", { error: String(error) });
-						send(errorFrame("INTERNAL_ERROR", "Something went wrong; please retry."));
+						// Never the frame or the error's message (it may quote the frame's text).
+						const facts = errorFacts(error);
+						deps.log.error("websocket frame failed", { route: "/ws/chat", ...facts });
+						send(
+							errorFrame(
+								"INTERNAL_ERROR",
+								`Something went wrong; please retry. (ref ${facts.errorId})`,
+							),
+						);
 					}
 				}),
 			);

@@ -6,6 +6,7 @@
 import { Elysia, t } from "elysia";
 import { saveEntryContext } from "../core/entry-contexts.ts";
 import { AppError } from "../core/errors.ts";
+import { assertNoControlCharacters } from "../core/text.ts";
 import { clientIp } from "./client-ip.ts";
 import type { WebDeps } from "./deps.ts";
 import { ok } from "./envelope.ts";
@@ -37,6 +38,7 @@ export function entryRoutes(deps: WebDeps) {
 			async ({ request, server, query, headers, redirect }) => {
 				if (!headers["user-agent"] || ROBOT.test(headers["user-agent"]))
 					throw new AppError("FORBIDDEN", "Automated clients are not redirected.", 403);
+				assertNoControlCharacters(query.url, "url", "INVALID_REQUEST");
 				const ip = clientIp(request, server, deps.config.trustProxy);
 				deps.limits.take("init", ip);
 				const identity = await deps.bot.identity();

@@ -4,6 +4,7 @@
  * messages, stacks and SQL never reach the client; unexpected errors are logged with context.
  */
 import { Elysia } from "elysia";
+import { errorFacts } from "../core/error-facts.ts";
 import { AppError } from "../core/errors.ts";
 import type { Logger } from "../logger.ts";
 import { failure } from "./envelope.ts";
@@ -64,15 +65,19 @@ export function isForeignKeyViolation(error: unknown): boolean {
 	return false;
 }
 
-/** The driver's own error, without Drizzle's wrapper (which quotes the SQL and its parameters). */
-function rootCause(error: unknown): string {
+/**
+ * The connection failure's code (or the innermost message, which for these errors is the
+ * driver's own wording, never a query or its parameters).
+ */
+function connectionFailure(error: unknown): string {
 	let e = error;
 	for (let depth = 0; depth < 5; depth++) {
 		const cause = e && typeof e === "object" ? (e as { cause?: unknown }).cause : undefined;
 		if (!cause) break;
 		e = cause;
 	}
-	return String(e);
+	const code = e && typeof e === "object" ? (e as { code?: unknown }).code : undefined;
+	return typeof code === "string" ? code : String((e as { message?: unknown })?.message ?? e);
 }
 
 /** Per-route code for a request that fails schema validation (default INVALID_REQUEST). */
@@ -118,7 +123,11 @@ export function errorHandling(log: Logger) {
 			// Nothing to fix in the request: the database is down or restarting, and postgres.js
 			// reconnects by itself once it is back.
 			if (isDatabaseUnavailable(error)) {
-				log.warn("database unavailable", { method: request.method, path, error: rootCause(error) });
+				log.warn("database unavailable", {
+					method: request.method,
+					path,
+					error: connectionFailure(error),
+				});
 				set.headers["retry-after"] = "5";
 				return reply(
 					503,
@@ -126,13 +135,20 @@ export function errorHandling(log: Logger) {
 					"The service is temporarily unavailable. Please try again shortly.",
 				);
 			}
+			// The request's body and the error's message (which may quote it) stay out of the log:
+			// the route, the kind of failure and an id the client is given to quote.
+			const facts = errorFacts(error);
 			log.error("unhandled web error", {
 				method: request.method,
 				path,
 				code: String(code),
-				error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+				...facts,
 			});
-			return reply(500, "INTERNAL_ERROR", "Something went wrong on our side. Please try again.");
+			return reply(
+				500,
+				"INTERNAL_ERROR",
+				`Something went wrong on our side. Please try again. (ref ${facts.errorId})`,
+			);
 		},
 	);
 }

@@ -7,6 +7,7 @@ import { Elysia, t } from "elysia";
 import { AppError } from "../core/errors.ts";
 import { createLinkToken } from "../core/linking.ts";
 import { MAX_FEEDBACK, rateTicket } from "../core/ratings.ts";
+import { assertNoControlCharacters } from "../core/text.ts";
 import { closeByCustomer, ticketOf } from "../core/tickets.ts";
 import type { WebDeps } from "./deps.ts";
 import { ok } from "./envelope.ts";
@@ -66,14 +67,16 @@ export function ticketRoutes(deps: WebDeps) {
 		)
 		.post(
 			"/close",
-			async ({ session, body }) =>
-				ok(
+			async ({ session, body }) => {
+				assertNoControlCharacters(body?.feedback, "feedback");
+				return ok(
 					await closeByCustomer(core, session.customerId, {
 						resolved: body?.resolved,
 						feedback: body?.feedback?.trim() || undefined,
 						rating: body?.rating,
 					}),
-				),
+				);
+			},
 			{ session: true, body: CloseBody },
 		)
 		.post(
@@ -81,6 +84,7 @@ export function ticketRoutes(deps: WebDeps) {
 			async ({ session, body }) => {
 				// One budget with messages: a rating is something the customer writes into the topic.
 				limits.take("message", session.customerId);
+				assertNoControlCharacters(body.feedback, "feedback");
 				const { ticketId } = await rateTicket(core, session.customerId, {
 					rating: body.rating,
 					feedback: body.feedback?.trim() || undefined,

@@ -6,6 +6,7 @@
 import { Elysia } from "elysia";
 import { AppError } from "../core/errors.ts";
 import { acceptCustomerUpload } from "../core/media.ts";
+import { assertNoControlCharacters } from "../core/text.ts";
 import { readLimitedBytes } from "./body.ts";
 import type { WebDeps } from "./deps.ts";
 import { ok } from "./envelope.ts";
@@ -46,8 +47,12 @@ export function uploadRoutes(deps: WebDeps) {
 				const file = form.get("file");
 				if (!(file instanceof Blob) || file.size === 0)
 					throw new AppError("NO_FILE", "No file was sent in the field `file`.", 400);
-				const bytes = new Uint8Array(await file.arrayBuffer());
 				const declaredName = file instanceof File ? file.name : "";
+				const caption = form.get("caption");
+				// Refused, not cleaned: the visitor learns why, and nothing is half-stored.
+				assertNoControlCharacters(declaredName, "The file name", "INVALID_FILE_NAME");
+				assertNoControlCharacters(caption, "The caption");
+				const bytes = new Uint8Array(await file.arrayBuffer());
 				const detected = await detectFileType(bytes, declaredName);
 				if (!detected)
 					throw new AppError(
@@ -57,7 +62,6 @@ export function uploadRoutes(deps: WebDeps) {
 					);
 				const limit = detected.kind === "image" ? imageMaxBytes : documentMaxBytes;
 				if (bytes.byteLength > limit) throw tooLarge(limit);
-				const caption = form.get("caption");
 				const fileName = sanitizeFileName(declaredName, detected);
 				const { message } = await acceptCustomerUpload(deps.core, {
 					customerId: session.customerId,
