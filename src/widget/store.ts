@@ -73,6 +73,8 @@ export function createStore() {
 		reset() {
 			messages.clear();
 			newest = oldest = undefined;
+			readSeq = 0;
+			save(READ_KEY, null);
 		},
 		queue(text: string, cid: string): Pending {
 			const item = { cid, text };

@@ -243,7 +243,7 @@ export function createView(t: WidgetTexts, options: ViewOptions, act: ViewAction
 			else if (!panel.hidden) act.toggle();
 			else return;
 			event.preventDefault();
-		} else if (event.key === "Tab" && modal()) {
+		} else if (event.key === "Tab" && (modal() || !zoom.hidden)) {
 			const scope = zoom.hidden ? panel : zoom;
 			const all = [
 				...scope.querySelectorAll<HTMLElement>("button,textarea,a[href],[tabindex='0'],audio"),
