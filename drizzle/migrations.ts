@@ -4,6 +4,7 @@ import m1 from "./0001_telegram_customers.sql" with { type: "text" };
 import m2 from "./0002_timers_and_budgets.sql" with { type: "text" };
 import m3 from "./0003_outbox_serving_order.sql" with { type: "text" };
 import m4 from "./0004_gifted_millenium_guard.sql" with { type: "text" };
+import m5 from "./0005_lyrical_toad.sql" with { type: "text" };
 
 export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0000_init", when: 1795500082565, sql: m0 },
@@ -11,4 +12,5 @@ export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0002_timers_and_budgets", when: 1795501520834, sql: m2 },
 	{ tag: "0003_outbox_serving_order", when: 1795503592883, sql: m3 },
 	{ tag: "0004_gifted_millenium_guard", when: 1795791630451, sql: m4 },
+	{ tag: "0005_lyrical_toad", when: 1795791999168, sql: m5 },
 ];

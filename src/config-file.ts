@@ -117,6 +117,16 @@ export const BusinessHoursSchema = Type.Object(
 );
 export type BusinessHours = Static<typeof BusinessHoursSchema>;
 
+/** Retention of bookkeeping rows and media bytes (SPEC 1.5), in milliseconds. */
+export const RetentionSchema = Type.Object({
+	/** Processed update ids, delivered outbox items, used/expired link tokens, entry contexts. */
+	bookkeepingMs: Type.Integer({ minimum: 1 }),
+	/** Absent: media are kept forever. */
+	mediaMs: Type.Optional(Type.Integer({ minimum: 1 })),
+	/** How often the pruning runs (once per interval across all instances). */
+	intervalMs: Type.Integer({ minimum: 1 }),
+});
+
 /** Upload size limits in bytes (SPEC 4.2). */
 export const UploadsSchema = Type.Object({
 	imageMaxBytes: Type.Integer({ minimum: 1 }),
@@ -143,6 +153,7 @@ export type FileSettings = {
 	uploads: Static<typeof UploadsSchema>;
 	texts: Static<typeof TextsSchema>;
 	widgetTexts: Static<typeof WidgetTextsSchema>;
+	retention: Static<typeof RetentionSchema>;
 	/** Only the limits the file sets; the limiter's defaults apply to the rest. */
 	rateLimits?: Static<typeof RateLimitsSchema>;
 	businessHours?: BusinessHours;
@@ -200,6 +211,16 @@ export const ConfigFileSchema = Type.Object(
 			),
 		),
 		media: Type.Optional(Type.Object({ urlTtl: Type.Optional(Duration) }, strict("an object"))),
+		retention: Type.Optional(
+			Type.Object(
+				{
+					bookkeeping: Type.Optional(Duration),
+					media: Type.Optional(Duration),
+					interval: Type.Optional(Duration),
+				},
+				strict("an object"),
+			),
+		),
 		rateLimits: Type.Optional(RateLimitsSchema),
 		businessHours: Type.Optional(BusinessHoursSchema),
 		texts: Type.Optional(
@@ -374,7 +395,17 @@ function resolve(file: ConfigFile, badPaths: string[], errors: string[]): FileSe
 		);
 	const groupWindow = pick("/outbox/groupWindow", file.outbox?.groupWindow, "1m");
 	const lease = pick("/outbox/lease", file.outbox?.lease, "60s");
+	const bookkeeping = pick("/retention/bookkeeping", file.retention?.bookkeeping, "7d");
+	const mediaRetention = pick("/retention/media", file.retention?.media, undefined);
+	const retentionInterval = pick("/retention/interval", file.retention?.interval, "1h");
 	return {
+		retention: {
+			bookkeepingMs: toMs("/retention/bookkeeping", bookkeeping),
+			...(mediaRetention !== undefined && {
+				mediaMs: toMs("/retention/media", mediaRetention),
+			}),
+			intervalMs: toMs("/retention/interval", retentionInterval),
+		},
 		timers,
 		...(limits && { rateLimits: { ...limits } }),
 		...(hours && { businessHours: hours }),

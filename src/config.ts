@@ -25,6 +25,7 @@ import {
 	loadConfigFile,
 	OutboxSchema,
 	RateLimitsSchema,
+	RetentionSchema,
 	TextsSchema,
 	TimersSchema,
 	UploadsSchema,
@@ -83,6 +84,7 @@ export const ConfigSchema = Type.Object({
 	timers: TimersSchema,
 	outbox: OutboxSchema,
 	uploads: UploadsSchema,
+	retention: RetentionSchema,
 	/** Absent: the limits of SPEC 4.5; a key present overrides that one limit. */
 	rateLimits: Type.Optional(RateLimitsSchema),
 	/** Absent: the SLA clock runs around the clock. */

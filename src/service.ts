@@ -15,6 +15,7 @@ import type { CoreDeps } from "./core/unit-of-work.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { isMigrated, migrate } from "./db/migrate.ts";
 import { createTexts } from "./i18n/texts.ts";
+import { createRetentionJob } from "./jobs/retention.ts";
 import { createTimerWorker } from "./jobs/timer-worker.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createLocalBus } from "./realtime/local-bus.ts";
@@ -180,6 +181,7 @@ export async function startService(
 	};
 
 	const timerWorker = createTimerWorker(core, log);
+	const retention = createRetentionJob({ database, policy: config.retention, log });
 
 	// The registry publishes pings through the server, which exists once the app listens.
 	let publish = (_topic: string, _frame: string) => {};
@@ -228,6 +230,7 @@ export async function startService(
 	publicUrl = config.publicUrl.replace(/:0$/, `:${port}`);
 	publish = (topic, frame) => app.server?.publish(topic, frame);
 	timerWorker.start();
+	retention.start();
 	if (telegram) startDoor(telegram);
 	if (setup)
 		log.warn(`Set up the bot: open ${publicUrl}/setup?code=${setup.code}`, {
@@ -252,6 +255,7 @@ export async function startService(
 				await setup?.stop();
 				await telegram?.receiver.stop();
 				await timerWorker.stop();
+				await retention.stop();
 				await outboxWorker?.stop();
 				telegram?.abort();
 				unsubscribe();

@@ -84,6 +84,8 @@ describe("environment", () => {
 			displayTimezone: "UTC",
 			nodeEnv: "development",
 			logLevel: "info",
+			metricsToken: undefined,
+			retention: { bookkeepingMs: 604_800_000, intervalMs: 3_600_000 },
 			timers: {
 				slaReminders: [600_000, 1_800_000, 7_200_000],
 				waitingReminder: 86_400_000,
@@ -437,9 +439,30 @@ describe("config file", () => {
 	test("an unknown key is rejected with its path", () => {
 		const { env, readText } = withFile({ sla: { remiders: ["1m"] }, colour: "blue" });
 		expect(errorsOf(env, readText)).toEqual([
-			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, uploads, media, rateLimits, businessHours, texts)",
+			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, uploads, media, retention, rateLimits, businessHours, texts)",
 			"CONFIG_FILE sla.remiders: unknown key (allowed: reminders)",
 		]);
+	});
+
+	test("retention: bookkeeping, media and interval durations; media kept by default", () => {
+		const { env, readText } = withFile({
+			retention: { bookkeeping: "2d", media: "90d", interval: "30m" },
+		});
+		expect(configOf(env, readText).retention).toEqual({
+			bookkeepingMs: 2 * 86_400_000,
+			mediaMs: 90 * 86_400_000,
+			intervalMs: 1_800_000,
+		});
+		expect(configOf({}).retention.mediaMs).toBeUndefined();
+		const bad = withFile({ retention: { media: "forever" } });
+		expect(errorsOf(bad.env, bad.readText)[0]).toStartWith("CONFIG_FILE retention.media: must be");
+	});
+
+	test("METRICS_TOKEN is read and must be at least 16 characters", () => {
+		expect(configOf({ METRICS_TOKEN: "0123456789abcdef" }).metricsToken).toBe("0123456789abcdef");
+		expect(errorsOf({ METRICS_TOKEN: "short" })[0]).toStartWith(
+			"METRICS_TOKEN: must be at least 16 characters long",
+		);
 	});
 
 	test("rate limits: set keys override, none set means none, bad ones are named", () => {

@@ -25,6 +25,8 @@ export interface MediaRef {
 	fileName: string | null;
 	size: number;
 	duration: number | null;
+	/** Set when retention deleted the file: history shows a "file expired" stub. */
+	expiredAt?: Date | string | null;
 }
 
 /** The serialisable form of a message, as events and history carry it. */
@@ -43,7 +45,9 @@ export interface StoredMessage {
 }
 
 type MessageRow = typeof messages.$inferSelect;
-type MediaRow = Pick<typeof media.$inferSelect, keyof MediaRef>;
+type MediaRow = Pick<typeof media.$inferSelect, Exclude<keyof MediaRef, "expiredAt">> & {
+	expiredAt?: Date | string | null;
+};
 
 /** The columns of `media` a MediaRef needs (never the bytes). */
 export const mediaRefColumns = {
@@ -53,6 +57,7 @@ export const mediaRefColumns = {
 	fileName: media.fileName,
 	size: media.size,
 	duration: media.duration,
+	expiredAt: media.expiredAt,
 };
 
 export function toStored(row: MessageRow, attachment?: MediaRow | null): StoredMessage {

@@ -153,6 +153,8 @@ export const outbox = pgTable(
 		index("outbox_due_idx")
 			.on(t.target, t.priority, t.nextAttemptAt, t.id)
 			.where(sql`${t.state} = 'pending'`),
+		// Retention prunes delivered items by age.
+		index("outbox_done_idx").on(t.doneAt).where(sql`${t.state} = 'done'`),
 	],
 );
 
@@ -205,10 +207,15 @@ export const timers = pgTable(
 );
 
 /** Telegram update ids already applied, so a redelivered update has no second effect. */
-export const processedUpdates = pgTable("processed_updates", {
-	updateId: bigint({ mode: "number" }).primaryKey(),
-	processedAt: createdAt(),
-});
+export const processedUpdates = pgTable(
+	"processed_updates",
+	{
+		updateId: bigint({ mode: "number" }).primaryKey(),
+		processedAt: createdAt(),
+	},
+	// Retention prunes by age.
+	(t) => [index("processed_updates_at_idx").on(t.processedAt)],
+);
 
 /**
  * Updates whose effects kept failing (SPEC §3.7, issue 9): acknowledged and skipped so intake
@@ -258,8 +265,14 @@ export const media = pgTable(
 		bytes: bytea(),
 		telegramFileId: text(),
 		createdAt: createdAt(),
+		/** Set when retention deleted the file (bytes and Telegram file id): history shows a stub. */
+		expiredAt: timestamp({ withTimezone: true, mode: "date" }),
 	},
-	(t) => [index("media_customer_idx").on(t.customerId)],
+	(t) => [
+		index("media_customer_idx").on(t.customerId),
+		// Retention looks for files past their time that are not expired yet.
+		index("media_retention_idx").on(t.createdAt).where(sql`${t.expiredAt} is null`),
+	],
 );
 
 /** Single-use web→Telegram link tokens; only a hash of the token is stored. */

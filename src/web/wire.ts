@@ -18,6 +18,8 @@ export interface WireMessage {
 	voiceDuration?: number;
 	fileUrl?: string;
 	fileName?: string;
+	/** The file was deleted by retention (`retention.media`): no URL; show "file expired". */
+	fileExpired?: boolean;
 }
 
 /**
@@ -37,7 +39,11 @@ export function toWireMessage(message: StoredMessage, signer?: MediaSigner): Wir
 	if (message.clientMessageId) wire.clientMessageId = message.clientMessageId;
 	if (message.editedAt) wire.editedAt = message.editedAt;
 	const attachment = message.media;
-	if (attachment && signer) {
+	if (attachment?.expiredAt) {
+		// Additive: retention deleted the file; no URL, and the name stays for the stub.
+		wire.fileExpired = true;
+		if (attachment.fileName) wire.fileName = attachment.fileName;
+	} else if (attachment && signer) {
 		const url = signer.url(attachment.id);
 		if (attachment.kind === "image" || attachment.kind === "sticker") wire.imageUrl = url;
 		else if (attachment.kind === "voice") {
