@@ -130,9 +130,8 @@ export const outbox = pgTable(
 	"outbox",
 	{
 		id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
-		customerId: uuid()
-			.notNull()
-			.references(() => customers.id, { onDelete: "cascade" }),
+		/** Null only for notices about no one customer (the General topic, `group_notice`). */
+		customerId: uuid().references(() => customers.id, { onDelete: "cascade" }),
 		kind: text().notNull(),
 		payload: jsonb().notNull(),
 		/** The chat the item writes to, `group` or `dm`: whose flood budget it draws from. */

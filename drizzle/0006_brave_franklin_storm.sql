@@ -1,0 +1,1 @@
+ALTER TABLE "outbox" ALTER COLUMN "customer_id" DROP NOT NULL;
