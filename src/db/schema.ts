@@ -6,6 +6,7 @@ import { sql } from "drizzle-orm";
 import {
 	bigint,
 	customType,
+	date,
 	index,
 	integer,
 	jsonb,
@@ -61,6 +62,8 @@ export const webSessions = pgTable(
 			.references(() => customers.id, { onDelete: "cascade" }),
 		createdAt: createdAt(),
 		lastSeenAt: createdAt(),
+		/** The client's network (IP, IPv6 /64) the session started from: its daily quotas' key. */
+		clientKey: text(),
 	},
 	(t) => [index("web_sessions_customer_idx").on(t.customerId)],
 );
@@ -303,6 +306,17 @@ export const entryContexts = pgTable(
 		createdAt: createdAt(),
 	},
 	(t) => [index("entry_contexts_expires_idx").on(t.expiresAt)],
+);
+
+/** Daily quota counts (SPEC §4.5): `session:<ip>`, `topic:<ip>`, `download:<customer>` per UTC day. */
+export const quotaUsage = pgTable(
+	"quota_usage",
+	{
+		key: text().notNull(),
+		day: date({ mode: "string" }).notNull(),
+		used: bigint({ mode: "number" }).notNull(),
+	},
+	(t) => [primaryKey({ columns: [t.key, t.day] }), index("quota_usage_day_idx").on(t.day)],
 );
 
 /** Small key/value store for generated secrets and instance-wide state. */
