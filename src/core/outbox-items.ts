@@ -40,6 +40,11 @@ export type OutboxItem =
 	 * An SLA reminder in the topic, mentioning the group's human admins; the `breach` (last one)
 	 * also sends each admin a link to the topic.
 	 */
-	| { kind: "sla_reminder"; waitedMs: number; breach: boolean };
+	| { kind: "sla_reminder"; waitedMs: number; breach: boolean }
+	/**
+	 * A notice for operators in the support group's General topic (no thread), about no one
+	 * customer: its outbox row has no customer (a Telegram update set aside, issue 9).
+	 */
+	| { kind: "group_notice"; text: TextKey; vars?: Vars };
 
 export type OutboxKind = OutboxItem["kind"];

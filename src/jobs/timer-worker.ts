@@ -3,8 +3,8 @@
  * transaction, so a timer fires once however many instances run, and a crash mid-way leaves it
  * due for the next tick.
  */
-import { claimDueTimers, fireTimer } from "../core/timers.ts";
-import { type CoreDeps, commit } from "../core/unit-of-work.ts";
+import { fireDueTimers } from "../core/timer-runs.ts";
+import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Logger } from "../logger.ts";
 
 export interface TimerWorker {
@@ -20,13 +20,8 @@ export function createTimerWorker(core: CoreDeps, log: Logger, tickMs = 250): Ti
 	async function tick() {
 		try {
 			// Keep going while batches come back full: a backlog after downtime drains at once.
-			for (let fired = 50; fired === 50; ) {
-				fired = await commit(core, async (work) => {
-					const due = await claimDueTimers(work, 50);
-					for (const item of due) await fireTimer(work, item);
-					return due.length;
-				});
-			}
+			// One transaction per timer (core/timer-runs.ts): a failing one never blocks the rest.
+			for (let fired = 50; fired === 50; ) fired = await fireDueTimers(core, log, 50);
 		} catch (error) {
 			log.warn("timer tick failed", { error: String(error) });
 		}

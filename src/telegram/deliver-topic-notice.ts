@@ -44,6 +44,19 @@ export function topicNoticeHandler(deps: TopicDeps): OutboxHandler {
 	};
 }
 
+/** `group_notice`: a line in the group's General topic, i.e. the group without a thread id. */
+export function groupNoticeHandler(deps: TopicDeps): OutboxHandler {
+	return async ({ item }) => {
+		const text = renderNotice(
+			deps.texts,
+			item.payload.text as TextKey,
+			item.payload.vars as Vars | undefined,
+		);
+		for (const piece of splitText(text, TEXT_MAX))
+			await deps.api.sendMessage({ chat_id: deps.groupId, text: piece.text });
+	};
+}
+
 export function topicTextHandler(deps: TopicDeps): OutboxHandler {
 	return async ({ item }) => {
 		if ((await topicOf(deps, item.customerId)) == null) return;

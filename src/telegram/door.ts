@@ -24,7 +24,11 @@ import {
 } from "./deliver-dm.ts";
 import { slaReminderHandler } from "./deliver-sla.ts";
 import { topicMessageHandler } from "./deliver-topic-message.ts";
-import { topicNoticeHandler, topicTextHandler } from "./deliver-topic-notice.ts";
+import {
+	groupNoticeHandler,
+	topicNoticeHandler,
+	topicTextHandler,
+} from "./deliver-topic-notice.ts";
 import { createFloodBudget } from "./flood-budget.ts";
 import { advisoryLock, createPollingLeader, pollerLockKey, soleInstance } from "./leader.ts";
 import {
@@ -110,6 +114,7 @@ export function createTelegramDoor(options: {
 		dm_edit: dmEditHandler(deps),
 		dm_digest: dmDigestHandler(deps),
 		sla_reminder: slaReminderHandler(deps),
+		group_notice: groupNoticeHandler(deps),
 	};
 	const outbox = createOutboxWorker({
 		database,

@@ -1,9 +1,19 @@
 /**
  * Routes each Telegram update to its handler inside one transaction that also records the update
  * id (applied at most once in effect, SPEC §3.7); ephemeral answers follow the commit.
+ *
+ * A poisoned update never stops intake: when its effects keep failing (anything but the database
+ * being unreachable, which is nobody's update's fault), it is tried a few times with backoff,
+ * then recorded in `failed_updates` with its reason, logged, announced in the support group's
+ * General topic through the outbox, and acknowledged as applied, so the poller's offset (or the
+ * webhook's 200) moves past it and every other chat keeps flowing.
  */
+import { sql } from "drizzle-orm";
 import type { TelegramUpdate } from "gramio";
-import { commitUpdate } from "../core/unit-of-work.ts";
+import { errorFacts } from "../core/error-facts.ts";
+import { commit, commitUpdate } from "../core/unit-of-work.ts";
+import { failedUpdates, outbox } from "../db/schema.ts";
+import { isDatabaseUnavailable } from "../web/errors.ts";
 import { onCallback } from "./callbacks.ts";
 import { onPrivateEdit, onPrivateMessage } from "./private-chat.ts";
 import type { AfterCommit, RouterDeps } from "./router-deps.ts";
@@ -11,7 +21,103 @@ import { onTopicEdit, onTopicMessage } from "./topic-updates.ts";
 
 export type { RouterDeps } from "./router-deps.ts";
 
+/** Tries per update before it is set aside, and the pause before the first retry (doubling). */
+export const POISON_ATTEMPTS = 4;
+const FIRST_RETRY_MS = 250;
+
+/** The chat an update came from, for the notice (never its text). */
+function chatOf(update: TelegramUpdate): number | undefined {
+	const message = update.message ?? update.edited_message ?? update.callback_query?.message;
+	return message?.chat.id ?? update.callback_query?.from.id;
+}
+
+/** The update as stored for inspection: jsonb refuses NUL, which a poisoned update may carry. */
+function storable(update: TelegramUpdate): unknown {
+	try {
+		return JSON.parse(JSON.stringify(update).replaceAll("\\u0000", ""));
+	} catch {
+		return { update_id: update.update_id };
+	}
+}
+
 export function createUpdateRouter(deps: RouterDeps) {
+	const apply = applyOnce(deps);
+	return async (update: TelegramUpdate): Promise<void> => {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				await apply(update);
+				return;
+			} catch (error) {
+				// The database being away is not this update's fault: the caller retries it
+				// (never skipped) until the database is back.
+				if (isDatabaseUnavailable(error)) throw error;
+				const facts = errorFacts(error);
+				if (attempt < POISON_ATTEMPTS) {
+					deps.log.warn("update failed; retrying", {
+						event: "telegram.update_retry",
+						updateId: update.update_id,
+						attempt,
+						...facts,
+					});
+					await Bun.sleep(FIRST_RETRY_MS * 2 ** (attempt - 1));
+					continue;
+				}
+				await setAside(deps, update, facts, attempt);
+				return;
+			}
+		}
+	};
+}
+
+/**
+ * Records the update as failed and applied (a redelivery changes nothing), and queues the notice
+ * for the General topic, in one transaction. The reason kept is the kind of failure and the
+ * database's SQLSTATE, never an error message that could quote the update's text.
+ */
+async function setAside(
+	deps: RouterDeps,
+	update: TelegramUpdate,
+	facts: ReturnType<typeof errorFacts>,
+	attempts: number,
+) {
+	const reason = [facts.errorName, facts.sqlState && `SQLSTATE ${facts.sqlState}`]
+		.filter(Boolean)
+		.join(", ");
+	deps.log.error("update set aside after repeated failures", {
+		event: "telegram.update_failed",
+		updateId: update.update_id,
+		attempts,
+		...facts,
+	});
+	await commit(deps.core, async ({ tx }) => {
+		await tx.execute(
+			sql`insert into processed_updates (update_id) values (${update.update_id}) on conflict do nothing`,
+		);
+		await tx
+			.insert(failedUpdates)
+			.values({ updateId: update.update_id, update: storable(update), reason, attempts })
+			.onConflictDoNothing();
+		// The General topic belongs to no customer: the item has none.
+		await tx.insert(outbox).values({
+			customerId: null,
+			kind: "group_notice",
+			target: "group",
+			priority: 1,
+			payload: {
+				text: "noticeUpdateFailed",
+				vars: {
+					updateId: update.update_id,
+					chat: chatOf(update) ?? "?",
+					attempts,
+					reason: `${reason} (ref ${facts.errorId})`,
+				},
+			},
+		});
+	});
+	deps.core.wakeOutbox();
+}
+
+function applyOnce(deps: RouterDeps) {
 	return async (update: TelegramUpdate): Promise<void> => {
 		const after: AfterCommit = [];
 		await commitUpdate(deps.core, update.update_id, async (work) => {

@@ -97,8 +97,8 @@ export function createMetrics(): Metrics {
 		buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
 		registers,
 	});
-	// There is no quarantine: a failing update is retried until it commits, so this counts
-	// failed attempts, and a growing value with a flat applied counter means one is stuck.
+	// Updates whose effects fail are retried a few times, then set aside (failed_updates, the
+	// gauge below); this counts what still reaches the receiver: the database being unreachable.
 	const updateFailures = new Counter({
 		name: "topicdesk_telegram_update_failures_total",
 		help: "Failed attempts to apply a Telegram update (each is retried until it commits).",
@@ -159,6 +159,17 @@ export function createMetrics(): Metrics {
 		labelNames: ["kind", "state"],
 		registers,
 	});
+	const setAside = new Gauge({
+		name: "topicdesk_telegram_updates_set_aside",
+		help: "Telegram updates that kept failing and were skipped (table failed_updates; all instances).",
+		registers,
+	});
+	const parked = new Gauge({
+		name: "topicdesk_timers_parked",
+		help: "Timers that kept failing and were parked with their reason (timers.parked_at), by kind.",
+		labelNames: ["kind"],
+		registers,
+	});
 	const pool = new Gauge({
 		name: "topicdesk_db_connections",
 		help: "Database connections: the pool's size (this instance) and, on PostgreSQL, topicdesk's connections by state (all instances, from pg_stat_activity).",
@@ -187,6 +198,15 @@ export function createMetrics(): Metrics {
 		timers.reset();
 		for (const row of timerRows)
 			timers.set({ kind: row.kind, state: row.overdue ? "overdue" : "pending" }, Number(row.n));
+		const [failed] = await database.query<{ n: number }>(
+			sql`select count(*)::int as n from failed_updates`,
+		);
+		setAside.set(Number(failed?.n ?? 0));
+		const parkedRows = await database.query<{ kind: string; n: number }>(
+			sql`select kind, count(*)::int as n from timers where parked_at is not null group by kind`,
+		);
+		parked.reset();
+		for (const row of parkedRows) parked.set({ kind: row.kind }, Number(row.n));
 		pool.reset();
 		pool.set({ state: "pool_size" }, poolSize);
 		if (database.kind === "postgres") {
