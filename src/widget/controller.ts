@@ -205,14 +205,18 @@ export function startWidget(config: WidgetConfig) {
 		banner();
 		for (let attempt = 0; ; attempt++) {
 			try {
-				if (store.newestId) {
-					for (let more = true; more; ) {
+				// The cursor moves only with the pages: a live message arriving meanwhile has a
+				// higher id and would skip whatever lies between.
+				let cursor = store.newestId;
+				if (cursor) {
+					for (let more = true; more && cursor; ) {
 						const page = await http.call<Page>(
-							`history?after=${encodeURIComponent(store.newestId)}&limit=100`,
+							`history?after=${encodeURIComponent(cursor)}&limit=100`,
 						);
 						if (run !== syncRun) return;
 						for (const m of page.messages) receive(m, true);
-						more = page.hasMore && page.messages.length > 0;
+						cursor = page.messages.at(-1)?.id;
+						more = page.hasMore;
 					}
 				} else {
 					const page = await http.call<Page>("history?limit=50");
