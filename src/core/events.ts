@@ -14,7 +14,9 @@ export type CustomerEvent =
 	/** The customer rated the closed ticket (any channel): the widget stops offering to rate. */
 	| { type: "rated"; rating: number }
 	/** This customer was merged into `to`: its live sockets continue as that customer. */
-	| { type: "moved"; to: string };
+	| { type: "moved"; to: string }
+	/** This customer's data was erased (`/erase`): its live sockets are closed. */
+	| { type: "erased" };
 
 /** Fan-out of customer events to whoever holds that customer's sockets. */
 export interface EventBus {

@@ -114,6 +114,17 @@ export const en = {
 	callbackLinkNotYours: "This confirmation belongs to another Telegram account.",
 	noticeUpdateFailed:
 		"⚠️ A Telegram update could not be processed and was skipped after {attempts} attempts (update {updateId}, chat {chat}): {reason}",
+	eraseConfirm:
+		"Erase this customer's data? Their web sessions, messages, files and identity are deleted for good and the ticket is closed. The messages in this topic stay in Telegram.",
+	eraseYesButton: "Erase all data",
+	eraseNoButton: "Cancel",
+	eraseCancelled: "Erasure cancelled: nothing was deleted.",
+	eraseRefused: "Only members of the support group can erase a customer's data.",
+	eraseDone: "Erased.",
+	erasedNotice:
+		"🗑 This customer's data was erased (web sessions, messages, files, identity). If they write again, they start as a new customer in a new topic.",
+	eventERASED: "data erased",
+	erasedName: "Erased customer",
 } as const;
 
 export type TextKey = keyof typeof en;

@@ -29,6 +29,7 @@ import {
 	topicNoticeHandler,
 	topicTextHandler,
 } from "./deliver-topic-notice.ts";
+import { createEraseHandler } from "./erase.ts";
 import { createFloodBudget } from "./flood-budget.ts";
 import { advisoryLock, createPollingLeader, pollerLockKey, soleInstance } from "./leader.ts";
 import {
@@ -150,9 +151,17 @@ export function createTelegramDoor(options: {
 		limiter: createRateLimiter({ ...rateLimits, ...config.rateLimits }),
 		log,
 	});
+	const erase = createEraseHandler({
+		core,
+		api: client.api,
+		groupId: config.supportGroupId,
+		botId: client.botId,
+		texts,
+		log,
+	});
 	const handleUpdate: typeof route = async (update) => {
 		try {
-			await route(update);
+			if (!(await erase(update))) await route(update);
 		} catch (error) {
 			metrics?.updateFailed();
 			throw error;

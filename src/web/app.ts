@@ -88,6 +88,12 @@ export function connectBusToServer(
 	metrics?: Metrics,
 ): () => void {
 	return bus.subscribe((customerId, event) => {
+		if (event.type === "erased") {
+			// The sessions are gone: the widget's sockets end as if their session never existed.
+			for (const socket of sockets.move(customerId, customerId))
+				socket.close(4001, "Session not found");
+			return;
+		}
 		if (event.type === "moved") {
 			for (const socket of sockets.move(customerId, event.to))
 				retarget(socket, customerId, event.to);

@@ -77,6 +77,7 @@ export function toFrame(
 		case "rated":
 			return { type: "rated", data: { rating: event.rating } };
 		case "moved":
+		case "erased":
 			return null; // handled by the socket layer, never sent to a widget
 	}
 }
