@@ -3,6 +3,7 @@
  * returns the value or a phrase saying what is wrong; config.ts puts the variable name in front.
  * Secrets are never echoed back in a message, since error lines end up in logs.
  */
+import { isIP } from "node:net";
 import type { TLiteral, TUnion } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 
@@ -109,12 +110,15 @@ export const botToken: Parser<string> = (text) =>
 				'must look like "123456789:AAH…": the bot id, a colon and the key, as BotFather gives it (value not shown)',
 			);
 
-/** Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook secret token. */
+/**
+ * Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook secret token; fewer
+ * than 32 could be guessed by anyone who can reach the webhook, so those are refused.
+ */
 export const webhookSecret: Parser<string> = (text) =>
-	/^[A-Za-z0-9_-]{1,256}$/.test(text)
+	/^[A-Za-z0-9_-]{32,256}$/.test(text)
 		? ok(text)
 		: fail(
-				`must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - (got ${text.length} characters, value not shown)`,
+				`must be 32 to 256 characters of A-Z, a-z, 0-9, _ and - (got ${text.length} characters, value not shown)`,
 			);
 
 /** A secret of at least `min` characters; signatures with a short key are guessable. */
@@ -174,4 +178,58 @@ export const allowedOrigins: Parser<string[]> = (text) => {
 		);
 	}
 	return ok(hosts);
+};
+
+/**
+ * TRUST_PROXY: off (false/0/no), one proxy (true/1/yes), a number of proxy hops, or a
+ * comma-separated list of the proxies' addresses and CIDR ranges (`10.0.0.0/8, ::1`).
+ *
+ * @example trustProxy("2") // { ok: true, value: 2 }
+ */
+export const trustProxy: Parser<boolean | number | string[]> = (text) => {
+	const word = boolean(text);
+	if (word.ok) return word;
+	if (/^\d+$/.test(text)) {
+		const hops = Number(text);
+		return hops >= 2 && hops <= 16
+			? ok(hops)
+			: fail(`must be a number of proxies from 1 to 16 (got ${quote(text)})`);
+	}
+	const ranges = text
+		.split(",")
+		.map((entry) => entry.trim())
+		.filter(Boolean);
+	const bad = ranges.filter((range) => {
+		const [address = "", bits] = range.split("/");
+		const family = isIP(address);
+		const width = family === 4 ? 32 : 128;
+		return family === 0 || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= width));
+	});
+	if (ranges.length === 0 || bad.length > 0)
+		return fail(
+			`must be true, false, 1, 0, yes or no, a number of proxies, or the proxies' addresses and CIDR ranges such as "10.0.0.0/8, ::1" (got ${quote(text)})`,
+		);
+	return ok(ranges.map((range) => range.toLowerCase()));
+};
+
+/**
+ * ALLOWED_ORIGINS in production: every entry either a bare domain or an https:// URL, and a
+ * domain with at least two labels (`intranet`, `localhost` or `com` would allow far too much or
+ * nothing real). The value itself is parsed by `allowedOrigins`.
+ */
+export const productionOrigins: Parser<string[]> = (text) => {
+	const bad: string[] = [];
+	for (const entry of text.split(",")) {
+		const trimmed = entry.trim();
+		if (trimmed === "") continue;
+		const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed)?.[1]?.toLowerCase();
+		const host = originHost(trimmed);
+		if ((scheme !== undefined && scheme !== "https") || !host.includes("."))
+			bad.push(quote(trimmed));
+	}
+	return bad.length === 0
+		? ok([])
+		: fail(
+				`in production must be https sites with a full domain name, e.g. "shop.example.com" or "https://example.org" (refused: ${bad.join(", ")})`,
+			);
 };

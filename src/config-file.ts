@@ -6,6 +6,7 @@
 import { type Static, type TOptional, type TSchema, type TString, Type } from "@sinclair/typebox";
 import { Value, type ValueError, ValueErrorType } from "@sinclair/typebox/value";
 import { checkDuration, DURATION_PATTERN } from "./config-duration.ts";
+import { type QuotaOverrides, QuotasSchema } from "./core/quotas.ts";
 import { en, type TextKey } from "./i18n/en.ts";
 import { type RateKind, rateLimits } from "./web/rate-limit.ts";
 import { type WidgetTextKey, widgetTexts } from "./widget/texts.ts";
@@ -156,6 +157,10 @@ export type FileSettings = {
 	retention: Static<typeof RetentionSchema>;
 	/** Only the limits the file sets; the limiter's defaults apply to the rest. */
 	rateLimits?: Static<typeof RateLimitsSchema>;
+	/** Only the quotas the file sets; `core/quotas.ts` has the defaults. */
+	quotas?: QuotaOverrides;
+	/** A web session unused this long is expired (401), milliseconds. */
+	sessionIdleMs: number;
 	businessHours?: BusinessHours;
 };
 
@@ -222,6 +227,8 @@ export const ConfigFileSchema = Type.Object(
 			),
 		),
 		rateLimits: Type.Optional(RateLimitsSchema),
+		quotas: Type.Optional(QuotasSchema),
+		session: Type.Optional(Type.Object({ idle: Type.Optional(Duration) }, strict("an object"))),
 		businessHours: Type.Optional(BusinessHoursSchema),
 		texts: Type.Optional(
 			Type.Object(
@@ -383,6 +390,8 @@ function resolve(file: ConfigFile, badPaths: string[], errors: string[]): FileSe
 	}
 
 	const limits = pick("/rateLimits", file.rateLimits, undefined);
+	const quotas = pick("/quotas", file.quotas, undefined);
+	const sessionIdleMs = toMs("/session/idle", pick("/session/idle", file.session?.idle, "180d"));
 	// The widget's overrides travel to the browser; the bot's stay here.
 	const botTexts = (locale: "en" | "ru"): TextOverrides => {
 		const { widget: _widget, ...bot } = pick(`/texts/${locale}`, file.texts?.[locale], {});
@@ -408,6 +417,8 @@ function resolve(file: ConfigFile, badPaths: string[], errors: string[]): FileSe
 		},
 		timers,
 		...(limits && { rateLimits: { ...limits } }),
+		...(quotas && { quotas: { ...quotas } }),
+		sessionIdleMs,
 		...(hours && { businessHours: hours }),
 		outbox: {
 			groupPerMinute: pick(
@@ -473,7 +484,7 @@ function describe(problem: ValueError): string {
 	if (problem.type === ValueErrorType.ObjectAdditionalProperties) {
 		const known = Object.keys((problem.schema as { properties?: object }).properties ?? {});
 		// Listing hundreds of text keys would drown the line; the catalogue is the reference.
-		return known.length <= 12
+		return known.length <= 16
 			? `unknown key (allowed: ${known.join(", ")})`
 			: "unknown key (not a key of the text catalogue)";
 	}

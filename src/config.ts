@@ -14,10 +14,12 @@ import {
 	oneOf,
 	type Parser,
 	postgresUrl,
+	productionOrigins,
 	secret,
 	supergroupId,
 	text,
 	timeZone,
+	trustProxy,
 	webhookSecret,
 } from "./config-env.ts";
 import {
@@ -31,6 +33,8 @@ import {
 	UploadsSchema,
 	WidgetTextsSchema,
 } from "./config-file.ts";
+
+import { QuotasSchema } from "./core/quotas.ts";
 
 export { parseDuration } from "./config-duration.ts";
 export type { TextOverrides } from "./config-file.ts";
@@ -75,7 +79,8 @@ export const ConfigSchema = Type.Object({
 	allowedOrigins: Type.Array(Type.String()),
 	/** Absent: generated once and stored in the database. */
 	appSecret: Type.Optional(Type.String({ minLength: 32 })),
-	trustProxy: Type.Boolean(),
+	/** Off, a number of proxy hops (true is one), or the proxies' addresses and CIDR ranges. */
+	trustProxy: Type.Union([Type.Boolean(), Type.Integer({ minimum: 2 }), Type.Array(Type.String())]),
 	locale: LocaleSchema,
 	/** Canonical IANA zone name. */
 	displayTimezone: Type.String(),
@@ -87,6 +92,10 @@ export const ConfigSchema = Type.Object({
 	retention: RetentionSchema,
 	/** Absent: the limits of SPEC 4.5; a key present overrides that one limit. */
 	rateLimits: Type.Optional(RateLimitsSchema),
+	/** Absent: the quotas of `core/quotas.ts`; a key present overrides that one quota. */
+	quotas: Type.Optional(QuotasSchema),
+	/** A web session unused this long expires (file key `session.idle`, default 180 days). */
+	sessionIdleMs: Type.Optional(Type.Integer({ minimum: 1 })),
 	/** Absent: the SLA clock runs around the clock. */
 	businessHours: Type.Optional(BusinessHoursSchema),
 	texts: TextsSchema,
@@ -154,7 +163,7 @@ export function loadConfig(
 		publicUrl: read("PUBLIC_URL", baseUrl) ?? `http://localhost:${port}`,
 		allowedOrigins: read("ALLOWED_ORIGINS", allowedOrigins) ?? [],
 		appSecret: read("APP_SECRET", secret(32)),
-		trustProxy: read("TRUST_PROXY", boolean) ?? false,
+		trustProxy: read("TRUST_PROXY", trustProxy) ?? false,
 		locale: read("LOCALE", oneOf(LocaleSchema)) ?? "en",
 		displayTimezone: read("DISPLAY_TIMEZONE", timeZone) ?? "UTC",
 		nodeEnv: read("NODE_ENV", oneOf(NodeEnvSchema)) ?? "development",
@@ -170,6 +179,9 @@ export function loadConfig(
 		requireSet("TELEGRAM_WEBHOOK_URL", "when TELEGRAM_MODE is webhook");
 		requireSet("TELEGRAM_WEBHOOK_SECRET", "when TELEGRAM_MODE is webhook");
 	}
+
+	// A production deployment embeds the widget on real sites only: https, no single-label hosts.
+	if (fields.nodeEnv === "production") read("ALLOWED_ORIGINS", productionOrigins);
 
 	const file = loadConfigFile(read("CONFIG_FILE", text), readText);
 	if (!file.ok) errors.push(...file.errors);

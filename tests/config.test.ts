@@ -86,6 +86,7 @@ describe("environment", () => {
 			logLevel: "info",
 			metricsToken: undefined,
 			retention: { bookkeepingMs: 604_800_000, intervalMs: 3_600_000 },
+			sessionIdleMs: 180 * 86_400_000,
 			timers: {
 				slaReminders: [600_000, 1_800_000, 7_200_000],
 				waitingReminder: 86_400_000,
@@ -127,7 +128,7 @@ describe("environment", () => {
 			TELEGRAM_API_URL: "http://127.0.0.1:8081/",
 			TELEGRAM_MODE: "webhook",
 			TELEGRAM_WEBHOOK_URL: "https://desk.example.com/telegram/webhook",
-			TELEGRAM_WEBHOOK_SECRET: "s3cret_-X",
+			TELEGRAM_WEBHOOK_SECRET: "s3cret_-X".repeat(4),
 			DATABASE_URL: "postgresql://desk:pw@db:5432/desk",
 			DATA_DIR: "/var/lib/topicdesk",
 			PORT: "0",
@@ -147,7 +148,7 @@ describe("environment", () => {
 			telegramApiUrl: "http://127.0.0.1:8081",
 			telegramMode: "webhook",
 			telegramWebhookUrl: "https://desk.example.com/telegram/webhook",
-			telegramWebhookSecret: "s3cret_-X",
+			telegramWebhookSecret: "s3cret_-X".repeat(4),
 			databaseUrl: "postgresql://desk:pw@db:5432/desk",
 			dataDir: "/var/lib/topicdesk",
 			port: 0,
@@ -173,8 +174,10 @@ describe("environment", () => {
 		["TRUST_PROXY", "no", false],
 		["TRUST_PROXY", "0", false],
 		["TRUST_PROXY", "False", false],
-	] as const)("%s=%s is %p", (name, value, expected) => {
-		expect(configOf({ [name]: value }).trustProxy).toBe(expected);
+		["TRUST_PROXY", "3", 3],
+		["TRUST_PROXY", "10.0.0.0/8, ::1", ["10.0.0.0/8", "::1"]],
+	] as [string, string, boolean | number | string[]][])("%s=%s is %p", (name, value, expected) => {
+		expect(configOf({ [name]: value }).trustProxy).toEqual(expected);
 	});
 
 	test("DATABASE_URL accepts the postgres:// scheme and socket forms", () => {
@@ -207,12 +210,17 @@ describe("environment", () => {
 		[
 			"TELEGRAM_WEBHOOK_SECRET",
 			"has space",
-			"TELEGRAM_WEBHOOK_SECRET: must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - (got 9 characters",
+			"TELEGRAM_WEBHOOK_SECRET: must be 32 to 256 characters of A-Z, a-z, 0-9, _ and - (got 9 characters",
 		],
 		[
 			"TELEGRAM_WEBHOOK_SECRET",
 			"a".repeat(257),
-			"TELEGRAM_WEBHOOK_SECRET: must be 1 to 256 characters",
+			"TELEGRAM_WEBHOOK_SECRET: must be 32 to 256 characters",
+		],
+		[
+			"TELEGRAM_WEBHOOK_SECRET",
+			"a".repeat(31),
+			"TELEGRAM_WEBHOOK_SECRET: must be 32 to 256 characters",
 		],
 		["DATABASE_URL", "mysql://db/desk", "DATABASE_URL: must be a postgres:// or postgresql:// URL"],
 		["PORT", "abc", 'PORT: must be an integer from 0 to 65535 (got "abc")'],
@@ -235,7 +243,11 @@ describe("environment", () => {
 			"short",
 			"APP_SECRET: must be at least 32 characters long (got 5, value not shown)",
 		],
-		["TRUST_PROXY", "maybe", 'TRUST_PROXY: must be true, false, 1, 0, yes or no (got "maybe")'],
+		[
+			"TRUST_PROXY",
+			"maybe",
+			'TRUST_PROXY: must be true, false, 1, 0, yes or no, a number of proxies, or the proxies\' addresses and CIDR ranges such as "10.0.0.0/8, ::1" (got "maybe")',
+		],
 		["LOCALE", "fr", 'LOCALE: must be one of en, ru (got "fr")'],
 		[
 			"DISPLAY_TIMEZONE",
@@ -288,7 +300,7 @@ describe("environment", () => {
 		});
 		expect(errors).toEqual([
 			'PORT: must be an integer from 0 to 65535 (got "abc")',
-			'TRUST_PROXY: must be true, false, 1, 0, yes or no (got "maybe")',
+			'TRUST_PROXY: must be true, false, 1, 0, yes or no, a number of proxies, or the proxies\' addresses and CIDR ranges such as "10.0.0.0/8, ::1" (got "maybe")',
 			'LOCALE: must be one of en, ru (got "fr")',
 			'LOG_LEVEL: must be one of debug, info, warn, error (got "loud")',
 		]);
@@ -439,7 +451,7 @@ describe("config file", () => {
 	test("an unknown key is rejected with its path", () => {
 		const { env, readText } = withFile({ sla: { remiders: ["1m"] }, colour: "blue" });
 		expect(errorsOf(env, readText)).toEqual([
-			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, uploads, media, retention, rateLimits, businessHours, texts)",
+			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, uploads, media, retention, rateLimits, quotas, session, businessHours, texts)",
 			"CONFIG_FILE sla.remiders: unknown key (allowed: reminders)",
 		]);
 	});

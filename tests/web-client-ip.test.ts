@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { clientIp, isTrustedProxy, normalizeIp } from "../src/web/client-ip.ts";
+import { clientIp, clientKey, inRange, normalizeIp } from "../src/web/client-ip.ts";
 
 /** A request as Bun hands it over: a peer address and maybe an X-Forwarded-For header. */
 function from(peer: string, forwardedFor?: string) {
@@ -29,29 +29,30 @@ describe("normalizeIp", () => {
 	);
 });
 
-describe("isTrustedProxy", () => {
+describe("inRange", () => {
 	test.each([
-		"127.0.0.1",
-		"10.1.2.3",
-		"172.16.0.1",
-		"172.31.255.255",
-		"192.168.1.1",
-		"100.64.0.1",
-		"169.254.1.1",
-		"::1",
-		"fd00::1",
-		"fc12:3456::1",
-		"fe80::1",
-	])("%p is a proxy", (address) => {
-		expect(isTrustedProxy(address)).toBe(true);
+		["10.1.2.3", "10.0.0.0/8", true],
+		["172.31.255.255", "172.16.0.0/12", true],
+		["172.32.0.1", "172.16.0.0/12", false],
+		["127.0.0.1", "127.0.0.1", true],
+		["127.0.0.2", "127.0.0.1", false],
+		["fd00::1", "fc00::/7", true],
+		["2001:db8::1", "fc00::/7", false],
+		["2001:db8:1:2::5", "2001:db8:1:2::/64", true],
+		["10.0.0.1", "::/0", false],
+	])("%p in %p: %p", (address, range, inside) => {
+		expect(inRange(address, range)).toBe(inside);
 	});
+});
 
-	test.each(["203.0.113.7", "172.32.0.1", "172.15.255.255", "8.8.8.8", "2001:db8::1", "fc::1"])(
-		"%p is a client",
-		(address) => {
-			expect(isTrustedProxy(address)).toBe(false);
-		},
-	);
+describe("clientKey", () => {
+	test("IPv4 is the address, IPv6 its /64", () => {
+		expect(clientKey("203.0.113.7")).toBe("203.0.113.7");
+		expect(clientKey("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+		expect(clientKey("2001:db8:1:2:ffff:ffff:ffff:ffff")).toBe("2001:db8:1:2::/64");
+		expect(clientKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+		expect(clientKey("::1")).toBe("0:0:0:0::/64");
+	});
 });
 
 describe("clientIp", () => {
@@ -62,21 +63,43 @@ describe("clientIp", () => {
 
 	test.each([
 		["203.0.113.7", "203.0.113.7"],
-		// a client-supplied entry on the left is never used
+		// one proxy: its entry is the rightmost; what the client wrote on the left is never used
 		["1.1.1.1, 203.0.113.7", "203.0.113.7"],
-		["1.1.1.1, 203.0.113.7, 10.0.0.2", "203.0.113.7"],
-		["203.0.113.7, 10.0.0.2, 192.168.0.5", "203.0.113.7"],
-		["2001:db8::7, fd00::2", "2001:db8::7"],
-		// an intranet client behind two proxies: the leftmost private hop
-		["10.0.0.5, 10.0.0.1", "10.0.0.5"],
-		["garbage, 10.0.0.5", "10.0.0.5"],
-		// the proxies wrote something unreadable: the peer
+		// a private address is not trusted for being private: it is what the proxy saw
+		["203.0.113.7, 10.0.0.2", "10.0.0.2"],
+		["2001:db8::7", "2001:db8::7"],
+		// the proxy wrote something unreadable: the peer
 		["203.0.113.7, unknown", "127.0.0.1"],
 		["", "127.0.0.1"],
-	])("with TRUST_PROXY, X-Forwarded-For %p gives %p", (header, ip) => {
+	])("with TRUST_PROXY=true (one proxy), X-Forwarded-For %p gives %p", (header, ip) => {
 		const { request, server } = from("127.0.0.1", header);
 		expect(clientIp(request, server, true)).toBe(ip);
 	});
+
+	test.each([
+		["1.1.1.1, 203.0.113.7, 10.0.0.2", "203.0.113.7"],
+		["203.0.113.7, 10.0.0.2", "203.0.113.7"],
+		// a chain shorter than the proxies: the leftmost hop there is
+		["10.0.0.2", "10.0.0.2"],
+	])("with TRUST_PROXY=2, X-Forwarded-For %p gives %p", (header, ip) => {
+		const { request, server } = from("127.0.0.1", header);
+		expect(clientIp(request, server, 2)).toBe(ip);
+	});
+
+	test.each([
+		// hops in the list are ours; the first one outside it is the client
+		["127.0.0.1", "1.1.1.1, 203.0.113.7, 10.0.0.2", "203.0.113.7"],
+		// a private address outside the list is a client, whatever it claims before it
+		["127.0.0.1", "203.0.113.7, 192.168.7.7", "192.168.7.7"],
+		// a peer that is not one of our proxies is the client: its header is ignored
+		["198.51.100.4", "203.0.113.7", "198.51.100.4"],
+	])(
+		"with TRUST_PROXY=127.0.0.1,10.0.0.0/8, peer %p and X-Forwarded-For %p give %p",
+		(peer, header, ip) => {
+			const { request, server } = from(peer, header);
+			expect(clientIp(request, server, ["127.0.0.1", "10.0.0.0/8"])).toBe(ip);
+		},
+	);
 
 	test("with TRUST_PROXY and no header the peer is the client", () => {
 		const { request, server } = from("10.0.0.9");
@@ -86,7 +109,7 @@ describe("clientIp", () => {
 	test("several X-Forwarded-For headers read as one list", () => {
 		const headers = new Headers();
 		headers.append("x-forwarded-for", "1.1.1.1");
-		headers.append("x-forwarded-for", "203.0.113.9, 10.0.0.1");
+		headers.append("x-forwarded-for", "10.0.0.1, 203.0.113.9");
 		const request = new Request("http://desk.test/", { headers });
 		expect(clientIp(request, { requestIP: () => ({ address: "127.0.0.1" }) }, true)).toBe(
 			"203.0.113.9",

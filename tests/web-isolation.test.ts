@@ -78,12 +78,12 @@ describe("sessions", () => {
 			hasHistory: true,
 		});
 		expect(resumed.headers.get("set-cookie")).toBeNull();
-		const byQuery = await api<History>(
-			service.url,
-			"GET",
-			`/api/chat/history?session=${a.sessionId}`,
-		);
-		expect(byQuery.body.data.messages.map((m) => m.text)).toEqual(["from a"]);
+		// `?session=` is accepted on the WebSocket upgrade only: over HTTP it is no session.
+		const byQuery = await api(service.url, "GET", `/api/chat/history?session=${a.sessionId}`);
+		expect(byQuery.status).toBe(401);
+		const socketByQuery = connectSocket(service.url, `?session=${a.sessionId}`);
+		expect((await socketByQuery.next("connected")).data.sessionId).toBe(a.sessionId);
+		socketByQuery.close();
 		const socket = connectSocket(service.url, "", {
 			headers: { cookie: `webchat_session=${a.sessionId}` },
 		});

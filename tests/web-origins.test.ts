@@ -55,7 +55,6 @@ describe("parseOrigin", () => {
 describe("originPolicy", () => {
 	test.each([
 		"https://example.com",
-		"http://example.com",
 		"https://www.example.com",
 		"https://a.b.example.com:8443",
 		"https://EXAMPLE.com",
@@ -88,6 +87,9 @@ describe("originPolicy", () => {
 		"https://example.com/",
 		"https://localhost:5173",
 		"http://127.0.0.1:3000",
+		// a site embedding the widget in production is served over https
+		"http://example.com",
+		"http://shop.example.com",
 	])("refuses %p in production", (origin) => {
 		expect(policy("production").allows(origin)).toBe(false);
 	});

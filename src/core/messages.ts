@@ -250,9 +250,11 @@ export async function readHistory(
 			.from(messages)
 			.leftJoin(media, eq(media.id, messages.mediaId))
 			.where(and(own, gt(messages.seq, cursorSeq)))
-			.orderBy(asc(messages.seq));
-		const list = rows.map((row) => toStored(row.message, row.media));
-		return { messages: list, hasMore: false, oldestId: list[0]?.id ?? null };
+			.orderBy(asc(messages.seq))
+			// Capped like every page: a client catching up asks again after the last one it got.
+			.limit(query.limit + 1);
+		const list = rows.slice(0, query.limit).map((row) => toStored(row.message, row.media));
+		return { messages: list, hasMore: rows.length > query.limit, oldestId: list[0]?.id ?? null };
 	}
 	const rows = await database.db
 		.select({ message: messages, media: mediaRefColumns })

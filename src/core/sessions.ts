@@ -13,18 +13,47 @@ export interface SessionRef {
 	customerId: string;
 }
 
-/** Looks a session up; malformed or unknown ids are simply not found. */
+/** A session unused this long is expired (`session.idle`, SPEC §4.1): 180 days. */
+export const DEFAULT_SESSION_IDLE_MS = 180 * 24 * 3_600_000;
+/** `last_seen_at` is written at most this often per session, not on every request. */
+const SEEN_EVERY_MS = 3_600_000;
+
+const idleByDatabase = new WeakMap<Database, number>();
+
+/** Sets how long sessions of this database may stay unused (from the config, once per app). */
+export function configureSessions(database: Database, options: { idleMs?: number }) {
+	if (options.idleMs) idleByDatabase.set(database, options.idleMs);
+}
+
+/**
+ * Looks a session up; malformed, unknown and expired (idle longer than `session.idle`) ids are
+ * simply not found. A session found is marked as seen (at most hourly), so an active one never
+ * expires.
+ */
 export async function findSession(
 	database: Database,
 	sessionId: string | undefined | null,
 ): Promise<SessionRef | null> {
 	if (!sessionId || !UUID.test(sessionId)) return null;
+	const idleMs = idleByDatabase.get(database) ?? DEFAULT_SESSION_IDLE_MS;
+	const now = Date.now();
 	const [row] = await database.db
-		.select({ customerId: webSessions.customerId })
+		.select({ customerId: webSessions.customerId, lastSeenAt: webSessions.lastSeenAt })
 		.from(webSessions)
-		.where(eq(webSessions.id, sessionId.toLowerCase()))
+		.where(
+			and(
+				eq(webSessions.id, sessionId.toLowerCase()),
+				gt(webSessions.lastSeenAt, sql`${new Date(now - idleMs).toISOString()}::timestamptz`),
+			),
+		)
 		.limit(1);
-	return row ? { sessionId: sessionId.toLowerCase(), customerId: row.customerId } : null;
+	if (!row) return null;
+	if (now - new Date(row.lastSeenAt).getTime() > Math.min(SEEN_EVERY_MS, idleMs / 4))
+		await database.db
+			.update(webSessions)
+			.set({ lastSeenAt: sql`now()` })
+			.where(eq(webSessions.id, sessionId.toLowerCase()));
+	return { sessionId: sessionId.toLowerCase(), customerId: row.customerId };
 }
 
 export interface SessionStart extends SessionRef {
@@ -42,6 +71,8 @@ export async function startWebSession(
 	deps: CoreDeps,
 	presented: string | undefined | null,
 	pageUrl?: string,
+	/** The client's network (IP, IPv6 /64) the session starts from: its daily quotas' key. */
+	clientKey?: string,
 ): Promise<SessionStart> {
 	const existing = await findSession(deps.database, presented);
 	if (existing) {
@@ -73,7 +104,9 @@ export async function startWebSession(
 			.values({ displayName: `Web ${sessionId.slice(0, 8)}`, sourceUrl: pageUrl ?? null })
 			.returning({ id: customers.id, status: customers.status });
 		if (!customer) throw new Error("customer insert returned nothing");
-		await tx.insert(webSessions).values({ id: sessionId, customerId: customer.id });
+		await tx
+			.insert(webSessions)
+			.values({ id: sessionId, customerId: customer.id, clientKey: clientKey ?? null });
 		return customer;
 	});
 	return {

@@ -5,11 +5,12 @@ import { Elysia, t } from "elysia";
 import { AppError } from "../core/errors.ts";
 import { acceptCustomerMessage, readHistory } from "../core/messages.ts";
 import { canRate } from "../core/ratings.ts";
-import { startWebSession } from "../core/sessions.ts";
+import { configureSessions, startWebSession } from "../core/sessions.ts";
 import { assertNoControlCharacters } from "../core/text.ts";
-import { clientIp } from "./client-ip.ts";
+import { clientIp, clientKey } from "./client-ip.ts";
 import type { WebDeps } from "./deps.ts";
 import { ok } from "./envelope.ts";
+import { webQuotas } from "./quota.ts";
 import { presentedSession, SESSION_COOKIE } from "./session.ts";
 import { sessionGuard } from "./session-guard.ts";
 import { toWireMessage } from "./wire.ts";
@@ -49,17 +50,23 @@ function sameOriginPage(pageUrl: string | undefined, origin: string | undefined)
 
 export function chatRoutes(deps: WebDeps) {
 	const { core, limits } = deps;
+	configureSessions(core.database, { idleMs: deps.config.sessionIdleMs });
 	return new Elysia({ name: "chat-routes", prefix: "/api/chat" })
 		.use(sessionGuard(core.database))
 		.post(
 			"/init",
-			async ({ body, cookie, headers, query, request, server, set }) => {
-				limits.take("init", clientIp(request, server, deps.config.trustProxy));
+			async ({ body, cookie, headers, request, server, set }) => {
+				const ip = clientIp(request, server, deps.config.trustProxy);
+				limits.take("init", ip);
 				assertNoControlCharacters(body?.pageUrl, "pageUrl", "INVALID_REQUEST");
+				// `?session=` is for the WebSocket upgrade only, never over HTTP.
+				const presented = presentedSession({ cookie, headers, query: {} });
+				await webQuotas(deps).beforeInit(presented, ip);
 				const started = await startWebSession(
 					core,
-					presentedSession({ cookie, headers, query }),
+					presented,
 					sameOriginPage(body?.pageUrl, headers.origin),
+					clientKey(ip),
 				);
 				if (started.isNewSession) {
 					cookie[SESSION_COOKIE]?.set({
@@ -120,6 +127,7 @@ export function chatRoutes(deps: WebDeps) {
 				assertNoControlCharacters(body.text);
 				assertNoControlCharacters(body.clientMessageId, "clientMessageId");
 				assertNoControlCharacters(body.replyTo, "replyTo");
+				await webQuotas(deps).beforeMessage(session.customerId);
 				const { message } = await acceptCustomerMessage(core, {
 					customerId: session.customerId,
 					channel: "web",

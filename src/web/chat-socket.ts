@@ -23,6 +23,7 @@ import { customers } from "../db/schema.ts";
 import type { WebDeps } from "./deps.ts";
 import { isDatabaseUnavailable, isForeignKeyViolation } from "./errors.ts";
 import { originPolicy } from "./origins.ts";
+import { webQuotas } from "./quota.ts";
 import { presentedSession } from "./session.ts";
 import type { LiveSocket } from "./socket-registry.ts";
 import { customerTopic, toWireMessage } from "./wire.ts";
@@ -120,6 +121,7 @@ export function chatSocket(deps: WebDeps) {
 				assertNoControlCharacters(replyTo, "replyTo");
 				// One budget with POST /api/chat/message; over it, an error frame and nothing stored.
 				limits.take("message", session.customerId);
+				await webQuotas(deps).beforeMessage(session.customerId);
 				// The echo reaches this socket through the customer's topic, like every other tab.
 				const result = await acceptCustomerMessage(core, {
 					customerId: session.customerId,
@@ -135,6 +137,8 @@ export function chatSocket(deps: WebDeps) {
 			}
 			case "close": {
 				const rating = data.rating === undefined ? undefined : checkRating(data.rating);
+				// A close writes into the support group (notice, card): it spends the message budget.
+				limits.take("message", session.customerId);
 				// The `status` event reaches this socket (and the others) through the customer's topic.
 				await closeByCustomer(core, session.customerId, {
 					resolved: data.resolved === true,

@@ -1,13 +1,17 @@
 /**
- * The client's IP address, the key of the per-IP rate limits (SPEC §1.1 TRUST_PROXY, §4.5).
+ * The client's IP address, the key of the per-IP rate limits and quotas (SPEC §1.1 TRUST_PROXY,
+ * §4.5).
  *
  * Without TRUST_PROXY it is the socket's peer, and `X-Forwarded-For` is ignored: anyone can send
- * that header. With TRUST_PROXY the peer is a proxy the operator vouches for, and the client is
- * the rightmost hop of `X-Forwarded-For` that is not itself a proxy. Loopback and private
- * addresses count as proxies (the usual nginx/Traefik/Kubernetes hops); entries left of the first
- * public address are whatever the client claimed and are never used. When every hop is private
- * (an intranet deployment) the leftmost one is the client, so colleagues behind one proxy do not
- * share a budget; when the header is missing or unreadable, the socket's peer is used.
+ * that header. With TRUST_PROXY the operator says which hops are theirs, and only those are
+ * believed — never "any private address", since a visitor can write private addresses into the
+ * header too:
+ * - `true` or a count `n`: the peer and the `n - 1` rightmost `X-Forwarded-For` entries are our
+ *   proxies; the client is the entry just left of them (for one proxy, the rightmost entry).
+ * - a list of addresses or CIDR ranges: hops are read from the right while they are in the list
+ *   (the peer first: a peer outside it is the client itself); the first one outside is the client.
+ * When the header is missing, short or unreadable at the spot that matters, the last hop that
+ * could be read (at worst the socket's peer) is used.
  */
 import { isIP } from "node:net";
 
@@ -37,54 +41,100 @@ function ipv4Number(address: string): number {
 	return address.split(".").reduce((sum, part) => sum * 256 + Number(part), 0);
 }
 
-// Loopback, RFC 1918 private, RFC 6598 shared (carrier and cluster networks), link-local.
-const TRUSTED_V4: [base: string, bits: number][] = [
-	["127.0.0.0", 8],
-	["10.0.0.0", 8],
-	["172.16.0.0", 12],
-	["192.168.0.0", 16],
-	["100.64.0.0", 10],
-	["169.254.0.0", 16],
-];
-
-/** Whether a normalized address is loopback or private, i.e. a proxy rather than a client. */
-export function isTrustedProxy(address: string): boolean {
-	if (isIP(address) === 4) {
-		const value = ipv4Number(address);
-		return TRUSTED_V4.some(([base, bits]) => {
-			const size = 2 ** (32 - bits);
-			const start = ipv4Number(base);
-			return value >= start && value < start + size;
-		});
+/** An IPv6 address as its eight groups of 16 bits. */
+function ipv6Groups(address: string): number[] {
+	const [head = "", tail] = address.split("::");
+	const part = (text: string) => (text ? text.split(":") : []);
+	let left = part(head);
+	let right = tail === undefined ? [] : part(tail);
+	// An embedded IPv4 tail (::ffff:1.2.3.4 forms that normalizeIp did not map) is two groups.
+	const last = right.at(-1) ?? left.at(-1);
+	if (last?.includes(".")) {
+		const v4 = ipv4Number(last);
+		const groups = [Math.floor(v4 / 65536).toString(16), (v4 % 65536).toString(16)];
+		if (right.length) right = [...right.slice(0, -1), ...groups];
+		else left = [...left.slice(0, -1), ...groups];
 	}
-	if (address === "::1") return true;
-	// fc00::/7 unique local, fe80::/10 link-local.
-	return /^f[cd][0-9a-f]{2}:/.test(address) || /^fe[89ab][0-9a-f]:/.test(address);
+	const missing = 8 - left.length - right.length;
+	return [...left, ...Array(Math.max(0, missing)).fill("0"), ...right].map((g) =>
+		Number.parseInt(g, 16),
+	);
+}
+
+/**
+ * The key a client's rate limits and quotas are counted under: an IPv4 address as it is, an IPv6
+ * address by its /64 (one subscriber usually holds a whole /64 and can pick any address in it).
+ *
+ * @example clientKey("2001:db8:1:2:aaaa::1") // "2001:db8:1:2::/64"
+ */
+export function clientKey(ip: string): string {
+	if (isIP(ip) !== 6) return ip;
+	return `${ipv6Groups(ip)
+		.slice(0, 4)
+		.map((g) => g.toString(16))
+		.join(":")}::/64`;
+}
+
+/** TRUST_PROXY resolved: off, a number of proxy hops, or the proxies' addresses and ranges. */
+export type TrustProxy = boolean | number | string[];
+
+/** Whether a normalized address is inside `range` (an address or a CIDR block). */
+export function inRange(address: string, range: string): boolean {
+	const [base = "", bitsText] = range.split("/");
+	const family = isIP(address);
+	if (family === 0 || family !== isIP(base)) return false;
+	const width = family === 4 ? 32 : 128;
+	const bits = bitsText === undefined ? width : Number(bitsText);
+	if (family === 4) {
+		if (bits === 0) return true;
+		const size = 2 ** (32 - bits);
+		return Math.floor(ipv4Number(address) / size) === Math.floor(ipv4Number(base) / size);
+	}
+	const a = ipv6Groups(address);
+	const b = ipv6Groups(base);
+	for (let i = 0, left = bits; left > 0; i++, left -= 16) {
+		const take = Math.min(16, left);
+		const shift = 16 - take;
+		if ((a[i] ?? 0) >> shift !== (b[i] ?? 0) >> shift) return false;
+	}
+	return true;
 }
 
 /**
  * The client IP of a request, as described at the top of this file.
  *
- * @example clientIp(request, server, config.trustProxy) // "203.0.113.7"
+ * @example clientIp(request, server, 1) // "203.0.113.7"
  */
 export function clientIp(
 	request: Request,
 	server: PeerSource | null | undefined,
-	trustProxy: boolean,
+	trustProxy: TrustProxy,
 ): string {
 	const peerAddress = server?.requestIP(request)?.address;
 	const peer = (peerAddress && normalizeIp(peerAddress)) ?? peerAddress ?? "unknown";
-	if (!trustProxy) return peer;
+	if (trustProxy === false || trustProxy === 0) return peer;
 	const header = request.headers.get("x-forwarded-for");
-	if (!header) return peer;
-	const hops = header.split(",");
-	let leftmostProxy: string | undefined;
-	for (let i = hops.length - 1; i >= 0; i--) {
-		const hop = normalizeIp(hops[i] ?? "");
-		// A hop our proxies did not write cleanly ends the trustworthy part of the chain.
-		if (!hop) break;
-		if (!isTrustedProxy(hop)) return hop;
-		leftmostProxy = hop;
+	const hops = header ? header.split(",") : [];
+	if (Array.isArray(trustProxy)) {
+		const ours = (address: string) => trustProxy.some((range) => inRange(address, range));
+		if (!ours(peer)) return peer;
+		let last = peer;
+		for (let i = hops.length - 1; i >= 0; i--) {
+			const hop = normalizeIp(hops[i] ?? "");
+			if (!hop) return last;
+			if (!ours(hop)) return hop;
+			last = hop;
+		}
+		return last;
 	}
-	return leftmostProxy ?? peer;
+	// A count: the peer is proxy 1, the rightmost entries are the others; the client is next.
+	const proxies = trustProxy === true ? 1 : trustProxy;
+	let last = peer;
+	for (let i = hops.length - 1, seen = 1; i >= 0; i--, seen++) {
+		const hop = normalizeIp(hops[i] ?? "");
+		if (!hop) return last;
+		last = hop;
+		if (seen === proxies) return hop;
+	}
+	return last;
 }

@@ -61,10 +61,8 @@ export function entryRoutes(deps: WebDeps) {
 		.post(
 			"/api/widget/errors",
 			({ body, headers, request, server }) => {
-				deps.limits.take(
-					"widgetErrors",
-					headers.origin ?? clientIp(request, server, deps.config.trustProxy),
-				);
+				// Keyed by the client, never by the Origin header: anyone can write any Origin.
+				deps.limits.take("widgetErrors", clientIp(request, server, deps.config.trustProxy));
 				const used = body.errors.slice(0, REPORTS_USED);
 				for (const report of used) {
 					const text = typeof report === "string" ? report : JSON.stringify(report);

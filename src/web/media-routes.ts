@@ -1,13 +1,16 @@
 /**
  * `GET /api/media/:id` (SPEC §4.4): files of the conversation behind signed, expiring URLs. Files
  * we hold are served from the database; files that live in Telegram are streamed through, so the
- * bot token and file ids never reach a browser. Ranges are honoured for audio and video players.
+ * bot token and file ids never reach a browser. Ranges are honoured for audio and video players,
+ * and a range reads only its bytes from the database. Only an allowlist of types is shown inline;
+ * everything is served with `Content-Security-Policy: sandbox`, so a file can never run as a page
+ * of this origin.
  */
+import { sql } from "drizzle-orm";
 import { Elysia, t } from "elysia";
 import { AppError } from "../core/errors.ts";
-import { mediaById } from "../core/media.ts";
 import type { WebDeps } from "./deps.ts";
-import { INLINE_IMAGE_TYPES } from "./file-type.ts";
+import { webQuotas } from "./quota.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -39,13 +42,39 @@ function disposition(kind: "inline" | "attachment", name: string | null) {
 }
 
 /**
- * Players and images the widget shows in place are served inline; documents, and images a
- * browser cannot show (HEIC, BMP, …), are downloads the widget offers by file name.
+ * Types a browser shows in place without running anything: the widget's images and players.
+ * Everything else (documents, SVG, HTML, HEIC, whatever a sender claimed) is a download.
  */
+export const INLINE_MEDIA_TYPES: ReadonlySet<string> = new Set([
+	"image/jpeg",
+	"image/png",
+	"image/gif",
+	"image/webp",
+	"audio/ogg",
+	"audio/mpeg",
+	"audio/mp4",
+	"video/mp4",
+	"video/webm",
+]);
+
 function shownInline(kind: string, mimeType: string): boolean {
-	if (kind === "document") return false;
-	return kind !== "image" || INLINE_IMAGE_TYPES.has(mimeType);
+	return kind !== "document" && INLINE_MEDIA_TYPES.has(mimeType.toLowerCase());
 }
+
+interface MediaHead {
+	id: string;
+	customer_id: string;
+	kind: string;
+	mime_type: string;
+	file_name: string | null;
+	telegram_file_id: string | null;
+	/** Bytes we hold (null when the file lives in Telegram only). */
+	stored: number | string | null;
+}
+
+/** A bytea column read back: postgres.js gives a Buffer, PGlite a Uint8Array. */
+const asBytes = (value: unknown) =>
+	value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer);
 
 export function mediaRoutes(deps: WebDeps) {
 	return new Elysia({ name: "media-routes" }).get(
@@ -53,40 +82,55 @@ export function mediaRoutes(deps: WebDeps) {
 		async ({ params, query, request }) => {
 			if (!UUID.test(params.id) || !deps.media.verify(params.id, query.exp, query.sig))
 				throw new AppError("MEDIA_FORBIDDEN", "This media link is invalid or has expired.", 403);
-			const file = await mediaById(deps.core.database, params.id);
+			const database = deps.core.database;
+			// The head first, without the bytes: a range then reads only its slice.
+			const [file] = await database.query<MediaHead>(sql`
+				select id, customer_id, kind, mime_type, file_name, telegram_file_id,
+					octet_length(bytes) as stored
+				from media where id = ${params.id}`);
 			if (!file) throw new AppError("NOT_FOUND", "This file no longer exists.", 404);
+			await webQuotas(deps).beforeDownload(file.customer_id);
+			const inline = shownInline(file.kind, file.mime_type);
 			const headers: Record<string, string> = {
-				"content-type": file.mimeType,
+				// A type we would not show inline is not handed to the browser as itself either.
+				"content-type": inline ? file.mime_type : "application/octet-stream",
 				"cache-control": "private, max-age=3600",
 				"accept-ranges": "bytes",
-				"content-disposition": disposition(
-					shownInline(file.kind, file.mimeType) ? "inline" : "attachment",
-					file.fileName,
-				),
+				"content-disposition": disposition(inline ? "inline" : "attachment", file.file_name),
+				"content-security-policy": "sandbox",
+				"x-content-type-options": "nosniff",
 			};
-			if (file.bytes) {
-				const bytes = file.bytes;
-				const range = parseRange(request.headers.get("range"), bytes.byteLength);
+			if (file.stored !== null) {
+				const size = Number(file.stored);
+				const range = parseRange(request.headers.get("range"), size);
 				if (range === "invalid")
 					return new Response(null, {
 						status: 416,
-						headers: { "content-range": `bytes */${bytes.byteLength}` },
+						headers: { "content-range": `bytes */${size}`, "content-security-policy": "sandbox" },
 					});
+				const from = range ? range.start : 0;
+				const length = range ? range.end - range.start + 1 : size;
+				const [part] = await database.query<{ part: unknown }>(sql`
+					select substring(bytes from ${from + 1} for ${length}) as part
+					from media where id = ${params.id}`);
+				if (!part) throw new AppError("NOT_FOUND", "This file no longer exists.", 404);
+				const bytes = asBytes(part.part);
 				if (range)
-					return new Response(bytes.subarray(range.start, range.end + 1), {
+					return new Response(bytes, {
 						status: 206,
 						headers: {
 							...headers,
-							"content-range": `bytes ${range.start}-${range.end}/${bytes.byteLength}`,
-							"content-length": String(range.end - range.start + 1),
+							"content-range": `bytes ${range.start}-${range.end}/${size}`,
+							"content-length": String(bytes.byteLength),
 						},
 					});
 				return new Response(bytes, {
 					headers: { ...headers, "content-length": String(bytes.byteLength) },
 				});
 			}
-			if (!file.telegramFileId) throw new AppError("NOT_FOUND", "This file no longer exists.", 404);
-			const upstream = await deps.bot.download(file.telegramFileId, request.headers.get("range"));
+			if (!file.telegram_file_id)
+				throw new AppError("NOT_FOUND", "This file no longer exists.", 404);
+			const upstream = await deps.bot.download(file.telegram_file_id, request.headers.get("range"));
 			if (!upstream || (upstream.status !== 200 && upstream.status !== 206))
 				throw new AppError(
 					"MEDIA_UNAVAILABLE",

@@ -76,6 +76,8 @@ export function originPolicy(config: OriginConfig): OriginPolicy {
 			if (!parsed) return false;
 			if (parsed.origin === own) return true;
 			if (allowLocal && LOCAL_HOSTS.has(parsed.hostname)) return true;
+			// In production a site embedding the widget is served over https; plain http is refused.
+			if (!allowLocal && parsed.protocol !== "https:") return false;
 			return domains.some((domain) => isSameOrSubdomain(parsed.hostname, domain));
 		},
 	};

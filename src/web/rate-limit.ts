@@ -3,6 +3,7 @@
  * `take` spends one token or throws 429 RATE_LIMITED with the seconds until the next token.
  */
 import { AppError } from "../core/errors.ts";
+import { clientKey } from "./client-ip.ts";
 
 export const rateLimits = {
 	/** POST /api/chat/init and GET /ask-support, per client IP. */
@@ -13,7 +14,7 @@ export const rateLimits = {
 	/** history and status, per customer. */
 	read: 60,
 	link: 5,
-	/** POST /api/widget/errors, per Origin. */
+	/** POST /api/widget/errors, per client IP (whatever the Origin header says). */
 	widgetErrors: 20,
 	/** Messages from a Telegram user in the private chat. */
 	telegramDm: 20,
@@ -36,18 +37,41 @@ export interface RateLimiter {
 /** Buckets idle longer than this are full again and can be forgotten. */
 const SWEEP_AFTER_MS = 2 * 60_000;
 
+/** Kinds keyed by client IP: an IPv6 client is counted by its /64 (it can use any address in it). */
+const PER_IP: ReadonlySet<RateKind> = new Set(["init", "widgetErrors"]);
+
+/** Buckets kept at most; a flood of distinct keys cannot grow the limiter past this. */
+export const MAX_BUCKETS = 100_000;
+
 export function createRateLimiter(
 	limits: Record<RateKind, number> = rateLimits,
 	now: () => number = Date.now,
-): RateLimiter {
+	maxBuckets: number = MAX_BUCKETS,
+): RateLimiter & { size(): number } {
 	const buckets = new Map<string, Bucket>();
 	let lastSweep = now();
 
-	function sweep(at: number) {
-		if (at - lastSweep < SWEEP_AFTER_MS) return;
+	function sweep(at: number, force = false) {
+		if (!force && at - lastSweep < SWEEP_AFTER_MS) return;
 		lastSweep = at;
 		for (const [key, bucket] of buckets)
 			if (at - bucket.updated > SWEEP_AFTER_MS) buckets.delete(key);
+	}
+
+	/**
+	 * Room for one more bucket: idle ones go first; when a flood of fresh keys leaves none idle,
+	 * the least recently used tenth goes (the map keeps buckets in order of last use). A forgotten
+	 * bucket starts full again, which costs an attacker who rotates keys nothing they did not have.
+	 */
+	function makeRoom(at: number) {
+		if (buckets.size < maxBuckets) return;
+		sweep(at, true);
+		if (buckets.size < maxBuckets) return;
+		let drop = Math.max(1, Math.floor(maxBuckets / 10));
+		for (const key of buckets.keys()) {
+			if (drop-- <= 0) break;
+			buckets.delete(key);
+		}
 	}
 
 	function tryTake(kind: RateKind, key: string): number {
@@ -55,8 +79,14 @@ export function createRateLimiter(
 		const perMs = capacity / 60_000;
 		const at = now();
 		sweep(at);
-		const id = `${kind}\u0000${key}`;
-		const bucket = buckets.get(id) ?? { tokens: capacity, updated: at };
+		const id = `${kind}\u0000${PER_IP.has(kind) ? clientKey(key) : key}`;
+		let bucket = buckets.get(id);
+		if (bucket)
+			buckets.delete(id); // re-inserted below: most recently used last
+		else {
+			makeRoom(at);
+			bucket = { tokens: capacity, updated: at };
+		}
 		bucket.tokens = Math.min(capacity, bucket.tokens + (at - bucket.updated) * perMs);
 		bucket.updated = at;
 		buckets.set(id, bucket);
@@ -69,6 +99,7 @@ export function createRateLimiter(
 
 	return {
 		tryTake,
+		size: () => buckets.size,
 		take(kind, key) {
 			const wait = tryTake(kind, key);
 			if (wait > 0)

@@ -1,6 +1,7 @@
 /**
- * Finding the caller's session: cookie `webchat_session`, else header `X-Session-Id`, else query
- * `?session=` — the same order on HTTP and WebSocket (SPEC §4.1).
+ * Finding the caller's session: cookie `webchat_session`, else header `X-Session-Id`, else — on
+ * the WebSocket upgrade only, where a browser cannot set a header — query `?session=` (SPEC §4.1).
+ * Over HTTP a session id in the URL would end up in access logs, proxies and Referer headers.
  */
 import type { Cookie } from "elysia";
 import { sessionNotFound } from "../core/errors.ts";
@@ -29,7 +30,10 @@ export async function requireSession(
 	database: Database,
 	sources: SessionSources,
 ): Promise<SessionRef> {
-	const session = await findSession(database, presentedSession(sources));
+	const session = await findSession(
+		database,
+		presentedSession({ cookie: sources.cookie, headers: sources.headers, query: {} }),
+	);
 	if (!session) throw sessionNotFound();
 	return session;
 }

@@ -69,6 +69,8 @@ export function ticketRoutes(deps: WebDeps) {
 			"/close",
 			async ({ session, body }) => {
 				assertNoControlCharacters(body?.feedback, "feedback");
+				// A close writes into the support group (notice, card): it spends the message budget.
+				limits.take("message", session.customerId);
 				return ok(
 					await closeByCustomer(core, session.customerId, {
 						resolved: body?.resolved,

@@ -11,6 +11,7 @@ import { readLimitedBytes } from "./body.ts";
 import type { WebDeps } from "./deps.ts";
 import { ok } from "./envelope.ts";
 import { detectFileType, sanitizeFileName } from "./file-type.ts";
+import { webQuotas } from "./quota.ts";
 import { sessionGuard } from "./session-guard.ts";
 
 /** Room for the multipart boundaries, headers and caption around the file itself. */
@@ -30,6 +31,8 @@ export function uploadRoutes(deps: WebDeps) {
 			"/upload",
 			async ({ session, request, set }) => {
 				deps.limits.take("upload", session.customerId);
+				// Counted before the body is read; given back however the request ends.
+				using slot = webQuotas(deps).enterUpload(session.customerId);
 				const type = request.headers.get("content-type") ?? "";
 				if (!type.toLowerCase().startsWith("multipart/form-data"))
 					throw new AppError(
@@ -63,6 +66,8 @@ export function uploadRoutes(deps: WebDeps) {
 				const limit = detected.kind === "image" ? imageMaxBytes : documentMaxBytes;
 				if (bytes.byteLength > limit) throw tooLarge(limit);
 				const fileName = sanitizeFileName(declaredName, detected);
+				await slot.reserve(bytes.byteLength);
+				await webQuotas(deps).beforeMessage(session.customerId);
 				const { message } = await acceptCustomerUpload(deps.core, {
 					customerId: session.customerId,
 					kind: detected.kind,

@@ -1,0 +1,147 @@
+/**
+ * The web door's quotas (SPEC §4.5), one set per app: new sessions and new conversations per
+ * client IP per day, uploads (bytes stored, uploads at once) and media downloads. Over a quota:
+ * 429 `QUOTA_EXCEEDED` (413 `FILE_TOO_LARGE` for a file bigger than the whole quota), checked
+ * before anything is stored.
+ */
+
+import { AppError } from "../core/errors.ts";
+import {
+	openingClientKey,
+	type Quotas,
+	quotaExceeded,
+	resolveQuotas,
+	spendDaily,
+	storedUploadBytes,
+} from "../core/quotas.ts";
+import { findSession } from "../core/sessions.ts";
+import type { Database } from "../db/client.ts";
+import { clientKey } from "./client-ip.ts";
+
+export interface UploadSlot extends Disposable {
+	/** Reserves the bytes of a file about to be stored; throws when they do not fit. */
+	reserve(bytes: number): Promise<void>;
+	/** Ends the upload: its slot and any reservation are given back (stored bytes now count). */
+	release(): void;
+}
+
+export interface WebQuotas {
+	limits: Quotas;
+	/** Before `init` creates a session: spends one of the client's new sessions for today. */
+	beforeInit(presented: string | undefined, ip: string): Promise<void>;
+	/** Before a customer's message is stored: spends a new conversation when it opens one. */
+	beforeMessage(customerId: string): Promise<void>;
+	/** Before an upload's body is read: one of the uploads at once, or 429. */
+	enterUpload(customerId: string): UploadSlot;
+	/** Before a file of this customer is served. */
+	beforeDownload(customerId: string): Promise<void>;
+}
+
+/** Customers known to have a conversation already: no query for their later messages. */
+const STARTED_MAX = 50_000;
+
+export function createWebQuotas(
+	database: Database,
+	overrides: Partial<Quotas> | undefined,
+): WebQuotas {
+	const limits = resolveQuotas(overrides);
+	const started = new Set<string>();
+	const uploading = new Map<string, number>();
+	let uploadsAtOnce = 0;
+	/** Bytes being stored right now (reserved, not yet in the media table), per customer. */
+	const reserved = new Map<string, number>();
+	let reservedTotal = 0;
+
+	return {
+		limits,
+		async beforeInit(presented, ip) {
+			if (await findSession(database, presented)) return;
+			if (!(await spendDaily(database, `session:${clientKey(ip)}`, limits.sessionsPerIpPerDay)))
+				throw quotaExceeded("Too many new chats from this network today.", true);
+		},
+		async beforeMessage(customerId) {
+			if (started.has(customerId)) return;
+			const key = await openingClientKey(database, customerId);
+			if (key === undefined) {
+				if (started.size >= STARTED_MAX) started.clear();
+				started.add(customerId);
+				return;
+			}
+			if (!(await spendDaily(database, `topic:${key}`, limits.topicsPerIpPerDay)))
+				throw quotaExceeded("Too many new conversations from this network today.", true);
+		},
+		enterUpload(customerId) {
+			const mine = uploading.get(customerId) ?? 0;
+			if (mine >= limits.concurrentUploadsPerCustomer || uploadsAtOnce >= limits.concurrentUploads)
+				throw quotaExceeded("Too many uploads at once. Try again when the others are done.");
+			uploading.set(customerId, mine + 1);
+			uploadsAtOnce += 1;
+			let held = 0;
+			let released = false;
+			const slot: UploadSlot = {
+				async reserve(bytes) {
+					if (bytes > Math.min(limits.uploadBytesPerCustomer, limits.uploadBytesTotal))
+						throw new AppError(
+							"FILE_TOO_LARGE",
+							"The file is larger than the storage allows.",
+							413,
+						);
+					const stored = await storedUploadBytes(database, customerId);
+					const pending = reserved.get(customerId) ?? 0;
+					if (stored.customer + pending + bytes > limits.uploadBytesPerCustomer)
+						throw quotaExceeded("This chat has used its storage for files.");
+					if (stored.total + reservedTotal + bytes > limits.uploadBytesTotal)
+						throw quotaExceeded("The storage for files is full.");
+					reserved.set(customerId, pending + bytes);
+					reservedTotal += bytes;
+					held += bytes;
+				},
+				release() {
+					if (released) return;
+					released = true;
+					const left = (uploading.get(customerId) ?? 1) - 1;
+					if (left > 0) uploading.set(customerId, left);
+					else uploading.delete(customerId);
+					uploadsAtOnce -= 1;
+					if (held > 0) {
+						const rest = (reserved.get(customerId) ?? held) - held;
+						if (rest > 0) reserved.set(customerId, rest);
+						else reserved.delete(customerId);
+						reservedTotal -= held;
+					}
+				},
+				[Symbol.dispose]: () => slot.release(),
+			};
+			return slot;
+		},
+		async beforeDownload(customerId) {
+			if (
+				!(await spendDaily(
+					database,
+					`download:${customerId}`,
+					limits.mediaDownloadsPerCustomerPerDay,
+				))
+			)
+				throw quotaExceeded("Too many downloads of this chat's files today.", true);
+		},
+	};
+}
+
+const perApp = new WeakMap<object, WebQuotas>();
+
+/**
+ * The quotas of one app, made on first use: routes of the same app share the counters.
+ *
+ * @example await webQuotas(deps).beforeMessage(session.customerId);
+ */
+export function webQuotas(deps: {
+	core: { database: Database };
+	config: { quotas?: Partial<Quotas> };
+}): WebQuotas {
+	let found = perApp.get(deps.core);
+	if (!found) {
+		found = createWebQuotas(deps.core.database, deps.config.quotas);
+		perApp.set(deps.core, found);
+	}
+	return found;
+}
