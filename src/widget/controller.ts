@@ -210,7 +210,7 @@ export function startWidget(config: WidgetConfig) {
 				let cursor = store.newestId;
 				if (cursor) {
 					for (let more = true; more && cursor; ) {
-						const page = await http.call<Page>(
+						const page: Page = await http.call<Page>(
 							`history?after=${encodeURIComponent(cursor)}&limit=100`,
 						);
 						if (run !== syncRun) return;
@@ -438,10 +438,10 @@ export function startWidget(config: WidgetConfig) {
 		if (session) socket.restart();
 		else if (store.pending.length) kick();
 	};
-	addEventListener("online", reconnect);
-	addEventListener("offline", reconnect);
-	addEventListener("pagehide", () => socket.stop());
-	addEventListener("pageshow", (e) => {
+	window.addEventListener("online", reconnect);
+	window.addEventListener("offline", reconnect);
+	window.addEventListener("pagehide", () => socket.stop());
+	window.addEventListener("pageshow", (e) => {
 		if (e.persisted && session) socket.now();
 	});
 	document.addEventListener("visibilitychange", () => {

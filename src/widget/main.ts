@@ -87,10 +87,10 @@ if (!global.topicdesk) {
 	};
 
 	// Errors thrown by this file (and only this file) are reported; CSP refusals of our origin too.
-	addEventListener("error", (e) => {
+	window.addEventListener("error", (e) => {
 		if (e.filename && e.filename === script?.src) report(e.error ?? e.message);
 	});
-	addEventListener("securitypolicyviolation", (e) => {
+	window.addEventListener("securitypolicyviolation", (e) => {
 		if (e.blockedURI.startsWith(api) || e.blockedURI.startsWith(ws.replace(/\/ws\/chat$/, "")))
 			report(`CSP blocked ${e.blockedURI} by ${e.violatedDirective}`);
 	});

@@ -1,3 +1,4 @@
+/// <reference types="bun" />
 import { describe, expect, test } from "bun:test";
 import { widgetTexts } from "./texts.ts";
 import { endpoints, fill, inkFor, splitLinks, uuid } from "./util.ts";
