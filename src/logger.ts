@@ -2,6 +2,8 @@
  * Structured logs: JSON lines in production, readable lines in development. Secrets never go in
  * `fields`; the bot token is scrubbed from anything logged as a precaution.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 type Fields = Record<string, unknown>;
 
@@ -16,6 +18,26 @@ export interface Logger {
 
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/**
+ * Fields every line logged in the current asynchronous context carries: the web door enters
+ * `{ requestId }` when a request arrives, so whatever the request causes is logged with it.
+ */
+export const logContext = new AsyncLocalStorage<Fields>();
+
+/**
+ * The line's `event`: the caller's stable name when given (`outbox.dead`), otherwise one derived
+ * from the message, which is a constant string wherever no name is given.
+ */
+export function eventName(message: string): string {
+	return (
+		message
+			.toLowerCase()
+			.replace(/[^a-z0-9]+/g, "_")
+			.replace(/^_+|_+$/g, "")
+			.slice(0, 60) || "log"
+	);
+}
+
 export function createLogger(options: {
 	level: LogLevel;
 	json: boolean;
@@ -28,10 +50,17 @@ export function createLogger(options: {
 		secrets.reduce((out, secret) => out.split(secret).join("[redacted]"), text);
 	const emit = (level: LogLevel, message: string, fields?: Fields) => {
 		if (order[level] < order[options.level]) return;
+		const all = { ...logContext.getStore(), ...fields };
 		const line = options.json
-			? JSON.stringify({ time: new Date().toISOString(), level, message, ...fields })
+			? JSON.stringify({
+					time: new Date().toISOString(),
+					level,
+					event: eventName(message),
+					message,
+					...all,
+				})
 			: `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}${
-					fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ""
+					Object.keys(all).length ? ` ${JSON.stringify(all)}` : ""
 				}`;
 		write(scrub(line));
 	};

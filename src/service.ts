@@ -76,7 +76,7 @@ export async function startService(
 		? serveControl(config.dataDir, { backup: () => dumpPglite(embedded) })
 		: undefined;
 	const applied = await migrate(database);
-	if (applied.length) log.info("database migrated", { applied, kind: database.kind });
+	if (applied.length) log.info("database migrated", { event: "service.migrated", applied, kind: database.kind });
 
 	const texts = createTexts(config.locale, config.texts);
 	// With PORT=0 (tests) the default public URL names port 0 until the real port is known.
@@ -237,6 +237,7 @@ export async function startService(
 			event: "setup.link",
 		});
 	log.info("topicdesk listening", {
+		event: "service.listening",
 		port,
 		database: database.kind,
 		bot: telegram ? config.telegramMode : "disabled",

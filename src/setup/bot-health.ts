@@ -18,9 +18,14 @@ export function createBotHealth(
 	const okTtl = options.okTtlMs ?? 60_000;
 	const failedTtl = options.failedTtlMs ?? 5_000;
 	let last: { at: number; report: CheckReport } | undefined;
+	const checkOptions: CheckOptions = {
+		...options,
+		onCall: (method, result) =>
+			options.log.debug("telegram call", { event: "telegram.call", method, result }),
+	};
 	let running: Promise<CheckReport> | undefined;
 	const run = () => {
-		running ??= runBotChecks(options)
+		running ??= runBotChecks(checkOptions)
 			.then((report) => {
 				last = { at: Date.now(), report };
 				return report;

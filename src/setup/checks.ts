@@ -48,6 +48,8 @@ export interface CheckOptions {
 	probePolling?: boolean;
 	timeoutMs?: number;
 	fetch?: typeof fetch;
+	/** Told how each call ended: "ok", the error code, or "network" (debug logs). */
+	onCall?: (method: string, result: string) => void;
 }
 
 export const TOKEN_SHAPE = /^\d+:[A-Za-z0-9_-]{30,}$/;
@@ -67,7 +69,7 @@ type ApiAnswer<T> =
  * without it.
  */
 export async function callBotApi<T>(
-	options: Pick<CheckOptions, "apiRoot" | "token" | "timeoutMs" | "fetch">,
+	options: Pick<CheckOptions, "apiRoot" | "token" | "timeoutMs" | "fetch" | "onCall">,
 	method: string,
 	params: Record<string, unknown> = {},
 	signal?: AbortSignal,
@@ -82,9 +84,17 @@ export async function callBotApi<T>(
 			signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
 		});
 		const body = (await response.json()) as ApiAnswer<T>;
-		if (typeof body === "object" && body && "ok" in body) return body;
+		if (typeof body === "object" && body && "ok" in body) {
+			options.onCall?.(
+				method,
+				body.ok ? "ok" : "error_code" in body ? String(body.error_code) : "network",
+			);
+			return body;
+		}
+		options.onCall?.(method, "network");
 		return { ok: false, network: `unexpected answer (HTTP ${response.status})` };
 	} catch (error) {
+		options.onCall?.(method, "network");
 		return { ok: false, network: error instanceof Error ? error.name : "request failed" };
 	}
 }

@@ -189,7 +189,10 @@ export function createTelegramDoor(options: {
 						timeoutSeconds: Math.max(1, Math.round(config.timers.pollTimeout / 1000)),
 						log,
 						handle: handleUpdate,
-						...(metrics ? { onCall: metrics.telegramCall } : {}),
+						onCall: (method, result) => {
+							metrics?.telegramCall(method, result);
+							log.debug("telegram call", { event: "telegram.call", method, result });
+						},
 					}),
 				log,
 			});

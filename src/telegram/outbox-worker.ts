@@ -225,6 +225,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	async function settleFailure(item: ClaimedItem, failure: CallFailure) {
 		if (failure.kind === "permanent") {
 			log.warn("outbox item is dead", {
+				event: "outbox.dead",
+				customerId: item.customerId,
 				id: item.id,
 				kind: item.kind,
 				reason: failure.description,
@@ -280,7 +282,13 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			const failure: CallFailure = handler
 				? classifyFailure(error)
 				: { kind: "permanent", code: 0, description: String(error) };
-			if (failure.kind === "transient") log.debug("outbox retry", { id: item.id, error: failure });
+			if (failure.kind === "transient")
+				log.debug("outbox retry", {
+					event: "outbox.retry",
+					customerId: item.customerId,
+					id: item.id,
+					error: failure,
+				});
 			await settleFailure(item, failure).catch((e) =>
 				log.error("could not record outbox failure", { id: item.id, error: String(e) }),
 			);

@@ -141,7 +141,11 @@ export function createPoller(options: PollerOptions): Poller {
 				healthy = false;
 				failures++;
 				const retryAfter = (error as { retryAfter?: number }).retryAfter;
-				options.log.warn("getUpdates failed", { error: String(error), failures });
+				options.log.warn("getUpdates failed", {
+					event: "telegram.poll_failed",
+					error: String(error),
+					failures,
+				});
 				await sleep(
 					retryAfter ? retryAfter * 1000 : Math.min(30_000, 500 * 2 ** failures),
 					abort.signal,

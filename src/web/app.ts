@@ -19,7 +19,7 @@ import { healthRoutes } from "./health.ts";
 import { mediaRoutes } from "./media-routes.ts";
 import type { MediaSigner } from "./media-url.ts";
 import type { Metrics } from "./metrics.ts";
-import { httpMetrics, metricsRoutes } from "./metrics-routes.ts";
+import { httpObservability, metricsRoutes } from "./metrics-routes.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { setupRoutes } from "./setup-routes.ts";
 import type { SocketRegistry } from "./socket-registry.ts";
@@ -48,7 +48,7 @@ export function createApp(
 		return widget;
 	};
 	const app = new Elysia({ websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 960 } })
-		.use(deps.metrics ? httpMetrics(deps.metrics) : new Elysia({ name: "http-metrics" }))
+		.use(httpObservability(deps.metrics, deps.log))
 		.use(errorHandling(deps.log))
 		.use(securityHeaders())
 		.use(setupRoutes(deps.setup ?? (() => undefined)))

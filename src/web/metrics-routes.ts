@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
+import { type Logger, logContext } from "../logger.ts";
 import type { Metrics } from "./metrics.ts";
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
@@ -13,27 +14,45 @@ function sameToken(presented: string, expected: string): boolean {
 	return timingSafeEqual(digest(presented), digest(expected));
 }
 
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** Probes and scrapes would drown the access log; they are still counted in the metrics. */
+const QUIET_ROUTES = new Set(["/health", "/health/ready", "/metrics"]);
+
 /**
- * Times each request from its arrival to the response. Requests that matched no route are
- * labelled `unmatched`, whatever their path.
+ * Every request gets a request id (the caller's `X-Request-Id` when it is a plain token, else a
+ * new one), echoed in the `x-request-id` header and carried by every log line the request causes
+ * (logContext). When it is answered, it is timed for the metrics by its route pattern (requests
+ * that matched none are `unmatched`) and logged as one `http.request` line.
  */
-export function httpMetrics(metrics: Metrics) {
+export function httpObservability(metrics: Metrics | undefined, log: Logger) {
 	const started = new WeakMap<Request, number>();
-	return new Elysia({ name: "http-metrics" })
-		.onRequest(({ request }) => {
+	return new Elysia({ name: "http-observability" })
+		.onRequest(({ request, set }) => {
 			started.set(request, performance.now());
+			const given = request.headers.get("x-request-id");
+			const requestId =
+				given && REQUEST_ID.test(given)
+					? given
+					: crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+			set.headers["x-request-id"] = requestId;
+			logContext.enterWith({ requestId });
 		})
 		.onAfterResponse({ as: "global" }, ({ request, route, set }) => {
 			const start = started.get(request);
 			if (start === undefined) return;
 			started.delete(request);
 			const status = typeof set.status === "number" ? set.status : 200;
-			metrics.httpRequest(
-				route || "unmatched",
-				request.method,
-				status,
-				(performance.now() - start) / 1000,
-			);
+			const seconds = (performance.now() - start) / 1000;
+			const pattern = route || "unmatched";
+			metrics?.httpRequest(pattern, request.method, status, seconds);
+			if (!QUIET_ROUTES.has(pattern))
+				log.info("http request", {
+					event: "http.request",
+					method: request.method,
+					route: pattern,
+					status,
+					ms: Math.round(seconds * 1000),
+				});
 		});
 }
 
