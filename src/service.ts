@@ -76,7 +76,8 @@ export async function startService(
 		? serveControl(config.dataDir, { backup: () => dumpPglite(embedded) })
 		: undefined;
 	const applied = await migrate(database);
-	if (applied.length) log.info("database migrated", { event: "service.migrated", applied, kind: database.kind });
+	if (applied.length)
+		log.info("database migrated", { event: "service.migrated", applied, kind: database.kind });
 
 	const texts = createTexts(config.locale, config.texts);
 	// With PORT=0 (tests) the default public URL names port 0 until the real port is known.
