@@ -81,6 +81,13 @@ export function createBotClient(options: {
 			// A call already under way when its chat got a 429 waits out the pause: nothing is
 			// sent into a paused chat. Shutdown ends the wait (the outbox then puts the item back).
 			if (paused > 0) await abortableSleep(paused, shutdown.signal);
+			// Every call into the group waits for its turn in the group's window: an item makes
+			// several calls (topic, card, pin, message), so gating claims alone would burst. The
+			// check and the record below run without an await between them, so concurrent calls
+			// never take the same free slot.
+			if (chat === "group")
+				while (metered.budget.available("group") < 1)
+					await abortableSleep(Math.max(5, metered.budget.waitMs("group")), shutdown.signal);
 			if (chat) metered.budget.record(chat);
 			try {
 				return await next();
