@@ -24,7 +24,7 @@ import {
 	type SocketClient,
 } from "../support/web-client.ts";
 
-const SECRET = "webhook_Secret-0123456789";
+const SECRET = "webhook_Secret-0123456789_abcdefghij";
 
 let db: TestDatabase;
 let tg: TelegramDouble;

@@ -80,8 +80,8 @@ test("the timer worker's stop() waits for the tick in flight", async () => {
 test("the outbox releases its leases on stop: a restart delivers at once", async () => {
 	db = await freshDatabase();
 	tg = startTelegramDouble();
-	// The 60 s lease of a real deployment: a lease left behind would hold the item for a minute.
-	service = await startTestService({ db, double: tg, configFile: { outbox: { lease: "60s" } } });
+	// The default 60 s lease: a lease left behind would hold the item for a minute.
+	service = await startTestService({ db, double: tg });
 	const { sessionId } = await initSession(service.url);
 	await api(service.url, "POST", "/api/chat/message", {
 		session: sessionId,
