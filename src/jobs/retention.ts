@@ -1,6 +1,7 @@
 /**
  * Retention (SPEC 1.5): prunes bookkeeping rows older than `retention.bookkeeping` (processed
- * update ids, delivered outbox items, used or expired link tokens, expired entry contexts) and,
+ * update ids, delivered outbox items, used or expired link tokens, expired entry contexts, updates
+ * set aside as failed) and,
  * when `retention.media` is set, deletes the bytes of older files, leaving the media row as a
  * "file expired" stub that history shows as such.
  *
@@ -25,6 +26,7 @@ export interface RetentionResult {
 	outboxItems: number;
 	linkTokens: number;
 	entryContexts: number;
+	failedUpdates: number;
 	expiredMedia: number;
 }
 
@@ -52,6 +54,8 @@ export async function pruneOnce(
 				or expires_at < ${keep}`,
 		),
 		entryContexts: await count(sql`delete from entry_contexts where expires_at < ${keep}`),
+		// Set-aside updates are kept for inspection, but they hold what people wrote.
+		failedUpdates: await count(sql`delete from failed_updates where failed_at < ${keep}`),
 		expiredMedia: 0,
 	};
 	if (policy.mediaMs !== undefined) {

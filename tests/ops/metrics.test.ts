@@ -86,6 +86,7 @@ describe("counters move with traffic", () => {
 			"topicdesk_telegram_group_budget_left{}",
 			'topicdesk_db_connections{state="pool_size"}',
 			"topicdesk_metrics_scrape_database_ok{}",
+			"topicdesk_telegram_updates_set_aside{}",
 		])
 			expect(before.has(name)).toBe(true);
 		expect(value(before, "topicdesk_process_resident_memory_bytes{}")).toBeGreaterThan(0);

@@ -75,6 +75,9 @@ describe("retention", () => {
 		await topicIdOf(service, user.id);
 		const link = await api(service.url, "POST", "/api/chat/link-telegram", { session: sessionId });
 		expect(link.status).toBe(200);
+		// An update set aside by the router as failed (kept for inspection, then pruned).
+		await service.database.query(sql`insert into failed_updates (update_id, update, reason, attempts)
+			values (999000111, '{"update_id": 999000111}', 'test', 4)`);
 		await service.database.query(sql`insert into entry_contexts (id, expires_at)
 			values ('expired-context', now() - interval '1 hour'),
 				('fresh-context', now() + interval '1 hour')`);
@@ -100,6 +103,7 @@ describe("retention", () => {
 				(await count(service, "processed_updates")) === 0 &&
 				(await count(service, "outbox", "state = 'done'")) === 0 &&
 				(await count(service, "link_tokens")) === 0 &&
+				(await count(service, "failed_updates")) === 0 &&
 				(await count(service, "entry_contexts", "id = 'expired-context'")) === 0,
 			10_000,
 		);
