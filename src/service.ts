@@ -6,7 +6,7 @@
  * close the database.
  */
 import type { PGlite } from "@electric-sql/pglite";
-import { claimDataDir, serveControl } from "./cli/data-dir.ts";
+import { claimDataDirChecked, serveControl } from "./cli/data-dir.ts";
 import { dumpPglite } from "./cli/pglite-backup.ts";
 import type { Config } from "./config.ts";
 import { resolveAppSecret } from "./core/app-secret.ts";
@@ -61,7 +61,7 @@ export async function startService(
 		});
 	// The embedded database is one process's: claim DATA_DIR first (throws DataDirBusy).
 	const ownsDataDir = !config.databaseUrl && !options.pglite;
-	const releaseDataDir = ownsDataDir ? claimDataDir(config.dataDir) : () => {};
+	const releaseDataDir = ownsDataDir ? await claimDataDirChecked(config.dataDir) : () => {};
 	const database = await openDatabase({
 		databaseUrl: config.databaseUrl,
 		dataDir: config.dataDir,

@@ -8,7 +8,7 @@ import { renameSync, writeFileSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import type { Config } from "../config.ts";
 import { pgliteAssets } from "../db/pglite-assets.ts";
-import { askService, claimDataDir, DataDirBusy, holderOf } from "./data-dir.ts";
+import { askService, claimDataDirChecked, DataDirBusy, holderOf } from "./data-dir.ts";
 import type { Output } from "./output.ts";
 import { usePgTools } from "./output.ts";
 import { dumpPglite } from "./pglite-backup.ts";
@@ -36,7 +36,7 @@ export async function backup(config: Config, file: string | undefined, io: Outpu
 		}
 		let release: () => void;
 		try {
-			release = claimDataDir(config.dataDir);
+			release = await claimDataDirChecked(config.dataDir);
 		} catch (error) {
 			if (error instanceof DataDirBusy) {
 				io.err(`backup: ${error.message}`);

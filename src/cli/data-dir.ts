@@ -50,12 +50,24 @@ export function holderOf(dataDir: string): number | undefined {
 export class DataDirBusy extends Error {
 	constructor(
 		readonly dataDir: string,
-		readonly pid: number,
+		/** Undefined when only the control socket answered (a process in another container). */
+		readonly pid: number | undefined,
 	) {
 		super(
-			`DATA_DIR ${dataDir} is in use by another topicdesk process (pid ${pid}). Stop it first, or remove ${pidFile(dataDir)} if that process is not topicdesk.`,
+			pid === undefined
+				? `DATA_DIR ${dataDir} is in use by another topicdesk process (it answers on ${CONTROL_SOCKET}, perhaps from another container). Stop it first.`
+				: `DATA_DIR ${dataDir} is in use by another topicdesk process (pid ${pid}). Stop it first, or remove ${pidFile(dataDir)} if that process is not topicdesk.`,
 		);
 	}
+}
+
+/**
+ * Claims DATA_DIR like claimDataDir, after also asking the control socket: in containers every
+ * process may be pid 1, so a live pid file can look like our own, but a running service answers.
+ */
+export async function claimDataDirChecked(dataDir: string): Promise<() => void> {
+	if (await askService(dataDir, "/ping")) throw new DataDirBusy(dataDir, holderOf(dataDir));
+	return claimDataDir(dataDir);
 }
 
 /**

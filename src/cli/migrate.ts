@@ -5,14 +5,14 @@
 import type { Config } from "../config.ts";
 import { openDatabase } from "../db/client.ts";
 import { migrate as applyMigrations } from "../db/migrate.ts";
-import { claimDataDir, DataDirBusy } from "./data-dir.ts";
+import { claimDataDirChecked, DataDirBusy } from "./data-dir.ts";
 import type { Output } from "./output.ts";
 
 export async function migrate(config: Config, io: Output) {
 	let release = () => {};
 	if (!config.databaseUrl) {
 		try {
-			release = claimDataDir(config.dataDir);
+			release = await claimDataDirChecked(config.dataDir);
 		} catch (error) {
 			if (!(error instanceof DataDirBusy)) throw error;
 			io.err(`migrate: ${error.message} (a running service has already migrated at its start)`);

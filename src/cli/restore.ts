@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import type { Config } from "../config.ts";
 import { pgliteAssets } from "../db/pglite-assets.ts";
-import { askService, claimDataDir, DataDirBusy, holderOf } from "./data-dir.ts";
+import { askService, claimDataDirChecked, DataDirBusy, holderOf } from "./data-dir.ts";
 import { type Output, usePgTools } from "./output.ts";
 import { BadBackup, validateBackup } from "./pglite-backup.ts";
 
@@ -45,7 +45,7 @@ export async function restore(config: Config, file: string | undefined, io: Outp
 	}
 	let release: () => void;
 	try {
-		release = claimDataDir(config.dataDir);
+		release = await claimDataDirChecked(config.dataDir);
 	} catch (error) {
 		if (!(error instanceof DataDirBusy)) throw error;
 		io.err(`restore: ${error.message} Nothing was changed.`);

@@ -119,6 +119,10 @@ describe("backup and restore of the embedded database", () => {
 		const migrateRefused = await runCommand(["migrate"], embeddedEnv(dataDir));
 		expect(migrateRefused.code).toBe(1);
 		expect(migrateRefused.stderr).toContain("in use by another topicdesk process");
+		// A second service on the same DATA_DIR would corrupt the embedded database: it refuses.
+		const second = await runCommand(["serve"], { ...embeddedEnv(dataDir), PORT: "0" });
+		expect(second.code).toBe(1);
+		expect(second.stderr).toContain("in use by another topicdesk process");
 		// The load kept running during the backup.
 		while (acked.length < ackedAfterBackup + 10) await Bun.sleep(20);
 		loading = false;
