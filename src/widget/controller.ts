@@ -34,7 +34,8 @@ interface Page {
 const SESSION_KEY = "session";
 const MAX_TEXT = 4000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const gone = (e: unknown) => e instanceof ApiError && e.code === "SESSION_NOT_FOUND";
+const gone = (e: unknown) =>
+	e instanceof ApiError && (e.code === "SESSION_NOT_FOUND" || e.status === 401);
 
 export function startWidget(config: WidgetConfig) {
 	const { texts: t, emit } = config;
@@ -54,6 +55,9 @@ export function startWidget(config: WidgetConfig) {
 	let lastUnread = -1;
 	let lastTyping = 0;
 	let kickTimer: ReturnType<typeof setTimeout> | undefined;
+	let flushTimer: ReturnType<typeof setTimeout> | undefined;
+	/** Transient send failures in a row: the backoff's exponent. */
+	let sendFailures = 0;
 
 	const view = createView(
 		t,
@@ -67,6 +71,7 @@ export function startWidget(config: WidgetConfig) {
 				if (p) view.pending(p);
 				kick();
 			},
+			original: (id) => store.messages.get(id),
 			files: (files) => {
 				for (const file of files) upload(file).catch(config.report);
 			},
@@ -111,12 +116,15 @@ export function startWidget(config: WidgetConfig) {
 				if (type === "connected") sync().catch(config.report);
 				else if (type === "message") receive(data as unknown as Message, true);
 				else if (type === "message_edited") {
-					const m = store.edit(
-						String(data.id),
-						String(data.text ?? ""),
-						String(data.editedAt ?? ""),
-					);
-					if (m) view.message(m);
+					const id = String(data.id);
+					const m = store.edit(id, String(data.text ?? ""), String(data.editedAt ?? ""));
+					// The message, and the quotes of replies to it, show the new text.
+					if (m)
+						for (const r of store.messages.values())
+							if (r === m || r.replyTo === id) view.message(r);
+				} else if (type === "rated") {
+					rated = true;
+					view.rating.set("thanks");
 				} else if (type === "status") applyStatus({ status: data.status as string });
 				else if (type === "channel_linked") view.setLinked(String(data.telegram ?? "") || null);
 				else if (type === "error") showError(new ApiError(String(data.code), ""));
@@ -316,10 +324,15 @@ export function startWidget(config: WidgetConfig) {
 			});
 	}
 
-	/** Sends pending messages one at a time, in order; the same id on retry is deduped. */
+	/**
+	 * Sends pending messages one at a time, in order; the same id on retry is deduped. A transient
+	 * failure (no answer, 5xx, 429) keeps the message "Sending…" and tries again after
+	 * `Retry-After` or a backoff with jitter; any other refusal marks it failed, with Retry.
+	 */
 	async function flush() {
 		if (flushing) return;
 		flushing = true;
+		clearTimeout(flushTimer);
 		try {
 			for (;;) {
 				const next = store.pending.find((p) => !p.error);
@@ -327,11 +340,9 @@ export function startWidget(config: WidgetConfig) {
 				try {
 					const ack = await http.call<{ messageId: string; seq: number; timestamp: string }>(
 						"message",
-						{
-							text: next.text,
-							clientMessageId: next.cid,
-						},
+						{ text: next.text, clientMessageId: next.cid },
 					);
+					sendFailures = 0;
 					receive(
 						{
 							id: ack.messageId,
@@ -348,8 +359,11 @@ export function startWidget(config: WidgetConfig) {
 				} catch (e) {
 					if (gone(e)) return dropSession();
 					if (transient(e)) {
-						// Keep it pending ("Sending…"); try again soon, or on the next reconnect.
-						setTimeout(() => flush(), 3000 + Math.random() * 2000);
+						const wait =
+							(e instanceof ApiError && e.retryAfter) ||
+							500 + Math.random() * Math.min(30_000, 1000 * 2 ** sendFailures);
+						sendFailures = Math.min(sendFailures + 1, 16);
+						flushTimer = setTimeout(flush, wait);
 						return;
 					}
 					const code = e instanceof ApiError ? e.code : "";

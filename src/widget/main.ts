@@ -117,7 +117,9 @@ if (!global.topicdesk) {
 				if (!w.host.isConnected && document.body) document.body.append(w.host);
 			};
 			attach();
-			// Turbo, Astro and friends swap <body> and drop the host: put it back.
+			// Turbo, Astro and friends swap <body> and drop the host: put it back at once (the
+			// swap changes <html>'s children), and check now and then for other removals.
+			new MutationObserver(attach).observe(document.documentElement, { childList: true });
 			setInterval(attach, 1000);
 			for (const name of ["turbo:load", "astro:after-swap", "pageshow"])
 				document.addEventListener(name, attach);

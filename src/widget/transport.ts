@@ -8,21 +8,38 @@ export class ApiError extends Error {
 		readonly code: string,
 		message: string,
 		readonly status = 0,
+		/** From `Retry-After` (seconds), in ms; 0 when not given. */
+		readonly retryAfter = 0,
 	) {
 		super(message);
 	}
 }
 
-/** Transient: worth retrying later with the same request (no answer, overload, server error). */
+/**
+ * Transient: worth retrying later with the same request (no answer, a server error, too many
+ * requests). Any other 4xx is the server's final word.
+ */
 export const transient = (e: unknown) =>
-	!(e instanceof ApiError) || e.status === 0 || e.status >= 500 || e.code === "NETWORK";
+	!(e instanceof ApiError) || e.status === 0 || e.status >= 500 || e.status === 429;
+
+/** `Retry-After` in ms: seconds or an HTTP date; 0 when absent or unreadable. */
+function retryAfter(value: string | null): number {
+	if (!value) return 0;
+	const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+	return Math.max(ms || 0, 0);
+}
 
 type Envelope<T> = { success: boolean; data: T; error?: { code: string; message: string } };
 
-function unwrap<T>(status: number, body: Envelope<T> | null): T {
+function unwrap<T>(status: number, body: Envelope<T> | null, after: string | null): T {
 	if (body?.success) return body.data;
 	const error = body?.error;
-	throw new ApiError(error?.code ?? "HTTP", error?.message ?? `HTTP ${status}`, status);
+	throw new ApiError(
+		error?.code ?? "HTTP",
+		error?.message ?? `HTTP ${status}`,
+		status,
+		retryAfter(after),
+	);
 }
 
 export function createHttp(api: string, session: () => string | null) {
@@ -50,7 +67,11 @@ export function createHttp(api: string, session: () => string | null) {
 		try {
 			parsed = (await response.json()) as Envelope<T>;
 		} catch {}
-		return unwrap(response.status, parsed);
+		return unwrap(
+			response.status,
+			parsed,
+			response.status === 429 ? response.headers.get("Retry-After") : null,
+		);
 	}
 
 	function upload<T>(file: File, caption: string, progress: (share: number) => void): Promise<T> {
@@ -67,7 +88,9 @@ export function createHttp(api: string, session: () => string | null) {
 					parsed = JSON.parse(xhr.responseText) as Envelope<T>;
 				} catch {}
 				try {
-					resolve(unwrap(xhr.status, parsed));
+					// Only on 429: reading a header CORS does not expose logs a console error.
+					const after = xhr.status === 429 ? xhr.getResponseHeader("Retry-After") : null;
+					resolve(unwrap(xhr.status, parsed, after));
 				} catch (e) {
 					reject(e);
 				}

@@ -10,6 +10,15 @@ import { splitLinks } from "./util.ts";
 export interface ListActions {
 	retry(cid: string): void;
 	enlarge(src: string, from: HTMLElement): void;
+	/** A loaded message by server id (for the quote of a reply). */
+	original(id: string): Message | undefined;
+}
+
+/** The start of the replied-to message's text; nothing when it is not loaded or has no text. */
+function quote(original: Message | undefined): HTMLElement | null {
+	const text = original?.text.trim();
+	if (!text) return null;
+	return h("blockquote", { class: "quote" }, text.length > 120 ? `${text.slice(0, 119)}…` : text);
 }
 
 function textBlock(text: string): HTMLElement | null {
@@ -85,6 +94,7 @@ export function createList(t: WidgetTexts, actions: ListActions) {
 			h(
 				"div",
 				{ class: `msg ${m.from}` },
+				m.replyTo ? quote(actions.original(m.replyTo)) : null,
 				...media,
 				textBlock(m.text),
 				m.from === "system" ? null : meta,

@@ -16,6 +16,7 @@ export interface ViewActions {
 	/** False when the text was refused (too long): the box keeps it. */
 	send(text: string): boolean;
 	retry(cid: string): void;
+	original(id: string): Message | undefined;
 	files(files: File[]): void;
 	older(): void;
 	telegram(): void;
@@ -73,7 +74,7 @@ export function createView(t: WidgetTexts, options: ViewOptions, act: ViewAction
 		{ class: "more", type: "button", hidden: true, onclick: () => act.older() },
 		t.loadEarlier,
 	);
-	const messages = createList(t, { retry: act.retry, enlarge });
+	const messages = createList(t, { retry: act.retry, enlarge, original: act.original });
 	const log = h(
 		"div",
 		{ class: "log", role: "log", tabindex: "0", "aria-label": t.messages },
