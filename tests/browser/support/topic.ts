@@ -68,3 +68,16 @@ export function topicFileCalls(tg: TelegramDouble, topicId: number): ApiCall[] {
 			Number(c.params.message_thread_id) === topicId,
 	);
 }
+
+/** Waits for the visitor's message to land in their topic; returns the copy's message id there. */
+export async function webCopyId(tg: TelegramDouble, text: string, timeoutMs = 10_000) {
+	const call = await tg.waitForCall(
+		(c) =>
+			c.method === "sendMessage" &&
+			c.ok &&
+			Number(c.params.chat_id) === tg.groupId &&
+			c.params.text === webCopyText(text),
+		{ timeoutMs },
+	);
+	return (call.result as { message_id: number }).message_id;
+}
