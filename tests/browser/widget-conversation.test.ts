@@ -9,7 +9,7 @@ import type { Route } from "playwright-core";
 import { useBrowser } from "./support/browser.ts";
 import { sessionOfTopic, storedCount, useStack } from "./support/stack.ts";
 import { waitForWebCopy, webCopies, webCopyId } from "./support/topic.ts";
-import { until, type Widget, widgetOn } from "./support/widget.ts";
+import { type Widget, widgetOn } from "./support/widget.ts";
 
 const stack = useStack();
 const { visitor } = useBrowser();
