@@ -77,3 +77,12 @@ export function exe(): Buffer {
 	bytes.write("PE\0\0", 0x80, "latin1");
 	return bytes;
 }
+
+/** A PDF of about `bytes` bytes: the one-page PDF followed by a comment of filler. */
+export function bigPdf(bytes: number): Buffer {
+	const head = pdf();
+	return Buffer.concat([
+		head,
+		Buffer.from(`%${"x".repeat(Math.max(0, bytes - head.length - 2))}\n`),
+	]);
+}
