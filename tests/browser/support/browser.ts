@@ -13,6 +13,7 @@ import {
 	type BrowserContextOptions,
 	type ConsoleMessage,
 	chromium,
+	type LaunchOptions,
 	type Page,
 } from "playwright-core";
 
@@ -21,7 +22,7 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** The host site and the service are two different sites, both on loopback. */
 export const HOST_RULES = "MAP shop.test 127.0.0.1, MAP chat.test 127.0.0.1";
 
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
 	if (!existsSync(CHROMIUM_PATH)) {
 		throw new Error(
 			`Chromium not found at ${CHROMIUM_PATH}. The browser tests need Debian's chromium ` +
@@ -31,7 +32,8 @@ export async function launchBrowser(): Promise<Browser> {
 	return chromium.launch({
 		executablePath: CHROMIUM_PATH,
 		headless: true,
-		args: ["--no-sandbox", `--host-resolver-rules=${HOST_RULES}`],
+		...options,
+		args: ["--no-sandbox", `--host-resolver-rules=${HOST_RULES}`, ...(options.args ?? [])],
 	});
 }
 
@@ -77,17 +79,18 @@ function watch(page: Page, problems: string[], expected: RegExp[]) {
 }
 
 /**
- * One browser for the file, launched before its tests; `visitor()` makes a fresh context whose
- * pages are watched; after each test its contexts close and any problem fails the test.
+ * One browser for the file (with `launch` options, e.g. bfcache left on), launched before its
+ * tests; `visitor()` makes a fresh context whose pages are watched; after each test its contexts
+ * close and any problem fails the test.
  */
-export function useBrowser(): {
+export function useBrowser(launch: LaunchOptions = {}): {
 	browser: () => Browser;
 	visitor: (options?: BrowserContextOptions) => Promise<Visitor>;
 } {
 	let browser: Browser | undefined;
 	let visitors: Visitor[] = [];
 	beforeAll(async () => {
-		browser = await launchBrowser();
+		browser = await launchBrowser(launch);
 	}, 30_000);
 	afterAll(async () => {
 		await browser?.close();
