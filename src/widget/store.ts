@@ -20,6 +20,8 @@ export interface Message {
 	voiceDuration?: number;
 	fileUrl?: string;
 	fileName?: string;
+	/** The file's bytes were deleted by the service's retention: only its name is left. */
+	fileExpired?: boolean;
 }
 
 export interface Pending {

@@ -81,6 +81,8 @@ export function createList(t: WidgetTexts, actions: ListActions) {
 					m.fileName || "file",
 				),
 			);
+		if (m.fileExpired)
+			media.push(h("span", { class: "file" }, t.fileExpired.replace("{name}", m.fileName || "")));
 		const date = new Date(m.timestamp);
 		const meta = h(
 			"div",
