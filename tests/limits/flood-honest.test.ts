@@ -18,7 +18,7 @@ import {
 } from "../support/telegram-double.ts";
 import { BotApiError } from "../support/telegram-double-errors.ts";
 import { eventually, newUser, topicIdOf } from "../support/telegram-flow.ts";
-import { api, connectSocket, initSession } from "../support/web-client.ts";
+import { api, connectSocket, type Envelope, initSession } from "../support/web-client.ts";
 
 let db: TestDatabase | undefined;
 let tg: TelegramDouble | undefined;
@@ -50,8 +50,9 @@ async function outboxSettled(running: RunningService) {
 	}, 15_000);
 }
 
+/** Two calls were open at the same time (a call's arrival and answer times, both included). */
 const overlaps = (a: ApiCall, b: ApiCall) =>
-	a.at < b.at + b.durationMs && b.at < a.at + a.durationMs;
+	a.at <= b.at + b.durationMs && b.at <= a.at + a.durationMs;
 
 /** A widget customer whose first message made their topic; returns the session and the topic. */
 async function webCustomerWithTopic(running: RunningService, double: TelegramDouble, text: string) {
@@ -169,15 +170,29 @@ describe("flood budgets are honest", () => {
 		const say = (text: string) =>
 			api(service.url, "POST", "/api/chat/message", { session: sessionId, body: { text } });
 		tg.failNext("sendMessage", 1, { error_code: 400, description: "Bad Request: refused once" });
-		await say("dies");
+		const dies = (await say("dies")).body as Envelope<{ messageId: string }>;
 		await tg.waitForCall((c) => String(c.params.text).includes("refused once") && c.ok);
-		// A later message is in flight (held 1.5 s, then dropped) when the operator says /retry.
-		tg.failNext("sendMessage", 1, { drop: true, afterMs: 1500 });
-		await say("in flight");
-		await tg.waitForCall((c) => c.dropped === true && c.params.text === "[WEB] in flight");
-		// Sent while the held call is still open: the drop above completes only after 1.5 s.
+		// A later message is in flight (held 5 s, then dropped) when the operator says /retry.
+		tg.failNext("sendMessage", 1, { drop: true, afterMs: 5000 });
+		const inFlight = (await say("in flight")).body as Envelope<{ messageId: string }>;
+		await eventually(async () => {
+			const [row] = await service.database.query<{ n: number }>(
+				sql`select count(*)::int as n from outbox where state = 'pending' and attempts > 0
+					and locked_until > now() and payload->>'messageId' = ${inFlight.data.messageId}`,
+			);
+			return Number(row?.n) === 1;
+		});
 		const heldSince = tg.calls.length;
 		tg.operatorPosts(topicId, "/retry");
+		await eventually(async () => {
+			const [row] = await service.database.query<{ n: number }>(
+				sql`select count(*)::int as n from outbox where state = 'dead'
+					and payload->>'messageId' = ${dies.data.messageId}`,
+			);
+			return Number(row?.n) === 0;
+		});
+		// The dead item is queued again while the later one is still in flight.
+		expect(tg.calls.some((c) => c.dropped === true)).toBe(false);
 		await tg.waitForCall((c) => c.ok && c.params.text === "[WEB] in flight", {
 			timeoutMs: 15_000,
 			since: heldSince,
