@@ -122,13 +122,26 @@ export async function startService(
 	const createDoor = (token: string, groupId: number) => {
 		log.redact?.(token);
 		// The webhook itself is the receiver's business (its readiness says "webhook not set").
-		botHealth = createBotHealth({ apiRoot: config.telegramApiUrl, token, groupId, log });
-		telegram = createTelegramDoor({
+		const door = createTelegramDoor({
 			config: { ...config, botToken: token, supportGroupId: groupId },
 			core,
 			database,
 			log,
 			metrics,
+		});
+		telegram = door;
+		botHealth = createBotHealth({
+			apiRoot: config.telegramApiUrl,
+			token,
+			groupId,
+			log,
+			// The checks read the group with their own client; a 429 pause of the group holds for
+			// them too, so that no call at all reaches the group before Telegram allows it again.
+			fetch: (async (input, init) => {
+				const paused = door.groupPausedFor();
+				if (paused > 0) await Bun.sleep(paused);
+				return fetch(input, init);
+			}) as typeof fetch,
 		});
 		outboxWorker = telegram.outbox;
 		return telegram;

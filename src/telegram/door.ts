@@ -62,6 +62,8 @@ export interface TelegramDoor {
 	abort(): void;
 	/** Calls the support group's flood budget allows now (metrics). */
 	groupBudgetLeft(): number;
+	/** Milliseconds the support group stays paused by a 429 (0 when it is not). */
+	groupPausedFor(): number;
 }
 
 export function createTelegramDoor(options: {
@@ -213,5 +215,6 @@ export function createTelegramDoor(options: {
 		handleUpdate,
 		abort: client.abort,
 		groupBudgetLeft: () => budget.available("group"),
+		groupPausedFor: () => budget.pausedFor("group"),
 	};
 }
