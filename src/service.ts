@@ -8,7 +8,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import { claimDataDirChecked, serveControl } from "./cli/data-dir.ts";
 import { dumpPglite } from "./cli/pglite-backup.ts";
-import type { Config } from "./config.ts";
+import type { Config } from "./config/index.ts";
 import { resolveAppSecret } from "./core/app-secret.ts";
 import type { EventBus } from "./core/events.ts";
 import type { CoreDeps } from "./core/unit-of-work.ts";

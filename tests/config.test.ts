@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Config, type Env, loadConfig, parseDuration } from "../src/config.ts";
+import { type Config, type Env, loadConfig, parseDuration } from "../src/config/index.ts";
 import type { TextKey } from "../src/i18n/en.ts";
 
 const TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
@@ -641,7 +641,7 @@ describe("config file", () => {
 
 describe("readConfigOrExit", () => {
 	test("prints every problem to stderr and exits with 1", async () => {
-		const configModule = join(import.meta.dir, "..", "src", "config.ts");
+		const configModule = join(import.meta.dir, "..", "src", "config/index.ts");
 		const code = `
 			import { readConfigOrExit } from ${JSON.stringify(configModule)};
 			readConfigOrExit({ PORT: "abc", LOCALE: "fr", BOT_TOKEN: ${JSON.stringify(TOKEN)} });
@@ -667,7 +667,7 @@ describe("readConfigOrExit", () => {
 	});
 
 	test("returns the config when it is valid", async () => {
-		const { readConfigOrExit } = await import("../src/config.ts");
+		const { readConfigOrExit } = await import("../src/config/index.ts");
 		expect(readConfigOrExit({ PORT: "4000" }).port).toBe(4000);
 	});
 });

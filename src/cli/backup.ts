@@ -6,7 +6,7 @@
  */
 import { renameSync, writeFileSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { pgliteAssets } from "../db/pglite-assets.ts";
 import { askService, claimDataDirChecked, DataDirBusy, holderOf } from "./data-dir.ts";
 import type { Output } from "./output.ts";

@@ -2,7 +2,7 @@
  * `topicdesk doctor`: the bot checks against the configured bot and group, one line each
  * (✓, ✗ with how to fix it, ⚠ advice); exit 1 when any check fails.
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { formatResults, runBotChecks } from "../setup/checks.ts";
 import { holderOf } from "./data-dir.ts";
 import type { Output } from "./output.ts";

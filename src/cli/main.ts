@@ -2,7 +2,7 @@
  * The command line of the binary and of `bun run src/index.ts`: a subcommand (default `serve`)
  * and its arguments. Every command reads the same validated configuration as the service.
  */
-import { type Env, readConfigOrExit } from "../config.ts";
+import { type Env, readConfigOrExit } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 import { backup } from "./backup.ts";
 import { doctor } from "./doctor.ts";

@@ -2,7 +2,7 @@
  * `topicdesk migrate`: applies the embedded migrations and exits (the service also does this at
  * every start; this is for deployments that migrate as a separate step).
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { openDatabase } from "../db/client.ts";
 import { migrate as applyMigrations } from "../db/migrate.ts";
 import { claimDataDirChecked, DataDirBusy } from "./data-dir.ts";

@@ -1,5 +1,5 @@
 /** `topicdesk serve` (the default): starts the service and shuts it down once on SIGINT/SIGTERM. */
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { type RunningService, startService } from "../service.ts";
 import { DataDirBusy } from "./data-dir.ts";
 

@@ -2,7 +2,7 @@
  * Adding "business time": the SLA clock runs only inside the configured opening hours, in their
  * time zone. Without business hours, time is simply added.
  */
-import type { BusinessHours, Weekday } from "../config-file.ts";
+import type { BusinessHours, Weekday } from "../config/file.ts";
 
 const WEEKDAYS: Weekday[] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 const DAY_MS = 86_400_000;

@@ -4,7 +4,7 @@
  * announced that the database does not hold.
  */
 import { sql } from "drizzle-orm";
-import type { BusinessHours } from "../config-file.ts";
+import type { BusinessHours } from "../config/file.ts";
 import type { Database, Tx } from "../db/client.ts";
 import { outbox } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";

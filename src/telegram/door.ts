@@ -3,7 +3,7 @@
  * kind of item, the update router with what feeds it (the elected long poller, or the webhook
  * registration), and the bot's profile for the web door.
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { OutboxKind } from "../core/outbox-items.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Database } from "../db/client.ts";

@@ -1,4 +1,4 @@
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { Logger } from "../logger.ts";

@@ -7,7 +7,7 @@
  * `example.com` allows `example.com` and `shop.example.com`, never `evilexample.com`,
  * `example.com.evil.net` or the parent `com`.
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 
 export type OriginConfig = Pick<Config, "allowedOrigins" | "publicUrl" | "nodeEnv">;
 

@@ -6,7 +6,7 @@
  * deployment's defaults, and gzip-compressed at level 9.
  */
 import { Elysia } from "elysia";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { buildWidget } from "./widget-build.ts";
 import { embeddedWidget } from "./widget-embedded.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { BusinessHours } from "../../src/config-file.ts";
+import type { BusinessHours } from "../../src/config/file.ts";
 import { addBusinessTime } from "../../src/core/business-hours.ts";
 
 const berlin: BusinessHours = {

@@ -5,7 +5,7 @@
  * the WebSocket only; a failed getMe is remembered briefly.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import type { RunningService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { startTestService } from "../support/service.ts";

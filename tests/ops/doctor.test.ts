@@ -4,7 +4,7 @@
  * notes list.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";

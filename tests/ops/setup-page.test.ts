@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { type Browser, chromium } from "playwright-core";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/logger.ts";
 import { type RunningService, startService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";

@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { createLogger, silentLogger } from "../../src/logger.ts";
 import { type RunningService, startService } from "../../src/service.ts";
 import type { TestDatabase } from "./db.ts";

@@ -5,11 +5,11 @@
  */
 import { type Static, type TOptional, type TSchema, type TString, Type } from "@sinclair/typebox";
 import { Value, type ValueError, ValueErrorType } from "@sinclair/typebox/value";
-import { checkDuration, DURATION_PATTERN } from "./config-duration.ts";
-import { type QuotaOverrides, QuotasSchema } from "./core/quotas.ts";
-import { en, type TextKey } from "./i18n/en.ts";
-import { type RateKind, rateLimits } from "./web/rate-limit.ts";
-import { type WidgetTextKey, widgetTexts } from "./widget/texts.ts";
+import { type QuotaOverrides, QuotasSchema } from "../core/quotas.ts";
+import { en, type TextKey } from "../i18n/en.ts";
+import { type RateKind, rateLimits } from "../web/rate-limit.ts";
+import { type WidgetTextKey, widgetTexts } from "../widget/texts.ts";
+import { checkDuration, DURATION_PATTERN } from "./duration.ts";
 
 // Every schema carries a `description` written to complete "must be …" in an error line.
 const strict = (description: string) => ({ additionalProperties: false, description }) as const;

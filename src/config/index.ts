@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { type Static, Type } from "@sinclair/typebox";
+import { QuotasSchema } from "../core/quotas.ts";
 import {
 	allowedOrigins,
 	baseUrl,
@@ -21,7 +22,7 @@ import {
 	timeZone,
 	trustProxy,
 	webhookSecret,
-} from "./config-env.ts";
+} from "./env.ts";
 import {
 	BusinessHoursSchema,
 	loadConfigFile,
@@ -32,12 +33,10 @@ import {
 	TimersSchema,
 	UploadsSchema,
 	WidgetTextsSchema,
-} from "./config-file.ts";
+} from "./file.ts";
 
-import { QuotasSchema } from "./core/quotas.ts";
-
-export { parseDuration } from "./config-duration.ts";
-export type { TextOverrides } from "./config-file.ts";
+export { parseDuration } from "./duration.ts";
+export type { TextOverrides } from "./file.ts";
 
 const TelegramModeSchema = Type.Union([Type.Literal("polling"), Type.Literal("webhook")]);
 // The shipped locales are exactly those the config file carries texts for.
