@@ -11,6 +11,7 @@ import { dumpPglite } from "./cli/pglite-backup.ts";
 import type { Config } from "./config/index.ts";
 import { resolveAppSecret } from "./core/app-secret.ts";
 import type { EventBus } from "./core/events.ts";
+import { createRateLimiter, rateLimits } from "./core/rate-limiter.ts";
 import type { CoreDeps } from "./core/unit-of-work.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { isMigrated, migrate } from "./db/migrate.ts";
@@ -30,7 +31,6 @@ import { VERSION } from "./version.ts";
 import { connectBusToServer, createApp } from "./web/app.ts";
 import { createMediaSigner } from "./web/media-url.ts";
 import { createMetrics } from "./web/metrics.ts";
-import { createRateLimiter, rateLimits } from "./web/rate-limit.ts";
 import { createSocketRegistry } from "./web/socket-registry.ts";
 
 export interface ServiceOptions {
@@ -116,6 +116,8 @@ export async function startService(
 		wakeOutbox: () => outboxWorker?.wake(),
 	};
 
+	// One rate limiter for both doors (SPEC §4.5): each door spends its own kinds from it.
+	const limiter = createRateLimiter({ ...rateLimits, ...config.rateLimits });
 	let telegram: TelegramDoor | undefined;
 	let botHealth: BotHealth | undefined;
 	/** Builds the Telegram door for a bot (from the environment, the settings, or the setup page). */
@@ -128,6 +130,7 @@ export async function startService(
 			database,
 			log,
 			metrics,
+			limiter,
 		});
 		telegram = door;
 		botHealth = createBotHealth({
@@ -212,7 +215,7 @@ export async function startService(
 		bot,
 		media: mediaSigner,
 		sockets,
-		limits: createRateLimiter({ ...rateLimits, ...config.rateLimits }),
+		limits: limiter,
 		production: config.nodeEnv === "production",
 		publicUrl: () => publicUrl,
 		version: VERSION,

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { clientIp, clientKey, inRange, normalizeIp } from "../src/web/client-ip.ts";
+import { clientKey } from "../src/core/client-key.ts";
+import { clientIp, inRange, normalizeIp } from "../src/web/client-ip.ts";
 
 /** A request as Bun hands it over: a peer address and maybe an X-Forwarded-For header. */
 function from(peer: string, forwardedFor?: string) {

@@ -6,8 +6,8 @@
 import { type Static, type TOptional, type TSchema, type TString, Type } from "@sinclair/typebox";
 import { Value, type ValueError, ValueErrorType } from "@sinclair/typebox/value";
 import { type QuotaOverrides, QuotasSchema } from "../core/quotas.ts";
+import { type RateKind, rateLimits } from "../core/rate-limiter.ts";
 import { en, type TextKey } from "../i18n/en.ts";
-import { type RateKind, rateLimits } from "../web/rate-limit.ts";
 import { type WidgetTextKey, widgetTexts } from "../widget/texts.ts";
 import { checkDuration, DURATION_PATTERN } from "./duration.ts";
 

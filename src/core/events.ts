@@ -3,7 +3,7 @@
  * into WebSocket frames; the bus carries them between instances as JSON.
  */
 import type { TicketStatus } from "../db/schema.ts";
-import type { StoredMessage } from "./messages.ts";
+import type { StoredMessage } from "./stored-message.ts";
 
 export type CustomerEvent =
 	| { type: "message"; message: StoredMessage }

@@ -7,7 +7,8 @@
  */
 import { sql } from "drizzle-orm";
 import { addBusinessTime } from "./business-hours.ts";
-import type { CustomerMessageInput, StoredMessage } from "./messages.ts";
+import type { CustomerMessageInput } from "./customer-message-rules.ts";
+import type { StoredMessage } from "./stored-message.ts";
 import { type CoreDeps, retryingConflicts } from "./unit-of-work.ts";
 
 interface Row {

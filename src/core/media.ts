@@ -6,15 +6,9 @@ import { eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { type MediaKind, media } from "../db/schema.ts";
 import { AppError } from "./errors.ts";
-import {
-	MAX_TEXT,
-	type MediaRef,
-	mediaRefColumns,
-	recordCustomerMessage,
-	type StoredMessage,
-} from "./messages.ts";
-import type { TelegramMedia } from "./telegram-customers.ts";
-import { type CoreDeps, commit, type Work } from "./unit-of-work.ts";
+import { MAX_TEXT, recordCustomerMessage } from "./messages.ts";
+import type { MediaRef, StoredMessage } from "./stored-message.ts";
+import { type CoreDeps, commit } from "./unit-of-work.ts";
 
 export interface UploadInput {
 	customerId: string;
@@ -68,26 +62,5 @@ export async function acceptCustomerUpload(
 /** A stored file, for the media proxy: its bytes when we hold them, else its Telegram file id. */
 export async function mediaById(database: Database, id: string) {
 	const [row] = await database.db.select().from(media).where(eq(media.id, id)).limit(1);
-	return row ?? null;
-}
-
-/** A file that lives in Telegram (a customer's or an operator's), recorded by its file id. */
-export async function storeTelegramMedia(
-	work: Work,
-	customerId: string,
-	file: TelegramMedia,
-): Promise<MediaRef | null> {
-	const [row] = await work.tx
-		.insert(media)
-		.values({
-			customerId,
-			kind: file.kind,
-			mimeType: file.mimeType,
-			fileName: file.fileName ?? null,
-			size: file.size ?? 0,
-			duration: file.duration ?? null,
-			telegramFileId: file.fileId,
-		})
-		.returning(mediaRefColumns);
 	return row ?? null;
 }

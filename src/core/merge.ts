@@ -14,7 +14,7 @@ import {
 	timers,
 	webSessions,
 } from "../db/schema.ts";
-import { addBusinessTime } from "./business-hours.ts";
+import { slaFireAt } from "./sla-clock.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export type CustomerRow = typeof customers.$inferSelect;
@@ -115,13 +115,11 @@ async function mergeTimers(
 		reminders.length - 1,
 		Math.max(0, ...rows.filter((r) => r.kind === "sla").map((r) => r.step)),
 	);
-	await work.tx.insert(timers).values({
-		customerId: survivor.id,
-		kind: "sla",
-		step,
-		since,
-		fireAt: addBusinessTime(since, reminders[step] ?? 0, work.policy.businessHours),
-	});
+	const fireAt = slaFireAt(work.policy, since, step);
+	if (!fireAt) return;
+	await work.tx
+		.insert(timers)
+		.values({ customerId: survivor.id, kind: "sla", step, since, fireAt });
 }
 
 /** The time of the oldest customer message after the last support reply (merged history). */

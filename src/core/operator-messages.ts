@@ -4,11 +4,11 @@
  */
 import { and, eq } from "drizzle-orm";
 import { customers, messageCopies, messages } from "../db/schema.ts";
-import { storeTelegramMedia } from "./media.ts";
-import { type StoredMessage, toStored } from "./messages.ts";
 import { changeStatus } from "./status.ts";
-import { hasWebSession, messageByCopy, type TelegramMedia } from "./telegram-customers.ts";
-import { cancelTimers } from "./timers.ts";
+import { type StoredMessage, toStored } from "./stored-message.ts";
+import { hasWebSession, messageByCopy } from "./telegram-customers.ts";
+import { storeTelegramMedia, type TelegramMedia } from "./telegram-media.ts";
+import { cancelTimers } from "./timer-arming.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export interface OperatorMessageInput {

@@ -4,9 +4,8 @@
 import { and, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { customers, messages, type TicketStatus, webSessions } from "../db/schema.ts";
+import { isUuid } from "./ids.ts";
 import { type CoreDeps, commit } from "./unit-of-work.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SessionRef {
 	sessionId: string;
@@ -34,7 +33,7 @@ export async function findSession(
 	database: Database,
 	sessionId: string | undefined | null,
 ): Promise<SessionRef | null> {
-	if (!sessionId || !UUID.test(sessionId)) return null;
+	if (!sessionId || !isUuid(sessionId)) return null;
 	const idleMs = idleByDatabase.get(database) ?? DEFAULT_SESSION_IDLE_MS;
 	const now = Date.now();
 	const [row] = await database.db

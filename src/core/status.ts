@@ -6,7 +6,7 @@
 import { eq } from "drizzle-orm";
 import { customers, type TicketStatus, ticketEvents } from "../db/schema.ts";
 import { tellCustomer } from "./system-messages.ts";
-import { onStatusChanged } from "./timers.ts";
+import { onStatusChanged } from "./timer-arming.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export type EventKind =

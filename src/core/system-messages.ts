@@ -6,8 +6,8 @@
 import { eq } from "drizzle-orm";
 import { customers, messages, webSessions } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
-import { toStored } from "./messages.ts";
 import type { DmKeyboard } from "./outbox-items.ts";
+import { toStored } from "./stored-message.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export async function tellCustomer(

@@ -3,11 +3,12 @@
  * their phone number. The Telegram door turns updates into these plain inputs.
  */
 import { and, eq, sql } from "drizzle-orm";
-import { customers, type MediaKind, messageCopies, messages, webSessions } from "../db/schema.ts";
+import { customers, messageCopies, messages, webSessions } from "../db/schema.ts";
 import type { Locale } from "../i18n/texts.ts";
-import { storeTelegramMedia } from "./media.ts";
-import { recordCustomerMessage, type StoredMessage } from "./messages.ts";
+import { recordCustomerMessage } from "./messages.ts";
 import { recordEvent } from "./status.ts";
+import type { StoredMessage } from "./stored-message.ts";
+import { storeTelegramMedia, type TelegramMedia } from "./telegram-media.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export interface TelegramPerson {
@@ -16,15 +17,6 @@ export interface TelegramPerson {
 	lastName?: string;
 	username?: string;
 	languageCode?: string;
-}
-
-export interface TelegramMedia {
-	kind: MediaKind;
-	fileId: string;
-	mimeType: string;
-	fileName?: string;
-	size?: number;
-	duration?: number;
 }
 
 /** `<first> <last> (@username)`, the topic name of a Telegram customer (SPEC §3.2). */

@@ -6,11 +6,11 @@
  * change re-arms or cancels it.
  */
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import { isDatabaseUnavailable } from "../db/errors.ts";
 import { timers } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
-import { isDatabaseUnavailable } from "../web/errors.ts";
 import { errorFacts } from "./error-facts.ts";
-import { fireTimer, type TimerRow } from "./timers.ts";
+import { fireTimer, type TimerRow } from "./timer-firing.ts";
 import { type CoreDeps, commit } from "./unit-of-work.ts";
 
 export const MAX_TIMER_ATTEMPTS = 5;

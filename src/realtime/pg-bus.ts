@@ -11,7 +11,7 @@
 import { and, eq } from "drizzle-orm";
 import type postgres from "postgres";
 import type { CustomerEvent, EventBus } from "../core/events.ts";
-import { mediaRefColumns, toStored } from "../core/messages.ts";
+import { mediaRefColumns, toStored } from "../core/stored-message.ts";
 import type { Database } from "../db/client.ts";
 import { media, messages } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";

@@ -5,12 +5,12 @@
  */
 import type { Config } from "../config/index.ts";
 import type { OutboxKind } from "../core/outbox-items.ts";
+import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Database } from "../db/client.ts";
 import { createTexts, type Locale, type Texts } from "../i18n/texts.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../web/metrics.ts";
-import { createRateLimiter, rateLimits } from "../web/rate-limit.ts";
 import { createBotClient } from "./bot-api.ts";
 import { type BotProfile, createBotProfile } from "./bot-profile.ts";
 import { cardHandler, topicRenameHandler } from "./deliver-card.ts";
@@ -72,6 +72,8 @@ export function createTelegramDoor(options: {
 	database: Database;
 	log: Logger;
 	metrics?: Metrics;
+	/** The limiter the web door uses too (one per instance); the DM flood guard spends from it. */
+	limiter: RateLimiter;
 }): TelegramDoor {
 	const { config, core, database, log, metrics } = options;
 	const budget = createFloodBudget({
@@ -150,7 +152,7 @@ export function createTelegramDoor(options: {
 		texts,
 		textsFor,
 		timeZone: config.displayTimezone,
-		limiter: createRateLimiter({ ...rateLimits, ...config.rateLimits }),
+		limiter: options.limiter,
 		log,
 	});
 	const erase = createEraseHandler({

@@ -3,7 +3,8 @@
  * `copyMessage` can pass it on.
  */
 import type { TelegramMessage, TelegramUser } from "gramio";
-import type { TelegramMedia, TelegramPerson } from "../core/telegram-customers.ts";
+import type { TelegramPerson } from "../core/telegram-customers.ts";
+import type { TelegramMedia } from "../core/telegram-media.ts";
 import { stripControlCharacters as clean } from "../core/text.ts";
 
 export function personOf(user: TelegramUser): TelegramPerson {

@@ -2,12 +2,14 @@
  * The widget's HTTP API (SPEC §4.2): session start, history and the HTTP fallback for sending.
  */
 import { Elysia, t } from "elysia";
+import { clientKey } from "../core/client-key.ts";
 import { AppError } from "../core/errors.ts";
-import { acceptCustomerMessage, readHistory } from "../core/messages.ts";
+import { readHistory } from "../core/message-history.ts";
+import { acceptCustomerMessage } from "../core/messages.ts";
 import { canRate } from "../core/ratings.ts";
 import { configureSessions, startWebSession } from "../core/sessions.ts";
 import { assertNoControlCharacters } from "../core/text.ts";
-import { clientIp, clientKey } from "./client-ip.ts";
+import { clientIp } from "./client-ip.ts";
 import type { WebDeps } from "./deps.ts";
 import { ok } from "./envelope.ts";
 import { webQuotas } from "./quota.ts";

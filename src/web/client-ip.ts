@@ -14,6 +14,7 @@
  * could be read (at worst the socket's peer) is used.
  */
 import { isIP } from "node:net";
+import { ipv4Number, ipv6Groups } from "../core/client-key.ts";
 
 /** The part of Bun's server this needs (Elysia's context exposes it as `server`). */
 export interface PeerSource {
@@ -35,44 +36,6 @@ export function normalizeIp(text: string): string | undefined {
 	const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(value);
 	if (mapped?.[1]) value = mapped[1];
 	return isIP(value) === 0 ? undefined : value;
-}
-
-function ipv4Number(address: string): number {
-	return address.split(".").reduce((sum, part) => sum * 256 + Number(part), 0);
-}
-
-/** An IPv6 address as its eight groups of 16 bits. */
-function ipv6Groups(address: string): number[] {
-	const [head = "", tail] = address.split("::");
-	const part = (text: string) => (text ? text.split(":") : []);
-	let left = part(head);
-	let right = tail === undefined ? [] : part(tail);
-	// An embedded IPv4 tail (::ffff:1.2.3.4 forms that normalizeIp did not map) is two groups.
-	const last = right.at(-1) ?? left.at(-1);
-	if (last?.includes(".")) {
-		const v4 = ipv4Number(last);
-		const groups = [Math.floor(v4 / 65536).toString(16), (v4 % 65536).toString(16)];
-		if (right.length) right = [...right.slice(0, -1), ...groups];
-		else left = [...left.slice(0, -1), ...groups];
-	}
-	const missing = 8 - left.length - right.length;
-	return [...left, ...Array(Math.max(0, missing)).fill("0"), ...right].map((g) =>
-		Number.parseInt(g, 16),
-	);
-}
-
-/**
- * The key a client's rate limits and quotas are counted under: an IPv4 address as it is, an IPv6
- * address by its /64 (one subscriber usually holds a whole /64 and can pick any address in it).
- *
- * @example clientKey("2001:db8:1:2:aaaa::1") // "2001:db8:1:2::/64"
- */
-export function clientKey(ip: string): string {
-	if (isIP(ip) !== 6) return ip;
-	return `${ipv6Groups(ip)
-		.slice(0, 4)
-		.map((g) => g.toString(16))
-		.join(":")}::/64`;
 }
 
 /** TRUST_PROXY resolved: off, a number of proxy hops, or the proxies' addresses and ranges. */

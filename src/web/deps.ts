@@ -1,10 +1,10 @@
 import type { Config } from "../config/index.ts";
+import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { Logger } from "../logger.ts";
 import type { BotProfile } from "../telegram/bot-profile.ts";
 import type { MediaSigner } from "./media-url.ts";
-import type { RateLimiter } from "./rate-limit.ts";
 import type { SocketRegistry } from "./socket-registry.ts";
 
 /** What the web door needs from the composition root. */

@@ -6,79 +6,9 @@
 import { Elysia } from "elysia";
 import { errorFacts } from "../core/error-facts.ts";
 import { AppError } from "../core/errors.ts";
+import { connectionFailure, isDatabaseUnavailable } from "../db/errors.ts";
 import type { Logger } from "../logger.ts";
 import { failure } from "./envelope.ts";
-
-/**
- * Failures that mean "the database cannot be reached right now": postgres.js connection errors,
- * socket errors, and the server's own answers while it shuts down, restarts or is full.
- */
-const UNAVAILABLE_CODES = new Set([
-	"CONNECTION_CLOSED",
-	"CONNECTION_ENDED",
-	"CONNECTION_DESTROYED",
-	"CONNECT_TIMEOUT",
-	"ECONNREFUSED",
-	"ECONNRESET",
-	"EPIPE",
-	"ETIMEDOUT",
-	"EHOSTUNREACH",
-	"ENETUNREACH",
-	"ENOTFOUND",
-	"EAI_AGAIN",
-	"57P01", // admin_shutdown
-	"57P02", // crash_shutdown
-	"57P03", // cannot_connect_now (starting up, shutting down)
-	"53300", // too_many_connections
-]);
-const UNAVAILABLE_MESSAGE =
-	/Connection terminated|connection refused|the database system is (starting up|shutting down|in recovery mode)/i;
-
-/**
- * True when `error` (or an error it wraps: Drizzle puts the driver's error in `cause`) says the
- * database is unreachable, as opposed to a bug or a bad query. SQLSTATE class 08 is the
- * standard's "connection exception".
- */
-export function isDatabaseUnavailable(error: unknown): boolean {
-	for (let e = error, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
-		const code = (e as { code?: unknown }).code;
-		if (typeof code === "string" && (UNAVAILABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code)))
-			return true;
-		const cause = (e as { cause?: unknown }).cause;
-		// Only the innermost message: Drizzle's wrapper quotes the query's parameters (user text).
-		const message = (e as { message?: unknown }).message;
-		if (!cause && typeof message === "string" && UNAVAILABLE_MESSAGE.test(message)) return true;
-		e = cause;
-	}
-	return false;
-}
-
-/**
- * True when `error` (or an error it wraps) is PostgreSQL's foreign-key violation: a row refers
- * to one that is gone, such as a customer merged into another while a write for it was queued.
- */
-export function isForeignKeyViolation(error: unknown): boolean {
-	for (let e = error, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
-		if ((e as { code?: unknown }).code === "23503") return true;
-		e = (e as { cause?: unknown }).cause;
-	}
-	return false;
-}
-
-/**
- * The connection failure's code (or the innermost message, which for these errors is the
- * driver's own wording, never a query or its parameters).
- */
-function connectionFailure(error: unknown): string {
-	let e = error;
-	for (let depth = 0; depth < 5; depth++) {
-		const cause = e && typeof e === "object" ? (e as { cause?: unknown }).cause : undefined;
-		if (!cause) break;
-		e = cause;
-	}
-	const code = e && typeof e === "object" ? (e as { code?: unknown }).code : undefined;
-	return typeof code === "string" ? code : String((e as { message?: unknown })?.message ?? e);
-}
 
 /** Per-route code for a request that fails schema validation (default INVALID_REQUEST). */
 const validationCodes: Record<string, string> = {

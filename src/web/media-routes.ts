@@ -9,10 +9,9 @@
 import { sql } from "drizzle-orm";
 import { Elysia, t } from "elysia";
 import { AppError } from "../core/errors.ts";
+import { isUuid } from "../core/ids.ts";
 import type { WebDeps } from "./deps.ts";
 import { webQuotas } from "./quota.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A single `bytes=a-b` range within `size`; null when absent, "invalid" when unsatisfiable. */
 export function parseRange(
@@ -80,7 +79,7 @@ export function mediaRoutes(deps: WebDeps) {
 	return new Elysia({ name: "media-routes" }).get(
 		"/api/media/:id",
 		async ({ params, query, request }) => {
-			if (!UUID.test(params.id) || !deps.media.verify(params.id, query.exp, query.sig))
+			if (!isUuid(params.id) || !deps.media.verify(params.id, query.exp, query.sig))
 				throw new AppError("MEDIA_FORBIDDEN", "This media link is invalid or has expired.", 403);
 			const database = deps.core.database;
 			// The head first, without the bytes: a range then reads only its slice.

@@ -5,6 +5,7 @@
  * before anything is stored.
  */
 
+import { clientKey } from "../core/client-key.ts";
 import { AppError } from "../core/errors.ts";
 import {
 	openingClientKey,
@@ -16,7 +17,6 @@ import {
 } from "../core/quotas.ts";
 import { findSession } from "../core/sessions.ts";
 import type { Database } from "../db/client.ts";
-import { clientKey } from "./client-ip.ts";
 
 export interface UploadSlot extends Disposable {
 	/** Reserves the bytes of a file about to be stored; throws when they do not fit. */

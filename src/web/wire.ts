@@ -1,6 +1,6 @@
 /** Core data → the widget protocol's JSON shapes (SPEC §4.1, §4.3). */
 import type { CustomerEvent } from "../core/events.ts";
-import type { StoredMessage } from "../core/messages.ts";
+import type { StoredMessage } from "../core/stored-message.ts";
 import type { MediaSigner } from "./media-url.ts";
 
 export interface WireMessage {

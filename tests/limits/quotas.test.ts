@@ -7,8 +7,8 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
+import { createRateLimiter, rateLimits } from "../../src/core/rate-limiter.ts";
 import type { RunningService } from "../../src/service.ts";
-import { createRateLimiter, rateLimits } from "../../src/web/rate-limit.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { startTestService } from "../support/service.ts";
 import { api, type Envelope, initSession } from "../support/web-client.ts";

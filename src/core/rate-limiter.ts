@@ -1,9 +1,11 @@
 /**
- * Per-instance token buckets (SPEC §4.5). Each kind has a capacity refilled evenly over a minute;
- * `take` spends one token or throws 429 RATE_LIMITED with the seconds until the next token.
+ * Per-instance token buckets (SPEC §4.5), one limiter shared by both doors: the web door spends
+ * `init` … `widgetErrors`, the Telegram door `telegramDm`. Each kind has a capacity refilled
+ * evenly over a minute; `take` spends one token or throws 429 RATE_LIMITED with the seconds until
+ * the next token.
  */
-import { AppError } from "../core/errors.ts";
-import { clientKey } from "./client-ip.ts";
+import { clientKey } from "./client-key.ts";
+import { AppError } from "./errors.ts";
 
 export const rateLimits = {
 	/** POST /api/chat/init and GET /ask-support, per client IP. */
