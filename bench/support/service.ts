@@ -14,6 +14,11 @@ export const serviceDir = resolve(process.env.BENCH_SERVICE_DIR ?? `${import.met
 
 /** Per-minute limits high enough that a benchmark never meets them (SPEC §4.5 keys). */
 export const UNLIMITED = { init: 1_000_000, message: 1_000_000, read: 1_000_000 };
+/** Daily per-IP quotas far above a benchmark's customers, who all come from 127.0.0.1. */
+export const UNLIMITED_QUOTAS = {
+	sessionsPerIpPerDay: 100_000_000,
+	topicsPerIpPerDay: 100_000_000,
+};
 
 export interface BenchServiceOptions {
 	databaseUrl: string;
@@ -69,7 +74,7 @@ export async function startBenchService(options: BenchServiceOptions): Promise<B
 	let child: ChildService;
 	let rateLimitsApplied = true;
 	try {
-		child = await spawn({ ...options.config, rateLimits: UNLIMITED });
+		child = await spawn({ ...options.config, rateLimits: UNLIMITED, quotas: UNLIMITED_QUOTAS });
 	} catch (error) {
 		if (!String(error).includes("rateLimits")) throw error;
 		rateLimitsApplied = false;

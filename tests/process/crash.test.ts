@@ -40,6 +40,8 @@ async function environment(): Promise<Record<string, string>> {
 		CONFIG_FILE: writeConfigFile({
 			telegram: { pollTimeout: "1s" },
 			rateLimits: { init: 100_000, message: 100_000, read: 100_000 },
+			// 200 customers from one address: above the daily per-IP default of new conversations.
+			quotas: { topicsPerIpPerDay: 100_000 },
 			outbox: {
 				groupPerMinute: 1_000_000,
 				privatePerSecond: 1_000_000,
