@@ -37,7 +37,7 @@ export function renderDemoPage(facts: PageFacts): string {
 		: "<p>No site is allowed yet: set <code>ALLOWED_ORIGINS</code> to your site's domain (e.g. <code>shop.example.com</code>). Outside production, <code>localhost</code> is allowed for trying it out.</p>";
 	const bot = facts.botEnabled
 		? `<section class="ok"><h2>Telegram</h2><p>The bot is configured: messages you write here appear in your support group's topics, and operators' answers come back here.</p></section>`
-		: `<section class="note" role="note"><h2>No Telegram bot yet</h2><p>The chat works, and what you write is stored. Messages for Telegram wait in the outbox until a bot is configured: set <code>BOT_TOKEN</code> and <code>SUPPORT_GROUP_ID</code> and restart; nothing written meanwhile is lost.</p></section>`;
+		: `<section class="note" role="note"><h2>No Telegram bot yet</h2><p>The chat works, and what you write is stored. Messages for Telegram wait in the outbox until a bot is configured; nothing written meanwhile is lost. To connect one, open the setup link the service printed in its log (<code>/setup?code=…</code>, the code is also in <code>DATA_DIR/setup-code</code>), or set <code>BOT_TOKEN</code> and <code>SUPPORT_GROUP_ID</code> and restart.</p></section>`;
 	if (!facts.demo)
 		return page(
 			"topicdesk",
