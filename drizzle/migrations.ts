@@ -7,6 +7,7 @@ import m4 from "./0004_gifted_millenium_guard.sql" with { type: "text" };
 import m5 from "./0005_lyrical_toad.sql" with { type: "text" };
 import m6 from "./0006_brave_franklin_storm.sql" with { type: "text" };
 import m7 from "./0007_complex_dark_beast.sql" with { type: "text" };
+import m8 from "./0008_spooky_mentor.sql" with { type: "text" };
 
 export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0000_init", when: 1795500082565, sql: m0 },
@@ -17,4 +18,5 @@ export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0005_lyrical_toad", when: 1795791999168, sql: m5 },
 	{ tag: "0006_brave_franklin_storm", when: 1795792223931, sql: m6 },
 	{ tag: "0007_complex_dark_beast", when: 1795792248298, sql: m7 },
+	{ tag: "0008_spooky_mentor", when: 1795793306016, sql: m8 },
 ];

@@ -16,6 +16,7 @@ import {
 	timers,
 	webSessions,
 } from "../db/schema.ts";
+import { lockOutboxHeads, syncOutboxHeads } from "./outbox-admin.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export interface ErasureResult {
@@ -55,7 +56,9 @@ export async function eraseCustomer(
 	);
 	await tx.delete(linkTokens).where(eq(linkTokens.customerId, customerId));
 	await tx.delete(timers).where(eq(timers.customerId, customerId));
+	await lockOutboxHeads(tx, [customerId]);
 	await tx.delete(outbox).where(eq(outbox.customerId, customerId));
+	await syncOutboxHeads(tx, [customerId]);
 	await tx.delete(ticketEvents).where(eq(ticketEvents.customerId, customerId));
 	await tx
 		.update(customers)

@@ -5,7 +5,7 @@
  * transaction around it. Anything else (a duplicate retry, a closed or waiting ticket whose status
  * must change first) returns null and takes the general path.
  */
-import { sql } from "drizzle-orm";
+import { prepared } from "../db/prepared.ts";
 import { addBusinessTime } from "./business-hours.ts";
 import type { CustomerMessageInput } from "./customer-message-rules.ts";
 import type { StoredMessage } from "./stored-message.ts";
@@ -16,6 +16,40 @@ interface Row {
 	seq: number | string;
 	created_at: string;
 }
+
+/**
+ * Prepared once per connection (fixed text, no SQL building per message). Parameters: now,
+ * customer id, channel, text, client message id, SLA due time. Each step reads the previous
+ * one's RETURNING rows, so nothing happens unless the ticket is open (c) and the message is new
+ * (m); the queue's head follows the new item in the same statement (outbox heads, README).
+ */
+const FAST_ACCEPT_SQL = `with c as (
+	update customers set last_message_at = $1::text::timestamptz
+	where id = $2::uuid and status in ('NEW', 'IN_PROGRESS')
+	returning id
+), m as (
+	insert into messages (customer_id, author, channel, text, client_message_id)
+	select c.id, 'user', $3::text, $4::text, $5::text from c
+	on conflict (customer_id, client_message_id) do nothing
+	returning id, seq, created_at
+), o as (
+	insert into outbox (customer_id, kind, payload, target, priority)
+	select $2::uuid, 'topic_message', jsonb_build_object('messageId', m.id), 'group', 0 from m
+	returning id, next_attempt_at
+), h as (
+	insert into outbox_heads as x (customer_id, head_id, target, priority, ready_at)
+	select $2::uuid, o.id, 'group', 0, o.next_attempt_at from o
+	on conflict (customer_id) do update set head_id = excluded.head_id,
+		target = excluded.target, priority = excluded.priority, ready_at = excluded.ready_at
+	where x.head_id is null
+), t as (
+	insert into timers (customer_id, kind, step, since, fire_at)
+	select $2::uuid, 'sla', 0, m.created_at, $6::text::timestamptz from m
+	on conflict do nothing
+)
+select id, seq,
+	to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at
+from m`;
 
 export async function fastAcceptMessage(
 	deps: CoreDeps,
@@ -29,28 +63,14 @@ export async function fastAcceptMessage(
 	// Each step reads the previous one's RETURNING rows, so nothing happens unless the ticket
 	// is open (c) and the message is new (m).
 	const [row] = await retryingConflicts(() =>
-		deps.database.query<Row>(sql`
-		with c as (
-			update customers set last_message_at = ${now.toISOString()}::timestamptz
-			where id = ${input.customerId} and status in ('NEW', 'IN_PROGRESS')
-			returning id
-		), m as (
-			insert into messages (customer_id, author, channel, text, client_message_id)
-			select c.id, 'user', ${input.channel}, ${text}, ${input.clientMessageId ?? null} from c
-			on conflict (customer_id, client_message_id) do nothing
-			returning id, seq, created_at
-		), o as (
-			insert into outbox (customer_id, kind, payload, target, priority)
-			select ${input.customerId}, 'topic_message', jsonb_build_object('messageId', m.id), 'group', 0
-			from m
-		), t as (
-			insert into timers (customer_id, kind, step, since, fire_at)
-			select ${input.customerId}, 'sla', 0, m.created_at, ${slaAt}::timestamptz from m
-			on conflict do nothing
-		)
-		select id, seq,
-			to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at
-		from m`),
+		prepared<Row>(deps.database.db, FAST_ACCEPT_SQL, [
+			now.toISOString(),
+			input.customerId,
+			input.channel,
+			text,
+			input.clientMessageId ?? null,
+			slaAt,
+		]),
 	);
 	if (!row) return null;
 	const message: StoredMessage = {

@@ -14,6 +14,7 @@ import {
 	timers,
 	webSessions,
 } from "../db/schema.ts";
+import { lockOutboxHeads, syncOutboxHeads } from "./outbox-admin.ts";
 import { slaFireAt } from "./sla-clock.ts";
 import type { Work } from "./unit-of-work.ts";
 
@@ -42,7 +43,9 @@ const lastActive = (c: CustomerRow) => (c.lastMessageAt ?? c.createdAt).getTime(
  */
 export async function mergeCustomers(work: Work, survivor: CustomerRow, loser: CustomerRow) {
 	const move = { customerId: survivor.id };
-	// Lock the loser's queue first: a concurrent claim then waits for this merge to commit.
+	// Lock both queues' heads first (as every writer of a queue does), then the loser's items: a
+	// concurrent claim or finish waits for this merge to commit.
+	await lockOutboxHeads(work.tx, [survivor.id, loser.id]);
 	await work.tx
 		.select({ id: outbox.id })
 		.from(outbox)
@@ -50,6 +53,7 @@ export async function mergeCustomers(work: Work, survivor: CustomerRow, loser: C
 		.for("update");
 	for (const table of [messages, webSessions, media, ticketEvents, linkTokens, outbox])
 		await work.tx.update(table).set(move).where(eq(table.customerId, loser.id));
+	await syncOutboxHeads(work.tx, [survivor.id, loser.id]);
 	const live = lastActive(loser) > lastActive(survivor) ? loser : survivor;
 	await mergeTimers(work, survivor, loser, live);
 	if (loser.topicId != null && survivor.topicId != null) {

@@ -1,14 +1,59 @@
-/** Operators' handle on the outbox: what could not be delivered can be tried again (/retry). */
+/**
+ * Operators' handle on the outbox (/retry), and the writes that keep `outbox_heads` true for
+ * every path that changes a queue outside the worker: enqueue, merge, erasure, revive.
+ */
 import { and, eq, sql } from "drizzle-orm";
+import type { Tx } from "../db/client.ts";
+import { arrayLiteral, prepared } from "../db/prepared.ts";
 import { outbox } from "../db/schema.ts";
+import { ENQUEUE_SQL, enqueueParams, NO_CUSTOMER_QUEUE, type OutboxItem } from "./outbox-items.ts";
 import type { Work } from "./unit-of-work.ts";
+
+/** Files one item in the caller's transaction; its queue's head follows (`ENQUEUE_SQL`). */
+export async function enqueueOutbox(
+	tx: Tx,
+	customerId: string | null,
+	item: OutboxItem,
+): Promise<void> {
+	await prepared(tx, ENQUEUE_SQL, enqueueParams(customerId, item));
+}
+
+const queuesOf = (customerIds: readonly (string | null)[]) =>
+	[...new Set(customerIds.map((id) => id ?? NO_CUSTOMER_QUEUE))].sort();
+
+/**
+ * Locks the heads of these customers' queues (key order), before a change that moves or deletes
+ * their items (merge): every writer of a queue locks its head first, so nobody deadlocks.
+ */
+export async function lockOutboxHeads(tx: Tx, customerIds: readonly (string | null)[]) {
+	await prepared(
+		tx,
+		"select 1 from outbox_heads where customer_id = any($1::text::uuid[]) order by customer_id for update",
+		[arrayLiteral(queuesOf(customerIds))],
+	);
+}
+
+/**
+ * Recomputes the heads of these customers' queues from their items (after a merge, an erasure,
+ * a revive): the item in flight stays the head, else the oldest pending item, else none.
+ */
+export async function syncOutboxHeads(tx: Tx, customerIds: readonly (string | null)[]) {
+	for (const queue of queuesOf(customerIds))
+		await prepared(tx, "select outbox_head_sync($1::uuid)", [queue]);
+}
 
 /** Puts the customer's dead items back in the queue, in their original order; returns how many. */
 export async function retryDead(work: Work, customerId: string): Promise<number> {
+	await lockOutboxHeads(work.tx, [customerId]);
 	const revived = await work.tx
 		.update(outbox)
 		.set({ state: "pending", attempts: 0, nextAttemptAt: sql`now()`, lastError: null })
 		.where(and(eq(outbox.customerId, customerId), eq(outbox.state, "dead")))
 		.returning({ id: outbox.id });
+	// An item in flight stays the head: the revived ones follow it (one in flight per customer).
+	if (revived.length > 0) {
+		await syncOutboxHeads(work.tx, [customerId]);
+		work.outboxChanged();
+	}
 	return revived.length;
 }

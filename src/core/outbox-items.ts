@@ -5,6 +5,7 @@
  * sent reflects the state at delivery (a card is never sent stale).
  */
 import type { TextKey } from "../i18n/en.ts";
+import { outboxRouting } from "./outbox-routing.ts";
 
 export type Vars = Record<string, string | number>;
 
@@ -48,3 +49,33 @@ export type OutboxItem =
 	| { kind: "group_notice"; text: TextKey; vars?: Vars };
 
 export type OutboxKind = OutboxItem["kind"];
+
+/**
+ * The queue of notices about no one customer (`group_notice`): the nil UUID in `outbox_heads`,
+ * so they keep their order among themselves and never hold up a customer.
+ */
+export const NO_CUSTOMER_QUEUE = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * Files an item and, when its queue is idle, makes it the queue's head, in one statement of the
+ * caller's transaction. The upsert locks the head row even when it changes nothing, so a finish
+ * of the same queue (which locks the head first) waits for this commit and then sees the item.
+ * Parameters: customer id (or null), kind, payload as JSON text, target, priority.
+ */
+export const ENQUEUE_SQL = `with o as (
+	insert into outbox (customer_id, kind, payload, target, priority)
+	values ($1::uuid, $2::text, $3::text::jsonb, $4::text, $5::int)
+	returning id, next_attempt_at
+)
+insert into outbox_heads as h (customer_id, head_id, target, priority, ready_at)
+select coalesce($1::uuid, '${NO_CUSTOMER_QUEUE}'::uuid), o.id, $4::text, $5::int, o.next_attempt_at from o
+on conflict (customer_id) do update set head_id = excluded.head_id, target = excluded.target,
+	priority = excluded.priority, ready_at = excluded.ready_at
+where h.head_id is null`;
+
+/** The parameters of ENQUEUE_SQL for one item. */
+export function enqueueParams(customerId: string | null, item: OutboxItem) {
+	const { kind, ...payload } = item;
+	const { target, priority } = outboxRouting(kind);
+	return [customerId, kind, JSON.stringify(payload), target, priority] as const;
+}

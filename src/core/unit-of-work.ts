@@ -6,9 +6,9 @@
 import { sql } from "drizzle-orm";
 import type { BusinessHours } from "../config/file.ts";
 import type { Database, Tx } from "../db/client.ts";
-import { outbox } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { CustomerEvent, EventBus } from "./events.ts";
+import { enqueueOutbox } from "./outbox-admin.ts";
 import type { OutboxItem } from "./outbox-items.ts";
 
 export interface TimerPolicy {
@@ -35,16 +35,8 @@ export interface Work {
 	policy: TimerPolicy;
 	emit(customerId: string, event: CustomerEvent): void;
 	enqueue(customerId: string, item: OutboxItem): Promise<void>;
-}
-
-/**
- * Which chat's flood budget an item draws from, and whether operators are waiting for it:
- * customer messages go before reminders and card edits when the budget is short.
- */
-function routing(kind: OutboxItem["kind"]): { target: "group" | "dm"; priority: number } {
-	const target = kind.startsWith("dm_") ? "dm" : "group";
-	const priority = kind === "topic_message" || kind === "dm_message" ? 0 : 1;
-	return { target, priority };
+	/** Queued work changed without `enqueue` (/retry revived items): wake the worker after commit. */
+	outboxChanged(): void;
 }
 
 /** Returned instead of running a command for a Telegram update that was already applied. */
@@ -122,8 +114,10 @@ async function runOnce<T>(
 			policy: deps.policy,
 			emit: (customerId, event) => events.push([customerId, event]),
 			enqueue: async (customerId, item) => {
-				const { kind, ...payload } = item;
-				await tx.insert(outbox).values({ customerId, kind, payload, ...routing(kind) });
+				await enqueueOutbox(tx, customerId, item);
+				enqueued = true;
+			},
+			outboxChanged: () => {
 				enqueued = true;
 			},
 		});

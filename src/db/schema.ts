@@ -150,13 +150,37 @@ export const outbox = pgTable(
 		doneAt: timestamp({ withTimezone: true, mode: "date" }),
 	},
 	(t) => [
+		// Each customer's queue in order: the next head after a finish, the repair sweep.
 		index("outbox_pending_idx").on(t.customerId, t.id).where(sql`${t.state} = 'pending'`),
-		// The claim walks pending items in serving order: target, priority, then longest waiting.
-		index("outbox_due_idx")
-			.on(t.target, t.priority, t.nextAttemptAt, t.id)
-			.where(sql`${t.state} = 'pending'`),
 		// Retention prunes delivered items by age.
 		index("outbox_done_idx").on(t.doneAt).where(sql`${t.state} = 'done'`),
+	],
+);
+
+/**
+ * The head of each customer's outbox queue (README, "outbox heads"): the one item that may be
+ * claimed or is in flight, so a claim reads only runnable heads, never the backlog behind them.
+ * Kept in the transaction of every enqueue (`enqueue_outbox`, fast-accept), finish, failure,
+ * `/retry`, merge and erasure; the SQL functions live in the migration (drizzle/0008). Notices
+ * about no one customer (`group_notice`, customer_id null) share the queue of the nil UUID, so
+ * there is no foreign key. `readyAt` is when the head may be claimed: the lease end while in
+ * flight, the retry time after a failure, `'infinity'` when the queue is empty (`headId` null).
+ * No partial index: statements aimed at the primary key must never be planned through one
+ * whose statistics say "empty".
+ */
+export const outboxHeads = pgTable(
+	"outbox_heads",
+	{
+		customerId: uuid().primaryKey(),
+		headId: bigint({ mode: "number" }),
+		target: text().$type<"group" | "dm">().notNull().default("group"),
+		priority: integer().notNull().default(1),
+		readyAt: timestamp({ withTimezone: true, mode: "date" }).notNull().default(sql`'infinity'`),
+	},
+	(t) => [
+		// The claim: runnable heads of one target in serving order.
+		index("outbox_heads_ready_idx").on(t.target, t.priority, t.readyAt, t.headId),
+		index("outbox_heads_head_idx").on(t.headId),
 	],
 );
 

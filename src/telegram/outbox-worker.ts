@@ -1,10 +1,15 @@
 /**
  * Delivers the outbox to Telegram: the head item of each customer's queue, several customers at
- * once, one item at a time per customer so order is kept. Items are leased (`locked_until`) with
- * SKIP LOCKED, so several instances can share the work without delivering anything twice.
+ * once, one item at a time per customer so order is kept. Heads live in `outbox_heads` (one row
+ * per customer, README "outbox heads"): a claim reads only runnable heads with SKIP LOCKED, so its
+ * cost does not grow with the backlog behind them or depend on the planner's statistics. Claimed
+ * heads are leased (`ready_at` = `locked_until` = lease end), so several instances share the work
+ * without delivering anything twice. Finishes are batched over a few milliseconds into one
+ * statement; every hot statement is prepared once per connection.
  */
-import { sql } from "drizzle-orm";
+import { isRetryable } from "../core/unit-of-work.ts";
 import type { Database, Tx } from "../db/client.ts";
+import { arrayLiteral, prepared } from "../db/prepared.ts";
 import type { CopyKind } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
 import { type CallFailure, classifyFailure } from "./bot-api.ts";
@@ -65,6 +70,10 @@ export interface OutboxWorkerOptions {
 	stopGraceMs?: number;
 	/** Aborts the Bot API calls in flight (stop() after its grace). */
 	abortCalls?: () => void;
+	/** How long finishes wait to be batched into one statement. Default 2 ms. */
+	finishBatchMs?: number;
+	/** How often the repair sweep re-derives broken heads (a failsafe). Default 60 s. */
+	repairMs?: number;
 }
 
 /**
@@ -109,6 +118,93 @@ export function backoffMs(attempts: number): number {
 	return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
+interface ClaimRow {
+	id: number | string;
+	customer_id: string | null;
+	kind: string;
+	payload: Record<string, unknown>;
+	attempts: number;
+}
+
+/**
+ * The claim (README "outbox heads"): runnable heads of one target in serving order, locked with
+ * SKIP LOCKED, leased (head and item) in the same statement. Reads only `outbox_heads`, so it
+ * costs the same at any backlog. The item is found by primary key with no `state = 'pending'`
+ * (a partial index analysed while empty could be chosen for it). Parameters: target, limit,
+ * now, lease end.
+ */
+const CLAIM_SQL = `with h as (
+	select customer_id, head_id from outbox_heads
+	where target = $1::text and ready_at <= $3::text::timestamptz and head_id is not null
+	order by priority, ready_at, head_id
+	limit $2::int
+	for update skip locked
+), l as (
+	update outbox_heads x set ready_at = $4::text::timestamptz from h where x.customer_id = h.customer_id
+)
+update outbox o set locked_until = $4::text::timestamptz, attempts = o.attempts + 1
+from h where o.id = h.head_id and o.state <> 'done' and o.state <> 'dead'
+returning o.id, o.customer_id, o.kind, o.payload, o.attempts`;
+
+/** Items back to the queue at a time: ids, due at, error (or null), attempts to take back. */
+const REQUEUE_SQL =
+	"select outbox_requeue($1::text::bigint[], $2::text::timestamptz, $3::text, $4::int)";
+
+/** Finishes collected before one statement runs them all. */
+const MAX_FINISH_BATCH = 64;
+
+interface PendingFinish {
+	ids: number[];
+	copies: DeliveredCopy[];
+	resolve(): void;
+	reject(error: unknown): void;
+}
+
+/**
+ * Records the copies deliveries made and finishes their items, in one statement. Copies of one
+ * message and kind appear once (the latest wins), as one INSERT cannot touch a row twice.
+ */
+function runFinish(
+	executor: Database["db"] | Tx,
+	entries: Pick<PendingFinish, "ids" | "copies">[],
+) {
+	const ids = entries.flatMap((entry) => entry.ids);
+	const copies = new Map<string, DeliveredCopy>();
+	for (const entry of entries)
+		for (const copy of entry.copies) copies.set(`${copy.messageId}/${copy.kind}`, copy);
+	if (copies.size === 0)
+		return prepared(executor, "select outbox_finish($1::text::bigint[])", [arrayLiteral(ids)]);
+	const rows = [...copies.values()];
+	return prepared(executor, FINISH_WITH_COPIES_SQL, [
+		arrayLiteral(rows.map((c) => c.messageId)),
+		arrayLiteral(rows.map((c) => c.kind)),
+		arrayLiteral(rows.map((c) => c.chatId)),
+		arrayLiteral(rows.map((c) => c.telegramMessageId)),
+		arrayLiteral(ids),
+	]);
+}
+
+const FINISH_WITH_COPIES_SQL = `with c as (
+	insert into message_copies (message_id, kind, chat_id, telegram_message_id, state)
+	select m, k, ch, t, 'delivered'
+	from unnest($1::text::uuid[], $2::text::text[], $3::text::bigint[], $4::text::bigint[]) as u(m, k, ch, t)
+	on conflict (message_id, kind) do update set telegram_message_id = excluded.telegram_message_id,
+		state = 'delivered', error = null
+)
+select outbox_finish($5::text::bigint[])`;
+
+/** A statement PostgreSQL chose as a deadlock victim is simply run again. */
+async function retrying<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await fn();
+		} catch (error) {
+			if (attempt >= attempts || !isRetryable(error)) throw error;
+			await Bun.sleep(5 * attempt);
+		}
+	}
+}
+
 export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	const { database, handlers, log, budget } = options;
 	const concurrency = options.concurrency ?? 32;
@@ -133,6 +229,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	let idle: Promise<void> = Promise.resolve();
 	let releaseIdle: (() => void) | undefined;
 	let timer: ReturnType<typeof setInterval> | undefined;
+	let repairTimer: ReturnType<typeof setInterval> | undefined;
 
 	// Times come from this process's clock, not the database's, so that a wait such as
 	// Telegram's retry_after is measured on the same clock that measured the failure.
@@ -153,74 +250,40 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	 * reminders and card edits, then whoever has waited longest (a delivered item sends the
 	 * customer's next one to the back of the line, so one chatty customer cannot starve others).
 	 */
-	const claim = (target: "group" | "dm", limit: number) =>
+	const claim = async (target: "group" | "dm", limit: number): Promise<ClaimRow[]> =>
 		limit <= 0
-			? Promise.resolve([])
-			: database.query<{
-					id: number | string;
-					customer_id: string;
-					kind: string;
-					payload: Record<string, unknown>;
-					attempts: number;
-				}>(sql`
-			update outbox set locked_until = ${isoAt(leaseMs)}::timestamptz,
-				attempts = attempts + 1
-			where id in (
-				select o.id from outbox o
-				where o.state = 'pending' and o.target = ${target}
-					and o.next_attempt_at <= ${isoAt(0)}::timestamptz
-					and o.locked_until <= ${isoAt(0)}::timestamptz
-					and not exists (
-						select 1 from outbox p
-						where p.state = 'pending' and p.customer_id = o.customer_id and p.id < o.id
-					)
-					-- One item in flight per customer: an earlier item put back by /retry must wait
-					-- for the later one already leased (by any instance) to settle.
-					and not exists (
-						select 1 from outbox q
-						where q.state = 'pending' and q.customer_id = o.customer_id and q.id <> o.id
-							and q.locked_until > ${isoAt(0)}::timestamptz
-					)
-				order by o.priority, o.next_attempt_at, o.id
-				limit ${limit}
-				for update skip locked
-			)
-			returning id, customer_id, kind, payload, attempts`);
+			? []
+			: prepared<ClaimRow>(database.db, CLAIM_SQL, [target, limit, isoAt(0), isoAt(leaseMs)]);
 
-	/** Done, and the customer's next item queues behind everyone already waiting. */
-	/**
-	 * Done, and the customer's next item queues behind everyone already waiting. One statement:
-	 * its parts see the same snapshot, so "next" skips the items being finished by id.
-	 */
-	const finishSql = (item: ClaimedItem, copies: DeliveredCopy[] = [], alsoDone: number[] = []) => {
-		const done = [item.id, ...alsoDone];
-		const copyRows = copies.map(
-			(c) =>
-				sql`(${c.messageId}::uuid, ${c.kind}, ${c.chatId}, ${c.telegramMessageId}, 'delivered')`,
-		);
-		const recordCopies = copyRows.length
-			? sql`c as (insert into message_copies (message_id, kind, chat_id, telegram_message_id, state)
-				values ${sql.join(copyRows, sql`, `)}
-				on conflict (message_id, kind) do update set telegram_message_id = excluded.telegram_message_id,
-					state = 'delivered', error = null),`
-			: sql``;
-		return sql`with ${recordCopies} d as (
-				update outbox set state = 'done', done_at = now(), last_error = null
-				where id in (${sql.join(
-					done.map((id) => sql`${id}`),
-					sql`, `,
-				)})
-			)
-			update outbox set next_attempt_at = greatest(next_attempt_at, ${isoAt(0)}::timestamptz)
-			where id = (select id from outbox where customer_id = ${item.customerId} and state = 'pending'
-				and id not in (${sql.join(
-					done.map((id) => sql`${id}`),
-					sql`, `,
-				)}) order by id limit 1)`;
+	// Finishes: collected for a few milliseconds, then one statement records every copy and
+	// finishes every item (outbox_finish locks the heads first, then advances them).
+	const finishBatchMs = options.finishBatchMs ?? 2;
+	let batch: PendingFinish[] = [];
+	let batchTimer: ReturnType<typeof setTimeout> | undefined;
+	const flushFinishes = async () => {
+		batchTimer = undefined;
+		const entries = batch;
+		batch = [];
+		if (entries.length === 0) return;
+		try {
+			await retrying(() => runFinish(database.db, entries));
+			for (const entry of entries) entry.resolve();
+		} catch (error) {
+			// One bad entry must not fail the others: each on its own.
+			if (entries.length === 1) entries[0]?.reject(error);
+			else
+				for (const entry of entries)
+					await retrying(() => runFinish(database.db, [entry])).then(entry.resolve, entry.reject);
+		}
 	};
-	const markDone = async (executor: Database["db"] | Tx, item: ClaimedItem) => {
-		await executor.execute(finishSql(item));
-	};
+	const finishLater = (ids: number[], copies: DeliveredCopy[]) =>
+		new Promise<void>((resolve, reject) => {
+			batch.push({ ids, copies, resolve, reject });
+			if (batch.length >= MAX_FINISH_BATCH) {
+				if (batchTimer) clearTimeout(batchTimer);
+				void flushFinishes();
+			} else batchTimer ??= setTimeout(() => void flushFinishes(), finishBatchMs);
+		});
 
 	async function settleFailure(item: ClaimedItem, failure: CallFailure) {
 		if (failure.kind === "permanent") {
@@ -231,17 +294,18 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				kind: item.kind,
 				reason: failure.description,
 			});
-			await database.db.transaction(async (tx) => {
-				await tx.execute(sql`update outbox set state = 'dead', last_error = ${failure.description},
-					locked_until = 'epoch' where id = ${item.id}`);
-				// Operators see it in the topic, with the way to try again; a notice that itself
-				// cannot be delivered is only logged, so failures never beget failures.
-				if (!NOTICE_KINDS.has(item.kind))
-					await tx.execute(sql`insert into outbox (customer_id, kind, payload, target, priority)
-						values (${item.customerId}, 'topic_notice',
-							${JSON.stringify({ text: "noticeDead", vars: { reason: failure.description } })}::jsonb,
-							'group', 1)`);
-			});
+			// Operators see it in the topic, with the way to try again; a notice that itself
+			// cannot be delivered is only logged, so failures never beget failures.
+			const notice = NOTICE_KINDS.has(item.kind)
+				? null
+				: JSON.stringify({ text: "noticeDead", vars: { reason: failure.description } });
+			await retrying(() =>
+				prepared(database.db, "select outbox_dead($1::bigint, $2::text, $3::text::jsonb)", [
+					item.id,
+					failure.description,
+					notice,
+				]),
+			);
 			return;
 		}
 		// A call cut short by stop() was no real attempt: the item is due again at once, so the
@@ -252,10 +316,14 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			: failure.kind === "flood"
 				? failure.retryAfterMs
 				: backoffMs(item.attempts);
-		await database.db.execute(sql`update outbox set locked_until = 'epoch',
-			next_attempt_at = ${isoAt(delay)}::timestamptz,
-			attempts = attempts - ${aborted ? 1 : 0},
-			last_error = ${failure.description} where id = ${item.id}`);
+		await retrying(() =>
+			prepared(database.db, REQUEUE_SQL, [
+				arrayLiteral([item.id]),
+				isoAt(delay),
+				failure.description,
+				aborted ? 1 : 0,
+			]),
+		);
 		// Be awake when the item is due rather than up to one idle poll late.
 		wakeAfter(delay);
 	}
@@ -268,15 +336,15 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			await handler({
 				item,
 				complete: async (tx) => {
-					await markDone(tx, item);
+					await runFinish(tx, [{ ids: [item.id], copies: [] }]);
 					completed = true;
 				},
 				finish: async (copies, alsoDone) => {
-					await database.db.execute(finishSql(item, copies, alsoDone));
+					await finishLater([item.id, ...(alsoDone ?? [])], copies);
 					completed = true;
 				},
 			});
-			if (!completed) await markDone(database.db, item);
+			if (!completed) await finishLater([item.id], []);
 			options.onDelivered?.(item.kind);
 		} catch (error) {
 			const failure: CallFailure = handler
@@ -298,12 +366,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	/** Puts claimed rows back unleased and due (claimed while stopping: nobody will send them). */
 	const release = async (ids: number[]) => {
 		if (ids.length === 0) return;
-		await database.db.execute(sql`update outbox set locked_until = 'epoch',
-			attempts = greatest(0, attempts - 1)
-			where id in (${sql.join(
-				ids.map((id) => sql`${id}`),
-				sql`, `,
-			)}) and state = 'pending'`);
+		await retrying(() =>
+			prepared(database.db, REQUEUE_SQL, [arrayLiteral(ids), isoAt(0), null, 1]),
+		);
 	};
 
 	/**
@@ -313,13 +378,27 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	 */
 	const renewLeases = async () => {
 		if (claimed.size === 0) return;
-		await database.db
-			.execute(sql`update outbox set locked_until = ${isoAt(leaseMs)}::timestamptz
-				where state = 'pending' and id in (${sql.join(
-					[...claimed].map((id) => sql`${id}`),
-					sql`, `,
-				)})`)
-			.catch((error: unknown) => log.warn("outbox lease renewal failed", { error: String(error) }));
+		await prepared(database.db, "select outbox_renew($1::text::bigint[], $2::text::timestamptz)", [
+			arrayLiteral([...claimed]),
+			isoAt(leaseMs),
+		]).catch((error: unknown) => log.warn("outbox lease renewal failed", { error: String(error) }));
+	};
+
+	/** The failsafe: heads that no write path should have left wrong are re-derived. */
+	const repairHeads = async () => {
+		try {
+			const [row] = await prepared<{ fixed: number }>(
+				database.db,
+				"select outbox_heads_repair() as fixed",
+				[],
+			);
+			if (Number(row?.fixed ?? 0) > 0) {
+				log.warn("outbox heads repaired", { event: "outbox.heads_repaired", queues: row?.fixed });
+				void pump();
+			}
+		} catch (error) {
+			log.warn("outbox heads repair failed", { error: String(error) });
+		}
 	};
 
 	const checkGroupLock = async () => {
@@ -375,7 +454,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				for (const row of rows) {
 					const item: ClaimedItem = {
 						id: Number(row.id),
-						customerId: row.customer_id,
+						customerId: row.customer_id as string,
 						kind: row.kind,
 						payload: row.payload,
 						attempts: row.attempts,
@@ -409,16 +488,22 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			stopping = false;
 			timer = setInterval(() => void pump(), idlePollMs);
 			heartbeat = setInterval(() => void renewLeases(), Math.max(50, Math.floor(leaseMs / 3)));
+			repairTimer = setInterval(() => void repairHeads(), options.repairMs ?? 60_000);
+			repairTimer.unref?.();
 			if (groupLock) {
 				lockTimer = setInterval(() => void checkGroupLock(), options.groupLockCheckMs ?? 2000);
 				void checkGroupLock();
 			}
+			// Heads left wrong by anything outside the write paths (a restore, rows written by
+			// hand) are re-derived at once, not only after the first sweep interval.
+			void repairHeads();
 			void pump();
 		},
 		async stop() {
 			running = false;
 			if (timer) clearInterval(timer);
 			if (lockTimer) clearInterval(lockTimer);
+			if (repairTimer) clearInterval(repairTimer);
 			await pumpDone;
 			// Items in flight get a grace to finish; then their calls are aborted, and each aborted
 			// item is put back due at once (settleFailure) rather than left leased for a minute.
@@ -433,6 +518,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				options.abortCalls?.();
 				await idle;
 			}
+			if (batchTimer) clearTimeout(batchTimer);
+			await flushFinishes();
 			if (heartbeat) clearInterval(heartbeat);
 			if (groupLock) {
 				groupSender = false;

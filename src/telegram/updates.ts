@@ -11,9 +11,10 @@
 import { sql } from "drizzle-orm";
 import type { TelegramUpdate } from "gramio";
 import { errorFacts } from "../core/error-facts.ts";
+import { enqueueOutbox } from "../core/outbox-admin.ts";
 import { commit, commitUpdate } from "../core/unit-of-work.ts";
 import { isDatabaseUnavailable } from "../db/errors.ts";
-import { failedUpdates, outbox } from "../db/schema.ts";
+import { failedUpdates } from "../db/schema.ts";
 import { onCallback } from "./callbacks.ts";
 import { onPrivateEdit, onPrivateMessage } from "./private-chat.ts";
 import type { AfterCommit, RouterDeps } from "./router-deps.ts";
@@ -97,20 +98,15 @@ async function setAside(
 			.insert(failedUpdates)
 			.values({ updateId: update.update_id, update: storable(update), reason, attempts })
 			.onConflictDoNothing();
-		// The General topic belongs to no customer: the item has none.
-		await tx.insert(outbox).values({
-			customerId: null,
+		// The General topic belongs to no customer: the item has none (its own queue).
+		await enqueueOutbox(tx, null, {
 			kind: "group_notice",
-			target: "group",
-			priority: 1,
-			payload: {
-				text: "noticeUpdateFailed",
-				vars: {
-					updateId: update.update_id,
-					chat: chatOf(update) ?? "?",
-					attempts,
-					reason: `${reason} (ref ${facts.errorId})`,
-				},
+			text: "noticeUpdateFailed",
+			vars: {
+				updateId: update.update_id,
+				chat: chatOf(update) ?? "?",
+				attempts,
+				reason: `${reason} (ref ${facts.errorId})`,
 			},
 		});
 	});
