@@ -100,37 +100,37 @@ export function dmMessageHandler(deps: DmDeps): OutboxHandler {
 				reply_markup: resolvedButton(chat.texts),
 				...replyTo(reply),
 			});
-			await deps.database.db.transaction(async (tx) => {
-				await recordCopy(tx, {
+			// The copy, the item's completion and the reply's effects (status, events): one
+			// transaction, so a crash between them can neither resend nor lose an effect.
+			await commit(deps.core, async (work) => {
+				await recordCopy(work.tx, {
 					messageId,
 					kind: "dm",
 					chatId: chat.chatId,
 					telegramMessageId: sent.message_id,
 				});
-				await complete(tx);
+				await markReplyDelivered(work, item.customerId);
+				await complete(work.tx);
 			});
-			await commit(deps.core, (work) => markReplyDelivered(work, item.customerId));
 		} catch (error) {
 			const failure = classifyFailure(error);
 			if (failure.kind !== "permanent") throw error;
 			const blocked = failure.code === 403;
-			await deps.database.db.transaction(async (tx) => {
-				await recordCopy(tx, {
+			await commit(deps.core, async (work) => {
+				await recordCopy(work.tx, {
 					messageId,
 					kind: "dm",
 					chatId: chat.chatId,
 					telegramMessageId: null,
 					error: failure.description,
 				});
-				await complete(tx);
-			});
-			await commit(deps.core, (work) =>
-				work.enqueue(item.customerId, {
+				await work.enqueue(item.customerId, {
 					kind: "topic_notice",
 					text: blocked ? "noticeBlocked" : "noticeDmFailed",
 					vars: { reason: failure.description },
-				}),
-			);
+				});
+				await complete(work.tx);
+			});
 		}
 	};
 }

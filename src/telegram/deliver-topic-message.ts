@@ -152,16 +152,27 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 
 	return async ({ item, finish }) => {
 		const messageId = String(item.payload.messageId);
-		const [row] = await deps.database.db
-			.select({
-				message: messages,
-				chatId: customers.telegramUserId,
-				topicId: customers.topicId,
-				cardMessageId: customers.cardMessageId,
-			})
-			.from(messages)
-			.innerJoin(customers, eq(customers.id, messages.customerId))
-			.where(eq(messages.id, messageId));
+		const [row] = item.prefetched
+			? item.prefetched.message
+				? [
+						{
+							message: item.prefetched.message,
+							chatId: item.prefetched.chatId ?? null,
+							topicId: item.prefetched.topicId ?? null,
+							cardMessageId: item.prefetched.cardMessageId ?? null,
+						},
+					]
+				: []
+			: await deps.database.db
+					.select({
+						message: messages,
+						chatId: customers.telegramUserId,
+						topicId: customers.topicId,
+						cardMessageId: customers.cardMessageId,
+					})
+					.from(messages)
+					.innerJoin(customers, eq(customers.id, messages.customerId))
+					.where(eq(messages.id, messageId));
 		if (!row) return; // deleted with its customer: nothing left to deliver
 		const { message, chatId, topicId: knownTopic, cardMessageId } = row;
 		const reply = await copyIdOf(deps.database, message.replyToId, "topic");

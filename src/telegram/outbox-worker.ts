@@ -10,10 +10,12 @@
 import { isRetryable } from "../core/unit-of-work.ts";
 import type { Database, Tx } from "../db/client.ts";
 import { arrayLiteral, prepared } from "../db/prepared.ts";
-import type { CopyKind } from "../db/schema.ts";
+import type { CopyKind, messages } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
 import { type CallFailure, classifyFailure } from "./bot-api.ts";
 import type { FloodBudget } from "./flood-budget.ts";
+
+type MessageRow = typeof messages.$inferSelect;
 
 export interface ClaimedItem {
 	id: number;
@@ -21,6 +23,16 @@ export interface ClaimedItem {
 	kind: string;
 	payload: Record<string, unknown>;
 	attempts: number;
+	/**
+	 * `topic_message`: the message (null when it is gone) and its customer's chat, topic and card,
+	 * read by the claim itself, so delivery needs no further read in the common case.
+	 */
+	prefetched?: {
+		message: MessageRow | null;
+		chatId?: number | null;
+		topicId?: number | null;
+		cardMessageId?: number | null;
+	};
 }
 
 /** Where a delivered message now lives in Telegram (a `message_copies` row). */
@@ -124,6 +136,49 @@ interface ClaimRow {
 	kind: string;
 	payload: Record<string, unknown>;
 	attempts: number;
+	m_id: string | null;
+	m_seq: number | string | null;
+	m_author: string | null;
+	m_channel: string | null;
+	m_text: string | null;
+	m_entities: unknown;
+	m_media_id: string | null;
+	m_reply_to_id: string | null;
+	m_client_message_id: string | null;
+	m_created_at: Date | string | null;
+	m_edited_at: Date | string | null;
+	cu_chat_id: number | string | null;
+	cu_topic_id: number | string | null;
+	cu_card_message_id: number | string | null;
+}
+
+const numberOrNull = (value: number | string | null) => (value == null ? null : Number(value));
+const dateOrNull = (value: Date | string | null) =>
+	value == null ? null : value instanceof Date ? value : new Date(value);
+
+/** A `topic_message` claim carries its message and customer (read in the claim statement). */
+function prefetchedOf(row: ClaimRow): ClaimedItem["prefetched"] {
+	if (row.kind !== "topic_message") return undefined;
+	if (row.m_id == null) return { message: null };
+	return {
+		message: {
+			id: row.m_id,
+			seq: Number(row.m_seq),
+			customerId: row.customer_id as string,
+			author: row.m_author as MessageRow["author"],
+			channel: row.m_channel as MessageRow["channel"],
+			text: row.m_text ?? "",
+			entities: row.m_entities ?? null,
+			mediaId: row.m_media_id,
+			replyToId: row.m_reply_to_id,
+			clientMessageId: row.m_client_message_id,
+			createdAt: dateOrNull(row.m_created_at) as Date,
+			editedAt: dateOrNull(row.m_edited_at),
+		},
+		chatId: numberOrNull(row.cu_chat_id),
+		topicId: numberOrNull(row.cu_topic_id),
+		cardMessageId: numberOrNull(row.cu_card_message_id),
+	};
 }
 
 /**
@@ -141,10 +196,20 @@ const CLAIM_SQL = `with h as (
 	for update skip locked
 ), l as (
 	update outbox_heads x set ready_at = $4::text::timestamptz from h where x.customer_id = h.customer_id
+), c as (
+	update outbox o set locked_until = $4::text::timestamptz, attempts = o.attempts + 1
+	from h where o.id = h.head_id and o.state <> 'done' and o.state <> 'dead'
+	returning o.id, o.customer_id, o.kind, o.payload, o.attempts
 )
-update outbox o set locked_until = $4::text::timestamptz, attempts = o.attempts + 1
-from h where o.id = h.head_id and o.state <> 'done' and o.state <> 'dead'
-returning o.id, o.customer_id, o.kind, o.payload, o.attempts`;
+select c.*, m.id as m_id, m.seq as m_seq, m.author as m_author, m.channel as m_channel,
+	m.text as m_text, m.entities as m_entities, m.media_id as m_media_id,
+	m.reply_to_id as m_reply_to_id, m.client_message_id as m_client_message_id,
+	m.created_at as m_created_at, m.edited_at as m_edited_at,
+	cu.telegram_user_id as cu_chat_id, cu.topic_id as cu_topic_id,
+	cu.card_message_id as cu_card_message_id
+from c
+left join messages m on c.kind = 'topic_message' and m.id = (c.payload->>'messageId')::uuid
+left join customers cu on m.id is not null and cu.id = m.customer_id`;
 
 /** Items back to the queue at a time: ids, due at, error (or null), attempts to take back. */
 const REQUEUE_SQL =
@@ -459,6 +524,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 						payload: row.payload,
 						attempts: row.attempts,
 					};
+					const prefetched = prefetchedOf(row);
+					if (prefetched) item.prefetched = prefetched;
 					const toGroup = grouped.includes(row);
 					if (toGroup) inFlightGroup++;
 					if (inFlight++ === 0) idle = new Promise((resolve) => (releaseIdle = resolve));
