@@ -15,6 +15,7 @@ import type { WebDeps } from "./deps.ts";
 import { docsRoutes } from "./docs.ts";
 import { entryRoutes } from "./entry-routes.ts";
 import { errorHandling } from "./errors.ts";
+import { encodeFrame, toFrame } from "./frames.ts";
 import { healthRoutes } from "./health.ts";
 import { mediaRoutes } from "./media-routes.ts";
 import type { MediaSigner } from "./media-url.ts";
@@ -27,7 +28,7 @@ import { ticketRoutes } from "./ticket-routes.ts";
 import { uploadRoutes } from "./upload-routes.ts";
 import { type TelegramWebhook, webhookRoutes } from "./webhook-routes.ts";
 import { prepareWidget, type WidgetAsset, widgetRoutes } from "./widget-routes.ts";
-import { customerTopic, toFrame } from "./wire.ts";
+import { customerTopic } from "./wire.ts";
 
 /**
  * Webhook mode adds Telegram's entry point; in polling mode `/telegram/webhook` is unknown.
@@ -102,7 +103,7 @@ export function connectBusToServer(
 		const frame = toFrame(event, signer);
 		if (!frame) return;
 		const topic = customerTopic(customerId);
-		app.server?.publish(topic, JSON.stringify(frame));
+		app.server?.publish(topic, encodeFrame(frame));
 		if (
 			metrics &&
 			event.type === "message" &&

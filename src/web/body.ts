@@ -60,3 +60,10 @@ export function jsonBodies() {
 		},
 	);
 }
+
+/**
+ * Route option for a JSON body. Our reader above still reads every body (it always answers, so
+ * Elysia's own JSON parser named here never runs); naming "json" after it only tells the OpenAPI
+ * generator, which skips function parsers, that the route's body schema is `application/json`.
+ */
+export const JSON_BODY = { parse: "json" } as const;

@@ -9,13 +9,15 @@ import { acceptCustomerMessage } from "../core/messages.ts";
 import { canRate } from "../core/ratings.ts";
 import { configureSessions, startWebSession } from "../core/sessions.ts";
 import { assertNoControlCharacters } from "../core/text.ts";
+import { ticketStatuses } from "../db/schema.ts";
+import { JSON_BODY } from "./body.ts";
 import { clientIp } from "./client-ip.ts";
 import type { WebDeps } from "./deps.ts";
-import { ok } from "./envelope.ts";
+import { errorResponses, Ok, ok } from "./envelope.ts";
 import { webQuotas } from "./quota.ts";
 import { presentedSession, SESSION_COOKIE } from "./session.ts";
 import { sessionGuard } from "./session-guard.ts";
-import { toWireMessage } from "./wire.ts";
+import { toWireMessage, WireMessageSchema } from "./wire.ts";
 
 const ONE_YEAR_SECONDS = 31_536_000;
 
@@ -27,10 +29,29 @@ const HistoryQuery = t.Object({
 	session: t.Optional(t.String()),
 });
 const MessageBody = t.Object({
-	text: t.Unknown(),
+	// Checked by the core, as over the WebSocket: INVALID_MESSAGE, MESSAGE_TOO_LONG.
+	text: t.Unknown({ description: "The message: non-empty text of at most 4000 characters" }),
 	replyTo: t.Optional(t.String({ maxLength: 64 })),
 	clientMessageId: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
 });
+
+const TicketStatus = t.UnionEnum(ticketStatuses);
+
+const InitData = t.Object({
+	sessionId: t.String(),
+	isNewSession: t.Boolean(),
+	hasHistory: t.Boolean(),
+	telegramLinked: t.Boolean(),
+	status: TicketStatus,
+	/** Additive: the widget offers the 1–5 rating after a close without another call. */
+	canRate: t.Boolean(),
+});
+const HistoryData = t.Object({
+	messages: t.Array(WireMessageSchema),
+	hasMore: t.Boolean(),
+	oldestId: t.Nullable(t.String()),
+});
+const SentData = t.Object({ messageId: t.String(), seq: t.Number(), timestamp: t.String() });
 
 /** `limit` must be a whole number from 1 to 100; absent means 50. */
 function parseLimit(raw: string | undefined): number {
@@ -94,7 +115,12 @@ export function chatRoutes(deps: WebDeps) {
 				});
 			},
 			{
+				...JSON_BODY,
 				body: InitBody,
+				response: {
+					200: Ok(InitData),
+					...errorResponses({ body: true, codes: { 429: ["RATE_LIMITED", "QUOTA_EXCEEDED"] } }),
+				},
 				detail: {
 					summary: "Start or resume a web session",
 					description:
@@ -119,7 +145,18 @@ export function chatRoutes(deps: WebDeps) {
 					oldestId: page.oldestId,
 				});
 			},
-			{ session: true, query: HistoryQuery },
+			{
+				session: true,
+				query: HistoryQuery,
+				response: {
+					200: Ok(HistoryData),
+					...errorResponses({
+						session: true,
+						codes: { 400: ["INVALID_PARAMS"], 429: ["RATE_LIMITED"] },
+					}),
+				},
+				detail: { summary: "A page of the conversation, by `seq`" },
+			},
 		)
 		.post(
 			"/message",
@@ -140,6 +177,19 @@ export function chatRoutes(deps: WebDeps) {
 				set.status = 201;
 				return ok({ messageId: message.id, seq: message.seq, timestamp: message.createdAt });
 			},
-			{ session: true, body: MessageBody },
+			{
+				...JSON_BODY,
+				session: true,
+				body: MessageBody,
+				response: {
+					201: Ok(SentData),
+					...errorResponses({
+						body: "INVALID_MESSAGE",
+						session: true,
+						codes: { 400: ["MESSAGE_TOO_LONG"], 429: ["RATE_LIMITED", "QUOTA_EXCEEDED"] },
+					}),
+				},
+				detail: { summary: "Send a message (the WebSocket's fallback)" },
+			},
 		);
 }

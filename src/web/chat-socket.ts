@@ -15,7 +15,7 @@ import { errorFacts } from "../core/error-facts.ts";
 import { AppError } from "../core/errors.ts";
 import { lastSeq } from "../core/message-history.ts";
 import { acceptCustomerMessage } from "../core/messages.ts";
-import { MAX_FEEDBACK, rateTicket } from "../core/ratings.ts";
+import { rateTicket } from "../core/ratings.ts";
 import type { SessionRef } from "../core/sessions.ts";
 import { findSession } from "../core/sessions.ts";
 import { assertNoControlCharacters } from "../core/text.ts";
@@ -23,6 +23,7 @@ import { closeByCustomer } from "../core/tickets.ts";
 import { isDatabaseUnavailable, isForeignKeyViolation } from "../db/errors.ts";
 import { customers } from "../db/schema.ts";
 import type { WebDeps } from "./deps.ts";
+import { encodeFrame, readClientFrame } from "./frames.ts";
 import { originPolicy } from "./origins.ts";
 import { webQuotas } from "./quota.ts";
 import { presentedSession } from "./session.ts";
@@ -51,39 +52,15 @@ interface SocketState {
 	chain: Promise<void>;
 }
 
-interface ClientFrame {
-	type?: unknown;
-	data?: Record<string, unknown>;
-	text?: unknown;
-	clientMessageId?: unknown;
-	replyTo?: unknown;
-	isTyping?: unknown;
-	rating?: unknown;
-	feedback?: unknown;
-	resolved?: unknown;
-}
-
-/** A rating in a frame: a whole number from 1 to 5 (not "5", not 4.5). */
-function checkRating(rating: unknown): number {
-	if (typeof rating !== "number" || !Number.isInteger(rating) || rating < 1 || rating > 5)
-		throw new AppError("INVALID_MESSAGE", "rating must be a whole number from 1 to 5.");
-	return rating;
-}
-
-/** Optional feedback in a frame: text of at most MAX_FEEDBACK characters; blank means none. */
-function checkFeedback(feedback: unknown): string | undefined {
+/** Optional feedback: blank means none (its shape was checked with the frame's schema). */
+function feedbackText(feedback: string | undefined): string | undefined {
 	if (feedback === undefined) return undefined;
-	if (typeof feedback !== "string" || feedback.length > MAX_FEEDBACK)
-		throw new AppError(
-			"INVALID_MESSAGE",
-			`feedback must be text of at most ${MAX_FEEDBACK} characters.`,
-		);
 	assertNoControlCharacters(feedback, "feedback");
 	return feedback.trim() || undefined;
 }
 
 const errorFrame = (code: string, message: string) =>
-	JSON.stringify({ type: "error", data: { code, message } });
+	encodeFrame({ type: "error", data: { code, message } });
 
 /** Telegram shows "typing…" for about 5 s, so one action per 5 s per customer is enough. */
 const TYPING_EVERY_MS = 5000;
@@ -107,17 +84,11 @@ export function chatSocket(deps: WebDeps) {
 		session: SessionRef,
 		raw: unknown,
 	): Promise<void> {
-		const frame = (typeof raw === "object" && raw !== null ? raw : {}) as ClientFrame;
-		// Fields may sit at the top level or under `data`; widgets in the wild send both.
-		const data = { ...frame, ...(frame.data ?? {}) } as ClientFrame;
+		const frame = readClientFrame(raw);
 		switch (frame.type) {
 			case "message": {
-				const clientMessageId =
-					typeof data.clientMessageId === "string" && data.clientMessageId.length <= 128
-						? data.clientMessageId
-						: undefined;
-				const replyTo = typeof data.replyTo === "string" ? data.replyTo : undefined;
-				assertNoControlCharacters(data.text);
+				const { text, clientMessageId, replyTo } = frame.data;
+				assertNoControlCharacters(text);
 				assertNoControlCharacters(clientMessageId, "clientMessageId");
 				assertNoControlCharacters(replyTo, "replyTo");
 				// One budget with POST /api/chat/message; over it, an error frame and nothing stored.
@@ -127,44 +98,41 @@ export function chatSocket(deps: WebDeps) {
 				const result = await acceptCustomerMessage(core, {
 					customerId: session.customerId,
 					channel: "web",
-					text: data.text as string,
+					text: text as string,
 					clientMessageId,
 					replyTo,
 				});
 				// A retried frame is answered on this socket only; the others saw the original.
 				if (result.duplicate)
-					send(JSON.stringify({ type: "message", data: toWireMessage(result.message) }));
+					send(encodeFrame({ type: "message", data: toWireMessage(result.message) }));
 				return;
 			}
 			case "close": {
-				const rating = data.rating === undefined ? undefined : checkRating(data.rating);
+				const feedback = feedbackText(frame.data.feedback);
 				// A close writes into the support group (notice, card): it spends the message budget.
 				limits.take("message", session.customerId);
 				// The `status` event reaches this socket (and the others) through the customer's topic.
 				await closeByCustomer(core, session.customerId, {
-					resolved: data.resolved === true,
-					rating,
-					feedback: checkFeedback(data.feedback),
+					resolved: frame.data.resolved === true,
+					rating: frame.data.rating,
+					feedback,
 				});
 				return;
 			}
 			case "rate": {
-				const rating = checkRating(data.rating);
-				const feedback = checkFeedback(data.feedback);
+				const feedback = feedbackText(frame.data.feedback);
 				// One budget with messages, as POST /api/chat/rate.
 				limits.take("message", session.customerId);
 				// `rated` reaches this socket (and the others) through the customer's topic.
-				await rateTicket(core, session.customerId, { rating, feedback });
+				await rateTicket(core, session.customerId, { rating: frame.data.rating, feedback });
 				return;
 			}
 			case "typing":
-				if (data.isTyping === true && typingAllowed(session.customerId))
+				if (frame.data.isTyping === true && typingAllowed(session.customerId))
 					deps.bot.typing(session.customerId);
 				return;
 			case "pong":
 				return;
-			default:
-				send(errorFrame("INVALID_MESSAGE", "Unknown or malformed frame."));
 		}
 	}
 
@@ -196,7 +164,7 @@ export function chatSocket(deps: WebDeps) {
 					.from(customers)
 					.where(eq(customers.id, session.customerId));
 				state.session = session;
-				state.hello = JSON.stringify({
+				state.hello = encodeFrame({
 					type: "connected",
 					data: {
 						sessionId: session.sessionId,

@@ -7,9 +7,10 @@ import { Elysia, t } from "elysia";
 import { saveEntryContext } from "../core/entry-contexts.ts";
 import { AppError } from "../core/errors.ts";
 import { assertNoControlCharacters } from "../core/text.ts";
+import { JSON_BODY } from "./body.ts";
 import { clientIp } from "./client-ip.ts";
 import type { WebDeps } from "./deps.ts";
-import { ok } from "./envelope.ts";
+import { errorResponses, Ok, ok } from "./envelope.ts";
 import { originPolicy } from "./origins.ts";
 
 /** User agents that announce themselves as robots; a redirect into Telegram is useless to them. */
@@ -73,6 +74,14 @@ export function entryRoutes(deps: WebDeps) {
 				}
 				return ok({ processed: used.length });
 			},
-			{ body: WidgetErrors },
+			{
+				...JSON_BODY,
+				body: WidgetErrors,
+				response: {
+					200: Ok(t.Object({ processed: t.Number() })),
+					...errorResponses({ body: true, codes: { 429: ["RATE_LIMITED"] } }),
+				},
+				detail: { summary: "The widget's own error reports, logged for the self-hoster" },
+			},
 		);
 }

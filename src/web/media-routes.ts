@@ -11,6 +11,7 @@ import { Elysia, t } from "elysia";
 import { AppError } from "../core/errors.ts";
 import { isUuid } from "../core/ids.ts";
 import type { WebDeps } from "./deps.ts";
+import { Bytes, errorResponses } from "./envelope.ts";
 import { webQuotas } from "./quota.ts";
 
 /** A single `bytes=a-b` range within `size`; null when absent, "invalid" when unsatisfiable. */
@@ -142,6 +143,20 @@ export function mediaRoutes(deps: WebDeps) {
 			}
 			return new Response(upstream.body, { status: upstream.status, headers });
 		},
-		{ query: t.Object({ exp: t.Optional(t.String()), sig: t.Optional(t.String()) }) },
+		{
+			query: t.Object({ exp: t.Optional(t.String()), sig: t.Optional(t.String()) }),
+			response: {
+				200: Bytes("The file (206 with Content-Range for a Range request, 416 when unsatisfiable)"),
+				...errorResponses({
+					codes: {
+						403: ["MEDIA_FORBIDDEN"],
+						404: ["NOT_FOUND"],
+						429: ["QUOTA_EXCEEDED"],
+						502: ["MEDIA_UNAVAILABLE"],
+					},
+				}),
+			},
+			detail: { summary: "A message's file, by its signed URL" },
+		},
 	);
 }

@@ -3,6 +3,7 @@
  * is closed with 4008), closes sockets that sent nothing for `idleMs` (1000 "Inactive") and sends
  * the keep-alive `ping` to every socket with one native publish.
  */
+import { encodeFrame } from "./frames.ts";
 
 /** The part of a Bun/Elysia socket the registry needs. */
 export interface LiveSocket {
@@ -52,7 +53,7 @@ export function createSocketRegistry(options: {
 		}
 	}, sweepEvery);
 	const pinger = setInterval(() => {
-		options.publish(PING_TOPIC, JSON.stringify({ type: "ping", data: { timestamp: Date.now() } }));
+		options.publish(PING_TOPIC, encodeFrame({ type: "ping", data: { timestamp: Date.now() } }));
 	}, options.pingMs);
 
 	return {

@@ -6,26 +6,21 @@
 import { Elysia, t } from "elysia";
 import { AppError } from "../core/errors.ts";
 import { createLinkToken } from "../core/linking.ts";
-import { MAX_FEEDBACK, rateTicket } from "../core/ratings.ts";
+import { rateTicket } from "../core/ratings.ts";
 import { assertNoControlCharacters } from "../core/text.ts";
 import { closeByCustomer, ticketOf } from "../core/tickets.ts";
+import { ticketStatuses } from "../db/schema.ts";
+import { JSON_BODY } from "./body.ts";
 import type { WebDeps } from "./deps.ts";
-import { ok } from "./envelope.ts";
+import { errorResponses, Ok, ok } from "./envelope.ts";
+import { Feedback, Rating } from "./frames.ts";
 import { sessionGuard } from "./session-guard.ts";
-
-/**
- * A whole number from 1 to 5. Literals, because Elysia coerces a JSON string such as "5" into a
- * `t.Integer`, and a rating sent as text is a client bug to report, not to guess.
- */
-const Rating = t.Union([t.Literal(1), t.Literal(2), t.Literal(3), t.Literal(4), t.Literal(5)], {
-	description: "1 (poor) to 5 (excellent)",
-});
 
 const CloseBody = t.Optional(
 	t.Nullable(
 		t.Object({
 			resolved: t.Optional(t.Boolean()),
-			feedback: t.Optional(t.String({ maxLength: MAX_FEEDBACK })),
+			feedback: t.Optional(Feedback),
 			rating: t.Optional(Rating),
 		}),
 	),
@@ -33,7 +28,7 @@ const CloseBody = t.Optional(
 
 const RateBody = t.Object({
 	rating: Rating,
-	feedback: t.Optional(t.String({ maxLength: MAX_FEEDBACK })),
+	feedback: t.Optional(Feedback),
 });
 
 /**
@@ -41,9 +36,30 @@ const RateBody = t.Object({
  * whichever channel rated) get the frame `{"type":"rated","data":{"rating":n}}`, and the
  * WebSocket accepts the same request as the frame `{"type":"rate","data":{rating, feedback?}}`.
  */
-export const RateResponse = t.Object({
-	success: t.Literal(true),
-	data: t.Object({ ticketId: t.String({ format: "uuid" }), rating: Rating }),
+export const RateResponse = Ok(
+	t.Object({ ticketId: t.String({ format: "uuid" }), rating: Rating }),
+);
+
+const TicketStatus = t.UnionEnum(ticketStatuses);
+const StatusData = t.Object({
+	ticketId: t.String(),
+	status: TicketStatus,
+	telegramLinked: t.Boolean(),
+	telegramUsername: t.Nullable(t.String()),
+	createdAt: t.String(),
+	lastMessageAt: t.Nullable(t.String()),
+	/** A rating would be accepted now: closed, and not rated since the last close. */
+	canRate: t.Boolean(),
+});
+const ClosedData = t.Object({
+	ticketId: t.String(),
+	status: t.Literal("CLOSED"),
+	closedAt: t.String(),
+});
+const LinkData = t.Object({
+	token: t.String(),
+	telegramUrl: t.String(),
+	expiresAt: t.String(),
 });
 
 export function ticketRoutes(deps: WebDeps) {
@@ -58,6 +74,10 @@ export function ticketRoutes(deps: WebDeps) {
 			},
 			{
 				session: true,
+				response: {
+					200: Ok(StatusData),
+					...errorResponses({ session: true, codes: { 429: ["RATE_LIMITED"] } }),
+				},
 				detail: {
 					summary: "The ticket's status",
 					description:
@@ -79,7 +99,20 @@ export function ticketRoutes(deps: WebDeps) {
 					}),
 				);
 			},
-			{ session: true, body: CloseBody },
+			{
+				...JSON_BODY,
+				session: true,
+				body: CloseBody,
+				response: {
+					200: Ok(ClosedData),
+					...errorResponses({
+						body: true,
+						session: true,
+						codes: { 400: ["INVALID_MESSAGE", "TICKET_CLOSED"], 429: ["RATE_LIMITED"] },
+					}),
+				},
+				detail: { summary: "Close the ticket (optional rating and feedback)" },
+			},
 		)
 		.post(
 			"/rate",
@@ -95,8 +128,16 @@ export function ticketRoutes(deps: WebDeps) {
 			},
 			{
 				session: true,
+				...JSON_BODY,
 				body: RateBody,
-				response: { 200: RateResponse },
+				response: {
+					200: RateResponse,
+					...errorResponses({
+						body: true,
+						session: true,
+						codes: { 400: ["NOTHING_TO_RATE", "INVALID_MESSAGE"], 429: ["RATE_LIMITED"] },
+					}),
+				},
 				detail: {
 					summary: "Rate the closed conversation (1–5, optional feedback)",
 					description:
@@ -126,6 +167,16 @@ export function ticketRoutes(deps: WebDeps) {
 					expiresAt: expiresAt.toISOString(),
 				});
 			},
-			{ session: true },
+			{
+				session: true,
+				response: {
+					200: Ok(LinkData),
+					...errorResponses({
+						session: true,
+						codes: { 429: ["RATE_LIMITED"], 503: ["TELEGRAM_UNAVAILABLE"] },
+					}),
+				},
+				detail: { summary: "A one-time link that continues the conversation in Telegram" },
+			},
 		);
 }

@@ -3,19 +3,33 @@
  * within per-type size limits. The body is read with the limit enforced as it streams in, so an
  * oversized upload is refused (413) without ever being held whole.
  */
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import { AppError } from "../core/errors.ts";
-import { acceptCustomerUpload } from "../core/media.ts";
+import { acceptCustomerUpload, MAX_CAPTION } from "../core/media.ts";
 import { assertNoControlCharacters } from "../core/text.ts";
+import { mediaKinds } from "../db/schema.ts";
 import { readLimitedBytes } from "./body.ts";
 import type { WebDeps } from "./deps.ts";
-import { ok } from "./envelope.ts";
+import { errorResponses, Ok, ok } from "./envelope.ts";
 import { detectFileType, sanitizeFileName } from "./file-type.ts";
 import { webQuotas } from "./quota.ts";
 import { sessionGuard } from "./session-guard.ts";
 
 /** Room for the multipart boundaries, headers and caption around the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
+
+const UploadForm = t.Object({
+	file: t.String({ format: "binary" }),
+	caption: t.Optional(t.String({ maxLength: MAX_CAPTION })),
+});
+const UploadedData = t.Object({
+	messageId: t.String(),
+	type: t.UnionEnum(mediaKinds),
+	fileName: t.String(),
+	fileSize: t.Number(),
+	mimeType: t.String(),
+	timestamp: t.String(),
+});
 
 const mb = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
 
@@ -86,6 +100,29 @@ export function uploadRoutes(deps: WebDeps) {
 					timestamp: message.createdAt,
 				});
 			},
-			{ session: true },
+			{
+				session: true,
+				response: {
+					201: Ok(UploadedData),
+					...errorResponses({
+						session: true,
+						codes: {
+							400: ["NO_FILE", "INVALID_MESSAGE", "INVALID_FILE_NAME", "MESSAGE_TOO_LONG"],
+							413: ["FILE_TOO_LARGE"],
+							415: ["INVALID_FILE_TYPE"],
+							429: ["RATE_LIMITED", "QUOTA_EXCEEDED"],
+						},
+					}),
+				},
+				detail: {
+					summary: "Send a file (image, document) with an optional caption",
+					// The route streams its own multipart body (limits while reading), so the shape
+					// is described here rather than as a body schema Elysia would parse first.
+					requestBody: {
+						required: true,
+						content: { "multipart/form-data": { schema: UploadForm } },
+					},
+				},
+			},
 		);
 }

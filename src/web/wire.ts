@@ -1,26 +1,29 @@
 /** Core data → the widget protocol's JSON shapes (SPEC §4.1, §4.3). */
-import type { CustomerEvent } from "../core/events.ts";
+import { type Static, t } from "elysia";
 import type { StoredMessage } from "../core/stored-message.ts";
+import { authors, channels } from "../db/schema.ts";
 import type { MediaSigner } from "./media-url.ts";
 
-export interface WireMessage {
-	id: string;
-	seq: number;
-	text: string;
-	from: StoredMessage["author"];
-	channel: StoredMessage["channel"];
-	timestamp: string;
-	replyTo?: string;
-	clientMessageId?: string;
-	editedAt?: string;
-	imageUrl?: string;
-	voiceUrl?: string;
-	voiceDuration?: number;
-	fileUrl?: string;
-	fileName?: string;
+/** A message as the widget sees it (SPEC §4.1); history, the send answer and `message` frames. */
+export const WireMessageSchema = t.Object({
+	id: t.String(),
+	seq: t.Number(),
+	text: t.String(),
+	from: t.UnionEnum(authors),
+	channel: t.UnionEnum(channels),
+	timestamp: t.String({ description: "ISO 8601" }),
+	replyTo: t.Optional(t.String()),
+	clientMessageId: t.Optional(t.String()),
+	editedAt: t.Optional(t.String()),
+	imageUrl: t.Optional(t.String()),
+	voiceUrl: t.Optional(t.String()),
+	voiceDuration: t.Optional(t.Number()),
+	fileUrl: t.Optional(t.String()),
+	fileName: t.Optional(t.String()),
 	/** The file was deleted by retention (`retention.media`): no URL; show "file expired". */
-	fileExpired?: boolean;
-}
+	fileExpired: t.Optional(t.Boolean({ description: "deleted by retention: show the name only" })),
+});
+export type WireMessage = Static<typeof WireMessageSchema>;
 
 /**
  * A message as the widget sees it. Attachments become signed URLs: images as `imageUrl`, voice
@@ -55,31 +58,6 @@ export function toWireMessage(message: StoredMessage, signer?: MediaSigner): Wir
 		}
 	}
 	return wire;
-}
-
-/** The WebSocket frame for a customer event. */
-export function toFrame(
-	event: CustomerEvent,
-	signer?: MediaSigner,
-): { type: string; data: unknown } | null {
-	switch (event.type) {
-		case "message":
-			return { type: "message", data: toWireMessage(event.message, signer) };
-		case "message_edited":
-			return {
-				type: "message_edited",
-				data: { id: event.id, text: event.text, editedAt: event.editedAt },
-			};
-		case "status":
-			return { type: "status", data: { status: event.status } };
-		case "channel_linked":
-			return { type: "channel_linked", data: { telegram: event.telegram } };
-		case "rated":
-			return { type: "rated", data: { rating: event.rating } };
-		case "moved":
-		case "erased":
-			return null; // handled by the socket layer, never sent to a widget
-	}
 }
 
 /** The pub/sub topic that all of one customer's sockets subscribe to. */
