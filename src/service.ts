@@ -88,11 +88,16 @@ export async function startService(
 		publicUrl: () => publicUrl,
 		ttlMs: config.timers.mediaUrlTtl,
 	});
+	let outboxWorker: OutboxWorker | undefined;
 	// Several instances share a PostgreSQL, so events cross them; PGlite is one process.
 	const bus: EventBus & { close?: () => Promise<void> } = database.pg
-		? await createPgBus({ pg: database.pg, database, log })
+		? await createPgBus({
+				pg: database.pg,
+				database,
+				log,
+				onRemoteNotice: () => outboxWorker?.wake(),
+			})
 		: createLocalBus();
-	let outboxWorker: OutboxWorker | undefined;
 	const metrics = createMetrics();
 	// Counted where the core announces commits: once per message, on the instance that took it.
 	const countingBus: EventBus = {

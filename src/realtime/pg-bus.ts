@@ -43,6 +43,11 @@ export interface PgBusOptions {
 	database: Database;
 	log: Logger;
 	instanceId?: string;
+	/**
+	 * Told of every notice from another instance: what it committed may have queued Telegram work
+	 * this instance sends (the group sender), so the outbox looks now instead of at its next poll.
+	 */
+	onRemoteNotice?: () => void;
 }
 
 function refOf(event: CustomerEvent): EventRef | undefined {
@@ -143,6 +148,7 @@ export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
 			return;
 		}
 		if (notice.from === instanceId || typeof notice.customerId !== "string") return;
+		options.onRemoteNotice?.();
 		const { customerId } = notice;
 		if ("ref" in notice) {
 			const ref = notice.ref;

@@ -42,8 +42,20 @@ export function pollerLockKey(botId: number): bigint {
 	return (0x7464n << 48n) | BigInt(botId);
 }
 
-/** A PostgreSQL session advisory lock on a dedicated connection. */
-export function advisoryLock(options: { url: string; key: bigint }): LeaderLock {
+/**
+ * A PostgreSQL session advisory lock on a dedicated connection. `held()` asks `pg_locks` only
+ * every `recheckMs` (default 30 s): in between, the lock is held as long as the session that
+ * took it has not closed (postgres.js reports every closed connection, and a reconnected one is
+ * a new session without the lock), so an idle leader does not query twice a second.
+ */
+export function advisoryLock(options: {
+	url: string;
+	key: bigint;
+	recheckMs?: number;
+}): LeaderLock {
+	const recheckMs = options.recheckMs ?? 30_000;
+	/** When the session that holds the lock was last confirmed (0: not held or closed since). */
+	let confirmedAt = 0;
 	const client = postgres(options.url, {
 		max: 1,
 		// The session is the lock: it must never be recycled while held.
@@ -51,6 +63,9 @@ export function advisoryLock(options: { url: string; key: bigint }): LeaderLock 
 		max_lifetime: null,
 		connect_timeout: 5,
 		onnotice: () => {},
+		onclose: () => {
+			confirmedAt = 0;
+		},
 		connection: { application_name: "topicdesk-poller-lock" },
 	});
 	const key = options.key.toString();
@@ -62,18 +77,22 @@ export function advisoryLock(options: { url: string; key: bigint }): LeaderLock 
 			const [row] = await client<
 				{ got: boolean }[]
 			>`select pg_try_advisory_lock(${key}::bigint) as got`;
+			confirmedAt = row?.got === true ? Date.now() : 0;
 			return row?.got === true;
 		},
 		async held() {
+			if (confirmedAt > 0 && Date.now() - confirmedAt < recheckMs) return true;
 			const [row] = await client<{ held: boolean }[]>`
 				select exists (
 					select 1 from pg_locks
 					where locktype = 'advisory' and pid = pg_backend_pid() and granted
 						and classid::bigint = ${high} and objid::bigint = ${low} and objsubid = 1
 				) as held`;
+			confirmedAt = row?.held === true ? Date.now() : 0;
 			return row?.held === true;
 		},
 		async release() {
+			confirmedAt = 0;
 			try {
 				await client`select pg_advisory_unlock(${key}::bigint)`;
 			} catch {

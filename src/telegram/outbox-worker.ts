@@ -7,8 +7,8 @@
  * without delivering anything twice. Finishes are batched over a few milliseconds into one
  * statement; every hot statement is prepared once per connection.
  */
-import { isRetryable } from "../core/unit-of-work.ts";
 import type { Database, Tx } from "../db/client.ts";
+import { isRetryable } from "../db/errors.ts";
 import { arrayLiteral, prepared } from "../db/prepared.ts";
 import type { CopyKind, messages } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
@@ -65,7 +65,10 @@ export interface OutboxWorkerOptions {
 	concurrency?: number;
 	/** How long a claimed item stays leased to this instance. */
 	leaseMs?: number;
-	/** Poll interval for work this instance was not woken for (retries, other instances). */
+	/**
+	 * Poll interval for work this instance was not woken for: the safety net behind the wake-ups
+	 * (commits here, other instances' notices, retry timers). Default 5 s.
+	 */
 	idlePollMs?: number;
 	/** Flood budgets: group work is claimed only while the group has calls left. */
 	budget?: FloodBudget;
@@ -274,7 +277,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	const { database, handlers, log, budget } = options;
 	const concurrency = options.concurrency ?? 32;
 	const leaseMs = options.leaseMs ?? 60_000;
-	const idlePollMs = options.idlePollMs ?? 1000;
+	const idlePollMs = options.idlePollMs ?? 5000;
 	const stopGraceMs = options.stopGraceMs ?? 5000;
 	let running = false;
 	let stopping = false;
