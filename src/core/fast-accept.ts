@@ -6,8 +6,13 @@
  * must change first) returns null and takes the general path.
  */
 import { prepared } from "../db/prepared.ts";
-import { addBusinessTime } from "./business-hours.ts";
-import type { CustomerMessageInput } from "./customer-message-rules.ts";
+import {
+	type CustomerMessageInput,
+	statusesKeptByCustomerMessage,
+	topicCopyOf,
+} from "./customer-message-rules.ts";
+import { outboxRouting } from "./outbox-routing.ts";
+import { slaFireAt } from "./sla-clock.ts";
 import type { StoredMessage } from "./stored-message.ts";
 import { type CoreDeps, retryingConflicts } from "./unit-of-work.ts";
 
@@ -17,15 +22,21 @@ interface Row {
 	created_at: string;
 }
 
+// The rules `recordCustomerMessage` follows, written into the statement once (constants, never
+// client input): which statuses a message leaves alone, the topic copy's routing.
+const KEPT = statusesKeptByCustomerMessage.map((status) => `'${status}'`).join(", ");
+const COPY = topicCopyOf("").kind;
+const ROUTE = outboxRouting(COPY);
+
 /**
  * Prepared once per connection (fixed text, no SQL building per message). Parameters: now,
- * customer id, channel, text, client message id, SLA due time. Each step reads the previous
+ * customer id, channel, text, client message id, SLA due time (null: no clock). Each step reads the previous
  * one's RETURNING rows, so nothing happens unless the ticket is open (c) and the message is new
  * (m); the queue's head follows the new item in the same statement (outbox heads, README).
  */
 const FAST_ACCEPT_SQL = `with c as (
 	update customers set last_message_at = $1::text::timestamptz
-	where id = $2::uuid and status in ('NEW', 'IN_PROGRESS')
+	where id = $2::uuid and status in (${KEPT})
 	returning id
 ), m as (
 	insert into messages (customer_id, author, channel, text, client_message_id)
@@ -34,17 +45,17 @@ const FAST_ACCEPT_SQL = `with c as (
 	returning id, seq, created_at
 ), o as (
 	insert into outbox (customer_id, kind, payload, target, priority)
-	select $2::uuid, 'topic_message', jsonb_build_object('messageId', m.id), 'group', 0 from m
+	select $2::uuid, '${COPY}', jsonb_build_object('messageId', m.id), '${ROUTE.target}', ${ROUTE.priority} from m
 	returning id, next_attempt_at
 ), h as (
 	insert into outbox_heads as x (customer_id, head_id, target, priority, ready_at)
-	select $2::uuid, o.id, 'group', 0, o.next_attempt_at from o
+	select $2::uuid, o.id, '${ROUTE.target}', ${ROUTE.priority}, o.next_attempt_at from o
 	on conflict (customer_id) do update set head_id = excluded.head_id,
 		target = excluded.target, priority = excluded.priority, ready_at = excluded.ready_at
 	where x.head_id is null
 ), t as (
 	insert into timers (customer_id, kind, step, since, fire_at)
-	select $2::uuid, 'sla', 0, m.created_at, $6::text::timestamptz from m
+	select $2::uuid, 'sla', 0, $1::text::timestamptz, $6::text::timestamptz from m where $6::text is not null
 	on conflict do nothing
 )
 select id, seq,
@@ -58,8 +69,8 @@ export async function fastAcceptMessage(
 ): Promise<StoredMessage | null> {
 	if (input.replyTo) return null;
 	const now = new Date();
-	const first = deps.policy.slaReminders[0] ?? 0;
-	const slaAt = addBusinessTime(now, first, deps.policy.businessHours).toISOString();
+	// The clock starts at the message, counted from the same instant as its fire time.
+	const slaAt = slaFireAt(deps.policy, now)?.toISOString() ?? null;
 	// Each step reads the previous one's RETURNING rows, so nothing happens unless the ticket
 	// is open (c) and the message is new (m).
 	const [row] = await retryingConflicts(() =>

@@ -6,6 +6,7 @@
 import { sql } from "drizzle-orm";
 import type { BusinessHours } from "../config/file.ts";
 import type { Database, Tx } from "../db/client.ts";
+import { isRetryable } from "../db/errors.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { CustomerEvent, EventBus } from "./events.ts";
 import { enqueueOutbox } from "./outbox-admin.ts";
@@ -57,16 +58,6 @@ export function commitUpdate<T>(
 	fn: (work: Work) => Promise<T>,
 ): Promise<T | typeof ALREADY_APPLIED> {
 	return run(deps, fn, updateId);
-}
-
-/** PostgreSQL's "try again" answers: a deadlock victim or a serialization failure. */
-export function isRetryable(error: unknown): boolean {
-	for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
-		const code = (e as { code?: unknown }).code;
-		if (code === "40P01" || code === "40001") return true;
-		e = (e as { cause?: unknown }).cause;
-	}
-	return false;
 }
 
 /**
