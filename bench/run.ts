@@ -10,6 +10,10 @@ const BENCHMARKS = {
 	flood: "bench/flood.ts",
 	instances: "bench/instances.ts",
 	widget: "bench/widget.ts",
+	claims: "bench/claims.ts",
+	delivery: "bench/delivery.ts",
+	idle: "bench/idle.ts",
+	recovery: "bench/recovery.ts",
 } as const;
 type Name = keyof typeof BENCHMARKS;
 

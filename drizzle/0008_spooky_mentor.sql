@@ -53,37 +53,38 @@ END $$;
 -- Marks items done (a batch, across customers) and advances the heads among them. Lock first:
 -- the heads of the items' queues, in key order; the next items are read in later statements.
 -- A single statement would read with its pre-wait snapshot and miss an enqueue committed while
--- it waited (an orphaned item). Do not "simplify" this into one statement.
+-- it waited (an orphaned item). Do not "simplify" this into one statement. The heads to advance
+-- are found again after the items are done (a new snapshot): a merge that committed while this
+-- waited may have moved an item, and its head, to another customer.
 CREATE FUNCTION outbox_finish(done bigint[]) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE qs uuid[]; q uuid;
+DECLARE q uuid;
 BEGIN
-	SELECT array_agg(l.customer_id ORDER BY l.customer_id) INTO qs FROM (
-		SELECT h.customer_id FROM outbox_heads h
-		WHERE h.customer_id IN (
-			SELECT coalesce(o.customer_id, '00000000-0000-0000-0000-000000000000') FROM outbox o
-			WHERE o.id = ANY(done))
-		ORDER BY h.customer_id FOR UPDATE) l;
+	PERFORM 1 FROM outbox_heads h
+	WHERE h.customer_id IN (
+		SELECT coalesce(o.customer_id, '00000000-0000-0000-0000-000000000000') FROM outbox o
+		WHERE o.id = ANY(done))
+	ORDER BY h.customer_id FOR UPDATE;
 	UPDATE outbox SET state = 'done', done_at = now(), last_error = NULL WHERE id = ANY(done);
-	FOREACH q IN ARRAY coalesce(qs, '{}'::uuid[]) LOOP
-		IF EXISTS (SELECT 1 FROM outbox_heads WHERE customer_id = q AND head_id = ANY(done)) THEN
-			PERFORM outbox_head_advance(q);
-		END IF;
+	FOR q IN SELECT customer_id FROM outbox_heads WHERE head_id = ANY(done)
+		ORDER BY customer_id FOR UPDATE
+	LOOP
+		PERFORM outbox_head_advance(q);
 	END LOOP;
 END $$;
 --> statement-breakpoint
 -- Puts claimed items back (a failure to retry at `at`, or a release): heads first, then items;
--- then each head is re-derived, so an older item revived by /retry meanwhile goes first.
+-- then each head on them is re-derived, so an older item revived by /retry meanwhile goes first.
 CREATE FUNCTION outbox_requeue(ids bigint[], at timestamptz, err text, undo integer)
 RETURNS void LANGUAGE plpgsql AS $$
-DECLARE qs uuid[]; q uuid;
+DECLARE q uuid;
 BEGIN
-	SELECT array_agg(l.customer_id ORDER BY l.customer_id) INTO qs FROM (
-		SELECT customer_id FROM outbox_heads WHERE head_id = ANY(ids)
-		ORDER BY customer_id FOR UPDATE) l;
+	PERFORM 1 FROM outbox_heads WHERE head_id = ANY(ids) ORDER BY customer_id FOR UPDATE;
 	UPDATE outbox SET locked_until = 'epoch', next_attempt_at = at,
 		attempts = greatest(0, attempts - undo), last_error = coalesce(err, last_error)
 	WHERE id = ANY(ids) AND state <> 'done' AND state <> 'dead';
-	FOREACH q IN ARRAY coalesce(qs, '{}'::uuid[]) LOOP
+	FOR q IN SELECT customer_id FROM outbox_heads WHERE head_id = ANY(ids)
+		ORDER BY customer_id FOR UPDATE
+	LOOP
 		PERFORM outbox_head_sync(q);
 	END LOOP;
 END $$;
@@ -95,23 +96,24 @@ BEGIN
 	UPDATE outbox SET locked_until = until WHERE id = ANY(ids) AND state <> 'done' AND state <> 'dead';
 END $$;
 --> statement-breakpoint
--- A permanent failure: the item is dead, an optional notice joins the same queue, the head moves on.
+-- A permanent failure: the item is dead, an optional notice joins the same queue, and the
+-- queue's head (and any head still on the item) is re-derived, each locked before it is read.
 CREATE FUNCTION outbox_dead(item bigint, err text, notice jsonb) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE q uuid; c uuid;
 BEGIN
-	SELECT customer_id INTO c FROM outbox WHERE id = item;
-	q := coalesce(c, '00000000-0000-0000-0000-000000000000');
-	PERFORM 1 FROM outbox_heads WHERE customer_id = q FOR UPDATE;
-	UPDATE outbox SET state = 'dead', last_error = err, locked_until = 'epoch' WHERE id = item;
+	UPDATE outbox SET state = 'dead', last_error = err, locked_until = 'epoch' WHERE id = item
+	RETURNING customer_id INTO c;
 	IF notice IS NOT NULL THEN
 		INSERT INTO outbox (customer_id, kind, payload, target, priority)
 		VALUES (c, 'topic_notice', notice, 'group', 1);
 	END IF;
-	IF EXISTS (SELECT 1 FROM outbox_heads WHERE customer_id = q AND head_id = item) THEN
-		PERFORM outbox_head_advance(q);
-	ELSE
+	FOR q IN SELECT customer_id FROM outbox_heads
+		WHERE head_id = item OR customer_id = coalesce(c, '00000000-0000-0000-0000-000000000000')
+		UNION SELECT coalesce(c, '00000000-0000-0000-0000-000000000000')
+		ORDER BY 1
+	LOOP
 		PERFORM outbox_head_sync(q);
-	END IF;
+	END LOOP;
 END $$;
 --> statement-breakpoint
 -- The repair sweep: queues with pending items but no head, and heads on items no longer

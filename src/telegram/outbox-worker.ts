@@ -191,7 +191,7 @@ function prefetchedOf(row: ClaimRow): ClaimedItem["prefetched"] {
  * (a partial index analysed while empty could be chosen for it). Parameters: target, limit,
  * now, lease end.
  */
-const CLAIM_SQL = `with h as (
+export const CLAIM_SQL = `with h as (
 	select customer_id, head_id from outbox_heads
 	where target = $1::text and ready_at <= $3::text::timestamptz and head_id is not null
 	order by priority, ready_at, head_id
