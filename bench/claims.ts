@@ -164,14 +164,14 @@ async function reset(database: Database) {
 	);
 }
 
-async function open(engine: "postgres" | "pglite", url: string | undefined, dir: string) {
+async function open(url: string | undefined, dir: string) {
 	return openDatabase(url ? { databaseUrl: url, dataDir: "" } : { dataDir: dir });
 }
 
 /** "Before": the old claim's first claim at each size, on a database with the old index. */
 async function runOld(engine: "postgres" | "pglite", url?: string) {
 	const dir = engine === "pglite" ? mkdtempSync(join(tmpdir(), "td-claims-old-")) : "";
-	const database = await open(engine, url, dir);
+	const database = await open(url, dir);
 	const times: (number | string)[] = [];
 	try {
 		await setUp(database, engine, true);
@@ -197,7 +197,7 @@ async function runEngine(engine: "postgres" | "pglite", url?: string): Promise<R
 		await admin.close();
 	}
 	const dir = engine === "pglite" ? mkdtempSync(join(tmpdir(), "td-claims-")) : "";
-	const database = await open(engine, url, dir);
+	const database = await open(url, dir);
 	const rows: Row[] = [];
 	try {
 		await setUp(database, engine, false);

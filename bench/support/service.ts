@@ -3,6 +3,7 @@
  * the service do not share a JavaScript thread. Configuration goes through the environment and a
  * config file, as in production.
  */
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type ChildService, spawnService, tempDir } from "../../tests/support/process.ts";
 import { writeConfigFile } from "../../tests/support/service.ts";
@@ -35,6 +36,12 @@ export interface BenchService {
 	 * present its own X-Forwarded-For (TRUST_PROXY is on) to stay under the per-IP init limit. */
 	rateLimitsApplied: boolean;
 	rssKb(): number;
+	/**
+	 * RSS after two forced full collections (SIGUSR2 with TOPICDESK_GC_ON_SIGUSR2=1), or plain RSS
+	 * (`gc: false`) when the service's code has no such hook (an older BENCH_SERVICE_DIR), whose
+	 * default action for SIGUSR2 would end it.
+	 */
+	rssAfterGcKb(): Promise<{ kb: number; gc: boolean }>;
 	cpuSeconds(): number;
 	output(): string;
 	stop(): Promise<void>;
@@ -47,6 +54,8 @@ function environment(options: BenchServiceOptions, config: Record<string, unknow
 		DATABASE_URL: options.databaseUrl,
 		DATA_DIR: tempDir("topicdesk-bench-data-"),
 		TRUST_PROXY: "true",
+		// The service collects its garbage fully on SIGUSR2 (memory per socket after a forced GC).
+		TOPICDESK_GC_ON_SIGUSR2: "1",
 		CONFIG_FILE: writeConfigFile(config),
 	};
 	if (options.double) {
@@ -63,6 +72,17 @@ function command(): string[] {
 	const profile = dir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${resolve(dir)}`] : [];
 	return ["bun", ...profile, "run", "src/index.ts"];
 }
+
+/** Whether the service's code answers SIGUSR2 with a full collection. */
+const gcHook = (() => {
+	try {
+		return readFileSync(`${serviceDir}/src/cli/serve.ts`, "utf8").includes(
+			"TOPICDESK_GC_ON_SIGUSR2",
+		);
+	} catch {
+		return false;
+	}
+})();
 
 export async function startBenchService(options: BenchServiceOptions): Promise<BenchService> {
 	const spawn = (config: Record<string, unknown>) =>
@@ -86,6 +106,14 @@ export async function startBenchService(options: BenchServiceOptions): Promise<B
 		pid,
 		rateLimitsApplied,
 		rssKb: () => rssKb(pid),
+		async rssAfterGcKb() {
+			if (!gcHook) return { kb: rssKb(pid), gc: false };
+			process.kill(pid, "SIGUSR2");
+			await Bun.sleep(1_000);
+			process.kill(pid, "SIGUSR2");
+			await Bun.sleep(1_000);
+			return { kb: rssKb(pid), gc: true };
+		},
 		cpuSeconds: () => cpuSeconds(pid),
 		output: child.output,
 		async stop() {

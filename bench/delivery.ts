@@ -1,0 +1,158 @@
+/**
+ * Benchmark "delivery" (issue 10, points 2 and 3): how fast web messages reach their topics when
+ * Telegram allows it (flood budgets lifted, as with a local Bot API server), and what each
+ * message costs.
+ *
+ * 1. burst: 200 sockets (one per customer) × 10 messages, closed loop (the next message after the
+ *    echo of the previous one); the operator answers in each topic once it exists.
+ * 2. sustained: 1,000 sockets send 30,000 messages paced at 1,000/s (30 s).
+ *
+ * CPU is user + system seconds of the service and of every PostgreSQL process, from the first
+ * send until the last copy landed and every reply arrived, per 1,000 messages.
+ */
+import { startTelegramDouble } from "../tests/support/telegram-double.ts";
+import type { SocketClient } from "../tests/support/web-client.ts";
+import { type PhaseMode, type PhaseResult, runMessagePhase } from "./foundation-phase.ts";
+import { sleep } from "./support/clock.ts";
+import { createBenchDatabase } from "./support/database.ts";
+import { describeMachine } from "./support/machine.ts";
+import { CpuMeter, cpuSeconds, pidsNamed } from "./support/proc.ts";
+import { count, fixed, machineLines, p50p99, table, writeSection } from "./support/report.ts";
+import { serviceDir, startBenchService } from "./support/service.ts";
+import { closeSockets, initSessions, openSockets } from "./support/web.ts";
+
+const BURST_CUSTOMERS = 200;
+const BURST_MESSAGES = 10;
+const SUSTAINED_CUSTOMERS = 1_000;
+const SUSTAINED_PER_SECOND = Number(process.env.BENCH_SUSTAINED_RATE ?? 1_000);
+const SUSTAINED_SECONDS = 30;
+const WAIT_TIMEOUT_MS = 300_000;
+
+const CONFIG = {
+	ws: { ping: "10m", idle: "30m" },
+	outbox: { groupPerMinute: 1_000_000, privatePerSecond: 1_000_000, globalPerSecond: 1_000_000 },
+};
+
+const log = (line: string) => console.log(`[delivery] ${line}`);
+
+const db = await createBenchDatabase();
+const machine = describeMachine(serviceDir, db.version);
+const double = startTelegramDouble();
+const service = await startBenchService({ databaseUrl: db.url, double, config: CONFIG }).catch(
+	async (error) => {
+		await double.close();
+		await db.drop();
+		throw error;
+	},
+);
+const groups = () => ({
+	service: [service.pid],
+	"load generator": [process.pid],
+	postgres: pidsNamed("postgres"),
+});
+const cpuNow = () => ({
+	service: cpuSeconds(service.pid),
+	postgres: pidsNamed("postgres").reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+});
+
+interface Measured {
+	result: PhaseResult;
+	/** CPU seconds per 1,000 messages, from the first send until everything landed. */
+	cpuPerThousand: { service: number; postgres: number };
+}
+
+async function phase(name: string, sockets: SocketClient[], perCustomer: number, mode: PhaseMode) {
+	const before = cpuNow();
+	const result = await runMessagePhase({
+		name,
+		sockets,
+		messagesPerCustomer: perCustomer,
+		mode,
+		double,
+		cpu: () => new CpuMeter(groups),
+		timeoutMs: WAIT_TIMEOUT_MS,
+	});
+	const after = cpuNow();
+	const thousands = result.total / 1000;
+	return {
+		result,
+		cpuPerThousand: {
+			service: (after.service - before.service) / thousands,
+			postgres: (after.postgres - before.postgres) / thousands,
+		},
+	} satisfies Measured;
+}
+
+const describe = (m: Measured) =>
+	`${m.result.echoed}/${m.result.total} echoed in ${fixed(m.result.acceptMs, 0)} ms, echo ${p50p99(m.result.echo)}, web→topic ${p50p99(m.result.webToTopic)} (${m.result.webToTopic.count}), copies in ${fixed(m.result.topicMs, 0)} ms, CPU/1k service ${fixed(m.cpuPerThousand.service, 2)} s + postgres ${fixed(m.cpuPerThousand.postgres, 2)} s, ${m.result.errorFrames.length} error frames, ${m.result.duplicates} duplicates`;
+
+try {
+	log(`service pid ${service.pid} at ${service.url}`);
+	const { sessionIds } = await initSessions(service.url, BURST_CUSTOMERS + SUSTAINED_CUSTOMERS, 64);
+	const one = async (ids: string[]) =>
+		(await openSockets(service.url, ids, 1)).map((own) => own[0] as SocketClient);
+	const burstSockets = await one(sessionIds.slice(0, BURST_CUSTOMERS));
+	await sleep(2_000);
+	const burst = await phase("burst", burstSockets, BURST_MESSAGES, { kind: "closed" });
+	log(`burst: ${describe(burst)}`);
+	await closeSockets(burstSockets);
+	const sustainedSockets = await one(sessionIds.slice(BURST_CUSTOMERS));
+	await sleep(2_000);
+	const perCustomer = Math.round((SUSTAINED_PER_SECOND * SUSTAINED_SECONDS) / SUSTAINED_CUSTOMERS);
+	const sustained = await phase("sustained", sustainedSockets, perCustomer, {
+		kind: "paced",
+		perSecond: SUSTAINED_PER_SECOND,
+	});
+	log(`sustained: ${describe(sustained)}`);
+	await closeSockets(sustainedSockets);
+
+	const rate = (n: number, ms: number) =>
+		`${count(n)} in ${fixed(ms / 1000, 2)} s → **${count((n * 1000) / ms)}/s**`;
+	const cpu = (m: Measured) =>
+		`**${fixed(m.cpuPerThousand.service + m.cpuPerThousand.postgres, 2)} s** (service ${fixed(m.cpuPerThousand.service, 2)}, PostgreSQL ${fixed(m.cpuPerThousand.postgres, 2)})`;
+	const phases = [burst, sustained];
+	const row = (label: string, cell: (m: Measured) => string, target: string) => [
+		label,
+		...phases.map(cell),
+		target,
+	];
+	const report = [
+		"Flood budgets lifted (`outbox.groupPerMinute`, `privatePerSecond`, `globalPerSecond` = 1,000,000), one socket per customer, the Bot API double answering at once. Latencies as in foundation; CPU from the first send until the last copy landed and every operator reply arrived (all PostgreSQL processes of the cluster).",
+		"",
+		table(
+			[
+				"measure",
+				`burst: ${count(BURST_CUSTOMERS)} × ${BURST_MESSAGES}, closed loop`,
+				`sustained: ${count(SUSTAINED_PER_SECOND)}/s for ${SUSTAINED_SECONDS} s (${count(SUSTAINED_CUSTOMERS)} sockets)`,
+				"target",
+			],
+			[
+				row(
+					"messages accepted (send → echo)",
+					(m) => rate(m.result.echoed, m.result.acceptMs),
+					"burst ≥ 2,500/s",
+				),
+				row("send → echo p50 / p99", (m) => p50p99(m.result.echo), "p99 ≤ 100 ms"),
+				row("web → topic p50 / p99", (m) => p50p99(m.result.webToTopic), "sustained p99 ≤ 100 ms"),
+				row(
+					"copies in the topics",
+					(m) => rate(m.result.webToTopic.count, m.result.topicMs),
+					"burst ≥ 1,500/s",
+				),
+				row("CPU per 1,000 messages (service + PostgreSQL)", cpu, "burst ≤ 3.0 s"),
+				row(
+					"error frames / duplicate copies",
+					(m) => `${m.result.errorFrames.length} / ${m.result.duplicates}`,
+					"0 / 0",
+				),
+			],
+		),
+	].join("\n");
+	console.log(`\n${report}\n`);
+	if (writeSection("delivery", `## delivery (issue 10)\n\n${machineLines(machine)}\n\n${report}`))
+		log("section written to docs/BENCHMARKS.md");
+} finally {
+	await service.stop();
+	await double.close();
+	await db.drop();
+}
