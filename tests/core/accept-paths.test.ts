@@ -134,7 +134,9 @@ describe("a customer's web message writes the same rows on either path", () => {
 				expect(fastRows).toEqual(await rowsOf(general));
 				// What both wrote, spelled out once: one copy per message and an SLA clock.
 				expect(fastRows.outbox).toHaveLength(sequence.length);
-				expect(fastRows.heads as unknown[]).toEqual([{ target: "group", priority: 0, head: "item#0" }]);
+				expect(fastRows.heads as unknown[]).toEqual([
+					{ target: "group", priority: 0, head: "item#0" },
+				]);
 				expect(fastRows.timers).toMatchObject([
 					{ kind: "sla", step: 0, firesAfterMs: SLA_FIRST, startsAtFirstMessage: true },
 				]);
