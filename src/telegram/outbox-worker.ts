@@ -61,7 +61,7 @@ export interface OutboxWorkerOptions {
 	database: Database;
 	handlers: Record<string, OutboxHandler>;
 	log: Logger;
-	/** Items delivered at once (across different customers). */
+	/** Items delivered at once (across different customers). Default 128. */
 	concurrency?: number;
 	/** How long a claimed item stays leased to this instance. */
 	leaseMs?: number;
@@ -275,7 +275,7 @@ async function retrying<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
 
 export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	const { database, handlers, log, budget } = options;
-	const concurrency = options.concurrency ?? 32;
+	const concurrency = options.concurrency ?? 128;
 	const leaseMs = options.leaseMs ?? 60_000;
 	const idlePollMs = options.idlePollMs ?? 5000;
 	const stopGraceMs = options.stopGraceMs ?? 5000;

@@ -1,0 +1,131 @@
+/**
+ * Benchmark "idle" (issue 10, points 4 and 5): what a quiet desk costs.
+ *
+ * 1. memory: 5,000 customers with one idle socket each; the service's RSS before and after, each
+ *    read after forced full collections (SIGUSR2, see bench/support/service.ts).
+ * 2. idle minute: the sockets stay open, nothing happens for 60 s: CPU of the service and of
+ *    PostgreSQL.
+ * 3. paced: 100 of those customers send 3,000 messages at 50/s (60 s): CPU per 1,000 messages.
+ */
+import { startTelegramDouble } from "../tests/support/telegram-double.ts";
+import type { SocketClient } from "../tests/support/web-client.ts";
+import { runMessagePhase } from "./foundation-phase.ts";
+import { sleep } from "./support/clock.ts";
+import { createBenchDatabase } from "./support/database.ts";
+import { describeMachine } from "./support/machine.ts";
+import { CpuMeter, cpuSeconds, openFilesLimit, pidsNamed } from "./support/proc.ts";
+import { count, fixed, machineLines, p50p99, table, writeSection } from "./support/report.ts";
+import { serviceDir, startBenchService } from "./support/service.ts";
+import { closeSockets, initSessions, openSockets } from "./support/web.ts";
+
+const SOCKETS = Math.min(5_000, openFilesLimit() - 500);
+const IDLE_SECONDS = 60;
+const PACED_CUSTOMERS = 100;
+const PACED_PER_SECOND = 50;
+const PACED_MESSAGES = 3_000;
+
+const CONFIG = {
+	ws: { ping: "10m", idle: "30m" },
+	outbox: { groupPerMinute: 1_000_000, privatePerSecond: 1_000_000, globalPerSecond: 1_000_000 },
+};
+
+const log = (line: string) => console.log(`[idle] ${line}`);
+
+const db = await createBenchDatabase();
+const machine = describeMachine(serviceDir, db.version);
+const double = startTelegramDouble();
+const service = await startBenchService({ databaseUrl: db.url, double, config: CONFIG }).catch(
+	async (error) => {
+		await double.close();
+		await db.drop();
+		throw error;
+	},
+);
+const cpuNow = () => ({
+	service: cpuSeconds(service.pid),
+	postgres: pidsNamed("postgres").reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+});
+const since = (before: ReturnType<typeof cpuNow>) => {
+	const after = cpuNow();
+	return { service: after.service - before.service, postgres: after.postgres - before.postgres };
+};
+
+try {
+	log(`service pid ${service.pid} at ${service.url}`);
+	const { sessionIds } = await initSessions(service.url, SOCKETS, 64);
+	// Warm the upgrade path so its code is not counted as per-socket memory.
+	await closeSockets((await openSockets(service.url, sessionIds.slice(0, 20), 1)).flat());
+	await sleep(3_000);
+	const before = await service.rssAfterGcKb();
+	const sockets = (await openSockets(service.url, sessionIds, 1)).map(
+		(own) => own[0] as SocketClient,
+	);
+	await sleep(3_000);
+	const after = await service.rssAfterGcKb();
+	const perSocketKb = (after.kb - before.kb) / sockets.length;
+	log(
+		`${sockets.length} idle sockets: RSS ${before.kb} → ${after.kb} kB${after.gc ? " (after forced GC)" : " (no GC hook)"}, ${fixed(perSocketKb, 2)} kB each`,
+	);
+
+	await sleep(5_000);
+	const idleStart = cpuNow();
+	await sleep(IDLE_SECONDS * 1000);
+	const idle = since(idleStart);
+	log(
+		`idle ${IDLE_SECONDS} s: service ${fixed(idle.service, 2)} CPU-s, postgres ${fixed(idle.postgres, 2)} CPU-s`,
+	);
+
+	const pacedStart = cpuNow();
+	const paced = await runMessagePhase({
+		name: "slow",
+		sockets: sockets.slice(0, PACED_CUSTOMERS),
+		messagesPerCustomer: PACED_MESSAGES / PACED_CUSTOMERS,
+		mode: { kind: "paced", perSecond: PACED_PER_SECOND },
+		double,
+		cpu: () => new CpuMeter(() => ({ service: [service.pid] })),
+		timeoutMs: 120_000,
+	});
+	const pacedCpu = since(pacedStart);
+	const thousands = paced.total / 1000;
+	log(
+		`paced ${PACED_PER_SECOND}/s: ${paced.echoed}/${paced.total}, web→topic ${p50p99(paced.webToTopic)}, CPU/1k service ${fixed(pacedCpu.service / thousands, 2)} s + postgres ${fixed(pacedCpu.postgres / thousands, 2)} s`,
+	);
+	await closeSockets(sockets);
+
+	const report = [
+		"Memory: the service's RSS before and after opening the sockets, each read after two forced full collections (`TOPICDESK_GC_ON_SIGUSR2=1`, SIGUSR2 → `Bun.gc(true)`; a service without the hook is read as is). Idle: the sockets open, nothing else going on. Paced: customers among them write at 50/s; CPU until every copy and reply landed. CPU counts every PostgreSQL process of the cluster.",
+		"",
+		table(
+			["measure", "result", "target"],
+			[
+				[
+					`memory per idle socket (${count(sockets.length)} customers, one socket each)`,
+					`**${fixed(perSocketKb, 2)} KB** (${count(before.kb / 1024)} → ${count(after.kb / 1024)} MiB${after.gc ? ", after forced GC" : ", no GC hook"})`,
+					"≤ 6 KB",
+				],
+				[
+					`CPU over an idle minute (${IDLE_SECONDS} s)`,
+					`**${fixed(idle.service + idle.postgres, 2)} CPU-s** (service ${fixed(idle.service, 2)}, PostgreSQL ${fixed(idle.postgres, 2)})`,
+					"≤ 0.5 CPU-s",
+				],
+				[
+					`CPU per 1,000 messages at ${PACED_PER_SECOND}/s`,
+					`**${fixed((pacedCpu.service + pacedCpu.postgres) / thousands, 2)} CPU-s** (service ${fixed(pacedCpu.service / thousands, 2)}, PostgreSQL ${fixed(pacedCpu.postgres / thousands, 2)})`,
+					"≤ 2.0 CPU-s",
+				],
+				[
+					`web → topic p50 / p99 at ${PACED_PER_SECOND}/s`,
+					`${p50p99(paced.webToTopic)} (${count(paced.webToTopic.count)} copies, ${paced.duplicates} duplicates)`,
+					"—",
+				],
+			],
+		),
+	].join("\n");
+	console.log(`\n${report}\n`);
+	if (writeSection("idle", `## idle (issue 10)\n\n${machineLines(machine)}\n\n${report}`))
+		log("section written to docs/BENCHMARKS.md");
+} finally {
+	await service.stop();
+	await double.close();
+	await db.drop();
+}
