@@ -143,6 +143,11 @@ export async function startService(
 			token,
 			groupId,
 			log,
+			// In webhook mode the bot's webhook is ours (registered in the background): only another
+			// URL is a problem. In polling mode any webhook is, until the poller clears it.
+			...(config.telegramMode === "webhook" && config.telegramWebhookUrl
+				? { webhookUrl: config.telegramWebhookUrl }
+				: {}),
 			// The checks read the group with their own client; a 429 pause of the group holds for
 			// them too, so that no call at all reaches the group before Telegram allows it again.
 			fetch: (async (input, init) => {
