@@ -321,7 +321,11 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	const claim = async (target: "group" | "dm", limit: number): Promise<ClaimRow[]> =>
 		limit <= 0
 			? []
-			: prepared<ClaimRow>(database.db, CLAIM_SQL, [target, limit, isoAt(0), isoAt(leaseMs)]);
+			: // A finish sets the next head's ready_at from the database's clock in microseconds, while
+				// this clock is read in whole milliseconds: a claim right after a finish, in the same
+				// millisecond, would read "not yet" and leave the head to the idle poll. One millisecond
+				// ahead covers the truncation.
+				prepared<ClaimRow>(database.db, CLAIM_SQL, [target, limit, isoAt(1), isoAt(leaseMs)]);
 
 	// Finishes: collected for a few milliseconds, then one statement records every copy and
 	// finishes every item (outbox_finish locks the heads first, then advances them).
