@@ -88,12 +88,14 @@ export function createBotClient(options: {
 			if (chat === "group")
 				while (metered.budget.available("group") < 1)
 					await abortableSleep(Math.max(5, metered.budget.waitMs("group")), shutdown.signal);
-			if (chat) metered.budget.record(chat);
+			const recordedAt = chat ? metered.budget.record(chat) : 0;
 			try {
 				return await next();
 			} catch (error) {
 				const failure = classifyFailure(error);
 				if (chat && failure.kind === "flood") metered.budget.pause(chat, failure.retryAfterMs);
+				// An outage's failed calls do not spend the window the drain afterwards needs.
+				else if (chat && neverReachedLimiter(error)) metered.budget.refund(chat, recordedAt);
 				throw error;
 			}
 		});
@@ -145,6 +147,26 @@ export function classifyFailure(error: unknown): CallFailure {
 	}
 	const description = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 	return { kind: "transient", description };
+}
+
+/** Connection errors raised before a request was sent (Bun's fetch and Node's names). */
+const NOT_SENT_CODES = new Set([
+	"ConnectionRefused",
+	"ECONNREFUSED",
+	"FailedToOpenSocket",
+	"ENOTFOUND",
+	"EAI_AGAIN",
+]);
+
+/**
+ * A failed call Telegram's flood limiter never counted: a 5xx (the Bot API did not take the call
+ * in) or a connection that was never made. A 429, any other answer, a timeout or a connection
+ * cut after the request went out may have counted, so they keep their place in the budget.
+ */
+export function neverReachedLimiter(error: unknown): boolean {
+	if (error instanceof TelegramError) return Number(error.code) >= 500;
+	const code = (error as { code?: unknown } | null)?.code;
+	return typeof code === "string" && NOT_SENT_CODES.has(code);
 }
 
 /** Telegram's answer when a topic was deleted or does not exist. */

@@ -2,7 +2,8 @@
  * Telegram's flood limits as budgets (SPEC §3.6): about 20 calls a minute into the support group,
  * one a second per private chat, 30 a second overall. Every Bot API call is counted here (the
  * client's hook); the outbox worker claims group work only while the group has budget left, and a
- * 429 pauses the chat it came from, and only that chat, for `retry_after`.
+ * 429 pauses the chat it came from, and only that chat, for `retry_after`. A call Telegram never
+ * took in (a 5xx, a refused connection) is refunded: an outage does not spend the budget.
  */
 
 export type ChatKey = "group" | `dm:${number}`;
@@ -22,8 +23,13 @@ export interface FloodBudgetOptions {
 }
 
 export interface FloodBudget {
-	/** A call is being made to this chat. */
-	record(chat: ChatKey): void;
+	/** A call is being made to this chat; returns when (for `refund`). */
+	record(chat: ChatKey): number;
+	/**
+	 * The call just recorded for this chat never reached Telegram's limiter (a 5xx answer or a
+	 * connection that was never made): it gives its place back. A 429 or any other answer counts.
+	 */
+	refund(chat: ChatKey, recordedAt: number): void;
 	/** Telegram answered 429 for this chat. */
 	pause(chat: ChatKey, ms: number): void;
 	/** Whole calls this chat may take now (0 while paused or spent), also bounded by the global budget. */
@@ -87,9 +93,23 @@ export function createFloodBudget(options: FloodBudgetOptions): FloodBudget {
 
 	return {
 		record(chat) {
-			if (chat === "group") groupCalls.push(now());
+			const at = now();
+			if (chat === "group") groupCalls.push(at);
 			else bucket(chat).tokens -= 1;
 			bucket("global").tokens -= 1;
+			return at;
+		},
+		refund(chat, recordedAt) {
+			if (chat === "group") {
+				// Its entry leaves the window (unless it already slid out of it by itself).
+				const at = groupCalls.lastIndexOf(recordedAt);
+				if (at >= groupHead) groupCalls.splice(at, 1);
+			} else {
+				const b = bucket(chat);
+				b.tokens = Math.min(rate(chat).capacity, b.tokens + 1);
+			}
+			const g = bucket("global");
+			g.tokens = Math.min(options.globalPerSecond, g.tokens + 1);
 		},
 		pause(chat, ms) {
 			const b = bucket(chat);

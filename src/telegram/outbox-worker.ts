@@ -89,6 +89,16 @@ export interface OutboxWorkerOptions {
 	finishBatchMs?: number;
 	/** How often the repair sweep re-derives broken heads (a failsafe). Default 60 s. */
 	repairMs?: number;
+	/**
+	 * Consecutive transient failures (5xx, network) on one target after which Telegram counts as
+	 * down for it: only one probe item at a time is sent there until a call gets an answer.
+	 * Default 3.
+	 */
+	outageAfter?: number;
+	/** First pause before a probe; it doubles after each failed probe up to `probeMaxMs`. Default 1 s. */
+	probeFirstMs?: number;
+	/** Longest pause between probes while a target is down. Default 5 s. */
+	probeMaxMs?: number;
 }
 
 /**
@@ -214,6 +224,48 @@ from c
 left join messages m on c.kind = 'topic_message' and m.id = (c.payload->>'messageId')::uuid
 left join customers cu on m.id is not null and cu.id = m.customer_id`;
 
+/**
+ * Telegram answered again after an outage: the heads on items that backed off during it are due
+ * now, not after their own backoffs (up to 30 s each). Only items not in flight (lease over) and
+ * still their queue's head; heads locked first, in key order, like every other writer. Parameters:
+ * item ids, now. Returns one row per head woken.
+ */
+export const WAKE_SQL = `with h as (
+	select customer_id, head_id from outbox_heads
+	where head_id = any($1::text::bigint[]) and ready_at > $2::text::timestamptz
+	order by customer_id
+	for update
+), o as (
+	update outbox o set next_attempt_at = $2::text::timestamptz from h
+	where o.id = h.head_id and o.state = 'pending' and o.locked_until <= $2::text::timestamptz
+	returning o.id
+)
+update outbox_heads x set ready_at = $2::text::timestamptz from o where x.head_id = o.id
+returning x.customer_id`;
+
+/** Items woken by one statement after an outage. */
+const WAKE_CHUNK = 1000;
+/** Backed-off items remembered per target for the wake (the oldest are forgotten beyond it). */
+const MAX_BACKED_OFF = 100_000;
+
+type Target = "group" | "dm";
+
+/**
+ * A target's view of Telegram (a circuit breaker): `failures` in a row; once `open`, only one
+ * probe item at a time goes there, each after a growing pause, so an outage does not spend every
+ * item's attempts; `backedOff` are the items waiting out a backoff after a transient failure,
+ * woken at once when the target answers again.
+ */
+interface TargetState {
+	failures: number;
+	open: boolean;
+	probeDue: boolean;
+	probeId: number | undefined;
+	probeDelay: number;
+	probeTimer: ReturnType<typeof setTimeout> | undefined;
+	backedOff: Set<number>;
+}
+
 /** Items back to the queue at a time: ids, due at, error (or null), attempts to take back. */
 const REQUEUE_SQL =
 	"select outbox_requeue($1::text::bigint[], $2::text::timestamptz, $3::text, $4::int)";
@@ -298,6 +350,19 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	let releaseIdle: (() => void) | undefined;
 	let timer: ReturnType<typeof setInterval> | undefined;
 	let repairTimer: ReturnType<typeof setInterval> | undefined;
+	const outageAfter = options.outageAfter ?? 3;
+	const probeFirstMs = options.probeFirstMs ?? 1000;
+	const probeMaxMs = options.probeMaxMs ?? 5000;
+	const targetState = (): TargetState => ({
+		failures: 0,
+		open: false,
+		probeDue: false,
+		probeId: undefined,
+		probeDelay: probeFirstMs,
+		probeTimer: undefined,
+		backedOff: new Set(),
+	});
+	const targets: Record<Target, TargetState> = { group: targetState(), dm: targetState() };
 
 	// Times come from this process's clock, not the database's, so that a wait such as
 	// Telegram's retry_after is measured on the same clock that measured the failure.
@@ -357,6 +422,104 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			} else batchTimer ??= setTimeout(() => void flushFinishes(), finishBatchMs);
 		});
 
+	/** Heads on these items due now (their backoffs cut short); how many were woken. */
+	const wakeHeads = async (ids: number[]) => {
+		let woken = 0;
+		for (let i = 0; i < ids.length; i += WAKE_CHUNK) {
+			const rows = await retrying(() =>
+				prepared(database.db, WAKE_SQL, [arrayLiteral(ids.slice(i, i + WAKE_CHUNK)), isoAt(0)]),
+			);
+			woken += rows.length;
+		}
+		return woken;
+	};
+
+	const scheduleProbe = (state: TargetState, ms: number) => {
+		if (state.probeTimer) return;
+		state.probeTimer = setTimeout(() => {
+			state.probeTimer = undefined;
+			state.probeDue = true;
+			void pump();
+		}, ms);
+		state.probeTimer.unref?.();
+	};
+
+	/** How many items of this target a claim may take: all the room, or one probe while down. */
+	const roomFor = (target: Target, room: number) => {
+		const state = targets[target];
+		if (!state.open) return room;
+		return state.probeDue && state.probeId === undefined ? Math.min(1, room) : 0;
+	};
+
+	/**
+	 * The probe's claim found nothing ready (every head is backing off): the oldest backed-off
+	 * item is made due so that it can be the probe. True when one was.
+	 */
+	const readyAProbe = async (target: Target) => {
+		const state = targets[target];
+		for (const id of state.backedOff) {
+			state.backedOff.delete(id);
+			if ((await wakeHeads([id])) > 0) return true;
+		}
+		return false;
+	};
+
+	/** Telegram answered a call for this target (any answer but a 5xx or a network failure). */
+	const answered = (target: Target, id: number) => {
+		const state = targets[target];
+		state.failures = 0;
+		if (!state.open) {
+			state.backedOff.delete(id);
+			return;
+		}
+		state.open = false;
+		state.probeDue = false;
+		state.probeId = undefined;
+		state.probeDelay = probeFirstMs;
+		if (state.probeTimer) clearTimeout(state.probeTimer);
+		state.probeTimer = undefined;
+		const ids = [...state.backedOff].filter((other) => other !== id);
+		state.backedOff.clear();
+		log.info("telegram answers again", {
+			event: "outbox.target_up",
+			target,
+			waking: ids.length,
+		});
+		void wakeHeads(ids)
+			.catch((error: unknown) =>
+				log.warn("outbox wake after an outage failed", { error: String(error) }),
+			)
+			.then(() => pump());
+	};
+
+	/** A call for this target failed at the network or with a 5xx; the item backs off. */
+	const unanswered = (target: Target, id: number) => {
+		const state = targets[target];
+		if (state.backedOff.size >= MAX_BACKED_OFF) {
+			const oldest = state.backedOff.values().next().value;
+			if (oldest !== undefined) state.backedOff.delete(oldest);
+		}
+		state.backedOff.add(id);
+		state.failures++;
+		if (state.open) {
+			// Only the probe's failure sets the next probe; items sent before the target was found
+			// down fail on their own.
+			if (id !== state.probeId) return;
+			state.probeId = undefined;
+			state.probeDelay = Math.min(probeMaxMs, state.probeDelay * 2);
+			scheduleProbe(state, state.probeDelay);
+		} else if (state.failures >= outageAfter) {
+			state.open = true;
+			state.probeDue = false;
+			state.probeDelay = probeFirstMs;
+			log.warn("telegram unreachable: probing with one item", {
+				event: "outbox.target_down",
+				target,
+			});
+			scheduleProbe(state, state.probeDelay);
+		}
+	};
+
 	async function settleFailure(item: ClaimedItem, failure: CallFailure) {
 		if (failure.kind === "permanent") {
 			log.warn("outbox item is dead", {
@@ -400,7 +563,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 		wakeAfter(delay);
 	}
 
-	async function deliver(item: ClaimedItem) {
+	async function deliver(item: ClaimedItem, target: Target) {
 		const handler = handlers[item.kind];
 		try {
 			if (!handler) throw new Error(`no handler for outbox kind ${item.kind}`);
@@ -417,11 +580,15 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				},
 			});
 			if (!completed) await finishLater([item.id], []);
+			answered(target, item.id);
 			options.onDelivered?.(item.kind);
 		} catch (error) {
 			const failure: CallFailure = handler
 				? classifyFailure(error)
 				: { kind: "permanent", code: 0, description: String(error) };
+			// A call cut short by stop() says nothing about Telegram.
+			if (failure.kind !== "transient") answered(target, item.id);
+			else if (!stopping) unanswered(target, item.id);
 			if (failure.kind === "transient")
 				log.debug("outbox retry", {
 					event: "outbox.retry",
@@ -501,22 +668,40 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				again = false;
 				const room = concurrency - inFlight;
 				if (room <= 0) break;
-				const direct = await claim("dm", room);
+				const dmRoom = roomFor("dm", room);
+				const direct = await claim("dm", dmRoom);
 				// Group work only on the instance holding the group lock, and only while the group's
 				// flood budget has calls left; items in flight have not all made their calls yet, so
 				// they count against it too (conservative).
-				const groupRoom = !groupSender
+				const budgetRoom = !groupSender
 					? 0
 					: Math.min(
 							room - direct.length,
 							budget ? budget.available("group") - inFlightGroup : room,
 						);
+				const groupRoom = roomFor("group", budgetRoom);
 				const grouped = await claim("group", groupRoom);
 				// Budget-bound and took all it could: more group work is likely waiting behind it.
 				if (budget)
-					budget.noteGroupBacklog(groupRoom < room - direct.length && grouped.length >= groupRoom);
-				if (budget && groupSender && groupRoom <= 0)
+					budget.noteGroupBacklog(
+						budgetRoom < room - direct.length && grouped.length >= budgetRoom,
+					);
+				if (budget && groupSender && budgetRoom <= 0)
 					wakeForBudget(Math.max(50, budget.waitMs("group")));
+				// While a target is down, what was claimed there is its probe; a probe that found
+				// nothing ready readies one backed-off item and claims again.
+				for (const [target, taken, limit] of [
+					["dm", direct, dmRoom],
+					["group", grouped, groupRoom],
+				] as const) {
+					const state = targets[target];
+					if (!state.open || limit <= 0) continue;
+					const probe = taken[0];
+					if (probe) {
+						state.probeDue = false;
+						state.probeId = Number(probe.id);
+					} else if (await readyAProbe(target)) again = true;
+				}
 				const rows = [...direct, ...grouped];
 				if (!running) {
 					// stop() came while claiming: hand the rows straight back.
@@ -537,7 +722,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 					if (toGroup) inFlightGroup++;
 					if (inFlight++ === 0) idle = new Promise((resolve) => (releaseIdle = resolve));
 					claimed.add(item.id);
-					void deliver(item).finally(() => {
+					void deliver(item, toGroup ? "group" : "dm").finally(() => {
 						claimed.delete(item.id);
 						if (toGroup) inFlightGroup--;
 						if (--inFlight === 0) releaseIdle?.();
@@ -546,6 +731,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				}
 				if (rows.length === room || (grouped.length > 0 && grouped.length === groupRoom))
 					again = true;
+				if (!running) break;
 			} while (again && running);
 		} catch (error) {
 			log.warn("outbox claim failed", { error: String(error) });
@@ -578,6 +764,10 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			if (timer) clearInterval(timer);
 			if (lockTimer) clearInterval(lockTimer);
 			if (repairTimer) clearInterval(repairTimer);
+			for (const state of Object.values(targets)) {
+				if (state.probeTimer) clearTimeout(state.probeTimer);
+				state.probeTimer = undefined;
+			}
 			await pumpDone;
 			// Items in flight get a grace to finish; then their calls are aborted, and each aborted
 			// item is put back due at once (settleFailure) rather than left leased for a minute.

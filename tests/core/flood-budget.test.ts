@@ -49,4 +49,43 @@ describe("flood budgets", () => {
 		clock.t = 1000;
 		expect(budget.available("dm:7")).toBe(1);
 	});
+
+	test("a call Telegram never took in (5xx, no connection) gives its place back; a 429 keeps it", async () => {
+		const clock = { t: 0 };
+		const budget = budgetAt(clock);
+		const first = budget.record("group");
+		clock.t = 10;
+		budget.record("group");
+		budget.refund("group", first);
+		expect(budget.available("group")).toBe(19);
+		// The refunded call is gone from the window: 60 s after the second call, all 20 are back.
+		clock.t = 60_005;
+		expect(budget.available("group")).toBe(19);
+		clock.t = 60_011;
+		expect(budget.available("group")).toBe(20);
+		// A refund after the call already left the window changes nothing.
+		const old = budget.record("group");
+		clock.t += 60_001;
+		budget.refund("group", old);
+		expect(budget.available("group")).toBe(20);
+		// Private chats get their token back.
+		budget.refund("dm:7", budget.record("dm:7"));
+		expect(budget.available("dm:7")).toBe(1);
+
+		const { TelegramError } = await import("gramio");
+		const { neverReachedLimiter } = await import("../../src/telegram/bot-api.ts");
+		const answer = (code: number) =>
+			new TelegramError({ ok: false, error_code: code, description: "x" }, "sendMessage", {
+				chat_id: 1,
+				text: "x",
+			});
+		expect(neverReachedLimiter(answer(500))).toBe(true);
+		expect(neverReachedLimiter(answer(502))).toBe(true);
+		expect(neverReachedLimiter(answer(429))).toBe(false);
+		expect(neverReachedLimiter(answer(400))).toBe(false);
+		expect(
+			neverReachedLimiter(Object.assign(new Error("refused"), { code: "ConnectionRefused" })),
+		).toBe(true);
+		expect(neverReachedLimiter(new DOMException("timed out", "TimeoutError"))).toBe(false);
+	});
 });
