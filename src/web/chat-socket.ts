@@ -10,7 +10,7 @@
  */
 
 import { eq } from "drizzle-orm";
-import { Elysia } from "elysia";
+import { Elysia, status } from "elysia";
 import { errorFacts } from "../core/error-facts.ts";
 import { AppError } from "../core/errors.ts";
 import { lastSeq } from "../core/message-history.ts";
@@ -39,17 +39,65 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 export function retarget(socket: LiveSocket, from: string, to: string) {
 	socket.unsubscribe(customerTopic(from));
 	socket.subscribe(customerTopic(to));
-	const state = (socket as { data?: { state?: SocketState } }).data?.state;
-	if (state?.session?.customerId === from) state.session = { ...state.session, customerId: to };
+	const connection = (socket as { data?: unknown }).data;
+	if (connection instanceof ChatConnection && connection.session?.customerId === from)
+		connection.session = { ...connection.session, customerId: to };
 }
 
-/** Per-socket state, kept small: it lives as long as the connection. */
-interface SocketState {
-	session: SessionRef | null;
-	/** Set when the upgrade is refused: the socket is closed with it as soon as it opens. */
-	refusal: { code: number; reason: string } | null;
-	hello: string;
-	chain: Promise<void>;
+/** What a connection's socket is, as Bun hands it to the handlers. */
+type ChatWebSocket = LiveSocket & { send(frame: string): unknown; data: ChatConnection };
+
+/** The handlers every connection shares (one set per app, not per socket). */
+interface ConnectionHandlers {
+	open(ws: ChatWebSocket, connection: ChatConnection): void;
+	message(ws: ChatWebSocket, connection: ChatConnection, raw: unknown): void;
+	close(ws: ChatWebSocket): void;
+}
+
+/**
+ * All a connection keeps while it lives (it is the socket's `data`): its session, the frames it
+ * is handling and, until it opens, its greeting or refusal. Kept small on purpose, as an idle
+ * desk holds one per customer: the upgrade's request and context are not kept, and the handlers
+ * are shared through the prototype (Elysia's global WebSocket handlers call `data.open`,
+ * `data.message` and `data.close`).
+ */
+class ChatConnection {
+	/** Frames being handled, one at a time, in order; none while the socket is idle. */
+	chain: Promise<void> | undefined = undefined;
+	constructor(
+		private readonly handlers: ConnectionHandlers,
+		public session: SessionRef | null,
+		/** The `connected` frame until it is sent; when the upgrade is refused, the close code and reason. */
+		public hello: string | { code: number; reason: string },
+	) {}
+	open(ws: ChatWebSocket) {
+		this.handlers.open(ws, this);
+	}
+	message(ws: ChatWebSocket, raw: unknown) {
+		this.handlers.message(ws, this, raw);
+	}
+	close(ws: ChatWebSocket) {
+		this.handlers.close(ws);
+	}
+}
+
+/** A text frame as Elysia's socket parser read it: JSON when it looks like JSON, else the text. */
+function parseFrame(message: unknown): unknown {
+	const text =
+		typeof message === "string"
+			? message
+			: message instanceof Uint8Array
+				? new TextDecoder().decode(message)
+				: undefined;
+	if (text === undefined) return message;
+	const start = text.charCodeAt(0);
+	if (start === 34 || start === 47 || start === 91 || start === 123)
+		try {
+			return JSON.parse(text);
+		} catch {
+			return text;
+		}
+	return text;
 }
 
 /** Optional feedback: blank means none (its shape was checked with the frame's schema). */
@@ -136,65 +184,29 @@ export function chatSocket(deps: WebDeps) {
 		}
 	}
 
-	return new Elysia({ name: "chat-socket" }).ws("/ws/chat", {
-		detail: {
-			summary: "The widget's WebSocket (SPEC §4.3)",
-			description:
-				"Frames are JSON `{type, data}`. Server → client: `connected {sessionId, ticketStatus, unreadCount, lastSeq}`, `message`, `message_edited {id, text, editedAt}`, `status {status}`, `channel_linked {telegram}` (the Telegram username without @, else the first name), `rated {rating}` (a rating was stored, from any channel), `error {code, message}`, `ping {timestamp}`. Client → server: `message {text, replyTo?, clientMessageId?}`, `typing {isTyping}`, `close {resolved?, feedback?, rating?}`, `rate {rating: 1..5, feedback?: ≤ 2000 chars}` (as POST /api/chat/rate; errors NOTHING_TO_RATE, INVALID_MESSAGE, RATE_LIMITED), `pong`.",
-		},
-		async beforeHandle(context) {
-			const state: SocketState = {
-				session: null,
-				refusal: null,
-				hello: "",
-				chain: Promise.resolve(),
-			};
-			(context as unknown as { state: SocketState }).state = state;
-			// Browsers always send Origin on a WebSocket; tools that send none are not browsers.
-			const origin = context.request.headers.get("origin");
-			if (origin !== null && !origins.allows(origin)) {
-				state.refusal = { code: 4003, reason: "Origin not allowed" };
-				return;
-			}
-			const session = await findSession(core.database, presentedSession(context));
-			if (!session) state.refusal = { code: 4001, reason: "Session not found" };
-			else {
-				const [customer] = await core.database.db
-					.select({ status: customers.status })
-					.from(customers)
-					.where(eq(customers.id, session.customerId));
-				state.session = session;
-				state.hello = encodeFrame({
-					type: "connected",
-					data: {
-						sessionId: session.sessionId,
-						ticketStatus: customer?.status ?? "NEW",
-						unreadCount: 0,
-						lastSeq: await lastSeq(core.database, session.customerId),
-					},
-				});
-			}
-		},
-		open(ws) {
-			const state = (ws.data as unknown as { state: SocketState }).state;
-			if (state.refusal || !state.session) {
-				const { code, reason } = state.refusal ?? { code: 4001, reason: "Session not found" };
+	/** Shared by every connection; each frame runs after the socket's earlier ones. */
+	const handlers: ConnectionHandlers = {
+		open(ws, connection) {
+			const { session, hello } = connection;
+			if (typeof hello !== "string" || !session) {
+				const { code, reason } =
+					typeof hello === "string" ? { code: 4001, reason: "Session not found" } : hello;
 				ws.close(code, reason);
 				return;
 			}
-			ws.raw.subscribe(customerTopic(state.session.customerId));
-			ws.raw.send(state.hello);
-			state.hello = "";
-			deps.sockets.add(ws.raw, state.session.customerId);
+			ws.subscribe(customerTopic(session.customerId));
+			ws.send(hello);
+			connection.hello = "";
+			deps.sockets.add(ws, session.customerId);
 		},
 		close(ws) {
-			deps.sockets.remove(ws.raw);
+			deps.sockets.remove(ws);
 		},
-		message(ws, raw) {
-			const state = (ws.data as unknown as { state: SocketState }).state;
-			if (!state.session) return;
-			deps.sockets.touch(ws.raw);
-			const send = (frame: string) => ws.send(frame);
+		message(ws, connection, message) {
+			if (!connection.session) return;
+			deps.sockets.touch(ws);
+			const raw = parseFrame(message);
+			const send = (frame: string) => void ws.send(frame);
 			/**
 			 * The session is read when the frame's turn comes, not when it arrived: a merge
 			 * (linking) may have moved the socket to another customer meanwhile. Should the
@@ -203,19 +215,19 @@ export function chatSocket(deps: WebDeps) {
 			 * frame applied once more as the surviving customer.
 			 */
 			const handle = async () => {
-				const session = state.session as SessionRef;
+				const session = connection.session as SessionRef;
 				try {
 					await handleFrame(send, session, raw);
 				} catch (error) {
 					if (!isForeignKeyViolation(error)) throw error;
 					const current = await findSession(core.database, session.sessionId);
 					if (!current || current.customerId === session.customerId) throw error;
-					retarget(ws.raw, session.customerId, current.customerId);
-					state.session = current;
+					retarget(ws, session.customerId, current.customerId);
+					connection.session = current;
 					await handleFrame(send, current, raw);
 				}
 			};
-			state.chain = state.chain.then(() =>
+			const next = (connection.chain ?? Promise.resolve()).then(() =>
 				handle().catch((error: unknown) => {
 					if (error instanceof AppError) send(errorFrame(error.code, error.message));
 					else if (isDatabaseUnavailable(error))
@@ -238,6 +250,64 @@ export function chatSocket(deps: WebDeps) {
 					}
 				}),
 			);
+			connection.chain = next;
+			// An idle socket keeps no settled promise around.
+			void next.then(() => {
+				if (connection.chain === next) connection.chain = undefined;
+			});
 		},
-	});
+	};
+
+	/** The connection a request upgrades to: refused (origin, session) or greeted. */
+	const connectionFor = async (
+		context: Parameters<typeof presentedSession>[0] & { request: Request },
+	): Promise<ChatConnection> => {
+		// Browsers always send Origin on a WebSocket; tools that send none are not browsers.
+		const origin = context.request.headers.get("origin");
+		if (origin !== null && !origins.allows(origin))
+			return new ChatConnection(handlers, null, { code: 4003, reason: "Origin not allowed" });
+		const session = await findSession(core.database, presentedSession(context));
+		if (!session)
+			return new ChatConnection(handlers, null, { code: 4001, reason: "Session not found" });
+		const [customer] = await core.database.db
+			.select({ status: customers.status })
+			.from(customers)
+			.where(eq(customers.id, session.customerId));
+		const hello = encodeFrame({
+			type: "connected",
+			data: {
+				sessionId: session.sessionId,
+				ticketStatus: customer?.status ?? "NEW",
+				unreadCount: 0,
+				lastSeq: await lastSeq(core.database, session.customerId),
+			},
+		});
+		return new ChatConnection(handlers, session, hello);
+	};
+
+	/**
+	 * The upgrade, done here rather than by Elysia's `.ws()`, which keeps the whole request
+	 * context, a copy of it and a set of closures for every socket (most of an idle socket's
+	 * memory): Bun upgrades the request with a small `ChatConnection` as the socket's data.
+	 */
+	return new Elysia({ name: "chat-socket" }).route(
+		"WS",
+		"/ws/chat",
+		async (context) => {
+			const data = await connectionFor(context);
+			const headers = context.set.headers as Record<string, string>;
+			const upgraded = context.server?.upgrade(context.request, {
+				headers: Object.keys(headers).length > 0 ? headers : undefined,
+				data,
+			});
+			if (!upgraded) return status(400, "Expected a websocket connection");
+		},
+		{
+			detail: {
+				summary: "The widget's WebSocket (SPEC §4.3)",
+				description:
+					"Frames are JSON `{type, data}`. Server → client: `connected {sessionId, ticketStatus, unreadCount, lastSeq}`, `message`, `message_edited {id, text, editedAt}`, `status {status}`, `channel_linked {telegram}` (the Telegram username without @, else the first name), `rated {rating}` (a rating was stored, from any channel), `error {code, message}`, `ping {timestamp}`. Client → server: `message {text, replyTo?, clientMessageId?}`, `typing {isTyping}`, `close {resolved?, feedback?, rating?}`, `rate {rating: 1..5, feedback?: ≤ 2000 chars}` (as POST /api/chat/rate; errors NOTHING_TO_RATE, INVALID_MESSAGE, RATE_LIMITED), `pong`.",
+			},
+		},
+	);
 }

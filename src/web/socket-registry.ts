@@ -42,8 +42,17 @@ export function createSocketRegistry(options: {
 }): SocketRegistry {
 	const max = options.maxPerCustomer ?? MAX_SOCKETS_PER_CUSTOMER;
 	const entries = new Map<LiveSocket, Entry>();
-	// Insertion order is open order, so the first socket of a customer is its oldest.
-	const byCustomer = new Map<string, Set<LiveSocket>>();
+	// A customer's sockets, oldest first: the socket itself while it is the only one (the common
+	// case, and a Set per idle customer would cost more than the socket's own state).
+	const byCustomer = new Map<string, LiveSocket | LiveSocket[]>();
+	const socketsOf = (customerId: string): LiveSocket[] => {
+		const own = byCustomer.get(customerId);
+		return own === undefined ? [] : Array.isArray(own) ? own : [own];
+	};
+	const setSockets = (customerId: string, own: LiveSocket[]) => {
+		if (own.length === 0) byCustomer.delete(customerId);
+		else byCustomer.set(customerId, own.length === 1 ? (own[0] as LiveSocket) : own);
+	};
 
 	const sweepEvery = Math.max(250, Math.min(5000, Math.floor(options.idleMs / 4)));
 	const sweeper = setInterval(() => {
@@ -60,25 +69,23 @@ export function createSocketRegistry(options: {
 		add(socket, customerId) {
 			entries.set(socket, { customerId, lastSeen: Date.now() });
 			socket.subscribe(PING_TOPIC);
-			const own = byCustomer.get(customerId) ?? new Set<LiveSocket>();
-			byCustomer.set(customerId, own);
-			own.add(socket);
-			if (own.size > max) {
-				const [oldest] = own;
-				if (oldest) {
-					own.delete(oldest);
-					entries.delete(oldest);
-					oldest.close(4008, "Too many connections");
-				}
+			const own = socketsOf(customerId).filter((other) => other !== socket);
+			own.push(socket);
+			const oldest = own.length > max ? own.shift() : undefined;
+			setSockets(customerId, own);
+			if (oldest) {
+				entries.delete(oldest);
+				oldest.close(4008, "Too many connections");
 			}
 		},
 		remove(socket) {
 			const entry = entries.get(socket);
 			if (!entry) return;
 			entries.delete(socket);
-			const own = byCustomer.get(entry.customerId);
-			own?.delete(socket);
-			if (own?.size === 0) byCustomer.delete(entry.customerId);
+			setSockets(
+				entry.customerId,
+				socketsOf(entry.customerId).filter((other) => other !== socket),
+			);
 		},
 		touch(socket) {
 			const entry = entries.get(socket);
@@ -86,12 +93,12 @@ export function createSocketRegistry(options: {
 		},
 		count: () => entries.size,
 		move(from, to) {
-			const moving = [...(byCustomer.get(from) ?? [])];
+			const moving = socketsOf(from);
 			byCustomer.delete(from);
-			const target = byCustomer.get(to) ?? new Set<LiveSocket>();
-			byCustomer.set(to, target);
+			const target = socketsOf(to).filter((socket) => !moving.includes(socket));
+			target.push(...moving);
+			setSockets(to, target);
 			for (const socket of moving) {
-				target.add(socket);
 				const entry = entries.get(socket);
 				if (entry) entry.customerId = to;
 			}
