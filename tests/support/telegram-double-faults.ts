@@ -146,6 +146,11 @@ export class FaultPlan {
 		if (count > 0) this.queued.push({ method, remaining: count, fault });
 	}
 
+	/** Faults queued by failNext that no call has taken yet. */
+	queuedCount(): number {
+		return this.queued.reduce((sum, entry) => sum + entry.remaining, 0);
+	}
+
 	/** Random faults on a fraction of calls; `null` turns them off. */
 	setFaultRate(rate: FaultRate | null): void {
 		if (!rate || rate.rate <= 0 || rate.errors.length === 0) {

@@ -562,6 +562,11 @@ export class TelegramDouble {
 		this.faults.failNext(this.methods.get(method.toLowerCase())?.name ?? method, count, fault);
 	}
 
+	/** Faults queued by failNext that no call has taken yet (0: every one is under way or done). */
+	queuedFaults(): number {
+		return this.faults.queuedCount();
+	}
+
 	/** Random faults on a fraction of calls; `null` turns them off. */
 	setFaultRate(rate: FaultRate | null): void {
 		this.faults.setFaultRate(rate);
