@@ -9,62 +9,25 @@ import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { telegramCustomers } from "./support/telegram-customers.ts";
 import type { ApiCall } from "./support/telegram-double.ts";
-import { eventually, newUser, nextCall, useTelegramFlow } from "./support/telegram-flow.ts";
-import { api, type Envelope, type Frame, initSession } from "./support/web-client.ts";
+import { newUser, nextCall, useTelegramFlow } from "./support/telegram-flow.ts";
+import { api, type Envelope, initSession } from "./support/web-client.ts";
 
 const flow = useTelegramFlow({ outbox: { groupWindow: "1s" } });
-const { webCustomer, linkToken } = telegramCustomers(flow);
-
-type Web = Awaited<ReturnType<typeof webCustomer>>;
+const { webCustomer, linkConfirmed } = telegramCustomers(flow);
 
 // ---------------------------------------------------------------- channel_linked
-
-/** The callback data of a "Link" confirmation button in a message to the user, if any. */
-function linkButton(call: ApiCall, userId: number): string | undefined {
-	if (call.method !== "sendMessage" || Number(call.params.chat_id) !== userId) return undefined;
-	const markup = call.params.reply_markup as
-		| { inline_keyboard?: { text: string; callback_data?: string }[][] }
-		| undefined;
-	return markup?.inline_keyboard
-		?.flat()
-		.find((b) => /link/i.test(b.text) && !/cancel/i.test(b.text))?.callback_data;
-}
-
-/**
- * The user opens the web customer's link in Telegram (confirming it when the bot asks) and the
- * widget's socket receives `channel_linked`.
- */
-async function linkAndWait(web: Web, user: ReturnType<typeof newUser>): Promise<Frame> {
-	const { tg } = flow();
-	const since = tg.calls.length;
-	tg.customerSends(user, `/start ${(await linkToken(web.sessionId)).token}`);
-	const pressed = new Set<number>();
-	return eventually(() => {
-		const frame = web.socket.frames.find((f) => f.type === "channel_linked");
-		if (frame) return frame;
-		for (const call of tg.calls.slice(since)) {
-			const data = linkButton(call, user.id);
-			const message = (call.result as { message_id?: number } | undefined)?.message_id;
-			if (data && message !== undefined && !pressed.has(message)) {
-				pressed.add(message);
-				tg.pressButton(user.id, message, data);
-			}
-		}
-		return undefined;
-	});
-}
 
 describe("channel_linked", () => {
 	test("data.telegram is the username without @", async () => {
 		const web = await webCustomer("Linking with a username");
-		const frame = await linkAndWait(web, newUser("Nadia", { username: "nadia_s" }));
+		const frame = await linkConfirmed(web, newUser("Nadia", { username: "nadia_s" }));
 		expect(frame.data).toEqual({ telegram: "nadia_s" });
 		web.socket.close();
 	});
 
 	test("data.telegram is the first name when there is no username", async () => {
 		const web = await webCustomer("Linking without a username");
-		const frame = await linkAndWait(web, newUser("Oleg", { last_name: "Petrov" }));
+		const frame = await linkConfirmed(web, newUser("Oleg", { last_name: "Petrov" }));
 		expect(frame.data).toEqual({ telegram: "Oleg" });
 		expect(typeof frame.data.telegram).toBe("string");
 		web.socket.close();

@@ -7,7 +7,6 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { telegramCustomers } from "./support/telegram-customers.ts";
-import type { ApiCall } from "./support/telegram-double.ts";
 import { eventually, newUser, nextCall, useTelegramFlow } from "./support/telegram-flow.ts";
 import {
 	api,
@@ -21,7 +20,7 @@ const flow = useTelegramFlow({
 	outbox: { groupWindow: "1s" },
 	waiting: { reminder: "1s", autoclose: "2s" },
 });
-const { inTopic, inDm, eventRows, webCustomer, linkToken } = telegramCustomers(flow);
+const { inTopic, inDm, eventRows, webCustomer, linkConfirmed } = telegramCustomers(flow);
 
 const RATED = (n: number) => `The customer rated the support ${n}/5.`;
 const RATE_ASK = "How would you rate our support?";
@@ -328,42 +327,11 @@ describe("WebSocket rate", () => {
 });
 
 describe("one rating per close across channels", () => {
-	/** Links a fresh Telegram user to the web customer; presses a confirmation button if asked. */
-	async function link(web: Web, user: ReturnType<typeof newUser>) {
-		const { tg } = flow();
-		const since = tg.calls.length;
-		tg.customerSends(user, `/start ${(await linkToken(web.sessionId)).token}`);
-		const pressed = new Set<number>();
-		await eventually(() => {
-			if (web.socket.frames.some((f) => f.type === "channel_linked")) return true;
-			for (const call of tg.calls.slice(since)) {
-				const buttons = confirmButtons(call, user.id);
-				const message = (call.result as { message_id?: number } | undefined)?.message_id;
-				if (buttons && message !== undefined && !pressed.has(message)) {
-					pressed.add(message);
-					tg.pressButton(user.id, message, buttons);
-				}
-			}
-			return false;
-		});
-	}
-
-	/** The callback data of a "Link" button in a message to the user, if the bot asks first. */
-	function confirmButtons(call: ApiCall, userId: number): string | undefined {
-		if (call.method !== "sendMessage" || Number(call.params.chat_id) !== userId) return undefined;
-		const markup = call.params.reply_markup as
-			| { inline_keyboard?: { text: string; callback_data?: string }[][] }
-			| undefined;
-		return markup?.inline_keyboard
-			?.flat()
-			.find((b) => /^link$|link/i.test(b.text) && !/cancel/i.test(b.text))?.callback_data;
-	}
-
 	test("rated on the website: the Telegram rating buttons change nothing; rated in Telegram: the widget hears `rated` and cannot rate", async () => {
 		const { tg } = flow();
 		const web = await webCustomer("Linked customer question");
 		const user = newUser("Mira", { username: "mira_k" });
-		await link(web, user);
+		await linkConfirmed(web, user);
 
 		// Close from the web: the private chat is asked for a rating too.
 		const s1 = tg.calls.length;

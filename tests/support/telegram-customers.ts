@@ -5,8 +5,32 @@
 import { expect } from "bun:test";
 import { sql } from "drizzle-orm";
 import type { ApiCall } from "./telegram-double.ts";
-import { type newUser, nextCall, type TelegramFlow, topicIdOf } from "./telegram-flow.ts";
-import { api, connectSocket, type Envelope, initSession } from "./web-client.ts";
+import {
+	eventually,
+	type newUser,
+	nextCall,
+	type TelegramFlow,
+	topicIdOf,
+} from "./telegram-flow.ts";
+import {
+	api,
+	connectSocket,
+	type Envelope,
+	type Frame,
+	initSession,
+	type SocketClient,
+} from "./web-client.ts";
+
+/** The callback data of a "Link" confirmation button in a message to the user, if any. */
+export function linkButton(call: ApiCall, userId: number): string | undefined {
+	if (call.method !== "sendMessage" || Number(call.params.chat_id) !== userId) return undefined;
+	const markup = call.params.reply_markup as
+		| { inline_keyboard?: { text: string; callback_data?: string }[][] }
+		| undefined;
+	return markup?.inline_keyboard
+		?.flat()
+		.find((b) => /link/i.test(b.text) && !/cancel/i.test(b.text))?.callback_data;
+}
 
 export function telegramCustomers(flow: () => TelegramFlow) {
 	/** A sendMessage the bot made into one topic of the support group (optionally with this text). */
@@ -125,7 +149,35 @@ export function telegramCustomers(flow: () => TelegramFlow) {
 		return response.body.data;
 	}
 
+	/**
+	 * The user opens a new link of the web customer in Telegram and presses "Link" when the bot
+	 * asks (SPEC §3.8); resolves with the `channel_linked` frame the widget's socket receives.
+	 */
+	async function linkConfirmed(
+		web: { sessionId: string; socket: SocketClient },
+		user: ReturnType<typeof newUser>,
+	): Promise<Frame> {
+		const { tg } = flow();
+		const since = tg.calls.length;
+		tg.customerSends(user, `/start ${(await linkToken(web.sessionId)).token}`);
+		const pressed = new Set<number>();
+		return eventually(() => {
+			const frame = web.socket.frames.find((f) => f.type === "channel_linked");
+			if (frame) return frame;
+			for (const call of tg.calls.slice(since)) {
+				const data = linkButton(call, user.id);
+				const message = (call.result as { message_id?: number } | undefined)?.message_id;
+				if (data && message !== undefined && !pressed.has(message)) {
+					pressed.add(message);
+					tg.pressButton(user.id, message, data);
+				}
+			}
+			return undefined;
+		});
+	}
+
 	return {
+		linkConfirmed,
 		inTopic,
 		inDm,
 		customerOfSession,
