@@ -9,7 +9,7 @@ import type { Route } from "playwright-core";
 import { useBrowser } from "./support/browser.ts";
 import { sessionOfTopic, storedCount, useStack } from "./support/stack.ts";
 import { waitForWebCopy, webCopies, webCopyId } from "./support/topic.ts";
-import { type Widget, widgetOn } from "./support/widget.ts";
+import { startChatOnShop, type Widget } from "./support/widget.ts";
 
 const stack = useStack();
 const { visitor } = useBrowser();
@@ -22,12 +22,7 @@ const FORGED_ANSWERS =
 async function startChat(first: string) {
 	const v = await visitor();
 	v.expectConsole(FORGED_ANSWERS);
-	await v.page.goto(stack().shopPage());
-	const w = widgetOn(v.page);
-	await w.open();
-	await w.send(first);
-	const topicId = await waitForWebCopy(stack().tg, first);
-	return { ...v, w, topicId };
+	return startChatOnShop(v, stack(), first);
 }
 
 /** An error answer as the service would give it, readable cross-origin. */

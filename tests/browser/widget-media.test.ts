@@ -10,7 +10,7 @@ import { useBrowser } from "./support/browser.ts";
 import { exe, pdf, png } from "./support/files.ts";
 import { useStack } from "./support/stack.ts";
 import { topicFileCalls, waitForWebCopy } from "./support/topic.ts";
-import { until, type Widget, widgetOn } from "./support/widget.ts";
+import { startChatOnShop, until, type Widget } from "./support/widget.ts";
 
 const IMAGE_MAX = 40_000;
 const stack = useStack({
@@ -43,12 +43,7 @@ async function mediaCount(topicId: number): Promise<number> {
 /** A visitor with an open panel and a topic. */
 async function startChat(first: string) {
 	const v = await visitor();
-	await v.page.goto(stack().shopPage());
-	const w = widgetOn(v.page);
-	await w.open();
-	await w.send(first);
-	const topicId = await waitForWebCopy(stack().tg, first);
-	return { ...v, w, topicId };
+	return startChatOnShop(v, stack(), first);
 }
 
 /** A `File` built in the page (for drop and paste), from base64. */

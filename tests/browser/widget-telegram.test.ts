@@ -10,7 +10,7 @@ import type { ApiCall } from "../support/telegram-double.ts";
 import { useBrowser } from "./support/browser.ts";
 import { useStack } from "./support/stack.ts";
 import { waitForTopicText, waitForWebCopy } from "./support/topic.ts";
-import { until, widgetOn } from "./support/widget.ts";
+import { startChatOnShop, until } from "./support/widget.ts";
 
 const stack = useStack();
 const { visitor } = useBrowser();
@@ -24,12 +24,7 @@ async function startChat(first: string) {
 	await v.context.route("https://t.me/**", (route) =>
 		route.fulfill({ contentType: "text/html", body: "<!doctype html><title>Telegram</title>" }),
 	);
-	await v.page.goto(stack().shopPage());
-	const w = widgetOn(v.page);
-	await w.open();
-	await w.send(first);
-	const topicId = await waitForWebCopy(stack().tg, first);
-	return { ...v, w, topicId };
+	return startChatOnShop(v, stack(), first);
 }
 
 /** A button the bot attached to one of its messages to this chat, with this text. */

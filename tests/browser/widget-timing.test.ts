@@ -8,8 +8,8 @@ import { sql } from "drizzle-orm";
 import { useBrowser } from "./support/browser.ts";
 import { bigPdf } from "./support/files.ts";
 import { useStack } from "./support/stack.ts";
-import { topicFileCalls, waitForTopicText, waitForWebCopy } from "./support/topic.ts";
-import { until, widgetOn } from "./support/widget.ts";
+import { topicFileCalls, waitForTopicText } from "./support/topic.ts";
+import { startChatOnShop, until } from "./support/widget.ts";
 
 const stack = useStack({ configFile: { waiting: { reminder: "1s", autoclose: "2s" } } });
 const { visitor } = useBrowser();
@@ -17,12 +17,7 @@ const { visitor } = useBrowser();
 /** A visitor with an open panel and a topic. */
 async function startChat(first: string) {
 	const v = await visitor();
-	await v.page.goto(stack().shopPage());
-	const w = widgetOn(v.page);
-	await w.open();
-	await w.send(first);
-	const topicId = await waitForWebCopy(stack().tg, first);
-	return { ...v, w, topicId };
+	return startChatOnShop(v, stack(), first);
 }
 
 async function cardOf(topicId: number): Promise<number> {

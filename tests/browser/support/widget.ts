@@ -5,6 +5,9 @@
  */
 import { expect } from "bun:test";
 import type { Locator, Page } from "playwright-core";
+import type { Visitor } from "./browser.ts";
+import type { Stack } from "./stack.ts";
+import { waitForWebCopy } from "./topic.ts";
 
 export const NAMES = {
 	en: {
@@ -283,4 +286,17 @@ export async function accessibleName(locator: Locator): Promise<string> {
 	const label = await locator.getAttribute("aria-label");
 	if (label) return label;
 	return ((await locator.textContent()) ?? "").trim();
+}
+
+/**
+ * The visitor opens the shop page, opens the widget and writes a first message; resolves once
+ * its copy is in a topic. Tests start most conversations this way.
+ */
+export async function startChatOnShop<V extends Visitor>(v: V, stack: Stack, first: string) {
+	await v.page.goto(stack.shopPage());
+	const w = widgetOn(v.page);
+	await w.open();
+	await w.send(first);
+	const topicId = await waitForWebCopy(stack.tg, first);
+	return { ...v, w, topicId };
 }
