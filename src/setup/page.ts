@@ -12,8 +12,6 @@ const escapeHtml = (text: string) =>
 	);
 
 /** The page's own policy: inline styles, forms to itself, nothing else. */
-export const SETUP_CSP =
-	"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const STYLE = `
 :root { color-scheme: light dark; --accent: #2481cc; }
@@ -29,6 +27,9 @@ ul.checks { list-style: none; padding: 0; } ul.checks li { margin: 0.4rem 0; }
 .fix { display: block; color: #b35900; margin-left: 1.6rem; }
 .muted { opacity: 0.75; }
 `;
+
+/** Only this page's own stylesheet (by its hash) and no script at all; forms post back here. */
+export const SETUP_CSP = `default-src 'none'; style-src 'sha256-${new Bun.CryptoHasher("sha256").update(STYLE).digest("base64")}'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
 
 function checkList(results: CheckResult[]): string {
 	return `<ul class="checks">${results
@@ -91,7 +92,7 @@ ${
 	return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 ${waiting ? `<meta http-equiv="refresh" content="2">` : ""}
-<title>topicdesk setup</title><style>${STYLE}</style></head>
+<title>topicdesk setup</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
 <body><main><h1>Set up topicdesk</h1>${parts.join("\n")}</main></body></html>`;
 }
 
@@ -99,7 +100,7 @@ export function renderDonePage(state: SetupState): string {
 	const group = state.groups.find((g) => g.id === state.groupId);
 	return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>topicdesk is set up</title><style>${STYLE}</style></head>
+<title>topicdesk is set up</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
 <body><main><h1>Setup complete</h1>
 <p role="status">@${escapeHtml(state.bot?.username ?? "")} now serves ${escapeHtml(group?.title ?? String(state.groupId))}. This page is closed for good; environment variables (BOT_TOKEN, SUPPORT_GROUP_ID) override what was saved here.</p>
 </main></body></html>`;
