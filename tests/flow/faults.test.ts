@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { RunningService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { startTestService } from "../support/service.ts";
+import { socketMarker } from "../support/settle.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
 import { connectSocket, initSession, type SocketClient } from "../support/web-client.ts";
 
@@ -88,7 +89,10 @@ describe("faults on a random 20% of calls", () => {
 		for (const { socket, id } of customers) {
 			await socket.next((f) => f.type === "message" && f.data.text === `answer ${id}`, 30_000);
 		}
-		await Bun.sleep(500);
+		// Every answer's update applied and confirmed (a redelivered one too), and each customer's
+		// own later message reached their socket after anything published to it before.
+		await tg.waitForUpdateConfirmed(undefined, { timeoutMs: 30_000 });
+		await Promise.all(customers.map(({ socket }) => socketMarker(socket, 30_000)));
 		for (const { socket, id } of customers) {
 			const answers = socket.frames.filter(
 				(f) => f.type === "message" && f.data.from === "support",

@@ -7,6 +7,7 @@ import { sql } from "drizzle-orm";
 import type { RunningService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { startTestService } from "../support/service.ts";
+import { socketMarker, waitForOutboxIdle } from "../support/settle.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
 import { api, connectSocket, type Envelope, initSession } from "../support/web-client.ts";
 
@@ -94,8 +95,11 @@ describe("web → topic → web", () => {
 				channel: "telegram",
 			});
 		}
-		await Bun.sleep(200);
-		expect(bob.socket.frames.some((f) => f.data?.from === "support")).toBe(false);
+		// The answer's update is applied, and Bob's own later message reaches his socket after
+		// anything published to it before.
+		await tg.waitForUpdateConfirmed();
+		const bobsFrames = await socketMarker(bob.socket);
+		expect(bobsFrames.some((f) => f.data?.from === "support")).toBe(false);
 		const [copy] = await service.database.query<{ telegram_message_id: number }>(
 			sql`select c.telegram_message_id from message_copies c join messages m on m.id = c.message_id
 				where m.text = 'Hello Alice, checking now.'`,
@@ -187,7 +191,7 @@ describe("web → topic → web", () => {
 			(await socket.next((f) => f.type === "message" && f.data.text === "pay twice?")).data.id,
 		).toBe(first.body.data.messageId);
 		await topicOf("[WEB] pay twice?");
-		await Bun.sleep(300);
+		await waitForOutboxIdle(service);
 		expect(
 			tg.calls.filter((c) => c.method === "sendMessage" && c.params.text === "[WEB] pay twice?"),
 		).toHaveLength(1);
@@ -322,7 +326,8 @@ describe("updates are applied once and confirmed only after commit", () => {
 		// whatever was not confirmed, and nothing is doubled.
 		await service.stop();
 		service = await start();
-		await Bun.sleep(500);
+		// The restarted poller got the unconfirmed update again, applied it (or not) and confirmed it.
+		await tg.waitForUpdateConfirmed();
 		expect(Number((await rows())[0]?.n)).toBe(1);
 	}, 30_000);
 });

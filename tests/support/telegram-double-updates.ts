@@ -77,6 +77,19 @@ export class UpdateQueue {
 		return this.pending;
 	}
 
+	/** The id of the last update pushed (0 before the first). */
+	get lastId(): number {
+		return this.lastUpdateId;
+	}
+
+	/**
+	 * True once the update left the queue: confirmed by a getUpdates `offset` above it, answered
+	 * 2xx by the webhook, or dropped as a type the bot does not receive.
+	 */
+	isConfirmed(updateId: number): boolean {
+		return updateId <= this.lastUpdateId && !this.pending.some((u) => u.update_id === updateId);
+	}
+
 	/** Telegram's getUpdates. Throws 409 BotApiErrors like Telegram does. */
 	async getUpdates(request: PollRequest): Promise<TelegramUpdate[]> {
 		if (this.webhookState) throw ERR.webhookActive();

@@ -442,6 +442,34 @@ export class TelegramDouble {
 		return this.updates.pendingUpdates;
 	}
 
+	/** The id of the last update pushed (0 before the first): what a test waits to see confirmed. */
+	get lastUpdateId(): number {
+		return this.updates.lastId;
+	}
+
+	/**
+	 * Resolves once every update up to `updateId` (default: the last one pushed) is confirmed: the
+	 * service asked getUpdates for an `offset` past it (it confirms only after the update's effects
+	 * committed) or its webhook answered 2xx. The observable end of "the update was processed", for
+	 * asserting that it had no effect. Rejects after `timeoutMs` (default 5000).
+	 */
+	async waitForUpdateConfirmed(
+		updateId = this.lastUpdateId,
+		options: { timeoutMs?: number } = {},
+	): Promise<void> {
+		const deadline = Date.now() + (options.timeoutMs ?? 5000);
+		const confirmed = () =>
+			!this.updates.pendingUpdates.some((u) => u.update_id <= updateId) &&
+			this.updates.isConfirmed(updateId);
+		while (!confirmed()) {
+			if (Date.now() > deadline)
+				throw new Error(
+					`update ${updateId} not confirmed in time; pending: ${this.updates.pendingUpdates.map((u) => u.update_id).join(", ")}; last calls:\n${this.describeCalls(10)}`,
+				);
+			await Bun.sleep(10);
+		}
+	}
+
 	/** Bytes of a stored file (by file_id). */
 	fileBytes(fileId: string): Uint8Array | undefined {
 		return this.model.files.get(fileId)?.bytes;

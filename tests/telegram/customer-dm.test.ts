@@ -3,6 +3,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
+import { waitForOutboxIdle } from "../support/settle.ts";
 import {
 	dmTexts,
 	eventsOf,
@@ -153,7 +154,9 @@ describe("the first message is the question", () => {
 		await nextCall(tg, burst, (c) =>
 			String(c.params.text ?? "").startsWith("You are sending messages very fast"),
 		);
-		await Bun.sleep(500);
+		// The whole burst applied, and everything it caused sent.
+		await tg.waitForUpdateConfirmed();
+		await waitForOutboxIdle(service);
 		const slowDowns = dmTexts(tg, dan.id).filter((t) => t.startsWith("You are sending"));
 		expect(slowDowns).toHaveLength(1);
 		const copied = tg.calls.slice(burst).filter((c) => c.method === "copyMessage" && c.ok).length;

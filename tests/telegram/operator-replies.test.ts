@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
+import { waitForOutboxIdle } from "../support/settle.ts";
 import {
 	dmTexts,
 	eventsOf,
@@ -90,7 +91,7 @@ describe("operator replies", () => {
 	});
 
 	test("// and #internal notes, the bot's own messages and other chats never reach the customer", async () => {
-		const { tg } = flow();
+		const { tg, service } = flow();
 		const { user, topicId } = await telegramCustomer("Petr");
 		const since = tg.calls.length;
 		tg.operatorPosts(topicId, "// VIP, be gentle");
@@ -102,7 +103,9 @@ describe("operator replies", () => {
 			since,
 			(c) => c.method === "copyMessage" && Number(c.params.chat_id) === user.id,
 		);
-		await Bun.sleep(300);
+		// Every post applied, and all the copies they caused sent.
+		await tg.waitForUpdateConfirmed();
+		await waitForOutboxIdle(service);
 		const copies = tg.calls
 			.slice(since)
 			.filter((c) => c.method === "copyMessage" && Number(c.params.chat_id) === user.id);

@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { startTestService } from "../support/service.ts";
+import { waitForOutboxIdle, waitForTimers } from "../support/settle.ts";
 import { DEFAULT_OPERATOR } from "../support/telegram-double.ts";
 import {
 	dmTexts,
@@ -52,7 +53,9 @@ describe("SLA", () => {
 		expect(String(adminDm.params.text)).toContain(
 			`https://t.me/c/${String(tg.groupId).slice(4)}/${topicId}`,
 		);
-		await Bun.sleep(1200);
+		// The breach was the SLA timer's last step: it is gone, and what it caused is sent.
+		await waitForTimers(service, (rows) => !rows.some((t) => t.telegramUserId === user.id));
+		await waitForOutboxIdle(service);
 		expect(tg.calls.slice(since).filter(isReminder(topicId))).toHaveLength(1);
 		expect(tg.calls.slice(since).filter(isBreach(topicId))).toHaveLength(1);
 	}, 15_000);
@@ -69,7 +72,13 @@ describe("SLA", () => {
 			since,
 			(c) => c.method === "copyMessage" && Number(c.params.chat_id) === user.id,
 		);
-		await Bun.sleep(1500);
+		// The reply disarmed the SLA timer (one left armed would fire, re-arm, breach and only
+		// then go): none is left for this customer, and nothing is left to send.
+		await waitForTimers(
+			service,
+			(rows) => !rows.some((t) => t.telegramUserId === user.id && t.kind === "sla"),
+		);
+		await waitForOutboxIdle(service);
 		expect(tg.calls.slice(since).filter(isReminder(topicId))).toHaveLength(0);
 		const again = tg.calls.length;
 		tg.customerSends(user, "follow-up");
@@ -86,7 +95,15 @@ describe("SLA", () => {
 		const copy = await nextCall(tg, since, (c) => c.params.text === "[WEB] never mind" && c.ok);
 		socket.send({ type: "close" });
 		await socket.next("status");
-		await Bun.sleep(2500);
+		// No SLA timer is left for the closed ticket, and nothing is left to send.
+		const [session] = await service.database.query<{ customer_id: string }>(
+			sql`select customer_id from web_sessions where id = ${sessionId}`,
+		);
+		await waitForTimers(
+			service,
+			(rows) => !rows.some((t) => t.customerId === session?.customer_id && t.kind === "sla"),
+		);
+		await waitForOutboxIdle(service);
 		expect(
 			tg.calls.slice(since).filter(isReminder(Number(copy.params.message_thread_id))),
 		).toHaveLength(0);
@@ -145,7 +162,14 @@ describe("waiting for the customer", () => {
 		tg.pressButton(tg.groupId, card?.message_id ?? 0, "status:WAITING_CLIENT");
 		await nextCall(tg, since, (c) => c.method === "answerCallbackQuery");
 		tg.customerSends(user, "here is the info");
-		await Bun.sleep(2500);
+		// The reply is applied and no waiting timer is left (one left armed would remind, then
+		// close, and only then go); nothing is left to send.
+		await tg.waitForUpdateConfirmed();
+		await waitForTimers(
+			service,
+			(rows) => !rows.some((t) => t.telegramUserId === user.id && t.kind.startsWith("waiting_")),
+		);
+		await waitForOutboxIdle(service);
 		const [row] = await service.database.query<{ status: string }>(
 			sql`select status from customers where telegram_user_id = ${user.id}`,
 		);
@@ -165,7 +189,9 @@ describe("durability", () => {
 		await Bun.sleep(1200);
 		flow().service = await startTestService({ db, double: tg, configFile: timersConfig });
 		await nextCall(tg, since, isReminder(topicId), 4000);
-		await Bun.sleep(1500);
+		// The SLA timer ran to its last step (the breach) and is gone; what it caused is sent.
+		await waitForTimers(flow().service, (rows) => !rows.some((t) => t.telegramUserId === user.id));
+		await waitForOutboxIdle(flow().service);
 		expect(tg.calls.slice(since).filter(isReminder(topicId))).toHaveLength(1);
 		expect(tg.calls.slice(since).filter(isBreach(topicId))).toHaveLength(1);
 	}, 20_000);
@@ -181,7 +207,13 @@ describe("durability", () => {
 			for (const user of users) tg.customerSends(user, "two instances");
 			const topics = await Promise.all(users.map((user) => topicIdOf(flow().service, user.id)));
 			for (const topicId of topics) await nextCall(tg, since, isBreach(topicId), 6000);
-			await Bun.sleep(1200);
+			// Every SLA timer is gone (the breach was the last step), and everything is sent.
+			const ids = new Set(users.map((user) => user.id));
+			await waitForTimers(
+				flow().service,
+				(rows) => !rows.some((t) => t.telegramUserId !== null && ids.has(t.telegramUserId)),
+			);
+			await waitForOutboxIdle(flow().service);
 			for (const topicId of topics) {
 				expect(tg.calls.slice(since).filter(isReminder(topicId))).toHaveLength(1);
 				expect(tg.calls.slice(since).filter(isBreach(topicId))).toHaveLength(1);
