@@ -93,7 +93,7 @@ export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
 	const local = createLocalBus();
 	let closed = false;
 
-	// Sending: one batch in flight at a time, each batch one transaction, so notices leave in the
+	// Sending: one batch in flight at a time, each batch one statement, so notices leave in the
 	// order they were published (a pool would otherwise race them over several connections).
 	// Identical payloads in one transaction are merged by PostgreSQL; the counter keeps them apart.
 	let counter = 0;
@@ -104,9 +104,11 @@ export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
 			const batch = queue;
 			queue = [];
 			try {
-				await pg.begin((tx) =>
-					batch.map((payload) => tx`select pg_notify(${EVENTS_CHANNEL}, ${payload})`),
-				);
+				// One statement (one round trip, atomic, in array order) rather than a transaction
+				// of one statement per notice: BEGIN, n selects and COMMIT.
+				await (batch.length === 1
+					? pg`select pg_notify(${EVENTS_CHANNEL}, ${batch[0] as string})`
+					: pg`select count(pg_notify(${EVENTS_CHANNEL}, p)) from unnest(${pg.array(batch)}::text[]) as p`);
 			} catch (error) {
 				// Sockets on other instances catch up by seq when they reconnect.
 				log.warn("events not announced to other instances", {

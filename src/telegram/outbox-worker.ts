@@ -163,6 +163,7 @@ interface ClaimRow {
 	cu_chat_id: number | string | null;
 	cu_topic_id: number | string | null;
 	cu_card_message_id: number | string | null;
+	target?: string;
 }
 
 const numberOrNull = (value: number | string | null) => (value == null ? null : Number(value));
@@ -265,6 +266,35 @@ interface TargetState {
 	probeTimer: ReturnType<typeof setTimeout> | undefined;
 	backedOff: Set<number>;
 }
+
+/**
+ * Both targets' claims in one statement (one round trip per pump, not two): the DM heads and
+ * the group heads, each with its own limit, locked and leased as in `CLAIM_SQL`. Parameters:
+ * DM limit, group limit, now, lease end. Rows carry their target.
+ */
+export const CLAIM_BOTH_SQL = `with hd as (
+	select customer_id, head_id from outbox_heads
+	where target = 'dm' and ready_at <= $3::text::timestamptz and head_id is not null
+	order by priority, ready_at, head_id
+	limit $1::int
+	for update skip locked
+), hg as (
+	select customer_id, head_id from outbox_heads
+	where target = 'group' and ready_at <= $3::text::timestamptz and head_id is not null
+	order by priority, ready_at, head_id
+	limit $2::int
+	for update skip locked
+), h as (
+	select customer_id, head_id, 'dm' as target from hd
+	union all select customer_id, head_id, 'group' as target from hg
+), l as (
+	update outbox_heads x set ready_at = $4::text::timestamptz from h where x.customer_id = h.customer_id
+), c as (
+	update outbox o set locked_until = $4::text::timestamptz, attempts = o.attempts + 1
+	from h where o.id = h.head_id and o.state <> 'done' and o.state <> 'dead'
+	returning o.id, o.customer_id, o.kind, o.payload, o.attempts, h.target
+)
+${CLAIM_SQL.slice(CLAIM_SQL.indexOf("select c.*"))}`;
 
 /** Items back to the queue at a time: ids, due at, error (or null), attempts to take back. */
 const REQUEUE_SQL =
@@ -383,14 +413,19 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	 * reminders and card edits, then whoever has waited longest (a delivered item sends the
 	 * customer's next one to the back of the line, so one chatty customer cannot starve others).
 	 */
-	const claim = async (target: "group" | "dm", limit: number): Promise<ClaimRow[]> =>
-		limit <= 0
+	const claim = async (dmLimit: number, groupLimit: number): Promise<ClaimRow[]> =>
+		dmLimit <= 0 && groupLimit <= 0
 			? []
 			: // A finish sets the next head's ready_at from the database's clock in microseconds, while
 				// this clock is read in whole milliseconds: a claim right after a finish, in the same
 				// millisecond, would read "not yet" and leave the head to the idle poll. One millisecond
 				// ahead covers the truncation.
-				prepared<ClaimRow>(database.db, CLAIM_SQL, [target, limit, isoAt(1), isoAt(leaseMs)]);
+				prepared<ClaimRow>(database.db, CLAIM_BOTH_SQL, [
+					Math.max(0, dmLimit),
+					Math.max(0, groupLimit),
+					isoAt(1),
+					isoAt(leaseMs),
+				]);
 
 	// Finishes: collected for a few milliseconds, then one statement records every copy and
 	// finishes every item (outbox_finish locks the heads first, then advances them).
@@ -669,18 +704,24 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				const room = concurrency - inFlight;
 				if (room <= 0) break;
 				const dmRoom = roomFor("dm", room);
-				const direct = await claim("dm", dmRoom);
 				// Group work only on the instance holding the group lock, and only while the group's
 				// flood budget has calls left; items in flight have not all made their calls yet, so
 				// they count against it too (conservative).
 				const budgetRoom = !groupSender
 					? 0
-					: Math.min(
-							room - direct.length,
-							budget ? budget.available("group") - inFlightGroup : room,
-						);
+					: Math.min(room, budget ? budget.available("group") - inFlightGroup : room);
 				const groupRoom = roomFor("group", budgetRoom);
-				const grouped = await claim("group", groupRoom);
+				// One statement claims both targets; when both had more work than room, the group
+				// heads beyond it go back at once (due now, the attempt not counted).
+				const rows = await claim(dmRoom, groupRoom);
+				const direct = rows.filter((row) => row.target !== "group");
+				let grouped = rows.filter((row) => row.target === "group");
+				const over = direct.length + grouped.length - room;
+				if (over > 0) {
+					const excess = grouped.slice(grouped.length - over);
+					grouped = grouped.slice(0, grouped.length - over);
+					await release(excess.map((row) => Number(row.id)));
+				}
 				// Budget-bound and took all it could: more group work is likely waiting behind it.
 				if (budget)
 					budget.noteGroupBacklog(
@@ -702,7 +743,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 						state.probeId = Number(probe.id);
 					} else if (await readyAProbe(target)) again = true;
 				}
-				const rows = [...direct, ...grouped];
+				rows.length = 0;
+				rows.push(...direct, ...grouped);
 				if (!running) {
 					// stop() came while claiming: hand the rows straight back.
 					await release(rows.map((row) => Number(row.id)));
@@ -718,7 +760,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 					};
 					const prefetched = prefetchedOf(row);
 					if (prefetched) item.prefetched = prefetched;
-					const toGroup = grouped.includes(row);
+					const toGroup = row.target === "group";
 					if (toGroup) inFlightGroup++;
 					if (inFlight++ === 0) idle = new Promise((resolve) => (releaseIdle = resolve));
 					claimed.add(item.id);
