@@ -10,6 +10,7 @@ import { sql } from "drizzle-orm";
 import type { RunningService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { startTestService } from "../support/service.ts";
+import { waitForOutboxIdle } from "../support/settle.ts";
 import {
 	type ApiCall,
 	DEFAULT_OPERATOR,
@@ -71,6 +72,8 @@ describe("flood budgets are honest", () => {
 		});
 		const customers: { sessionId: string; topicId: number }[] = [];
 		for (let i = 0; i < 6; i++) customers.push(await webCustomerWithTopic(setup, tg, `t${i}`));
+		// Cards and pins delivered too: none may be left over to spend the small budget below.
+		await waitForOutboxIdle(setup);
 		await setup.stop();
 		service = await startTestService({
 			db: db as TestDatabase,
