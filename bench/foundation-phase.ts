@@ -153,6 +153,21 @@ export async function runMessagePhase(options: PhaseOptions): Promise<PhaseResul
 		topicAt.forEach((at, index) => {
 			if (!Number.isNaN(at)) webToTopic.push(at - (sentAt[index] as number));
 		});
+		// BENCH_TIMELINE=1: the slowest copy of each second of sending, to see when a tail happens.
+		if (process.env.BENCH_TIMELINE === "1") {
+			const worst = new Map<number, number>();
+			topicAt.forEach((at, index) => {
+				if (Number.isNaN(at)) return;
+				const second = Math.floor(((sentAt[index] as number) - started) / 1000);
+				worst.set(second, Math.max(worst.get(second) ?? 0, at - (sentAt[index] as number)));
+			});
+			console.log(
+				`[${name}] slowest web → topic per second sent: ${[...worst]
+					.sort((a, b) => a[0] - b[0])
+					.map(([second, ms]) => `${second}s:${Math.round(ms)}`)
+					.join(" ")}`,
+			);
+		}
 		return {
 			total,
 			echoed: echoLatency.length,
