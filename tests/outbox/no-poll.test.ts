@@ -1,0 +1,99 @@
+/**
+ * The outbox needs no poll to keep going (README "outbox heads"): with the safety-net poll set to
+ * a minute, every item still goes, each found by a wake-up or by the claim after a delivery —
+ * a customer's next item behind the one delivered, items written while one is in flight,
+ * notices about no one customer. The worker skips the claim after a delivery only when nothing
+ * can be waiting; a wrong skip would leave an item to the poll and this test would time out.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import { enqueueOutbox } from "../../src/core/outbox-admin.ts";
+import { type Database, openDatabase } from "../../src/db/client.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { createOutboxWorker, type OutboxHandler } from "../../src/telegram/outbox-worker.ts";
+import { freshDatabase, type TestDatabase } from "../support/db.ts";
+
+let db: TestDatabase;
+let database: Database;
+
+beforeAll(async () => {
+	db = await freshDatabase();
+	database = await openDatabase({ databaseUrl: db.url, dataDir: "", pglite: db.pglite });
+	await migrate(database);
+});
+afterAll(async () => {
+	await database?.close();
+	await db?.drop();
+});
+
+async function customer(name: string): Promise<string> {
+	const [row] = await database.query<{ id: string }>(
+		sql`insert into customers (display_name) values (${name}) returning id`,
+	);
+	return row?.id as string;
+}
+
+describe("outbox without the poll", () => {
+	test("queues behind deliveries, writes during deliveries and customer-less notices all go", async () => {
+		const delivered: string[] = [];
+		let worker: ReturnType<typeof createOutboxWorker> | undefined;
+		const enqueue = async (customerId: string | null, text: string) => {
+			await database.db.transaction((tx) =>
+				enqueueOutbox(
+					tx,
+					customerId,
+					customerId
+						? { kind: "topic_text", text }
+						: { kind: "group_notice", text: "noticeUpdateFailed", vars: { text } },
+				),
+			);
+			// As the unit of work does after a commit.
+			worker?.wake();
+		};
+		const a = await customer("a");
+		const b = await customer("b");
+		// A queue of five before the worker starts: each next one is found after a delivery.
+		for (let i = 1; i <= 5; i++) await enqueue(a, `a${i}`);
+		const label = (payload: Record<string, unknown>) =>
+			String(
+				payload.text === "noticeUpdateFailed"
+					? (payload.vars as { text: string }).text
+					: payload.text,
+			);
+		const handler: OutboxHandler = async ({ item }) => {
+			const text = label(item.payload);
+			// While b's first item is in flight, b writes two more; notices are queued during the last.
+			if (text === "b1") {
+				await enqueue(b, "b2");
+				await enqueue(b, "b3");
+			}
+			if (text === "b3") {
+				await enqueue(null, "n1");
+				await enqueue(null, "n2");
+			}
+			await Bun.sleep(2);
+			delivered.push(text);
+		};
+		worker = createOutboxWorker({
+			database,
+			log: silentLogger,
+			handlers: { topic_text: handler, group_notice: handler },
+			idlePollMs: 60_000,
+			repairMs: 60_000,
+		});
+		worker.start();
+		try {
+			const deadline = Date.now() + 10_000;
+			while (delivered.length < 5 && Date.now() < deadline) await Bun.sleep(10);
+			// The desk is idle now; a lone message later is woken for, then its followers.
+			await enqueue(b, "b1");
+			while (delivered.length < 10 && Date.now() < deadline) await Bun.sleep(10);
+			expect(delivered.filter((t) => t.startsWith("a"))).toEqual(["a1", "a2", "a3", "a4", "a5"]);
+			expect(delivered.filter((t) => t.startsWith("b"))).toEqual(["b1", "b2", "b3"]);
+			expect(delivered.filter((t) => t.startsWith("n"))).toEqual(["n1", "n2"]);
+		} finally {
+			await worker.stop();
+		}
+	}, 20_000);
+});
