@@ -95,9 +95,13 @@ export interface OutboxWorkerOptions {
 	 * Default 3.
 	 */
 	outageAfter?: number;
-	/** First pause before a probe; it doubles after each failed probe up to `probeMaxMs`. Default 1 s. */
+	/** First pause before a probe; it doubles after each failed probe up to `probeMaxMs`. Default 0.5 s. */
 	probeFirstMs?: number;
-	/** Longest pause between probes while a target is down. Default 5 s. */
+	/**
+	 * Longest pause between probes while a target is down. Default 1 s: one call a second costs
+	 * nothing (a failed one does not even spend the budget), and the backlog waits at most that
+	 * long once Telegram is back.
+	 */
 	probeMaxMs?: number;
 }
 
@@ -391,8 +395,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	let timer: ReturnType<typeof setInterval> | undefined;
 	let repairTimer: ReturnType<typeof setInterval> | undefined;
 	const outageAfter = options.outageAfter ?? 3;
-	const probeFirstMs = options.probeFirstMs ?? 1000;
-	const probeMaxMs = options.probeMaxMs ?? 5000;
+	const probeFirstMs = options.probeFirstMs ?? 500;
+	const probeMaxMs = options.probeMaxMs ?? 1000;
 	const targetState = (): TargetState => ({
 		failures: 0,
 		open: false,
