@@ -741,9 +741,11 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 					await release(excess.map((row) => Number(row.id)));
 				}
 				// Budget-bound and took all it could: more group work is likely waiting behind it.
+				// An instance that is not the group sender has no say about the group's backlog (its
+				// room of 0 is not a budget running short, and must not drop its visitors' typing).
 				if (budget)
 					budget.noteGroupBacklog(
-						budgetRoom < room - direct.length && grouped.length >= budgetRoom,
+						groupSender && budgetRoom < room - direct.length && grouped.length >= budgetRoom,
 					);
 				if (budget && groupSender && budgetRoom <= 0)
 					wakeForBudget(Math.max(50, budget.waitMs("group")));
