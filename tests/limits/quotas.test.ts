@@ -206,37 +206,43 @@ describe("upload quotas", () => {
 			quotas: { concurrentUploadsPerCustomer: 1 },
 		});
 		const { sessionId } = await initSession(running.url);
-		// A body that has not finished arriving holds the customer's one slot.
-		let finish: (() => void) | undefined;
+		// A body that has not finished arriving holds the customer's one slot. Written on a raw
+		// socket, so that its first bytes surely reach the service before the rest is withheld.
 		const boundary = "----quota";
 		const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.txt"\r\nContent-Type: text/plain\r\n\r\nslow`;
-		const body = new ReadableStream<Uint8Array>({
-			start(controller) {
-				controller.enqueue(new TextEncoder().encode(head));
-				finish = () => {
-					controller.enqueue(new TextEncoder().encode(`\r\n--${boundary}--\r\n`));
-					controller.close();
-				};
+		const tail = `\r\n--${boundary}--\r\n`;
+		let answer = "";
+		let answered: (() => void) | undefined;
+		const done = new Promise<void>((resolve) => {
+			answered = resolve;
+		});
+		const socket = await Bun.connect({
+			hostname: "127.0.0.1",
+			port: Number(new URL(running.url).port),
+			socket: {
+				data(_socket, chunk) {
+					answer += new TextDecoder().decode(chunk);
+					if (answer.includes("\r\n\r\n")) answered?.();
+				},
 			},
 		});
-		const slow = fetch(`${running.url}/api/chat/upload`, {
-			method: "POST",
-			headers: {
-				"x-session-id": sessionId,
-				"content-type": `multipart/form-data; boundary=${boundary}`,
-			},
-			body,
-		});
+		socket.write(
+			`POST /api/chat/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Session-Id: ${sessionId}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${head.length + tail.length}\r\nConnection: close\r\n\r\n${head}`,
+		);
+		const finish = () => socket.write(tail);
+		const slow = done.then(() => ({ status: Number(answer.split(" ")[1]) }));
 		// Until the slow upload is counted, a second one may still get the slot: ask until refused.
 		let refused: Response | undefined;
-		for (let i = 0; i < 200 && !refused; i++) {
+		const deadline = Date.now() + 15_000;
+		while (!refused && Date.now() < deadline) {
 			const second = await upload(running, sessionId, 10);
 			if (second.status === 429) refused = second;
 			else await Bun.sleep(10);
 		}
 		expect(((await (refused as Response).json()) as Envelope).error.code).toBe("QUOTA_EXCEEDED");
-		finish?.();
+		finish();
 		expect((await slow).status).toBe(201);
+		socket.end();
 		expect((await upload(running, sessionId, 10)).status).toBe(201);
 	}, 30_000);
 });
