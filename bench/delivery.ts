@@ -1,25 +1,9 @@
-/**
- * Benchmark "delivery" (issue 10, points 2 and 3): how fast web messages reach their topics when
- * Telegram allows it (flood budgets lifted, as with a local Bot API server), and what each
- * message costs.
- *
- * 1. burst: 200 sockets (one per customer) × 10 messages, closed loop (the next message after the
- *    echo of the previous one); the operator answers in each topic once it exists.
- * 2. sustained: 1,000 sockets send 30,000 messages paced at 1,000/s (30 s), after each customer's
- *    topic was created by a first message (warm-up, not measured).
- *
- * CPU is user + system seconds of the service and of every PostgreSQL process, from the first
- * send until the last copy landed and every reply arrived, per 1,000 messages.
- */
-import { startTelegramDouble } from "../tests/support/telegram-double.ts";
 import type { SocketClient } from "../tests/support/web-client.ts";
 import { type PhaseMode, type PhaseResult, runMessagePhase } from "./foundation-phase.ts";
 import { sleep } from "./support/clock.ts";
-import { createBenchDatabase } from "./support/database.ts";
-import { describeMachine } from "./support/machine.ts";
 import { CpuMeter, cpuSeconds, pidsNamed } from "./support/proc.ts";
 import { count, fixed, machineLines, p50p99, table, writeSection } from "./support/report.ts";
-import { serviceDir, startBenchService } from "./support/service.ts";
+import { startBenchStack, UNTHROTTLED_CONFIG } from "./support/service.ts";
 import { closeSockets, initSessions, openSockets } from "./support/web.ts";
 
 const BURST_CUSTOMERS = 200;
@@ -29,23 +13,11 @@ const SUSTAINED_PER_SECOND = Number(process.env.BENCH_SUSTAINED_RATE ?? 1_000);
 const SUSTAINED_SECONDS = 30;
 const WAIT_TIMEOUT_MS = 300_000;
 
-const CONFIG = {
-	ws: { ping: "10m", idle: "30m" },
-	outbox: { groupPerMinute: 1_000_000, privatePerSecond: 1_000_000, globalPerSecond: 1_000_000 },
-};
+const CONFIG = UNTHROTTLED_CONFIG;
 
 const log = (line: string) => console.log(`[delivery] ${line}`);
 
-const db = await createBenchDatabase();
-const machine = describeMachine(serviceDir, db.version);
-const double = startTelegramDouble();
-const service = await startBenchService({ databaseUrl: db.url, double, config: CONFIG }).catch(
-	async (error) => {
-		await double.close();
-		await db.drop();
-		throw error;
-	},
-);
+const { db, machine, double, service } = await startBenchStack(CONFIG);
 const groups = () => ({
 	service: [service.pid],
 	"load generator": [process.pid],

@@ -1,24 +1,10 @@
-/**
- * Benchmark "foundation" (issue 2): web sessions, WebSocket messages through commit, echo and the
- * outbox to the topic, operator replies back to the widget, and memory per idle socket.
- *
- * 1. 2,000 sessions via POST /api/chat/init.
- * 2. RSS per idle socket: 1,000 customers × 10 sockets, VmRSS of the service before and after.
- * 3. burst: 1,000 sockets (one per customer) send 10 messages each, closed loop.
- * 4. paced: 1,000 other customers send 10 messages each at 2,000 messages/s overall.
- * In both, the operator answers in each topic as soon as it exists (topic → web under load).
- * 5. quiet: the operator answers once more in each paced topic, 200/s, nothing else going on.
- */
-import { startTelegramDouble } from "../tests/support/telegram-double.ts";
 import type { SocketClient } from "../tests/support/web-client.ts";
 import { type PhaseMode, type PhaseResult, runMessagePhase } from "./foundation-phase.ts";
 import { type RepliesResult, runReplies } from "./foundation-replies.ts";
 import { sleep, summarize } from "./support/clock.ts";
-import { createBenchDatabase } from "./support/database.ts";
-import { describeMachine } from "./support/machine.ts";
 import { CpuMeter, openFilesLimit, pidsNamed } from "./support/proc.ts";
 import { count, fixed, machineLines, p50p99, table, writeSection } from "./support/report.ts";
-import { serviceDir, startBenchService } from "./support/service.ts";
+import { startBenchStack } from "./support/service.ts";
 import { closeSockets, initSessions, openSockets } from "./support/web.ts";
 
 const CUSTOMERS = 1_000;
@@ -45,16 +31,7 @@ if (openFilesLimit() < needed) {
 	process.exit(1);
 }
 
-const db = await createBenchDatabase();
-const machine = describeMachine(serviceDir, db.version);
-const double = startTelegramDouble();
-const service = await startBenchService({ databaseUrl: db.url, double, config: CONFIG }).catch(
-	async (error) => {
-		await double.close();
-		await db.drop();
-		throw error;
-	},
-);
+const { db, machine, double, service } = await startBenchStack(CONFIG);
 const cpuGroups = () => ({
 	service: [service.pid],
 	"load generator": [process.pid],

@@ -1,21 +1,9 @@
-/**
- * Benchmark "idle" (issue 10, points 4 and 5): what a quiet desk costs.
- *
- * 1. memory: 5,000 customers with one idle socket each; the service's RSS before and after, each
- *    read after forced full collections (SIGUSR2, see bench/support/service.ts).
- * 2. idle minute: the sockets stay open, nothing happens for 60 s: CPU of the service and of
- *    PostgreSQL.
- * 3. paced: 100 of those customers send 3,000 messages at 50/s (60 s): CPU per 1,000 messages.
- */
-import { startTelegramDouble } from "../tests/support/telegram-double.ts";
 import type { SocketClient } from "../tests/support/web-client.ts";
 import { runMessagePhase } from "./foundation-phase.ts";
 import { sleep } from "./support/clock.ts";
-import { createBenchDatabase } from "./support/database.ts";
-import { describeMachine } from "./support/machine.ts";
 import { CpuMeter, cpuSeconds, openFilesLimit, pidsNamed } from "./support/proc.ts";
 import { count, fixed, machineLines, p50p99, table, writeSection } from "./support/report.ts";
-import { serviceDir, startBenchService } from "./support/service.ts";
+import { startBenchStack, UNTHROTTLED_CONFIG } from "./support/service.ts";
 import { closeSockets, initSessions, openSockets } from "./support/web.ts";
 
 const SOCKETS = Math.min(5_000, openFilesLimit() - 500);
@@ -24,23 +12,11 @@ const PACED_CUSTOMERS = 100;
 const PACED_PER_SECOND = 50;
 const PACED_MESSAGES = 3_000;
 
-const CONFIG = {
-	ws: { ping: "10m", idle: "30m" },
-	outbox: { groupPerMinute: 1_000_000, privatePerSecond: 1_000_000, globalPerSecond: 1_000_000 },
-};
+const CONFIG = UNTHROTTLED_CONFIG;
 
 const log = (line: string) => console.log(`[idle] ${line}`);
 
-const db = await createBenchDatabase();
-const machine = describeMachine(serviceDir, db.version);
-const double = startTelegramDouble();
-const service = await startBenchService({ databaseUrl: db.url, double, config: CONFIG }).catch(
-	async (error) => {
-		await double.close();
-		await db.drop();
-		throw error;
-	},
-);
+const { db, machine, double, service } = await startBenchStack(CONFIG);
 const cpuNow = () => ({
 	service: cpuSeconds(service.pid),
 	postgres: pidsNamed("postgres").reduce((sum, pid) => sum + cpuSeconds(pid), 0),

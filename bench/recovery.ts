@@ -12,16 +12,13 @@
  */
 
 import postgres from "postgres";
-import { startTelegramDouble } from "../tests/support/telegram-double.ts";
 import { BotApiError } from "../tests/support/telegram-double-errors.ts";
 import type { SocketClient } from "../tests/support/web-client.ts";
 import { runMessagePhase } from "./foundation-phase.ts";
 import { sleep, summarize, until } from "./support/clock.ts";
-import { createBenchDatabase } from "./support/database.ts";
-import { describeMachine } from "./support/machine.ts";
 import { CpuMeter } from "./support/proc.ts";
 import { count, fixed, machineLines, p50p99, table, writeSection } from "./support/report.ts";
-import { serviceDir, startBenchService } from "./support/service.ts";
+import { startBenchStack } from "./support/service.ts";
 import { closeSockets, initSessions, onFrame, openSockets } from "./support/web.ts";
 
 const CUSTOMERS = 500;
@@ -44,16 +41,7 @@ const CONFIG = {
 
 const log = (line: string) => console.log(`[recovery] ${line}`);
 
-const db = await createBenchDatabase();
-const machine = describeMachine(serviceDir, db.version);
-const double = startTelegramDouble();
-const service = await startBenchService({ databaseUrl: db.url, double, config: CONFIG }).catch(
-	async (error) => {
-		await double.close();
-		await db.drop();
-		throw error;
-	},
-);
+const { db, machine, double, service } = await startBenchStack(CONFIG);
 
 try {
 	const { sessionIds } = await initSessions(service.url, CUSTOMERS, 64);

@@ -8,6 +8,9 @@ import { resolve } from "node:path";
 import { type ChildService, spawnService, tempDir } from "../../tests/support/process.ts";
 import { writeConfigFile } from "../../tests/support/service.ts";
 import type { TelegramDouble } from "../../tests/support/telegram-double.ts";
+import { startTelegramDouble } from "../../tests/support/telegram-double.ts";
+import { createBenchDatabase } from "./database.ts";
+import { describeMachine } from "./machine.ts";
 import { cpuSeconds, rssKb } from "./proc.ts";
 
 /** Where the service's code is: this checkout, or BENCH_SERVICE_DIR (e.g. a scratch copy). */
@@ -122,3 +125,24 @@ export async function startBenchService(options: BenchServiceOptions): Promise<B
 		},
 	};
 }
+
+/** A throwaway database, the Bot API double and the service on them, with the machine described. */
+export async function startBenchStack(config: Record<string, unknown>) {
+	const db = await createBenchDatabase();
+	const machine = describeMachine(serviceDir, db.version);
+	const double = startTelegramDouble();
+	const service = await startBenchService({ databaseUrl: db.url, double, config }).catch(
+		async (error) => {
+			await double.close();
+			await db.drop();
+			throw error;
+		},
+	);
+	return { db, machine, double, service };
+}
+
+/** The benches' config: no pings or idle cut-off, and Telegram's budgets out of the way. */
+export const UNTHROTTLED_CONFIG = {
+	ws: { ping: "10m", idle: "30m" },
+	outbox: { groupPerMinute: 1_000_000, privatePerSecond: 1_000_000, globalPerSecond: 1_000_000 },
+};
