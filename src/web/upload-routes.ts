@@ -114,6 +114,9 @@ export function uploadRoutes(deps: WebDeps) {
 						},
 					}),
 				},
+				// Never parsed before the handler: the upload slot is counted before the body arrives,
+				// and the body is read with its size limit by the handler itself.
+				parse: "none",
 				detail: {
 					summary: "Send a file (image, document) with an optional caption",
 					// The route streams its own multipart body (limits while reading), so the shape
