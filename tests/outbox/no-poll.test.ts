@@ -5,41 +5,21 @@
  * notices about no one customer. The worker skips the claim after a delivery only when nothing
  * can be waiting; a wrong skip would leave an item to the poll and this test would time out.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { sql } from "drizzle-orm";
+import { describe, expect, test } from "bun:test";
 import { enqueueOutbox } from "../../src/core/outbox-admin.ts";
-import { type Database, openDatabase } from "../../src/db/client.ts";
-import { migrate } from "../../src/db/migrate.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { createOutboxWorker, type OutboxHandler } from "../../src/telegram/outbox-worker.ts";
-import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { insertCustomer, useMigratedDatabase } from "../support/db.ts";
 
-let db: TestDatabase;
-let database: Database;
-
-beforeAll(async () => {
-	db = await freshDatabase();
-	database = await openDatabase({ databaseUrl: db.url, dataDir: "", pglite: db.pglite });
-	await migrate(database);
-});
-afterAll(async () => {
-	await database?.close();
-	await db?.drop();
-});
-
-async function customer(name: string): Promise<string> {
-	const [row] = await database.query<{ id: string }>(
-		sql`insert into customers (display_name) values (${name}) returning id`,
-	);
-	return row?.id as string;
-}
+const migrated = useMigratedDatabase();
+const customer = (name: string) => insertCustomer(migrated(), name);
 
 describe("outbox without the poll", () => {
 	test("queues behind deliveries, writes during deliveries and customer-less notices all go", async () => {
 		const delivered: string[] = [];
 		let worker: ReturnType<typeof createOutboxWorker> | undefined;
 		const enqueue = async (customerId: string | null, text: string) => {
-			await database.db.transaction((tx) =>
+			await migrated().db.transaction((tx) =>
 				enqueueOutbox(
 					tx,
 					customerId,
@@ -76,7 +56,7 @@ describe("outbox without the poll", () => {
 			delivered.push(text);
 		};
 		worker = createOutboxWorker({
-			database,
+			database: migrated(),
 			log: silentLogger,
 			handlers: { topic_text: handler, group_notice: handler },
 			idlePollMs: 60_000,

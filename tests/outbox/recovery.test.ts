@@ -5,37 +5,18 @@
  * items that backed off during the outage are due at once instead of after their own backoffs
  * (here 24–36 s each). Everything is then delivered once, each customer's items in order.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { enqueueOutbox } from "../../src/core/outbox-admin.ts";
-import { type Database, openDatabase } from "../../src/db/client.ts";
-import { migrate } from "../../src/db/migrate.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { createOutboxWorker, type OutboxHandler } from "../../src/telegram/outbox-worker.ts";
-import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { insertCustomer, useMigratedDatabase } from "../support/db.ts";
 
-let db: TestDatabase;
-let database: Database;
-
-beforeAll(async () => {
-	db = await freshDatabase();
-	database = await openDatabase({ databaseUrl: db.url, dataDir: "", pglite: db.pglite });
-	await migrate(database);
-});
-afterAll(async () => {
-	await database?.close();
-	await db?.drop();
-});
-
-async function customer(name: string): Promise<string> {
-	const [row] = await database.query<{ id: string }>(
-		sql`insert into customers (display_name) values (${name}) returning id`,
-	);
-	return row?.id as string;
-}
+const migrated = useMigratedDatabase();
+const customer = (name: string) => insertCustomer(migrated(), name);
 
 async function enqueue(customerId: string, text: string) {
-	await database.db.transaction((tx) =>
+	await migrated().db.transaction((tx) =>
 		enqueueOutbox(tx, customerId, { kind: "topic_text", text }),
 	);
 }
@@ -65,9 +46,9 @@ describe("outbox after an outage", () => {
 			await enqueue(id, `early ${i} #1`);
 			await enqueue(id, `early ${i} #2`);
 		}
-		await database.query(sql`update outbox set attempts = 6`);
+		await migrated().query(sql`update outbox set attempts = 6`);
 		const worker = createOutboxWorker({
-			database,
+			database: migrated(),
 			log: silentLogger,
 			handlers: { topic_text: handler },
 			idlePollMs: 50,
@@ -80,7 +61,7 @@ describe("outbox after an outage", () => {
 			expect(calls.length).toBeGreaterThanOrEqual(10);
 			// Their heads now wait out the backoff: due 24 s or more from now.
 			await until(async () => {
-				const [row] = await database.query<{ n: number }>(sql`select count(*)::int as n
+				const [row] = await migrated().query<{ n: number }>(sql`select count(*)::int as n
 					from outbox_heads where customer_id = any(${`{${first.join(",")}}`}::uuid[])
 					and ready_at > now() + interval '20 seconds'`);
 				return Number(row?.n) === 10;
@@ -111,7 +92,7 @@ describe("outbox after an outage", () => {
 				expect(delivered.indexOf(`early ${i} #1`)).toBeLessThan(delivered.indexOf(`early ${i} #2`));
 			// Finishes are batched after the handler returns: nothing left once they ran.
 			const left = async () => {
-				const [row] = await database.query<{ n: number }>(
+				const [row] = await migrated().query<{ n: number }>(
 					sql`select count(*)::int as n from outbox where state <> 'done'`,
 				);
 				return Number(row?.n);

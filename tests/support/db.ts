@@ -2,9 +2,11 @@
  * A clean database for one test file, on whichever engine the run uses: a new PostgreSQL database
  * per file when DATABASE_URL is set, otherwise the run's shared PGlite with every table emptied.
  */
+import { afterAll, beforeAll } from "bun:test";
 import type { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { openDatabase } from "../../src/db/client.ts";
+import { type Database, openDatabase } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
 
 export interface TestDatabase {
@@ -70,4 +72,31 @@ export async function freshDatabase(): Promise<TestDatabase> {
 		);
 	}
 	return { pglite, engine: "pglite", drop: async () => {} };
+}
+
+/**
+ * A fresh, migrated database opened for the whole test file (tests of the outbox and the core
+ * that need no running service). The getter is valid from `beforeAll` on.
+ */
+export function useMigratedDatabase(): () => Database {
+	let db: TestDatabase | undefined;
+	let database: Database | undefined;
+	beforeAll(async () => {
+		db = await freshDatabase();
+		database = await openDatabase({ databaseUrl: db.url, dataDir: "", pglite: db.pglite });
+		await migrate(database);
+	});
+	afterAll(async () => {
+		await database?.close();
+		await db?.drop();
+	});
+	return () => database as Database;
+}
+
+/** A bare customer row (no session, no topic); returns its id. */
+export async function insertCustomer(database: Database, name: string): Promise<string> {
+	const [row] = await database.query<{ id: string }>(
+		sql`insert into customers (display_name) values (${name}) returning id`,
+	);
+	return row?.id as string;
 }
