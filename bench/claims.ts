@@ -30,6 +30,11 @@ import { serviceDir } from "./support/service.ts";
 
 const CUSTOMERS = 1_000;
 const DONE_ROWS = 5_000;
+/**
+ * Customers who wrote before and have nothing pending: their heads are idle. A claim must not
+ * read past them (they were left on their last target, ready "now", before migration 0009).
+ */
+const IDLE_CUSTOMERS = Number(process.env.BENCH_CLAIMS_IDLE ?? 100_000);
 const SIZES = (process.env.BENCH_CLAIMS_SIZES ?? "2000,20000,100000").split(",").map(Number);
 const MEASURED = 10_000;
 const BATCH = 32;
@@ -72,6 +77,7 @@ async function setUp(database: Database, engine: string, old: boolean) {
 	await database.db.execute(sql`insert into outbox (customer_id, kind, payload, state, done_at)
 		select c.id, 'topic_message', '{}'::jsonb, 'done', now()
 		from (select id, row_number() over () as n from customers) c, generate_series(1, ${DONE_ROWS / CUSTOMERS})`);
+	if (!old) await addIdleCustomers(database);
 	if (engine === "postgres") {
 		await database.db.execute(sql`alter table outbox set (autovacuum_enabled = false)`);
 		await database.db.execute(sql`alter table outbox_heads set (autovacuum_enabled = false)`);
@@ -79,6 +85,26 @@ async function setUp(database: Database, engine: string, old: boolean) {
 	// The bad case: statistics taken while nothing is pending.
 	await database.db.execute(sql`analyze outbox`);
 	await database.db.execute(sql`analyze outbox_heads`);
+}
+
+/** Idle customers as the real write path leaves them: one item each, enqueued and finished. */
+async function addIdleCustomers(database: Database) {
+	const chunk = 5_000;
+	for (let done = 0; done < IDLE_CUSTOMERS; done += chunk) {
+		const n = Math.min(chunk, IDLE_CUSTOMERS - done);
+		const ids = await database.db.execute<{ id: number | string }>(sql`
+			with c as (insert into customers (display_name)
+				select 'idle' || g from generate_series(1, ${n}) g returning id),
+			o as (insert into outbox (customer_id, kind, payload) select id, 'topic_message', '{}'::jsonb
+				from c returning id, customer_id, target, priority, next_attempt_at),
+			h as (insert into outbox_heads (customer_id, head_id, target, priority, ready_at)
+				select customer_id, id, target, priority, next_attempt_at from o)
+			select id from o`);
+		const rows = Array.isArray(ids) ? ids : (ids as { rows: { id: number | string }[] }).rows;
+		await prepared(database.db, "select outbox_finish($1::text::bigint[])", [
+			arrayLiteral(rows.map((row) => Number(row.id))),
+		]);
+	}
 }
 
 async function fill(database: Database, size: number) {
@@ -128,21 +154,15 @@ async function drain(database: Database, size: number) {
 		const at = new Date().toISOString();
 		const lease = new Date(Date.now() + 60_000).toISOString();
 		const t0 = performance.now();
-		const group = await prepared<{ id: number | string }>(database.db, CLAIM_SQL, [
-			"group",
+		const claimed = await prepared<{ id: number | string }>(database.db, CLAIM_SQL, [
 			BATCH,
-			at,
-			lease,
-		]);
-		const dm = await prepared<{ id: number | string }>(database.db, CLAIM_SQL, [
-			"dm",
 			BATCH,
 			at,
 			lease,
 		]);
 		const t1 = performance.now();
 		claimMs.push(t1 - t0);
-		const ids = [...group, ...dm].map((row) => Number(row.id));
+		const ids = claimed.map((row) => Number(row.id));
 		if (ids.length === 0) throw new Error(`nothing claimed after ${drained} of ${size}`);
 		await prepared(database.db, "select outbox_finish($1::text::bigint[])", [arrayLiteral(ids)]);
 		finishMs.push(performance.now() - t1);
@@ -160,7 +180,7 @@ async function drain(database: Database, size: number) {
 async function reset(database: Database) {
 	await database.db.execute(sql`delete from outbox where state = 'pending'`);
 	await database.db.execute(
-		sql`update outbox_heads set head_id = null, ready_at = 'infinity' where head_id is not null`,
+		sql`update outbox_heads set head_id = null, target = 'idle', ready_at = 'infinity' where head_id is not null`,
 	);
 }
 
@@ -228,7 +248,7 @@ try {
 	await db.drop();
 }
 const report = [
-	`Forced bad case: ${count(CUSTOMERS)} customers, ${count(DONE_ROWS)} delivered items, \`ANALYZE outbox, outbox_heads\` with nothing pending (autovacuum off on both tables on PostgreSQL), then each backlog (item i → customer i mod ${count(CUSTOMERS)}, 10% priority 1, 5% DM). A claim is the worker's \`CLAIM_SQL\` for 32 group heads + 32 DM heads (prepared, wall time from the client); each batch is finished with one \`outbox_finish\` call. Rate over the first ${count(MEASURED)} deliveries (all of 2,000). "Before" is the previous claim's selecting part on the same data, first claim only.`,
+	`Forced bad case: ${count(CUSTOMERS)} customers with a backlog and ${count(IDLE_CUSTOMERS)} idle ones (one delivered item each, finished through \`outbox_finish\`), ${count(DONE_ROWS)} more delivered items, \`ANALYZE outbox, outbox_heads\` with nothing pending (autovacuum off on both tables on PostgreSQL), then each backlog (item i → customer i mod ${count(CUSTOMERS)}, 10% priority 1, 5% DM). A claim is the worker's \`CLAIM_SQL\` for 32 group heads + 32 DM heads (prepared, wall time from the client); each batch is finished with one \`outbox_finish\` call. Rate over the first ${count(MEASURED)} deliveries (all of 2,000). "Before" is the previous claim's selecting part on the same data, first claim only.`,
 	"",
 	table(
 		[

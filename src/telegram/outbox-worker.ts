@@ -202,34 +202,61 @@ function prefetchedOf(row: ClaimRow): ClaimedItem["prefetched"] {
 }
 
 /**
- * The claim (README "outbox heads"): runnable heads of one target in serving order, locked with
- * SKIP LOCKED, leased (head and item) in the same statement. Reads only `outbox_heads`, so it
- * costs the same at any backlog. The item is found by primary key with no `state = 'pending'`
- * (a partial index analysed while empty could be chosen for it). Parameters: target, limit,
- * now, lease end.
+ * The claim (README "outbox heads"), both targets in one statement (one round trip per pump):
+ * runnable DM heads and group heads in serving order, each with its own limit, locked with SKIP
+ * LOCKED and leased (head and item) in the same statement. It reads only `outbox_heads`, so it
+ * costs the same at any backlog. Parameters: DM limit, group limit, now, lease end. Rows carry
+ * their target, and whether their queue has another item behind them.
+ *
+ * Written so that no table statistics can turn it into a scan (a generic plan guesses a
+ * `limit $n` at 10% of the heads it might read, which made hash joins over every head and every
+ * message look cheap): heads and items are found by key with `= any(array(…))`, the message and
+ * its customer through a LATERAL lookup (`limit 1` keeps the planner from flattening it into a
+ * join: a nested loop by primary key). Empty queues' heads have
+ * the target 'idle' (a check constraint), so the ranges read here never include them and need no
+ * `head_id is not null`, which made the planner walk every busy head by `outbox_heads_head_idx`.
+ * The item is found by primary key with no `state = 'pending'` (a partial index analysed while
+ * empty could be chosen for it).
  */
-export const CLAIM_SQL = `with h as (
+export const CLAIM_SQL = `with hd as (
 	select customer_id, head_id from outbox_heads
-	where target = $1::text and ready_at <= $3::text::timestamptz and head_id is not null
+	where target = 'dm' and ready_at <= $3::text::timestamptz
+	order by priority, ready_at, head_id
+	limit $1::int
+	for update skip locked
+), hg as (
+	select customer_id, head_id from outbox_heads
+	where target = 'group' and ready_at <= $3::text::timestamptz
 	order by priority, ready_at, head_id
 	limit $2::int
 	for update skip locked
+), h as (
+	select customer_id, head_id, 'dm' as target from hd
+	union all select customer_id, head_id, 'group' as target from hg
 ), l as (
-	update outbox_heads x set ready_at = $4::text::timestamptz from h where x.customer_id = h.customer_id
+	update outbox_heads x set ready_at = $4::text::timestamptz
+	where x.customer_id = any(array(select customer_id from h))
 ), c as (
 	update outbox o set locked_until = $4::text::timestamptz, attempts = o.attempts + 1
-	from h where o.id = h.head_id and o.state <> 'done' and o.state <> 'dead'
+	where o.id = any(array(select head_id from h)) and o.state <> 'done' and o.state <> 'dead'
 	returning o.id, o.customer_id, o.kind, o.payload, o.attempts
 )
-select c.*, m.id as m_id, m.seq as m_seq, m.author as m_author, m.channel as m_channel,
-	m.text as m_text, m.entities as m_entities, m.media_id as m_media_id,
-	m.reply_to_id as m_reply_to_id, m.client_message_id as m_client_message_id,
-	m.created_at as m_created_at, m.edited_at as m_edited_at,
-	cu.telegram_user_id as cu_chat_id, cu.topic_id as cu_topic_id,
-	cu.card_message_id as cu_card_message_id
+select c.*, h.target, mc.*,
+	(c.customer_id is null or exists (select 1 from outbox p
+		where p.customer_id = c.customer_id and p.state = 'pending' and p.id > c.id)) as has_next
 from c
-left join messages m on c.kind = 'topic_message' and m.id = (c.payload->>'messageId')::uuid
-left join customers cu on m.id is not null and cu.id = m.customer_id`;
+join h on h.head_id = c.id
+left join lateral (
+	select m.id as m_id, m.seq as m_seq, m.author as m_author, m.channel as m_channel,
+		m.text as m_text, m.entities as m_entities, m.media_id as m_media_id,
+		m.reply_to_id as m_reply_to_id, m.client_message_id as m_client_message_id,
+		m.created_at as m_created_at, m.edited_at as m_edited_at,
+		cu.telegram_user_id as cu_chat_id, cu.topic_id as cu_topic_id,
+		cu.card_message_id as cu_card_message_id
+	from messages m join customers cu on cu.id = m.customer_id
+	where c.kind = 'topic_message' and m.id = (c.payload->>'messageId')::uuid
+	limit 1
+) mc on true`;
 
 /**
  * Telegram answered again after an outage: the heads on items that backed off during it are due
@@ -272,39 +299,6 @@ interface TargetState {
 	probeTimer: ReturnType<typeof setTimeout> | undefined;
 	backedOff: Set<number>;
 }
-
-/**
- * Both targets' claims in one statement (one round trip per pump, not two): the DM heads and
- * the group heads, each with its own limit, locked and leased as in `CLAIM_SQL`. Parameters:
- * DM limit, group limit, now, lease end. Rows carry their target.
- */
-export const CLAIM_BOTH_SQL = `with hd as (
-	select customer_id, head_id from outbox_heads
-	where target = 'dm' and ready_at <= $3::text::timestamptz and head_id is not null
-	order by priority, ready_at, head_id
-	limit $1::int
-	for update skip locked
-), hg as (
-	select customer_id, head_id from outbox_heads
-	where target = 'group' and ready_at <= $3::text::timestamptz and head_id is not null
-	order by priority, ready_at, head_id
-	limit $2::int
-	for update skip locked
-), h as (
-	select customer_id, head_id, 'dm' as target from hd
-	union all select customer_id, head_id, 'group' as target from hg
-), l as (
-	update outbox_heads x set ready_at = $4::text::timestamptz from h where x.customer_id = h.customer_id
-), c as (
-	update outbox o set locked_until = $4::text::timestamptz, attempts = o.attempts + 1
-	from h where o.id = h.head_id and o.state <> 'done' and o.state <> 'dead'
-	returning o.id, o.customer_id, o.kind, o.payload, o.attempts, h.target
-)
-${CLAIM_SQL.slice(CLAIM_SQL.indexOf("select c.*")).replace(
-	"select c.*,",
-	`select c.*, (c.customer_id is null or exists (select 1 from outbox p
-		where p.customer_id = c.customer_id and p.state = 'pending' and p.id > c.id)) as has_next,`,
-)}`;
 
 /** Items back to the queue at a time: ids, due at, error (or null), attempts to take back. */
 const REQUEUE_SQL =
@@ -434,7 +428,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				// this clock is read in whole milliseconds: a claim right after a finish, in the same
 				// millisecond, would read "not yet" and leave the head to the idle poll. One millisecond
 				// ahead covers the truncation.
-				prepared<ClaimRow>(database.db, CLAIM_BOTH_SQL, [
+				prepared<ClaimRow>(database.db, CLAIM_SQL, [
 					Math.max(0, dmLimit),
 					Math.max(0, groupLimit),
 					isoAt(1),
