@@ -90,14 +90,23 @@ export async function startService(
 	});
 	let outboxWorker: OutboxWorker | undefined;
 	// Several instances share a PostgreSQL, so events cross them; PGlite is one process.
-	const bus: EventBus & { close?: () => Promise<void> } = database.pg
-		? await createPgBus({
-				pg: database.pg,
-				database,
-				log,
-				onRemoteNotice: () => outboxWorker?.wake(),
-			})
-		: createLocalBus();
+	const bus: EventBus & { close?: () => Promise<void> } =
+		database.pg && config.databaseUrl
+			? await createPgBus({
+					pg: database.pg,
+					databaseUrl: config.databaseUrl,
+					database,
+					log,
+					onRemoteNotice: () => outboxWorker?.wake(),
+				})
+			: createLocalBus();
+	// "(alone)": no other instance listens, so events are not announced (pg-bus.ts).
+	const eventsDetail = () =>
+		"announcing" in bus
+			? bus.announcing
+				? "listen/notify"
+				: "listen/notify (alone)"
+			: "in-process";
 	const metrics = createMetrics();
 	// Counted where the core announces commits: once per message, on the instance that took it.
 	const countingBus: EventBus = {
@@ -238,7 +247,7 @@ export async function startService(
 					: { ok: false, detail: "not migrated" }
 				: { ok: false, detail: "unreachable" },
 			bot: await botReadiness(telegram?.receiver, botHealth),
-			events: { ok: true, detail: database.pg ? "listen/notify" : "in-process" },
+			events: { ok: true, detail: eventsDetail() },
 		}),
 		...(telegram?.webhookSecret
 			? { telegramWebhook: { secret: telegram.webhookSecret, handle: telegram.handleUpdate } }

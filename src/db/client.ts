@@ -48,14 +48,19 @@ function rowsOf<T>(result: unknown): T[] {
 	return Array.isArray(rows) ? (rows as T[]) : [];
 }
 
+/**
+ * Seconds before reconnecting after failed attempts. postgres.js grows this to 20 s, so work
+ * would resume up to 20 s after an outage ends; 2 s at most (jittered) instead.
+ */
+export const reconnectBackoff = (retries: number) =>
+	(0.5 + Math.random() / 2) * Math.min(0.1 * 2 ** retries, 2);
+
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
 	if (options.databaseUrl) {
 		const pg = postgres(options.databaseUrl, {
 			max: options.maxConnections ?? 10,
 			onnotice: () => {},
-			// Seconds before reconnecting after failed attempts. postgres.js grows this to 20 s, so
-			// work would resume up to 20 s after an outage ends; 2 s at most (jittered) instead.
-			backoff: (retries) => (0.5 + Math.random() / 2) * Math.min(0.1 * 2 ** retries, 2),
+			backoff: reconnectBackoff,
 			connection: { application_name: "topicdesk" },
 		});
 		const db = drizzlePostgres(pg, { schema, casing: "snake_case" }) as unknown as Db;

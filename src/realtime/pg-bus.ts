@@ -4,15 +4,22 @@
  * other instances' events and delivers them to this instance's sockets. A socket may therefore
  * live on any instance behind the load balancer.
  *
+ * An instance alone on its database announces nothing: a NOTIFY is a transaction, and its own
+ * LISTEN connection would only read it back and drop it (a third of the database's statements
+ * per message at a low rate). Every instance listens on a connection named `topicdesk-events`;
+ * the number of those in `pg_stat_activity` says whether anyone else is there. It is counted at
+ * start, every `peerCheckMs` (5 s), and at once when another instance says hello (each one does
+ * when its LISTEN is in place, before it serves anyone), so a newcomer's sockets miss nothing.
+ *
  * NOTIFY payloads must stay under 8000 bytes. A message of 4000 characters in a multi-byte script
  * does not fit, so such events travel as a reference (`{type, id}`) and the receiving instance
  * reads the message back from the database, which the sender committed before publishing.
  */
 import { and, eq } from "drizzle-orm";
-import type postgres from "postgres";
+import postgres from "postgres";
 import type { CustomerEvent, EventBus } from "../core/events.ts";
 import { mediaRefColumns, toStored } from "../core/stored-message.ts";
-import type { Database } from "../db/client.ts";
+import { type Database, reconnectBackoff } from "../db/client.ts";
 import { media, messages } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
 import { createLocalBus } from "./local-bus.ts";
@@ -31,15 +38,30 @@ type Notice = { from: string; n: number; customerId: string } & (
 	| { ref: EventRef }
 );
 
+/** An instance whose LISTEN is in place: the others start announcing to it. */
+type Hello = { from: string; hello: true };
+
+/** The application name of every instance's LISTEN connection: how instances count each other. */
+export const LISTENER_NAME = "topicdesk-events";
+
+const COUNT_LISTENERS_SQL = `select count(*)::int as n from pg_stat_activity
+	where datname = current_database() and application_name = '${LISTENER_NAME}'`;
+
 export interface PgBus extends EventBus {
 	/** This instance's id on the channel (its own notices are not delivered twice). */
 	readonly instanceId: string;
+	/** Whether events are announced (another instance listens). */
+	readonly announcing: boolean;
 	/** Stops listening; events published afterwards are delivered locally only. */
 	close(): Promise<void>;
 }
 
 export interface PgBusOptions {
 	pg: postgres.Sql;
+	/** The database's URL: the LISTEN connection is a client of its own, named for the count. */
+	databaseUrl: string;
+	/** How often the instances listening are counted. Default 5 s. */
+	peerCheckMs?: number;
 	database: Database;
 	log: Logger;
 	instanceId?: string;
@@ -141,15 +163,40 @@ export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
 			});
 		pending.set(customerId, next);
 	};
-	const receive = (payload: string) => {
-		let notice: Notice;
+	// Whether another instance listens: only then are events announced.
+	let peers = false;
+	const countPeers = async () => {
 		try {
-			notice = JSON.parse(payload) as Notice;
+			const [row] = await pg.unsafe<{ n: number }[]>(COUNT_LISTENERS_SQL, [], { prepare: true });
+			const others = Number(row?.n ?? 0) > 1;
+			if (others !== peers)
+				log.info(
+					others ? "other instances listen: announcing events" : "alone: events stay local",
+					{
+						event: "bus.peers",
+						peers: others,
+					},
+				);
+			peers = others;
+		} catch (error) {
+			// Unsure: announce (the cost of a NOTIFY, never a socket left behind).
+			peers = true;
+			log.warn("could not count the instances listening", { error: String(error) });
+		}
+	};
+
+	const receive = (payload: string) => {
+		let notice: Notice | Hello;
+		try {
+			notice = JSON.parse(payload) as Notice | Hello;
 		} catch {
 			log.warn("unreadable event notice ignored", { bytes: payload.length });
 			return;
 		}
-		if (notice.from === instanceId || typeof notice.customerId !== "string") return;
+		if (notice.from === instanceId) return;
+		// Anyone else on the channel is a peer; a hello is only that.
+		peers = true;
+		if ("hello" in notice || typeof notice.customerId !== "string") return;
 		options.onRemoteNotice?.();
 		const { customerId } = notice;
 		if ("ref" in notice) {
@@ -168,17 +215,35 @@ export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
 		}
 	};
 
+	const listener = postgres(options.databaseUrl, {
+		max: 1,
+		idle_timeout: 0,
+		max_lifetime: null,
+		onnotice: () => {},
+		backoff: reconnectBackoff,
+		connection: { application_name: LISTENER_NAME },
+	});
 	let listens = 0;
-	const listening = await pg.listen(EVENTS_CHANNEL, receive, () => {
+	const listening = await listener.listen(EVENTS_CHANNEL, receive, () => {
 		listens++;
 		if (listens > 1) log.info("listening for other instances' events again");
 	});
+	await pg.unsafe("select pg_notify($1, $2)", [
+		EVENTS_CHANNEL,
+		JSON.stringify({ from: instanceId, hello: true } satisfies Hello),
+	]);
+	await countPeers();
+	const peerTimer = setInterval(() => void countPeers(), options.peerCheckMs ?? 5000);
+	peerTimer.unref?.();
 
 	return {
 		instanceId,
+		get announcing() {
+			return peers;
+		},
 		publish(customerId, event) {
 			local.publish(customerId, event);
-			if (closed) return;
+			if (closed || !peers) return;
 			counter++;
 			let payload = JSON.stringify({ from: instanceId, n: counter, customerId, event });
 			if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
@@ -195,8 +260,10 @@ export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
 		subscribe: local.subscribe,
 		async close() {
 			closed = true;
+			clearInterval(peerTimer);
 			await sending;
 			await listening.unlisten().catch(() => undefined);
+			await listener.end({ timeout: 5 }).catch(() => undefined);
 			await Promise.all(pending.values());
 		},
 	};
