@@ -14,6 +14,13 @@ export interface PollerOptions {
 	timeoutSeconds: number;
 	handle(update: TelegramUpdate): Promise<void>;
 	log: Logger;
+	/**
+	 * Conversations applied at once. Default 4: enough to overlap their round trips, few enough
+	 * to leave the database pool to the web path. A batch of 100 operator replies in 100 topics
+	 * applied all at once held every pooled connection, and visitors' messages queued behind
+	 * them for over a second.
+	 */
+	lanes?: number;
 	/** Called after each successful getUpdates round trip (readiness). */
 	onPoll?: () => void;
 	/** Told how each getUpdates ended: "ok", the error code, or "network" (metrics). */
@@ -39,6 +46,19 @@ export function conversations(updates: TelegramUpdate[]): TelegramUpdate[][] {
 		groups.set(key, group);
 	}
 	return [...groups.values()];
+}
+
+/** Runs `work` on every item, at most `lanes` at a time, taking them in order. */
+export async function inLanes<T>(
+	items: readonly T[],
+	lanes: number,
+	work: (item: T) => Promise<void>,
+): Promise<void> {
+	let next = 0;
+	const lane = async () => {
+		while (next < items.length) await work(items[next++] as T);
+	};
+	await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, items.length)) }, lane));
 }
 
 export interface Poller {
@@ -152,13 +172,11 @@ export function createPoller(options: PollerOptions): Poller {
 				);
 				continue;
 			}
-			// Conversations are independent: each one's updates apply in order, different ones
+			// Conversations are independent: each one's updates apply in order, a few conversations
 			// at once, and the batch is confirmed (offset) only when all of them committed.
-			await Promise.all(
-				conversations(updates).map(async (group) => {
-					for (const update of group) if (!(await applyUntilCommitted(update))) return;
-				}),
-			);
+			await inLanes(conversations(updates), options.lanes ?? 4, async (group) => {
+				for (const update of group) if (!(await applyUntilCommitted(update))) return;
+			});
 			if (abort.signal.aborted) break;
 			const last = updates.at(-1);
 			if (last) offset = last.update_id + 1;
