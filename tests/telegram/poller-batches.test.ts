@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { TelegramUpdate } from "gramio";
-import { conversations } from "../../src/telegram/poller.ts";
+import { conversations, inLanes } from "../../src/telegram/poller.ts";
 
 const message = (update_id: number, chatId: number, thread?: number) =>
 	({
@@ -44,5 +44,26 @@ describe("a getUpdates batch is split into conversations", () => {
 			g.map((u) => u.update_id),
 		);
 		expect(groups).toEqual([[1, 6], [7]]);
+	});
+});
+
+describe("conversations are applied a few at a time", () => {
+	test("never more than the lanes at once, every one applied, started in batch order", async () => {
+		let running = 0;
+		let most = 0;
+		const started: number[] = [];
+		const finished: number[] = [];
+		await inLanes([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 4, async (n) => {
+			started.push(n);
+			running++;
+			most = Math.max(most, running);
+			// Uneven durations, so lanes free up out of order.
+			await Bun.sleep((n % 3) * 3);
+			running--;
+			finished.push(n);
+		});
+		expect(most).toBe(4);
+		expect(started).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+		expect(finished.toSorted((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 	});
 });
