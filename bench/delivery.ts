@@ -69,73 +69,84 @@ try {
 	const burst = await phase("burst", burstSockets, BURST_MESSAGES, { kind: "closed" });
 	log(`burst: ${describe(burst)}`);
 	await closeSockets(burstSockets);
-	const sustainedSockets = await one(sessionIds.slice(BURST_CUSTOMERS));
-	// Every customer's topic exists first (one message each, all landed): the sustained phase
-	// measures delivery, not topic creation (three more calls per new customer).
-	const warm = await runMessagePhase({
-		name: "warm",
-		sockets: sustainedSockets,
-		messagesPerCustomer: 1,
-		mode: { kind: "closed" },
-		double,
-		cpu: () => new CpuMeter(groups),
-		timeoutMs: WAIT_TIMEOUT_MS,
-	});
-	log(`warm-up: ${warm.webToTopic.count} topics ready`);
-	await sleep(2_000);
-	const perCustomer = Math.round((SUSTAINED_PER_SECOND * SUSTAINED_SECONDS) / SUSTAINED_CUSTOMERS);
-	const sustained = await phase("sustained", sustainedSockets, perCustomer, {
-		kind: "paced",
-		perSecond: SUSTAINED_PER_SECOND,
-	});
-	log(`sustained: ${describe(sustained)}`);
-	await closeSockets(sustainedSockets);
+	// The sustained phase and the report; BENCH_BURST_ONLY=1 runs the burst alone (to profile
+	// it) and writes nothing to BENCHMARKS.md.
+	const sustainedAndReport = async () => {
+		const sustainedSockets = await one(sessionIds.slice(BURST_CUSTOMERS));
+		// Every customer's topic exists first (one message each, all landed): the sustained phase
+		// measures delivery, not topic creation (three more calls per new customer).
+		const warm = await runMessagePhase({
+			name: "warm",
+			sockets: sustainedSockets,
+			messagesPerCustomer: 1,
+			mode: { kind: "closed" },
+			double,
+			cpu: () => new CpuMeter(groups),
+			timeoutMs: WAIT_TIMEOUT_MS,
+		});
+		log(`warm-up: ${warm.webToTopic.count} topics ready`);
+		await sleep(2_000);
+		const perCustomer = Math.round(
+			(SUSTAINED_PER_SECOND * SUSTAINED_SECONDS) / SUSTAINED_CUSTOMERS,
+		);
+		const sustained = await phase("sustained", sustainedSockets, perCustomer, {
+			kind: "paced",
+			perSecond: SUSTAINED_PER_SECOND,
+		});
+		log(`sustained: ${describe(sustained)}`);
+		await closeSockets(sustainedSockets);
 
-	const rate = (n: number, ms: number) =>
-		`${count(n)} in ${fixed(ms / 1000, 2)} s → **${count((n * 1000) / ms)}/s**`;
-	const cpu = (m: Measured) =>
-		`**${fixed(m.cpuPerThousand.service + m.cpuPerThousand.postgres, 2)} s** (service ${fixed(m.cpuPerThousand.service, 2)}, PostgreSQL ${fixed(m.cpuPerThousand.postgres, 2)})`;
-	const phases = [burst, sustained];
-	const row = (label: string, cell: (m: Measured) => string, target: string) => [
-		label,
-		...phases.map(cell),
-		target,
-	];
-	const report = [
-		"Flood budgets lifted (`outbox.groupPerMinute`, `privatePerSecond`, `globalPerSecond` = 1,000,000), one socket per customer, the Bot API double answering at once. Latencies as in foundation; CPU from the first send until the last copy landed and every operator reply arrived (all PostgreSQL processes of the cluster).",
-		"",
-		table(
-			[
-				"measure",
-				`burst: ${count(BURST_CUSTOMERS)} × ${BURST_MESSAGES}, closed loop`,
-				`sustained: ${count(SUSTAINED_PER_SECOND)}/s for ${SUSTAINED_SECONDS} s (${count(SUSTAINED_CUSTOMERS)} sockets)`,
-				"target",
-			],
-			[
-				row(
-					"messages accepted (send → echo)",
-					(m) => rate(m.result.echoed, m.result.acceptMs),
-					"burst ≥ 2,500/s",
-				),
-				row("send → echo p50 / p99", (m) => p50p99(m.result.echo), "p99 ≤ 100 ms"),
-				row("web → topic p50 / p99", (m) => p50p99(m.result.webToTopic), "sustained p99 ≤ 100 ms"),
-				row(
-					"copies in the topics",
-					(m) => rate(m.result.webToTopic.count, m.result.topicMs),
-					"burst ≥ 1,500/s",
-				),
-				row("CPU per 1,000 messages (service + PostgreSQL)", cpu, "burst ≤ 3.0 s"),
-				row(
-					"error frames / duplicate copies",
-					(m) => `${m.result.errorFrames.length} / ${m.result.duplicates}`,
-					"0 / 0",
-				),
-			],
-		),
-	].join("\n");
-	console.log(`\n${report}\n`);
-	if (writeSection("delivery", `## delivery (issue 10)\n\n${machineLines(machine)}\n\n${report}`))
-		log("section written to docs/BENCHMARKS.md");
+		const rate = (n: number, ms: number) =>
+			`${count(n)} in ${fixed(ms / 1000, 2)} s → **${count((n * 1000) / ms)}/s**`;
+		const cpu = (m: Measured) =>
+			`**${fixed(m.cpuPerThousand.service + m.cpuPerThousand.postgres, 2)} s** (service ${fixed(m.cpuPerThousand.service, 2)}, PostgreSQL ${fixed(m.cpuPerThousand.postgres, 2)})`;
+		const phases = [burst, sustained];
+		const row = (label: string, cell: (m: Measured) => string, target: string) => [
+			label,
+			...phases.map(cell),
+			target,
+		];
+		const report = [
+			"Flood budgets lifted (`outbox.groupPerMinute`, `privatePerSecond`, `globalPerSecond` = 1,000,000), one socket per customer, the Bot API double answering at once. Latencies as in foundation; CPU from the first send until the last copy landed and every operator reply arrived (all PostgreSQL processes of the cluster).",
+			"",
+			table(
+				[
+					"measure",
+					`burst: ${count(BURST_CUSTOMERS)} × ${BURST_MESSAGES}, closed loop`,
+					`sustained: ${count(SUSTAINED_PER_SECOND)}/s for ${SUSTAINED_SECONDS} s (${count(SUSTAINED_CUSTOMERS)} sockets)`,
+					"target",
+				],
+				[
+					row(
+						"messages accepted (send → echo)",
+						(m) => rate(m.result.echoed, m.result.acceptMs),
+						"burst ≥ 2,500/s",
+					),
+					row("send → echo p50 / p99", (m) => p50p99(m.result.echo), "p99 ≤ 100 ms"),
+					row(
+						"web → topic p50 / p99",
+						(m) => p50p99(m.result.webToTopic),
+						"sustained p99 ≤ 100 ms",
+					),
+					row(
+						"copies in the topics",
+						(m) => rate(m.result.webToTopic.count, m.result.topicMs),
+						"burst ≥ 1,500/s",
+					),
+					row("CPU per 1,000 messages (service + PostgreSQL)", cpu, "burst ≤ 3.0 s"),
+					row(
+						"error frames / duplicate copies",
+						(m) => `${m.result.errorFrames.length} / ${m.result.duplicates}`,
+						"0 / 0",
+					),
+				],
+			),
+		].join("\n");
+		console.log(`\n${report}\n`);
+		if (writeSection("delivery", `## delivery (issue 10)\n\n${machineLines(machine)}\n\n${report}`))
+			log("section written to docs/BENCHMARKS.md");
+	};
+	if (process.env.BENCH_BURST_ONLY !== "1") await sustainedAndReport();
 } finally {
 	await service.stop();
 	await double.close();
