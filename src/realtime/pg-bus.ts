@@ -223,15 +223,22 @@ export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
 		backoff: reconnectBackoff,
 		connection: { application_name: LISTENER_NAME },
 	});
+	const hello = () =>
+		pg.unsafe("select pg_notify($1, $2)", [
+			EVENTS_CHANNEL,
+			JSON.stringify({ from: instanceId, hello: true } satisfies Hello),
+		]);
 	let listens = 0;
 	const listening = await listener.listen(EVENTS_CHANNEL, receive, () => {
 		listens++;
-		if (listens > 1) log.info("listening for other instances' events again");
+		if (listens === 1) return;
+		log.info("listening for other instances' events again");
+		// The others may have counted this instance gone meanwhile: they announce again at once.
+		void hello().catch((error: unknown) =>
+			log.warn("could not greet the other instances", { error: String(error) }),
+		);
 	});
-	await pg.unsafe("select pg_notify($1, $2)", [
-		EVENTS_CHANNEL,
-		JSON.stringify({ from: instanceId, hello: true } satisfies Hello),
-	]);
+	await hello();
 	await countPeers();
 	const peerTimer = setInterval(() => void countPeers(), options.peerCheckMs ?? 5000);
 	peerTimer.unref?.();
