@@ -18,7 +18,7 @@ import {
 	onPostgres,
 } from "../support/db.ts";
 import { startTestService } from "../support/service.ts";
-import { waitForOutboxIdle } from "../support/settle.ts";
+import { until, waitForOutboxIdle } from "../support/settle.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
 import { connectSocket, initSession, type SocketClient } from "../support/web-client.ts";
 
@@ -26,16 +26,6 @@ const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
 	for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await check();
-		if (value !== undefined) return value;
-		if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-		await Bun.sleep(50);
-	}
-}
 
 async function eventsDetail(service: RunningService) {
 	const body = (await (await fetch(`${service.url}/health/ready`)).json()) as {

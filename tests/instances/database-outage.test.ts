@@ -17,6 +17,7 @@ import { isDatabaseUnavailable } from "../../src/db/errors.ts";
 import type { RunningService } from "../../src/service.ts";
 import { freePort } from "../support/process.ts";
 import { startTestService } from "../support/service.ts";
+import { until } from "../support/settle.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
 import { api, connectSocket, type Envelope, initSession } from "../support/web-client.ts";
 
@@ -68,16 +69,6 @@ async function createCluster(bin: string): Promise<Cluster> {
 	};
 	await cluster.start();
 	return cluster;
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await check();
-		if (value !== undefined) return value;
-		if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-		await Bun.sleep(200);
-	}
 }
 
 const binaries = serverBinaries();

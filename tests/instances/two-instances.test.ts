@@ -18,6 +18,7 @@ import {
 } from "../support/db.ts";
 import { type ChildService, spawnService, tempDir } from "../support/process.ts";
 import { startTestService, writeConfigFile } from "../support/service.ts";
+import { until } from "../support/settle.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
 import { connectSocket, initSession, type SocketClient } from "../support/web-client.ts";
 
@@ -43,16 +44,6 @@ async function checks(instance: Instance): Promise<Checks> {
 		checks?: Checks;
 	};
 	return (body.data?.checks ?? body.checks) as Checks;
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await check();
-		if (value !== undefined) return value;
-		if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-		await Bun.sleep(100);
-	}
 }
 
 /** Waits until one instance polls and every other stands by; returns [poller, standbys]. */

@@ -10,7 +10,8 @@ import type { Frame, SocketClient } from "./web-client.ts";
 
 type WithDatabase = Pick<RunningService, "database">;
 
-async function until<T>(
+/** Polls `check` until it returns a value (then returns it), or fails after `timeoutMs`. */
+export async function until<T>(
 	what: string,
 	check: () => Promise<T | undefined>,
 	timeoutMs: number,
