@@ -128,6 +128,10 @@ export async function startService(
 		},
 		bus: countingBus,
 		wakeOutbox: () => outboxWorker?.wake(),
+		handOff: {
+			reserve: () => outboxWorker?.handOff.reserve() ?? null,
+			giveBack: async (itemId) => outboxWorker?.handOff.giveBack(itemId),
+		},
 	};
 
 	// One rate limiter for both doors (SPEC §4.5): each door spends its own kinds from it.

@@ -4,6 +4,7 @@
  * facts (a message id, the customer) rather than carry rendered text where they can, so what is
  * sent reflects the state at delivery (a card is never sent stale).
  */
+import type { messages } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import { outboxRouting } from "./outbox-routing.ts";
 
@@ -78,4 +79,34 @@ export function enqueueParams(customerId: string | null, item: OutboxItem) {
 	const { kind, ...payload } = item;
 	const { target, priority } = outboxRouting(kind);
 	return [customerId, kind, JSON.stringify(payload), target, priority] as const;
+}
+
+/**
+ * A customer's topic copy that its accept statement leased to this instance's worker at once
+ * (README "hand-off"): it became the head of an idle queue, so the worker delivers it without a
+ * claim. Carries what a claim would have read.
+ */
+export interface HandedOffItem {
+	id: number;
+	customerId: string;
+	message: typeof messages.$inferSelect;
+	chatId: number | null;
+	topicId: number | null;
+	cardMessageId: number | null;
+}
+
+/** A place in the worker taken for one hand-off; settled by exactly one `deliver` or `cancel`. */
+export interface HandOffReservation {
+	/** The lease end (ISO) to file the copy with. */
+	lease: string;
+	deliver(item: HandedOffItem): void;
+	cancel(): void;
+}
+
+/** The outbox worker's side of the hand-off. */
+export interface OutboxHandOff {
+	/** A reservation when the worker can take one more group item now, else null. */
+	reserve(): HandOffReservation | null;
+	/** The item was leased but another item became its queue's head first: lease given back. */
+	giveBack(itemId: number): Promise<void>;
 }

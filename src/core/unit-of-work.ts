@@ -3,6 +3,7 @@
  * outbox wake-ups are collected and released only after the commit succeeds, so nothing is ever
  * announced that the database does not hold.
  */
+
 import { sql } from "drizzle-orm";
 import type { BusinessHours } from "../config/file.ts";
 import type { Database, Tx } from "../db/client.ts";
@@ -10,7 +11,7 @@ import { isRetryable } from "../db/errors.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { CustomerEvent, EventBus } from "./events.ts";
 import { enqueueOutbox } from "./outbox-admin.ts";
-import type { OutboxItem } from "./outbox-items.ts";
+import type { OutboxHandOff, OutboxItem } from "./outbox-items.ts";
 
 export interface TimerPolicy {
 	slaReminders: number[];
@@ -28,6 +29,8 @@ export interface CoreDeps {
 	bus: EventBus;
 	/** Called after a commit that enqueued Telegram work, so the worker need not wait to poll. */
 	wakeOutbox: () => void;
+	/** The outbox worker's side of the hand-off (outbox-items.ts), when this instance sends. */
+	handOff?: OutboxHandOff;
 }
 
 export interface Work {

@@ -7,6 +7,7 @@
  * without delivering anything twice. Finishes are batched over a few milliseconds into one
  * statement; every hot statement is prepared once per connection.
  */
+import type { HandedOffItem, OutboxHandOff } from "../core/outbox-items.ts";
 import type { Database, Tx } from "../db/client.ts";
 import { isRetryable } from "../db/errors.ts";
 import { arrayLiteral, prepared } from "../db/prepared.ts";
@@ -122,6 +123,8 @@ export interface SenderLock {
 
 export interface OutboxWorker {
 	wake(): void;
+	/** Copies leased to this worker by the statement that accepted them (README "hand-off"). */
+	handOff: OutboxHandOff;
 	start(): void;
 	/** Stops claiming and waits for the items in flight. */
 	stop(): Promise<void>;
@@ -697,6 +700,80 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 		}
 	};
 
+	/** A place among the items in flight, taken before the item is known (claim or hand-off). */
+	function take(target: Target) {
+		if (target === "group") inFlightGroup++;
+		if (inFlight++ === 0) idle = new Promise((resolve) => (releaseIdle = resolve));
+	}
+	function untake(target: Target) {
+		if (target === "group") inFlightGroup--;
+		if (--inFlight === 0) releaseIdle?.();
+	}
+
+	/** Delivers an item this worker holds (claimed or handed off); its place was taken. */
+	function launch(item: ClaimedItem, target: Target, hasNext: boolean, wakesBefore: number) {
+		claimed.add(item.id);
+		void deliver(item, target).then((delivered) => {
+			claimed.delete(item.id);
+			untake(target);
+			// A claim after each delivery finds the customer's next item, or work the room or the
+			// budget held back. Not needed (one statement saved per message at a low rate) when
+			// the item was delivered, its queue had nothing behind it, nothing woke the worker
+			// since it was claimed and the latest claim took every ready head: whatever becomes
+			// ready later wakes the worker itself.
+			if (!delivered || hasNext || wakes !== wakesBefore || !lastClaimExhausted) void pump();
+		});
+	}
+
+	/**
+	 * The hand-off (README): a web message's topic copy that became the head of an idle queue is
+	 * leased to this worker by the statement that accepted it, and delivered with no claim. Only
+	 * while this instance sends group work, Telegram answers, and the room and the group budget
+	 * allow one more item; the place is taken at `reserve`, so concurrent reservations count.
+	 */
+	const handOff: OutboxHandOff = {
+		reserve() {
+			if (!running || stopping || !groupSender || targets.group.open) return null;
+			if (inFlight >= concurrency) return null;
+			if (budget && budget.available("group") - inFlightGroup < 1) return null;
+			take("group");
+			// Anything filed behind this copy saw it as its queue's head, so it was filed (and
+			// woke the worker) after this point: counted from here, its wake-up is not lost.
+			const wakesBefore = wakes;
+			let settled = false;
+			return {
+				lease: isoAt(leaseMs),
+				cancel() {
+					if (settled) return;
+					settled = true;
+					untake("group");
+				},
+				deliver(handed: HandedOffItem) {
+					if (settled) return;
+					settled = true;
+					const item: ClaimedItem = {
+						id: handed.id,
+						customerId: handed.customerId,
+						kind: "topic_message",
+						payload: { messageId: handed.message.id },
+						attempts: 1,
+						prefetched: {
+							message: handed.message,
+							chatId: handed.chatId,
+							topicId: handed.topicId,
+							cardMessageId: handed.cardMessageId,
+						},
+					};
+					// A new head of an idle queue: nothing was behind it when it was filed.
+					launch(item, "group", false, wakesBefore);
+				},
+			};
+		},
+		giveBack: async (itemId) => {
+			await retrying(() => prepared(database.db, "select outbox_give_back($1::bigint)", [itemId]));
+		},
+	};
+
 	function pump() {
 		if (!running) return;
 		if (pumping) {
@@ -774,22 +851,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 					};
 					const prefetched = prefetchedOf(row);
 					if (prefetched) item.prefetched = prefetched;
-					const toGroup = row.target === "group";
-					if (toGroup) inFlightGroup++;
-					if (inFlight++ === 0) idle = new Promise((resolve) => (releaseIdle = resolve));
-					claimed.add(item.id);
-					const hasNext = row.has_next !== false;
-					void deliver(item, toGroup ? "group" : "dm").then((delivered) => {
-						claimed.delete(item.id);
-						if (toGroup) inFlightGroup--;
-						if (--inFlight === 0) releaseIdle?.();
-						// A claim after each delivery finds the customer's next item, or work the room
-						// or the budget held back. Not needed (one statement saved per message at a low
-						// rate) when the item was delivered, its queue had nothing behind it, nothing
-						// woke the worker since it was claimed and the latest claim took every ready
-						// head: whatever becomes ready later wakes the worker itself.
-						if (!delivered || hasNext || wakes !== wakesBefore || !lastClaimExhausted) void pump();
-					});
+					const target = row.target === "group" ? "group" : "dm";
+					take(target);
+					launch(item, target, row.has_next !== false, wakesBefore);
 				}
 				if (rows.length === room || (grouped.length > 0 && grouped.length === groupRoom))
 					again = true;
@@ -803,6 +867,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	}
 
 	return {
+		handOff,
 		wake: () => {
 			wakes++;
 			pump();

@@ -1,0 +1,212 @@
+/**
+ * The hand-off (README): a web message whose topic copy becomes the head of an idle queue is
+ * leased to this instance's worker by the accept statement itself and delivered without a claim.
+ * What must hold: every copy is delivered once and in order per customer; a copy behind one in
+ * flight waits its turn and is then claimed; when two first messages of a new customer race for
+ * the head, the loser's lease is given back (else it would wait out the 60 s lease once its turn
+ * came: the wait below is far shorter); nothing is handed off while the worker cannot take it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { fastAcceptMessage } from "../../src/core/fast-accept.ts";
+import { ENQUEUE_SQL, enqueueParams } from "../../src/core/outbox-items.ts";
+import type { CoreDeps } from "../../src/core/unit-of-work.ts";
+import type { Database } from "../../src/db/client.ts";
+import { openDatabase } from "../../src/db/client.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { createTexts } from "../../src/i18n/texts.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { createLocalBus } from "../../src/realtime/local-bus.ts";
+import {
+	createOutboxWorker,
+	type OutboxHandler,
+	type OutboxWorker,
+} from "../../src/telegram/outbox-worker.ts";
+import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { until } from "../support/settle.ts";
+
+let db: TestDatabase;
+let database: Database;
+let worker: OutboxWorker;
+let deps: CoreDeps;
+/** Delivered texts per customer, and whether each came with its message read in advance. */
+const delivered = new Map<string, string[]>();
+let prefetchedCount = 0;
+/** Lets a test hold deliveries in flight. */
+let gate: Promise<void> = Promise.resolve();
+
+beforeAll(async () => {
+	db = await freshDatabase();
+	database = await openDatabase({ databaseUrl: db.url, dataDir: "", pglite: db.pglite });
+	await migrate(database);
+	const topicMessage: OutboxHandler = async ({ item, finish }) => {
+		await gate;
+		const message = item.prefetched?.message;
+		if (message) prefetchedCount++;
+		const text =
+			message?.text ??
+			(
+				await database.query<{ text: string }>(
+					sql`select text from messages where id = ${String(item.payload.messageId)}`,
+				)
+			)[0]?.text;
+		const list = delivered.get(item.customerId) ?? [];
+		list.push(String(text));
+		delivered.set(item.customerId, list);
+		await finish([]);
+	};
+	worker = createOutboxWorker({
+		database,
+		handlers: { topic_message: topicMessage },
+		log: silentLogger,
+		// No poll to lean on: every item must be found by a hand-off, a wake-up or a claim.
+		idlePollMs: 60_000,
+	});
+	deps = {
+		database,
+		texts: createTexts("en"),
+		policy: { slaReminders: [], waitingReminder: 60_000, waitingAutoclose: 120_000 },
+		bus: createLocalBus(),
+		wakeOutbox: () => worker.wake(),
+		handOff: worker.handOff,
+	};
+	worker.start();
+});
+afterAll(async () => {
+	await worker?.stop();
+	await database?.close();
+	await db?.drop();
+});
+
+async function newCustomer(): Promise<string> {
+	const [row] = await database.query<{ id: string }>(
+		sql`insert into customers (display_name, status) values ('Visitor', 'NEW') returning id`,
+	);
+	return row?.id as string;
+}
+
+const send = (customerId: string, text: string) =>
+	fastAcceptMessage(deps, { customerId, channel: "web", text, clientMessageId: text }, text);
+
+const landed = (customerId: string, count: number) =>
+	until(
+		`${count} copies for ${customerId}`,
+		async () => ((delivered.get(customerId)?.length ?? 0) >= count ? true : undefined),
+		5000,
+	);
+
+async function items(customerId: string) {
+	return database.query<{ state: string; attempts: number }>(
+		sql`select state, attempts from outbox where customer_id = ${customerId} order by id`,
+	);
+}
+
+describe("hand-off from the accept statement to the worker", () => {
+	test("a copy that heads an idle queue is delivered at once, with one attempt and no claim", async () => {
+		const customer = await newCustomer();
+		const before = prefetchedCount;
+		expect(await send(customer, "hello")).not.toBeNull();
+		await landed(customer, 1);
+		expect(delivered.get(customer)).toEqual(["hello"]);
+		expect(prefetchedCount).toBe(before + 1);
+		await until(
+			"the item done",
+			async () => ((await items(customer))[0]?.state === "done" ? true : undefined),
+			5000,
+		);
+		expect(await items(customer)).toEqual([{ state: "done", attempts: 1 }]);
+		const [head] = await database.query<{ target: string; head_id: number | null }>(
+			sql`select target, head_id from outbox_heads where customer_id = ${customer}`,
+		);
+		expect(head).toEqual({ target: "idle", head_id: null });
+	});
+
+	test("copies behind one in flight wait their turn and go in order", async () => {
+		const customer = await newCustomer();
+		let open: () => void = () => {};
+		gate = new Promise((resolve) => (open = resolve));
+		await send(customer, "one");
+		await send(customer, "two");
+		await send(customer, "three");
+		// "one" is in flight (handed off); the others are queued behind it.
+		expect(delivered.get(customer)).toBeUndefined();
+		open();
+		await landed(customer, 3);
+		expect(delivered.get(customer)).toEqual(["one", "two", "three"]);
+	});
+
+	test("first messages racing for a new customer's head: each once, none held by a lease", async () => {
+		const customers = await Promise.all(Array.from({ length: 20 }, () => newCustomer()));
+		await Promise.all(
+			customers.flatMap((customer) => [send(customer, "first"), send(customer, "second")]),
+		);
+		for (const customer of customers) {
+			await landed(customer, 2);
+			// Both once. Which of two messages sent at the same instant goes first is not defined.
+			expect((delivered.get(customer) ?? []).toSorted()).toEqual(["first", "second"]);
+		}
+	}, 30_000);
+
+	test("a copy leased but beaten to its queue's head gives the lease back and goes next", async () => {
+		const customer = await newCustomer();
+		if (!db.url) {
+			// PGlite runs one statement at a time: an accept always sees the head the other made,
+			// so the second of two first messages is never leased.
+			await Promise.all([send(customer, "zero"), send(customer, "one")]);
+			await landed(customer, 2);
+			expect((await items(customer)).map((item) => item.attempts)).toEqual([1, 1]);
+			return;
+		}
+		// Forced on PostgreSQL: another transaction files "zero" as the first item of this new
+		// customer and holds its commit. The accept of "one" sees no head row yet, files its copy
+		// leased, then waits on that row; once "zero" commits, "zero" is the head and "one" lost.
+		const other = postgres(db.url, { max: 1, onnotice: () => {} });
+		try {
+			let commit: () => void = () => {};
+			const held = new Promise<void>((resolve) => (commit = resolve));
+			let inPlace: () => void = () => {};
+			const zeroInPlace = new Promise<void>((resolve) => (inPlace = resolve));
+			const filed = other.begin(async (tx) => {
+				const [message] = await tx<{ id: string }[]>`insert into messages
+					(customer_id, author, channel, text) values (${customer}, 'user', 'web', 'zero')
+					returning id`;
+				await tx.unsafe(ENQUEUE_SQL, [
+					...enqueueParams(customer, { kind: "topic_message", messageId: message?.id as string }),
+				]);
+				inPlace();
+				await held;
+			});
+			await zeroInPlace;
+			const accepted = send(customer, "one");
+			await until(
+				"the accept waiting for the other transaction's head row",
+				async () => {
+					const [row] = await database.query<{ n: number }>(sql`select count(*)::int as n
+						from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+					return Number(row?.n) > 0 ? true : undefined;
+				},
+				5000,
+			);
+			commit();
+			await filed;
+			expect(await accepted).not.toBeNull();
+			// Nothing woke the worker for "zero" but the give-back of "one" does.
+			await landed(customer, 2);
+			expect(delivered.get(customer)).toEqual(["zero", "one"]);
+			expect((await items(customer)).map((item) => item.attempts)).toEqual([1, 1]);
+		} finally {
+			await other.end();
+		}
+	}, 20_000);
+
+	test("nothing is handed off while the worker is stopped; the copy waits in the queue", async () => {
+		await worker.stop();
+		const customer = await newCustomer();
+		await send(customer, "while stopped");
+		expect(await items(customer)).toEqual([{ state: "pending", attempts: 0 }]);
+		worker.start();
+		await landed(customer, 1);
+		expect(delivered.get(customer)).toEqual(["while stopped"]);
+	});
+});
