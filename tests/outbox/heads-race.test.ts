@@ -140,10 +140,14 @@ describe("outbox heads race", () => {
 		expect(delivered.size).toBe(total);
 		expect([...delivered.values()].every((times) => times === 1)).toBe(true);
 		expect(overlaps).toBe(0);
-		for (const list of byQueue.values()) {
-			// Strictly in id order per queue (enqueuers of one customer serialise on its row).
+		for (const [queue, list] of byQueue) {
+			// Strictly in id order per customer's queue: enqueuers of one customer serialise on its
+			// row. Notices about no one customer have nothing to serialise on: two writers' items can
+			// commit out of id order (the later id heading the queue first), so there only each
+			// writer's own order holds (below); a run in CI met exactly that.
 			const ids = list.map((entry) => entry.id);
-			expect(ids).toEqual([...ids].sort((a, b) => a - b));
+			if (queue !== "none")
+				expect({ queue, ids }).toEqual({ queue, ids: [...ids].sort((a, b) => a - b) });
 			// And each enqueuer's own items in the order it wrote them.
 			for (let e = 0; e < ENQUEUERS; e++) {
 				const own = list.filter((entry) => entry.label.startsWith(`e${e}:`)).map((x) => x.label);
