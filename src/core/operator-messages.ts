@@ -3,12 +3,12 @@
  * channel the customer uses.
  */
 import { and, eq } from "drizzle-orm";
-import { customers, messageCopies, messages } from "../db/schema.ts";
+import { prepared } from "../db/prepared.ts";
+import { messageCopies, messages } from "../db/schema.ts";
 import { changeStatus } from "./status.ts";
 import { type StoredMessage, toStored } from "./stored-message.ts";
-import { hasWebSession, messageByCopy } from "./telegram-customers.ts";
+import { messageByCopy } from "./telegram-customers.ts";
 import { storeTelegramMedia, type TelegramMedia } from "./telegram-media.ts";
-import { cancelTimers } from "./timer-arming.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export interface OperatorMessageInput {
@@ -24,57 +24,94 @@ export interface OperatorMessageInput {
 }
 
 /**
+ * The customer of a topic, locked first, as every other path does (a web message updates the
+ * row before touching its timers): one lock order, no deadlock between an answer and a question.
+ * Also reads what the reply's effects depend on, in the same round trip. Parameter: topic id.
+ */
+const TOPIC_CUSTOMER_SQL = `select c.id, c.telegram_user_id, c.status,
+	exists (select 1 from web_sessions s where s.customer_id = c.id) as has_web
+from customers c where c.topic_id = $1::bigint limit 1 for update of c`;
+
+/**
+ * The reply stored, its topic copy recorded and the SLA clock stopped (an operator answered,
+ * until the customer writes again), in one statement. Parameters: customer, text, entities
+ * (JSON text or null), media id, reply-to id, group chat id, topic message id.
+ */
+const STORE_REPLY_SQL = `with m as (
+	insert into messages (customer_id, author, channel, text, entities, media_id, reply_to_id)
+	values ($1::uuid, 'support', 'telegram', $2::text, $3::text::jsonb, $4::uuid, $5::uuid)
+	returning id, seq, created_at
+), copy as (
+	insert into message_copies (message_id, kind, chat_id, telegram_message_id, state)
+	select id, 'topic', $6::bigint, $7::bigint, 'delivered' from m
+), sla as (
+	delete from timers where customer_id = $1::uuid and kind = 'sla'
+)
+select id, seq, created_at from m`;
+
+interface TopicCustomerRow {
+	id: string;
+	telegram_user_id: number | string | null;
+	status: string;
+	has_web: boolean;
+}
+
+/**
  * Records an operator's message posted in a topic and delivers it to every channel of the
  * customer: stored and pushed to the widget at once, copied to the private chat by the outbox.
  * Returns null when the topic belongs to no customer (e.g. a topic operators made themselves).
+ * Two statements in the common case (fixed SQL, prepared): the customer with its facts, then
+ * the message with its copy and the stopped SLA clock.
  */
 export async function recordOperatorMessage(
 	work: Work,
 	input: OperatorMessageInput,
 ): Promise<StoredMessage | null> {
-	// The customer row is locked first, as every other path does (a web message updates it before
-	// touching its timers): one lock order, no deadlock between an answer and a question.
-	const [customer] = await work.tx
-		.select({ id: customers.id, telegramUserId: customers.telegramUserId })
-		.from(customers)
-		.where(eq(customers.topicId, input.topicId))
-		.limit(1)
-		.for("update");
+	const [customer] = await prepared<TopicCustomerRow>(work.tx, TOPIC_CUSTOMER_SQL, [input.topicId]);
 	if (!customer) return null;
 	const replyTo =
 		input.replyToTelegramMessageId !== undefined
 			? await messageByCopy(work, input.groupId, input.replyToTelegramMessageId)
 			: null;
 	const attachment = input.media ? await storeTelegramMedia(work, customer.id, input.media) : null;
-	const [row] = await work.tx
-		.insert(messages)
-		.values({
+	const entities = input.entities ?? null;
+	const [row] = await prepared<{ id: string; seq: number | string; created_at: Date | string }>(
+		work.tx,
+		STORE_REPLY_SQL,
+		[
+			customer.id,
+			input.text,
+			entities === null ? null : JSON.stringify(entities),
+			attachment?.id ?? null,
+			replyTo,
+			input.groupId,
+			input.telegramMessageId,
+		],
+	);
+	if (!row) throw new Error("message insert returned nothing");
+	const message = toStored(
+		{
+			id: row.id,
+			seq: Number(row.seq),
 			customerId: customer.id,
 			author: "support",
 			channel: "telegram",
 			text: input.text,
-			entities: input.entities ?? null,
+			entities,
 			mediaId: attachment?.id ?? null,
 			replyToId: replyTo,
-		})
-		.returning();
-	if (!row) throw new Error("message insert returned nothing");
-	await work.tx.insert(messageCopies).values({
-		messageId: row.id,
-		kind: "topic",
-		chatId: input.groupId,
-		telegramMessageId: input.telegramMessageId,
-		state: "delivered",
-	});
-	const message = toStored(row, attachment);
+			clientMessageId: null,
+			createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+			editedAt: null,
+		},
+		attachment,
+	);
 	work.emit(customer.id, { type: "message", message });
-	// An operator answered: the SLA clock stops until the customer writes again.
-	await cancelTimers(work, customer.id, ["sla"]);
-	if (customer.telegramUserId != null)
+	if (customer.telegram_user_id != null)
 		await work.enqueue(customer.id, { kind: "dm_message", messageId: row.id });
 	// Stored and pushed is delivered for a web customer; a Telegram-only customer's reply counts
-	// once the outbox has copied it into the private chat.
-	if (await hasWebSession(work, customer.id))
+	// once the outbox has copied it into the private chat. Only a NEW ticket changes.
+	if (customer.has_web && customer.status === "NEW")
 		await markReplyDelivered(work, customer.id, input.operatorId);
 	return message;
 }

@@ -3,7 +3,7 @@
  * their phone number. The Telegram door turns updates into these plain inputs.
  */
 import { and, eq, sql } from "drizzle-orm";
-import { customers, messageCopies, messages, webSessions } from "../db/schema.ts";
+import { customers, messageCopies, messages } from "../db/schema.ts";
 import type { Locale } from "../i18n/texts.ts";
 import { recordCustomerMessage } from "./messages.ts";
 import { recordEvent } from "./status.ts";
@@ -100,15 +100,6 @@ export async function messageByCopy(work: Work, chatId: number, telegramMessageI
 		)
 		.limit(1);
 	return copy?.messageId ?? null;
-}
-
-export async function hasWebSession(work: Work, customerId: string): Promise<boolean> {
-	const [row] = await work.tx
-		.select({ id: webSessions.id })
-		.from(webSessions)
-		.where(eq(webSessions.customerId, customerId))
-		.limit(1);
-	return Boolean(row);
 }
 
 export interface DmMessageInput {
