@@ -68,6 +68,12 @@ try {
 	await sleep(2_000);
 	const burst = await phase("burst", burstSockets, BURST_MESSAGES, { kind: "closed" });
 	log(`burst: ${describe(burst)}`);
+	// Who had the cores while messages were being accepted (percent of one core).
+	log(
+		`burst CPU shares until the last echo: ${Object.entries(burst.result.cpu)
+			.map(([name, share]) => `${name} ${fixed(share, 0)}%`)
+			.join(", ")}`,
+	);
 	await closeSockets(burstSockets);
 	// The sustained phase and the report; BENCH_BURST_ONLY=1 runs the burst alone (to profile
 	// it) and writes nothing to BENCHMARKS.md.
