@@ -5,7 +5,7 @@
  * transaction around it. Anything else (a duplicate retry, a closed or waiting ticket whose status
  * must change first) returns null and takes the general path.
  */
-import { prepared } from "../db/prepared.ts";
+import { numberOrNull, prepared } from "../db/prepared.ts";
 import {
 	type CustomerMessageInput,
 	statusesKeptByCustomerMessage,
@@ -27,8 +27,6 @@ interface Row {
 	topic_id: number | string | null;
 	card_message_id: number | string | null;
 }
-
-const numberOrNull = (value: number | string | null) => (value == null ? null : Number(value));
 
 // The rules `recordCustomerMessage` follows, written into the statement once (constants, never
 // client input): which statuses a message leaves alone, the topic copy's routing.

@@ -3,7 +3,7 @@
  * channel the customer uses.
  */
 import { and, eq } from "drizzle-orm";
-import { prepared } from "../db/prepared.ts";
+import { dateOrNull, prepared } from "../db/prepared.ts";
 import { messageCopies, messages } from "../db/schema.ts";
 import { changeStatus } from "./status.ts";
 import { type StoredMessage, toStored } from "./stored-message.ts";
@@ -101,7 +101,7 @@ export async function recordOperatorMessage(
 			mediaId: attachment?.id ?? null,
 			replyToId: replyTo,
 			clientMessageId: null,
-			createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+			createdAt: dateOrNull(row.created_at) as Date,
 			editedAt: null,
 		},
 		attachment,

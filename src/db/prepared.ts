@@ -32,3 +32,11 @@ export async function prepared<T>(
 
 /** A PostgreSQL array literal of plain tokens (numbers, uuids, simple words): `{1,2,3}`. */
 export const arrayLiteral = (values: readonly (string | number)[]) => `{${values.join(",")}}`;
+
+/** A bigint column of a raw row (postgres.js gives text, PGlite a number), or null. */
+export const numberOrNull = (value: number | string | null) =>
+	value == null ? null : Number(value);
+
+/** A timestamp column of a raw row (a Date from both drivers, text when cast), or null. */
+export const dateOrNull = (value: Date | string | null) =>
+	value == null ? null : value instanceof Date ? value : new Date(value);

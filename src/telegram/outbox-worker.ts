@@ -10,7 +10,7 @@
 import type { HandedOffItem, OutboxHandOff } from "../core/outbox-items.ts";
 import type { Database, Tx } from "../db/client.ts";
 import { isRetryable } from "../db/errors.ts";
-import { arrayLiteral, prepared } from "../db/prepared.ts";
+import { arrayLiteral, dateOrNull, numberOrNull, prepared } from "../db/prepared.ts";
 import type { CopyKind, messages } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
 import { type CallFailure, classifyFailure } from "./bot-api.ts";
@@ -174,10 +174,6 @@ interface ClaimRow {
 	/** The customer's queue had another item behind this one when it was claimed. */
 	has_next?: boolean;
 }
-
-const numberOrNull = (value: number | string | null) => (value == null ? null : Number(value));
-const dateOrNull = (value: Date | string | null) =>
-	value == null ? null : value instanceof Date ? value : new Date(value);
 
 /** A `topic_message` claim carries its message and customer (read in the claim statement). */
 function prefetchedOf(row: ClaimRow): ClaimedItem["prefetched"] {
