@@ -11,6 +11,7 @@ import m8 from "./0008_spooky_mentor.sql" with { type: "text" };
 import m9 from "./0009_idle_heads.sql" with { type: "text" };
 import m10 from "./0010_hand_off.sql" with { type: "text" };
 import m11 from "./0011_finish_cheaper.sql" with { type: "text" };
+import m12 from "./0012_key_lookups_only.sql" with { type: "text" };
 
 export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0000_init", when: 1795500082565, sql: m0 },
@@ -25,4 +26,5 @@ export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0009_idle_heads", when: 1795802053799, sql: m9 },
 	{ tag: "0010_hand_off", when: 1795804231982, sql: m10 },
 	{ tag: "0011_finish_cheaper", when: 1795806381808, sql: m11 },
+	{ tag: "0012_key_lookups_only", when: 1795811038984, sql: m12 },
 ];

@@ -66,6 +66,9 @@ function environment(options: BenchServiceOptions, config: Record<string, unknow
 		env.SUPPORT_GROUP_ID = String(options.double.groupId);
 		env.TELEGRAM_API_URL = options.double.url;
 	}
+	// The runtime's own tuning (allocator, JavaScript engine) reaches the service as given.
+	for (const [key, value] of Object.entries(process.env))
+		if (value !== undefined && /^(MIMALLOC|BUN|JSC)_/.test(key)) env[key] = value;
 	return env;
 }
 
