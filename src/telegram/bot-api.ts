@@ -1,10 +1,15 @@
 /**
- * The GramIO client we send every Bot API call through. `TELEGRAM_API_URL` drives `baseURL`
- * (`<root>/bot`), and each call carries its own timeout and the shutdown signal.
+ * The Bot API client we send every call through: `TELEGRAM_API_URL` is its root, each call
+ * carries its own timeout and ends at shutdown, and the flood budgets and metrics wrap every call.
+ * Calls with JSON parameters (all but uploads) go straight to `fetch`: GramIO's own call path
+ * builds a stack trace, a `debug` logger (checking the terminal) and async hook chains per call,
+ * a measured share of each message's CPU. Uploads (a `File` among the parameters) go through
+ * GramIO, which builds the multipart body. GramIO's types and errors are kept either way.
  */
 import { Bot, TelegramError } from "gramio";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../web/metrics.ts";
+import { createCallDeadlines } from "./call-deadlines.ts";
 import { chatKeyOf, type FloodBudget } from "./flood-budget.ts";
 
 export type BotApi = Bot["api"];
@@ -31,17 +36,38 @@ export function createBotClient(options: {
 }): BotClient {
 	const shutdown = new AbortController();
 	const timeout = options.callTimeoutMs ?? 30_000;
+	const deadlines = createCallDeadlines(timeout);
 	const fetchOptions: RequestInit = {};
 	// GramIO spreads `fetchOptions` into every request, which evaluates this getter per call:
-	// each call gets a fresh timeout, and all of them end at shutdown.
+	// each upload gets a fresh timeout, and all of them end at shutdown.
 	Object.defineProperty(fetchOptions, "signal", {
 		enumerable: true,
 		get: () => AbortSignal.any([shutdown.signal, AbortSignal.timeout(timeout)]),
 	});
 	const bot = new Bot(options.token, { api: { baseURL: `${options.apiRoot}/bot`, fetchOptions } });
+	const endpoint = `${options.apiRoot}/bot${options.token}/`;
+	const uploads = bot.api as unknown as Record<string, (params: unknown) => Promise<unknown>>;
+	const send: Transport = async (method, params) => {
+		if (carriesFile(params)) return uploads[method]?.(params);
+		const call = deadlines.start();
+		try {
+			const response = await fetch(endpoint + method, {
+				method: "POST",
+				headers: JSON_HEADERS,
+				body: JSON.stringify(params ?? {}),
+				signal: call.signal,
+			});
+			const data = (await response.json()) as ApiResponse;
+			if (!data.ok) throw new TelegramError(data, method as never, params as never);
+			return data.result;
+		} finally {
+			call.done();
+		}
+	};
+	const layers: Layer[] = [];
 	const { metrics, log } = options;
 	if (metrics || log)
-		bot.onApiCall(async (context, next) => {
+		layers.push(async (context, next) => {
 			const started = performance.now();
 			const report = (result: string, retryAfterMs?: number) => {
 				metrics?.telegramCall(context.method, result);
@@ -68,7 +94,7 @@ export function createBotClient(options: {
 		});
 	const metered = options.budget;
 	if (metered)
-		bot.onApiCall(async (context, next) => {
+		layers.push(async (context, next) => {
 			const chat = chatKeyOf(context.params, metered.groupId);
 			const paused = chat ? metered.budget.pausedFor(chat) : 0;
 			// Chat actions ("typing…") are ephemeral: they never spend a chat's message budget and
@@ -99,13 +125,50 @@ export function createBotClient(options: {
 				throw error;
 			}
 		});
+	// The first layer is the outermost, as GramIO ran its onApiCall hooks.
+	const run = layers.reduceRight<Transport>(
+		(next, layer) => (method, params) => layer({ method, params }, () => next(method, params)),
+		send,
+	);
+	const methods = new Map<string, (params?: unknown) => Promise<unknown>>();
+	const api = new Proxy({} as BotApi, {
+		get: (_target, method) => {
+			if (typeof method !== "string") return undefined;
+			let call = methods.get(method);
+			if (!call) {
+				call = (params?: unknown) => run(method, params);
+				methods.set(method, call);
+			}
+			return call;
+		},
+	});
 	return {
 		bot,
-		api: bot.api,
+		api,
 		botId: Number(options.token.split(":")[0]),
-		abort: () => shutdown.abort(),
+		abort: () => {
+			shutdown.abort();
+			deadlines.abortAll(shutdown.signal.reason);
+		},
 	};
 }
+
+type Transport = (method: string, params: unknown) => Promise<unknown>;
+type Layer = (
+	context: { method: string; params: unknown },
+	next: () => Promise<unknown>,
+) => Promise<unknown>;
+type ApiResponse =
+	| { ok: true; result: unknown }
+	| { ok: false; error_code: number; description: string; parameters?: { retry_after?: number } };
+
+const JSON_HEADERS = { "Content-Type": "application/json" };
+
+/** Whether the parameters upload a file (a `File` or `Blob` value): then GramIO sends them. */
+const carriesFile = (params: unknown) =>
+	typeof params === "object" &&
+	params !== null &&
+	Object.values(params).some((value) => value instanceof Blob);
 
 /** Sleeps `ms`, or rejects as soon as `signal` aborts. */
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
