@@ -4,10 +4,10 @@
  * Customer-provided values go in as plain text inside entities, never as markup.
  */
 
-import { eq } from "drizzle-orm";
 import { bold, type FormattableString, format, join } from "gramio";
 import type { Database } from "../db/client.ts";
-import { customers, type TicketStatus, ticketStatuses, webSessions } from "../db/schema.ts";
+import { numberOrNull, prepared } from "../db/prepared.ts";
+import { type TicketStatus, ticketStatuses } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
 import { displayTime } from "./display-time.ts";
@@ -69,27 +69,50 @@ export function renderCard(view: CardView, texts: Texts, timeZone: string): Rend
 	return { text, reply_markup: statusButtons(texts, view.status) };
 }
 
+/** The card's data with where it is: the customer's topic and card message, if any. */
+export interface PlacedCardView extends CardView {
+	topicId: number | null;
+	cardMessageId: number | null;
+}
+
+interface CardRow {
+	display_name: string;
+	telegram_username: string | null;
+	phone: string | null;
+	web: boolean;
+	telegram: boolean;
+	source_url: string | null;
+	city: string | null;
+	created_at: Date | string;
+	status: TicketStatus;
+	topic_id: number | string | null;
+	card_message_id: number | string | null;
+}
+
+/** One round trip for the card and its place (it was three: topic, customer, web session). */
+const CARD_VIEW_SQL = `select c.display_name, c.telegram_username, c.phone, c.source_url, c.city,
+	c.created_at, c.status, c.topic_id, c.card_message_id, c.telegram_user_id is not null as telegram,
+	exists (select 1 from web_sessions s where s.customer_id = c.id) as web
+from customers c where c.id = $1::uuid`;
+
 /** The card's data, read fresh from the database so an edit never shows a stale state. */
 export async function loadCardView(
 	database: Database,
 	customerId: string,
-): Promise<CardView | null> {
-	const [row] = await database.db.select().from(customers).where(eq(customers.id, customerId));
+): Promise<PlacedCardView | null> {
+	const [row] = await prepared<CardRow>(database.db, CARD_VIEW_SQL, [customerId]);
 	if (!row) return null;
-	const [web] = await database.db
-		.select({ id: webSessions.id })
-		.from(webSessions)
-		.where(eq(webSessions.customerId, customerId))
-		.limit(1);
 	return {
-		displayName: row.displayName,
-		telegramUsername: row.telegramUsername,
+		displayName: row.display_name,
+		telegramUsername: row.telegram_username,
 		phone: row.phone,
-		web: Boolean(web),
-		telegram: row.telegramUserId != null,
-		sourceUrl: row.sourceUrl,
+		web: row.web,
+		telegram: row.telegram,
+		sourceUrl: row.source_url,
 		city: row.city,
-		createdAt: row.createdAt,
+		createdAt: new Date(row.created_at),
 		status: row.status,
+		topicId: numberOrNull(row.topic_id),
+		cardMessageId: numberOrNull(row.card_message_id),
 	};
 }

@@ -36,20 +36,18 @@ async function currentTopic(deps: TopicDeps, customerId: string) {
 
 export function cardHandler(deps: TopicDeps): OutboxHandler {
 	return async ({ item }) => {
-		const before = await currentTopic(deps, item.customerId);
+		const view = await loadCardView(deps.database, item.customerId);
 		// No topic yet: the card is posted, current, when the topic is created.
-		if (before?.topicId == null) return;
-		if (before.cardMessageId == null) {
+		if (view?.topicId == null) return;
+		if (view.cardMessageId == null) {
 			await ensureTopic(deps, item.customerId);
 			return;
 		}
-		const view = await loadCardView(deps.database, item.customerId);
-		if (!view) return;
 		const card = renderCard(view, deps.texts, deps.timeZone);
 		try {
 			await deps.api.editMessageText({
 				chat_id: deps.groupId,
-				message_id: before.cardMessageId,
+				message_id: view.cardMessageId,
 				text: card.text,
 				reply_markup: card.reply_markup,
 			});

@@ -458,7 +458,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	const finishLater = (ids: number[], copies: DeliveredCopy[]) =>
 		new Promise<void>((resolve, reject) => {
 			batch.push({ ids, copies, resolve, reject });
-			if (batch.length >= MAX_FINISH_BATCH) {
+			// Every item in flight already waits in the batch (a light load): nothing can join it
+			// but work not started yet, so the wait would only add a wake-up per message.
+			if (batch.length >= MAX_FINISH_BATCH || batch.length >= inFlight) {
 				if (batchTimer) clearTimeout(batchTimer);
 				void flushFinishes();
 			} else batchTimer ??= setTimeout(() => void flushFinishes(), finishBatchMs);
