@@ -45,10 +45,19 @@ try {
 		`${sockets.length} idle sockets: RSS ${before.kb} → ${after.kb} kB${after.gc ? " (after forced GC)" : " (no GC hook)"}, ${fixed(perSocketKb, 2)} kB each`,
 	);
 
-	// A desk that has been running: other customers wrote once (new topics, operator replies) so
-	// the measured minutes do not pay for compiling the service's code or for the database
-	// backends' first touch of each table. The paced customers below are still new: their topics
-	// are created while measured.
+	await sleep(5_000);
+	const idleStart = cpuNow();
+	await sleep(IDLE_SECONDS * 1000);
+	const idle = since(idleStart);
+	log(
+		`idle ${IDLE_SECONDS} s: service ${fixed(idle.service, 2)} CPU-s, postgres ${fixed(idle.postgres, 2)} CPU-s`,
+	);
+
+	// A desk that has been running: after the idle minute (which it would disturb with the
+	// compiler and autovacuum catching up), other customers write once (new topics, operator
+	// replies), so the paced run does not pay for compiling the service's code or for the
+	// database backends' first touch of each table. The paced customers are still new: their
+	// topics are created while measured.
 	await runMessagePhase({
 		name: "warm",
 		sockets: sockets.slice(PACED_CUSTOMERS, PACED_CUSTOMERS + WARM_CUSTOMERS),
@@ -58,14 +67,7 @@ try {
 		cpu: () => new CpuMeter(() => ({ service: [service.pid] })),
 		timeoutMs: 120_000,
 	});
-
 	await sleep(5_000);
-	const idleStart = cpuNow();
-	await sleep(IDLE_SECONDS * 1000);
-	const idle = since(idleStart);
-	log(
-		`idle ${IDLE_SECONDS} s: service ${fixed(idle.service, 2)} CPU-s, postgres ${fixed(idle.postgres, 2)} CPU-s`,
-	);
 
 	const pacedStart = cpuNow();
 	const paced = await runMessagePhase({
@@ -85,7 +87,7 @@ try {
 	await closeSockets(sockets);
 
 	const report = [
-		`Memory: the service's RSS before and after opening the sockets, each read after two forced full collections (\`TOPICDESK_GC_ON_SIGUSR2=1\`, SIGUSR2 → \`Bun.gc(true)\`; a service without the hook is read as is). Then ${WARM_CUSTOMERS} other customers write once each (their topics created, the operator answers), so what follows is measured on a desk that has been running, not on code being compiled. Idle: the sockets open, nothing else going on. Paced: ${PACED_CUSTOMERS} new customers among them write at 50/s (their topics are created during the run); CPU until every copy and reply landed. CPU counts every PostgreSQL process of the cluster.`,
+		`Memory: the service's RSS before and after opening the sockets, each read after two forced full collections (\`TOPICDESK_GC_ON_SIGUSR2=1\`, SIGUSR2 → \`Bun.gc(true)\`; a service without the hook is read as is). Idle: the sockets open, nothing else going on. Then ${WARM_CUSTOMERS} other customers write once each (their topics created, the operator answers), so the paced run is measured on a desk that has been running, not on code being compiled. Paced: ${PACED_CUSTOMERS} new customers among them write at 50/s (their topics are created during the run); CPU until every copy and reply landed. CPU counts every PostgreSQL process of the cluster.`,
 		"",
 		table(
 			["measure", "result", "target"],
