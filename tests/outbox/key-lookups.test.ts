@@ -1,9 +1,9 @@
 /**
  * The outbox's functions reach rows by key only (migration 0012), on PGlite and PostgreSQL. Their
  * plans are made once per session, and a plan made while a table is small would read it whole
- * on every later call, however large it grows (done items are kept for retention). Each function
- * runs in one transaction whose own statistics (`pg_stat_xact_user_tables`) then show how many
- * times `outbox` and `outbox_heads` were read whole: never.
+ * on every later call until new statistics replan it. Each function runs in one transaction
+ * whose own statistics (`pg_stat_xact_user_tables`) then show how many times `outbox` and
+ * `outbox_heads` were read whole: never.
  */
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
