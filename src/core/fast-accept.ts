@@ -13,7 +13,7 @@ import {
 } from "./customer-message-rules.ts";
 import { outboxRouting } from "./outbox-routing.ts";
 import { slaFireAt } from "./sla-clock.ts";
-import type { StoredMessage } from "./stored-message.ts";
+import { type StoredMessage, toStored } from "./stored-message.ts";
 import { type CoreDeps, retryingConflicts } from "./unit-of-work.ts";
 
 interface Row {
@@ -118,38 +118,28 @@ export async function fastAcceptMessage(
 	const handedOff = Boolean(row?.leased && row.took_head);
 	if (!handedOff) reservation?.cancel();
 	if (!row) return null;
-	const message: StoredMessage = {
+	// The stored row as a claim would read it: the event's record and the hand-off carry the same.
+	const record = {
 		id: row.id,
 		seq: Number(row.seq),
 		customerId: input.customerId,
-		author: "user",
+		author: "user" as const,
 		channel: input.channel,
 		text,
+		entities: null,
+		mediaId: null,
 		replyToId: null,
 		clientMessageId: input.clientMessageId ?? null,
-		createdAt: row.created_at,
+		createdAt: new Date(row.created_at),
 		editedAt: null,
-		media: null,
 	};
+	const message = toStored(record);
 	deps.bus.publish(input.customerId, { type: "message", message });
 	if (handedOff)
 		reservation?.deliver({
 			id: Number(row.outbox_id),
 			customerId: input.customerId,
-			message: {
-				id: message.id,
-				seq: message.seq,
-				customerId: message.customerId,
-				author: "user",
-				channel: input.channel,
-				text,
-				entities: null,
-				mediaId: null,
-				replyToId: null,
-				clientMessageId: message.clientMessageId,
-				createdAt: new Date(message.createdAt),
-				editedAt: null,
-			},
+			message: record,
 			chatId: numberOrNull(row.chat_id),
 			topicId: numberOrNull(row.topic_id),
 			cardMessageId: numberOrNull(row.card_message_id),

@@ -35,14 +35,14 @@ export function createBotClient(options: {
 	log?: Logger;
 }): BotClient {
 	const shutdown = new AbortController();
-	const timeout = options.callTimeoutMs ?? 30_000;
-	const deadlines = createCallDeadlines(timeout);
+	const deadlines = createCallDeadlines(options.callTimeoutMs ?? 30_000);
 	const fetchOptions: RequestInit = {};
-	// GramIO spreads `fetchOptions` into every request, which evaluates this getter per call:
-	// each upload gets a fresh timeout, and all of them end at shutdown.
+	// GramIO spreads `fetchOptions` into every request, which evaluates this getter per call: an
+	// upload gets its deadline from the same sweep (its entry lapses at the deadline, as GramIO
+	// does not say when the call settled) and ends at shutdown like any call.
 	Object.defineProperty(fetchOptions, "signal", {
 		enumerable: true,
-		get: () => AbortSignal.any([shutdown.signal, AbortSignal.timeout(timeout)]),
+		get: () => deadlines.start().signal,
 	});
 	const bot = new Bot(options.token, { api: { baseURL: `${options.apiRoot}/bot`, fetchOptions } });
 	const endpoint = `${options.apiRoot}/bot${options.token}/`;

@@ -22,18 +22,6 @@ const messageGone = (error: unknown) => {
 	);
 };
 
-async function currentTopic(deps: TopicDeps, customerId: string) {
-	const [row] = await deps.database.db
-		.select({
-			topicId: customers.topicId,
-			cardMessageId: customers.cardMessageId,
-			name: customers.displayName,
-		})
-		.from(customers)
-		.where(eq(customers.id, customerId));
-	return row;
-}
-
 export function cardHandler(deps: TopicDeps): OutboxHandler {
 	return async ({ item }) => {
 		const view = await loadCardView(deps.database, item.customerId);
@@ -66,13 +54,13 @@ export function cardHandler(deps: TopicDeps): OutboxHandler {
 
 export function topicRenameHandler(deps: TopicDeps): OutboxHandler {
 	return async ({ item }) => {
-		const row = await currentTopic(deps, item.customerId);
+		const row = await loadCardView(deps.database, item.customerId);
 		if (row?.topicId == null) return; // created with the current name later
 		try {
 			await deps.api.editForumTopic({
 				chat_id: deps.groupId,
 				message_thread_id: row.topicId,
-				name: fitTopicName(row.name),
+				name: fitTopicName(row.displayName),
 			});
 		} catch (error) {
 			if (notModified(error) || /TOPIC_NOT_MODIFIED/i.test(String(error))) return;
