@@ -1,5 +1,6 @@
 /**
  * A throwaway PostgreSQL database per benchmark run, on the server named by BENCH_DATABASE_URL.
+ * BENCH_KEEP_DB=1 keeps it after the run (to look into its tables, statistics or WAL).
  */
 import postgres from "postgres";
 
@@ -42,6 +43,7 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
 		url: url.toString(),
 		version,
 		async drop() {
+			if (process.env.BENCH_KEEP_DB === "1") return;
 			const sql = admin();
 			try {
 				await sql.unsafe(`drop database if exists ${name} with (force)`);

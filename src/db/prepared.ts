@@ -33,6 +33,13 @@ export async function prepared<T>(
 /** A PostgreSQL array literal of plain tokens (numbers, uuids, simple words): `{1,2,3}`. */
 export const arrayLiteral = (values: readonly (string | number)[]) => `{${values.join(",")}}`;
 
+/**
+ * A PostgreSQL array literal of any texts, each quoted (backslash and double quote escaped), null
+ * as `NULL`: `{"say \"hi\"",NULL}`. For arrays of client text, where a comma, brace or quote is data.
+ */
+export const quotedArrayLiteral = (values: readonly (string | null)[]) =>
+	`{${values.map((value) => (value === null ? "NULL" : `"${value.replace(/["\\]/g, "\\$&")}"`)).join(",")}}`;
+
 /** A bigint column of a raw row (postgres.js gives text, PGlite a number), or null. */
 export const numberOrNull = (value: number | string | null) =>
 	value == null ? null : Number(value);

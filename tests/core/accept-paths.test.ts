@@ -1,8 +1,8 @@
 /**
- * The web hot path (`fast-accept.ts`, one statement) and `recordCustomerMessage` (the general
- * path, one transaction) must not drift (issue 9): the same messages sent through each, to two
- * customers in the same state, write the same rows — messages, outbox items and their queue
- * head, timers, ticket events and the customer's activity.
+ * The web hot path (`fast-accept.ts`, one statement, in its one-row form and its set form for a
+ * batch) and `recordCustomerMessage` (the general path, one transaction) must not drift (issue 9):
+ * the same messages sent through each, to customers in the same state, write the same rows —
+ * messages, outbox items and their queue head, timers, ticket events and the customer's activity.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
@@ -62,6 +62,23 @@ const fastPath: Path = async (customerId, send) => {
 	// The comparison means something only if the hot path really took the message.
 	expect(stored).not.toBeNull();
 };
+/** The same in the set form: each message shares its statement with another customer's. */
+const batchPath =
+	(companion: string): Path =>
+	async (customerId, send) => {
+		const [stored, other] = await Promise.all([
+			fastAcceptMessage(deps, { customerId, channel: "web", ...send }, send.text),
+			fastAcceptMessage(
+				deps,
+				{ customerId: companion, channel: "web", text: "alongside" },
+				"alongside",
+			),
+		]);
+		expect(stored).not.toBeNull();
+		expect(other).not.toBeNull();
+		// One statement, one transaction: both messages carry its time.
+		expect(other?.createdAt).toBe(stored?.createdAt);
+	};
 const generalPath: Path = (customerId, send) =>
 	commit(deps, (work) => recordCustomerMessage(work, { customerId, channel: "web", ...send }));
 
@@ -125,13 +142,17 @@ describe("a customer's web message writes the same rows on either path", () => {
 		for (const [index, sequence] of sends.entries())
 			test(`${status} ticket, sequence ${index + 1}`, async () => {
 				const fast = await customer(status);
+				const batched = await customer(status);
 				const general = await customer(status);
+				const inBatch = batchPath(await customer(status));
 				for (const send of sequence) {
 					await fastPath(fast, send);
+					await inBatch(batched, send);
 					await generalPath(general, send);
 				}
 				const fastRows = await rowsOf(fast);
 				expect(fastRows).toEqual(await rowsOf(general));
+				expect(await rowsOf(batched)).toEqual(fastRows);
 				// What both wrote, spelled out once: one copy per message and an SLA clock.
 				expect(fastRows.outbox).toHaveLength(sequence.length);
 				expect(fastRows.heads as unknown[]).toEqual([

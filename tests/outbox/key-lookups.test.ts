@@ -18,25 +18,30 @@ interface Counts {
 	idx: number;
 }
 
-/** The whole-table and index reads of the outbox tables this session has not reported yet. */
-async function counts(tx: Tx): Promise<Counts> {
+const OUTBOX_TABLES = ["outbox", "outbox_heads"];
+
+/** The whole-table and index reads of `tables` this session has not reported yet. */
+async function counts(tx: Tx, tables: string[]): Promise<Counts> {
 	const [row] = await database().query<{ seq: number | string; idx: number | string }>(
 		sql`select coalesce(sum(seq_scan), 0) as seq, coalesce(sum(idx_scan), 0) as idx
-			from pg_stat_xact_user_tables where relname in ('outbox', 'outbox_heads')`,
+			from pg_stat_xact_user_tables where relname = any(${`{${tables.join(",")}}`}::text[])`,
 		tx,
 	);
 	return { seq: Number(row?.seq), idx: Number(row?.idx) };
 }
 
 /**
- * Runs `work` in a transaction; the reads it made. (Since PostgreSQL 15 the "xact" view also
- * holds the session's earlier reads not yet reported, hence the difference.)
+ * Runs `work` in a transaction; the reads of `tables` it made. (Since PostgreSQL 15 the "xact"
+ * view also holds the session's earlier reads not yet reported, hence the difference.)
  */
-async function scansOf(work: (tx: Tx) => Promise<unknown>): Promise<Counts> {
+async function scansOf(
+	work: (tx: Tx) => Promise<unknown>,
+	tables = OUTBOX_TABLES,
+): Promise<Counts> {
 	return database().db.transaction(async (tx) => {
-		const before = await counts(tx);
+		const before = await counts(tx, tables);
 		await work(tx);
-		const after = await counts(tx);
+		const after = await counts(tx, tables);
 		return { seq: after.seq - before.seq, idx: after.idx - before.idx };
 	});
 }
@@ -95,5 +100,32 @@ describe("outbox functions read by key", () => {
 			sql`select id, state from outbox where id in (${first[0]}, ${first[1]}, ${b?.[1] as number}) order by id`,
 		);
 		expect(states.map((row) => row.state).sort()).toEqual(["dead", "done", "done"]);
+	});
+
+	test("the web hot path's accept function reads every table it touches by key", async () => {
+		const { query } = database();
+		const customers = await Promise.all(
+			["c", "d", "e"].map((name) => insertCustomer(database(), name)),
+		);
+		const tables = ["customers", "messages", "outbox", "outbox_heads", "timers"];
+		const accept = (ids: string[], round: number) => (tx: Tx) =>
+			query(
+				sql`select * from accept_web_messages(now(), ${`{${ids.join(",")}}`}::uuid[],
+					${`{${ids.map(() => "web").join(",")}}`}::text[],
+					${`{${ids.map(() => "hello").join(",")}}`}::text[],
+					${`{${ids.map((_, i) => `r${round}-${i}`).join(",")}}`}::text[],
+					now() + interval '10 minutes', ${`{${ids.map(() => "NULL").join(",")}}`}::timestamptz[],
+					'{NEW,IN_PROGRESS}', 'topic_message', 'group', 0)`,
+				tx,
+			);
+		// One message (the one-row form) and a batch (the set form), three times each.
+		for (const ids of [customers.slice(0, 1), customers])
+			for (let round = 0; round < 3; round++) {
+				const counts = await scansOf(accept(ids, round + ids.length * 10), tables);
+				expect({ size: ids.length, seq: counts.seq }).toEqual({ size: ids.length, seq: 0 });
+				expect(counts.idx).toBeGreaterThan(0);
+			}
+		const stored = await query<{ n: number }>(sql`select count(*)::int as n from messages`);
+		expect(stored[0]?.n).toBe(3 + 3 * 3);
 	});
 });

@@ -1,0 +1,113 @@
+/**
+ * Natural batching of one statement that many callers run at once (README "accept batches"):
+ * requests wait in a queue only while every batch slot is busy (or until the event loop's turn
+ * ends), and the next free slot takes everything queued (up to `size`) as one batch. At a low rate each request runs alone and at
+ * once; under load one statement, one round trip and one commit serve many requests, which is
+ * what lets PostgreSQL keep up (a WAL flush, executor start-up and a round trip per request were
+ * most of its cost).
+ *
+ * A batch holds at most one request per key, and a key with a request in flight is not batched
+ * again until it settles: requests of one key run one after another, in the order submitted, and
+ * two batches running at once never touch the same rows (so never wait on each other's locks).
+ *
+ * A batch that fails is split: each of its requests runs again alone, so one bad request fails
+ * only its own caller.
+ */
+
+/** Runs one batch; the answer for each request at the same index (undefined: no answer). */
+export type BatchRunner<Req, Res> = (
+	batch: readonly Req[],
+) => Promise<readonly (Res | undefined)[]>;
+
+interface Pending<Req, Res> {
+	request: Req;
+	key: string;
+	resolve(result: Res | undefined): void;
+	reject(error: unknown): void;
+}
+
+export interface BatchLimits {
+	/** Batches running at once. */
+	inFlight: number;
+	/** Requests per batch. */
+	size: number;
+}
+
+export class KeyedBatches<Req, Res> {
+	readonly #queue: Pending<Req, Res>[] = [];
+	readonly #busyKeys = new Set<string>();
+	#running = 0;
+	#scheduled = false;
+
+	constructor(
+		private readonly run: BatchRunner<Req, Res>,
+		private readonly keyOf: (request: Req) => string,
+		private readonly limits: BatchLimits,
+	) {}
+
+	submit(request: Req): Promise<Res | undefined> {
+		return new Promise((resolve, reject) => {
+			this.#queue.push({ request, key: this.keyOf(request), resolve, reject });
+			// Not at once: after the events already received (a burst's frames arrive in one turn
+			// of the event loop), so they form one batch rather than a first one alone.
+			if (!this.#scheduled) {
+				this.#scheduled = true;
+				setImmediate(() => {
+					this.#scheduled = false;
+					this.#pump();
+				});
+			}
+		});
+	}
+
+	#pump() {
+		while (this.#running < this.limits.inFlight) {
+			const batch = this.#take();
+			if (batch.length === 0) return;
+			this.#running++;
+			void this.#execute(batch).finally(() => {
+				this.#running--;
+				for (const pending of batch) this.#busyKeys.delete(pending.key);
+				this.#pump();
+			});
+		}
+	}
+
+	/** The queue's first request of each key not in flight, in order, up to the batch size. */
+	#take(): Pending<Req, Res>[] {
+		const batch: Pending<Req, Res>[] = [];
+		let kept = 0;
+		for (const pending of this.#queue) {
+			if (batch.length < this.limits.size && !this.#busyKeys.has(pending.key)) {
+				this.#busyKeys.add(pending.key);
+				batch.push(pending);
+			} else this.#queue[kept++] = pending;
+		}
+		this.#queue.length = kept;
+		return batch;
+	}
+
+	async #execute(batch: Pending<Req, Res>[]) {
+		try {
+			const results = await this.run(batch.map((pending) => pending.request));
+			batch.forEach((pending, index) => {
+				pending.resolve(results[index]);
+			});
+		} catch (error) {
+			if (batch.length === 1) {
+				batch[0]?.reject(error);
+				return;
+			}
+			await Promise.all(batch.map((pending) => this.#alone(pending)));
+		}
+	}
+
+	async #alone(pending: Pending<Req, Res>) {
+		try {
+			const [result] = await this.run([pending.request]);
+			pending.resolve(result);
+		} catch (error) {
+			pending.reject(error);
+		}
+	}
+}

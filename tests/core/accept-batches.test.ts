@@ -1,0 +1,172 @@
+/**
+ * Web messages that arrive together share one accept statement (keyed-batches.ts, README
+ * "accept batches"): each is stored once, echoed once, in order per customer, with its topic
+ * copy; a message the database refuses fails alone; a customer whose row another transaction
+ * holds does not hold up the others' messages.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import type { CustomerEvent } from "../../src/core/events.ts";
+import { acceptCustomerMessage } from "../../src/core/messages.ts";
+import type { CoreDeps } from "../../src/core/unit-of-work.ts";
+import type { Database } from "../../src/db/client.ts";
+import { openDatabase } from "../../src/db/client.ts";
+import { createTexts } from "../../src/i18n/texts.ts";
+import { createLocalBus } from "../../src/realtime/local-bus.ts";
+import { freshDatabase, onPostgres, type TestDatabase } from "../support/db.ts";
+
+let db: TestDatabase;
+let database: Database;
+let deps: CoreDeps;
+const echoes: [string, CustomerEvent][] = [];
+
+beforeAll(async () => {
+	db = await freshDatabase();
+	database = await openDatabase({ databaseUrl: db.url, dataDir: "", pglite: db.pglite });
+	const { migrate } = await import("../../src/db/migrate.ts");
+	await migrate(database);
+	const bus = createLocalBus();
+	bus.subscribe((customerId, event) => echoes.push([customerId, event]));
+	deps = {
+		database,
+		texts: createTexts("en"),
+		policy: { slaReminders: [600_000], waitingReminder: 60_000, waitingAutoclose: 120_000 },
+		bus,
+		wakeOutbox: () => {},
+	};
+});
+afterAll(async () => {
+	await database?.close();
+	await db?.drop();
+});
+
+async function customers(count: number): Promise<string[]> {
+	const rows = await database.query<{ id: string }>(
+		sql`insert into customers (display_name, status)
+			select 'Visitor ' || n, 'IN_PROGRESS' from generate_series(1, ${count}) n returning id`,
+	);
+	return rows.map((row) => row.id);
+}
+
+const send = (customerId: string, text: string, clientMessageId?: string) =>
+	acceptCustomerMessage(deps, { customerId, channel: "web", text, clientMessageId });
+
+const textsOf = async (customerId: string) =>
+	(
+		await database.query<{ text: string }>(
+			sql`select text from messages where customer_id = ${customerId} order by seq`,
+		)
+	).map((row) => row.text);
+
+describe("accept batches", () => {
+	test("many customers writing at once: each message stored, copied and echoed once, in order", async () => {
+		const ids = await customers(40);
+		const perCustomer = 5;
+		// Every message is submitted before any is answered, as when a burst reaches the service.
+		const sent = ids.flatMap((id, c) =>
+			Array.from({ length: perCustomer }, (_, m) =>
+				send(id, `c${c} m${m}: "quoted", {braced}, back\\slash`, `k-${c}-${m}`),
+			),
+		);
+		const accepted = await Promise.all(sent);
+		expect(accepted.every((a) => !a.duplicate)).toBe(true);
+
+		for (const [c, id] of ids.entries())
+			expect(await textsOf(id)).toEqual(
+				Array.from(
+					{ length: perCustomer },
+					(_, m) => `c${c} m${m}: "quoted", {braced}, back\\slash`,
+				),
+			);
+		const [counts] = await database.query<{ items: number; heads: number; timers: number }>(sql`
+			select (select count(*)::int from outbox where customer_id = any(${`{${ids.join(",")}}`}::uuid[])) as items,
+				(select count(*)::int from outbox_heads h join outbox o on o.id = h.head_id
+					where h.customer_id = any(${`{${ids.join(",")}}`}::uuid[])) as heads,
+				(select count(*)::int from timers where customer_id = any(${`{${ids.join(",")}}`}::uuid[])) as timers`);
+		expect(counts).toEqual({
+			items: ids.length * perCustomer,
+			heads: ids.length,
+			timers: ids.length,
+		});
+
+		// Echoes: one per message, each customer's in the order sent.
+		const echoed = new Map<string, string[]>();
+		for (const [customerId, event] of echoes)
+			if (event.type === "message" && ids.includes(customerId))
+				echoed.set(customerId, [...(echoed.get(customerId) ?? []), event.message.text]);
+		for (const id of ids) expect(echoed.get(id)).toEqual(await textsOf(id));
+
+		// They shared statements: one statement's messages carry its transaction's time.
+		const [{ statements }] = (await database.query<{ statements: number }>(
+			sql`select count(distinct created_at)::int as statements from messages
+				where customer_id = any(${`{${ids.join(",")}}`}::uuid[])`,
+		)) as [{ statements: number }];
+		expect(statements).toBeGreaterThanOrEqual(perCustomer);
+		expect(statements).toBeLessThan((ids.length * perCustomer) / 4);
+	});
+
+	test("a message the database refuses fails alone; the batch's others are stored", async () => {
+		const ids = await customers(6);
+		// Submitted in one turn of the event loop: one batch, the bad one among the others.
+		const results = await Promise.allSettled([
+			send(ids[0] as string, "first"),
+			...ids.slice(1, 3).map((id) => send(id, "before")),
+			send("not-a-customer-id", "refused"),
+			...ids.slice(3).map((id) => send(id, "after")),
+		]);
+		expect(results.map((r) => r.status)).toEqual([
+			"fulfilled",
+			"fulfilled",
+			"fulfilled",
+			"rejected",
+			"fulfilled",
+			"fulfilled",
+			"fulfilled",
+		]);
+		for (const [index, id] of ids.entries())
+			expect(await textsOf(id)).toEqual([index === 0 ? "first" : index < 3 ? "before" : "after"]);
+	});
+
+	// Two connections at once: PostgreSQL only (PGlite serves one session).
+	if (onPostgres)
+		test("a customer whose row another transaction holds does not hold up the others", async () => {
+			const [busy, ...others] = await customers(5);
+			const holder = postgres(db.url as string, { max: 1, onnotice: () => {} });
+			try {
+				let release = () => {};
+				const held = new Promise<void>((resolve) => {
+					release = resolve;
+				});
+				let locked = () => {};
+				const isLocked = new Promise<void>((resolve) => {
+					locked = resolve;
+				});
+				const holding = holder.begin(async (tx) => {
+					await tx`select id from customers where id = ${busy as string} for no key update`;
+					locked();
+					await held;
+				});
+				await isLocked;
+
+				// Submitted in one turn of the event loop, so the busy customer's message shares a
+				// batch with the others'.
+				let busyDone = false;
+				const busySend = send(busy as string, "waits for the lock").then((a) => {
+					busyDone = true;
+					return a;
+				});
+				await Promise.all(others.map((id) => send(id, "not held up")));
+				for (const id of others) expect(await textsOf(id)).toEqual(["not held up"]);
+				expect(busyDone).toBe(false);
+
+				release();
+				await holding;
+				const accepted = await busySend;
+				expect(accepted.duplicate).toBe(false);
+				expect(await textsOf(busy as string)).toEqual(["waits for the lock"]);
+			} finally {
+				await holder.end();
+			}
+		});
+});
