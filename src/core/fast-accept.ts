@@ -6,6 +6,7 @@
  * it. Anything else (a duplicate retry, a closed or waiting ticket whose status must change
  * first, a customer row held by another transaction) returns null and takes the general path.
  */
+import { HOT_CONNECTIONS } from "../db/client.ts";
 import { numberOrNull, prepared, quotedArrayLiteral } from "../db/prepared.ts";
 import {
 	type CustomerMessageInput,
@@ -73,10 +74,11 @@ interface Request {
 const batchesOf = new WeakMap<CoreDeps["database"], KeyedBatches<Request, Row>>();
 
 /**
- * Two batches at once: one runs while the next gathers what arrives meanwhile; more would only
- * split the same work into smaller batches. 100 messages at most per statement.
+ * A batch per connection of the hot path's pool (two: one runs while the next gathers what
+ * arrives meanwhile; more would only split the same work into smaller batches), 100 messages at
+ * most per statement.
  */
-const LIMITS = { inFlight: 2, size: 100 };
+const LIMITS = { inFlight: HOT_CONNECTIONS, size: 100 };
 
 function batchesFor(deps: CoreDeps) {
 	let batches = batchesOf.get(deps.database);
@@ -96,7 +98,7 @@ async function acceptBatch(deps: CoreDeps, batch: readonly Request[]) {
 	// The clock starts at the message, counted from the same instant as its fire time.
 	const slaAt = slaFireAt(deps.policy, now);
 	const rows = await retryingConflicts(() =>
-		prepared<Row>(deps.database.db, FAST_ACCEPT_SQL, [
+		prepared<Row>(deps.database.hot, FAST_ACCEPT_SQL, [
 			now.toISOString(),
 			quotedArrayLiteral(batch.map((request) => request.customerId)),
 			quotedArrayLiteral(batch.map((request) => request.channel)),

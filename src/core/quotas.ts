@@ -8,6 +8,7 @@
 import { type Static, type TInteger, type TOptional, Type } from "@sinclair/typebox";
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
+import { prepared } from "../db/prepared.ts";
 import { AppError } from "./errors.ts";
 
 const MB = 1024 * 1024;
@@ -89,19 +90,37 @@ export async function spendDaily(
 }
 
 /**
- * When a web customer's next message opens a conversation (no topic yet, nothing written yet),
- * the client key their session was created from; undefined otherwise.
+ * A web customer's next message and the conversation quota, in one statement: when the message
+ * opens a conversation (no topic yet, nothing written yet), one unit of the daily `topic:` quota
+ * of the client key their session was created from is spent, if `limit` allows. "started": the
+ * conversation exists (or the session has no client key), nothing spent; "spent"; "refused".
  */
-export async function openingClientKey(
+export async function spendOnOpening(
 	database: Database,
 	customerId: string,
-): Promise<string | undefined> {
-	const [row] = await database.query<{ client_key: string | null }>(sql`
-		select s.client_key from customers c join web_sessions s on s.customer_id = c.id
-		where c.id = ${customerId} and c.topic_id is null
-			and not exists (select 1 from messages m where m.customer_id = c.id and m.author = 'user')
-		order by s.created_at limit 1`);
-	return row?.client_key ?? undefined;
+	limit: number,
+): Promise<"started" | "spent" | "refused"> {
+	const [row] = await prepared<{ opening: boolean; spent: boolean }>(
+		database.db,
+		`with k as (
+			select s.client_key from customers c join web_sessions s on s.customer_id = c.id
+			where c.id = $1::uuid and c.topic_id is null
+				and not exists (select 1 from messages m where m.customer_id = c.id and m.author = 'user')
+			order by s.created_at limit 1
+		), spent as (
+			insert into quota_usage (key, day, used)
+			select 'topic:' || k.client_key, (now() at time zone 'utc')::date, 1 from k
+			where k.client_key is not null and $2::int >= 1
+			on conflict (key, day) do update set used = quota_usage.used + 1
+				where quota_usage.used + 1 <= $2::int
+			returning used
+		)
+		select exists (select 1 from k where client_key is not null) as opening,
+			exists (select 1 from spent) as spent`,
+		[customerId, limit],
+	);
+	if (!row?.opening) return "started";
+	return row.spent ? "spent" : "refused";
 }
 
 /** Bytes of uploaded files stored for a customer and in total. */

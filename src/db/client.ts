@@ -20,6 +20,12 @@ export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 export interface Database {
 	db: Db;
+	/**
+	 * The web hot path's own connections (`HOT_CONNECTIONS`; on PGlite the one `db`): a visitor's
+	 * message is stored without queueing behind delivery, timers and Telegram updates, which share
+	 * the main pool (a burst of new customers' topics kept all ten connections busy).
+	 */
+	hot: Db;
 	kind: "postgres" | "pglite";
 	/** Runs raw SQL and returns its rows, whatever the driver's result shape. */
 	query<T>(statement: SQL, executor?: Db | Tx): Promise<T[]>;
@@ -55,16 +61,26 @@ function rowsOf<T>(result: unknown): T[] {
 export const reconnectBackoff = (retries: number) =>
 	(0.5 + Math.random() / 2) * Math.min(0.1 * 2 ** retries, 2);
 
+/** Connections of the web hot path's own pool (`Database.hot`), on PostgreSQL. */
+export const HOT_CONNECTIONS = 2;
+
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
 	if (options.databaseUrl) {
-		const pg = postgres(options.databaseUrl, {
-			max: options.maxConnections ?? 10,
-			onnotice: () => {},
-			backoff: reconnectBackoff,
-			connection: { application_name: "topicdesk" },
-		});
-		const db = drizzlePostgres(pg, { schema, casing: "snake_case" }) as unknown as Db;
-		return wrap(db, "postgres", () => pg.end({ timeout: 5 }), { pg });
+		const client = (max: number, name: string) =>
+			postgres(options.databaseUrl as string, {
+				max,
+				onnotice: () => {},
+				backoff: reconnectBackoff,
+				connection: { application_name: name },
+			});
+		const pg = client(options.maxConnections ?? 10, "topicdesk");
+		const hotPg = client(HOT_CONNECTIONS, "topicdesk-hot-path");
+		const drizzled = (sql: postgres.Sql) =>
+			drizzlePostgres(sql, { schema, casing: "snake_case" }) as unknown as Db;
+		const close = async () => {
+			await Promise.all([pg.end({ timeout: 5 }), hotPg.end({ timeout: 5 })]);
+		};
+		return wrap(drizzled(pg), drizzled(hotPg), "postgres", close, { pg });
 	}
 	let client = options.pglite;
 	const owned = !client;
@@ -77,11 +93,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 	}
 	const db = drizzlePglite(client, { schema, casing: "snake_case" }) as unknown as Db;
 	const pglite = client;
-	return wrap(db, "pglite", async () => (owned ? pglite.close() : undefined), { pglite });
+	return wrap(db, db, "pglite", async () => (owned ? pglite.close() : undefined), { pglite });
 }
 
 function wrap(
 	db: Db,
+	hot: Db,
 	kind: Database["kind"],
 	close: () => Promise<void>,
 	extra: Pick<Database, "pg" | "pglite">,
@@ -90,6 +107,7 @@ function wrap(
 		rowsOf<T>(await executor.execute(statement));
 	return {
 		db,
+		hot,
 		kind,
 		query,
 		async ping() {

@@ -8,11 +8,11 @@
 import { clientKey } from "../core/client-key.ts";
 import { AppError } from "../core/errors.ts";
 import {
-	openingClientKey,
 	type Quotas,
 	quotaExceeded,
 	resolveQuotas,
 	spendDaily,
+	spendOnOpening,
 	storedUploadBytes,
 } from "../core/quotas.ts";
 import { findSession } from "../core/sessions.ts";
@@ -51,6 +51,10 @@ export function createWebQuotas(
 	/** Bytes being stored right now (reserved, not yet in the media table), per customer. */
 	const reserved = new Map<string, number>();
 	let reservedTotal = 0;
+	const remember = (customerId: string) => {
+		if (started.size >= STARTED_MAX) started.clear();
+		started.add(customerId);
+	};
 
 	return {
 		limits,
@@ -61,14 +65,12 @@ export function createWebQuotas(
 		},
 		async beforeMessage(customerId) {
 			if (started.has(customerId)) return;
-			const key = await openingClientKey(database, customerId);
-			if (key === undefined) {
-				if (started.size >= STARTED_MAX) started.clear();
-				started.add(customerId);
-				return;
-			}
-			if (!(await spendDaily(database, `topic:${key}`, limits.topicsPerIpPerDay)))
+			const opening = await spendOnOpening(database, customerId, limits.topicsPerIpPerDay);
+			if (opening === "refused")
 				throw quotaExceeded("Too many new conversations from this network today.", true);
+			// Started or paid for now: the customer's next messages (a retry of this one too)
+			// cost no query.
+			remember(customerId);
 		},
 		enterUpload(customerId) {
 			const mine = uploading.get(customerId) ?? 0;

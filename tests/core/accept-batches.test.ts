@@ -52,10 +52,11 @@ async function customers(count: number): Promise<string[]> {
 const send = (customerId: string, text: string, clientMessageId?: string) =>
 	acceptCustomerMessage(deps, { customerId, channel: "web", text, clientMessageId });
 
-const textsOf = async (customerId: string) =>
+const textsOf = async (customerId: string, executor = database.db) =>
 	(
 		await database.query<{ text: string }>(
 			sql`select text from messages where customer_id = ${customerId} order by seq`,
+			executor,
 		)
 	).map((row) => row.text);
 
@@ -168,5 +169,41 @@ describe("accept batches", () => {
 			} finally {
 				await holder.end();
 			}
+		});
+
+	if (onPostgres)
+		test("visitors' messages are stored while every connection of the main pool is busy", async () => {
+			const [id] = await customers(1);
+			let release = () => {};
+			const held = new Promise<void>((resolve) => {
+				release = resolve;
+			});
+			let inside = 0;
+			let allInside = () => {};
+			const saturated = new Promise<void>((resolve) => {
+				allInside = resolve;
+			});
+			// The main pool's ten connections, each held by an open transaction.
+			const holders = Array.from({ length: 10 }, () =>
+				database.db.transaction(async (tx) => {
+					await tx.execute(sql`select 1`);
+					if (++inside === 10) allInside();
+					await held;
+				}),
+			);
+			await saturated;
+			let mainAnswered = false;
+			const mainQuery = database.query(sql`select 1`).then(() => {
+				mainAnswered = true;
+			});
+
+			const accepted = await send(id as string, "through the hot path");
+			expect(accepted.duplicate).toBe(false);
+			// Read on the hot path's connections too: the main pool is still held.
+			expect(await textsOf(id as string, database.hot)).toEqual(["through the hot path"]);
+			expect(mainAnswered).toBe(false);
+
+			release();
+			await Promise.all([...holders, mainQuery]);
 		});
 });
