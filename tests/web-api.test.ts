@@ -275,7 +275,11 @@ describe("uploads and the media proxy", () => {
 			(_, c: string) => `sig=${c === "A" ? "B" : "A"}`,
 		);
 		expect((await fetch(tampered)).status).toBe(403);
-		const otherId = local(latest?.imageUrl ?? "").replace(/media\/[0-9a-f]/, "media/0");
+		// Another media id: its first character changed (to a different one, as above).
+		const otherId = local(latest?.imageUrl ?? "").replace(
+			/media\/([0-9a-f])/,
+			(_, c: string) => `media/${c === "0" ? "1" : "0"}`,
+		);
 		expect((await fetch(otherId)).status).toBe(403);
 		const expired = local(latest?.imageUrl ?? "").replace(/exp=\d+/, "exp=1000");
 		expect((await fetch(expired)).status).toBe(403);
