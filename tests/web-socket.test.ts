@@ -75,9 +75,10 @@ describe("WebSocket protocol", () => {
 
 	test("pings arrive; a socket that answers stays, a silent one is closed 1000 Inactive", async () => {
 		const { sessionId } = await initSession(service.url);
+		// The talker opens first: the sweep must still find the silent one behind it.
 		const talker = connectSocket(service.url, `?session=${sessionId}`);
-		const silent = connectSocket(service.url, `?session=${sessionId}`);
 		await talker.next("connected");
+		const silent = connectSocket(service.url, `?session=${sessionId}`);
 		await silent.next("connected");
 		const answering = setInterval(() => talker.send({ type: "pong" }), 200);
 		const ping = await talker.next("ping");

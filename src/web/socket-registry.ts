@@ -54,11 +54,16 @@ export function createSocketRegistry(options: {
 		else byCustomer.set(customerId, own.length === 1 ? (own[0] as LiveSocket) : own);
 	};
 
+	// `entries` is kept in order of last activity (a touch moves its socket to the end), so a
+	// sweep reads only the sockets gone quiet and the first one that is not: with 5,000 idle
+	// sockets, reading them all every 5 s was a measurable share of an idle desk's CPU.
 	const sweepEvery = Math.max(250, Math.min(5000, Math.floor(options.idleMs / 4)));
 	const sweeper = setInterval(() => {
 		const cutoff = Date.now() - options.idleMs;
 		for (const [socket, entry] of entries) {
-			if (entry.lastSeen < cutoff) socket.close(1000, "Inactive");
+			if (entry.lastSeen >= cutoff) break;
+			// Closing reaches `remove` through the close handler; until then it is closed again.
+			socket.close(1000, "Inactive");
 		}
 	}, sweepEvery);
 	const pinger = setInterval(() => {
@@ -67,6 +72,7 @@ export function createSocketRegistry(options: {
 
 	return {
 		add(socket, customerId) {
+			entries.delete(socket);
 			entries.set(socket, { customerId, lastSeen: Date.now() });
 			socket.subscribe(PING_TOPIC);
 			const own = socketsOf(customerId).filter((other) => other !== socket);
@@ -89,7 +95,10 @@ export function createSocketRegistry(options: {
 		},
 		touch(socket) {
 			const entry = entries.get(socket);
-			if (entry) entry.lastSeen = Date.now();
+			if (!entry) return;
+			entry.lastSeen = Date.now();
+			entries.delete(socket);
+			entries.set(socket, entry);
 		},
 		count: () => entries.size,
 		move(from, to) {
