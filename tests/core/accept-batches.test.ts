@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import type { CustomerEvent } from "../../src/core/events.ts";
+import { warmAcceptPath } from "../../src/core/fast-accept.ts";
 import { acceptCustomerMessage } from "../../src/core/messages.ts";
 import type { CoreDeps } from "../../src/core/unit-of-work.ts";
 import type { Database } from "../../src/db/client.ts";
@@ -206,4 +207,20 @@ describe("accept batches", () => {
 			release();
 			await Promise.all([...holders, mainQuery]);
 		});
+
+	test("readying the path at start writes nothing, and messages go through after it", async () => {
+		const rowCounts = () =>
+			database.query<Record<string, number>>(sql`select
+				(select count(*)::int from messages) as messages,
+				(select count(*)::int from outbox) as outbox,
+				(select count(*)::int from outbox_heads) as heads,
+				(select count(*)::int from timers) as timers,
+				(select count(*)::int from customers) as customers`);
+		const before = await rowCounts();
+		await warmAcceptPath(deps);
+		expect(await rowCounts()).toEqual(before);
+		const [id] = await customers(1);
+		await send(id as string, "after the warm-up");
+		expect(await textsOf(id as string)).toEqual(["after the warm-up"]);
+	});
 });
