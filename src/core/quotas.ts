@@ -64,8 +64,24 @@ export function quotaExceeded(message: string, daily = false): AppError {
 }
 
 /**
+ * Spends `$amount` of today's quota for the key the statement's `k` yields (none: nothing) when
+ * that keeps it within `$limit`; `spent` has a row when it did. One statement: concurrent
+ * spenders never overshoot. Shared by `spendDaily` and `spendOnOpening`.
+ */
+const spentFromK = (amount: string, limit: string) => `spent as (
+	insert into quota_usage (key, day, used)
+	select k.key, (now() at time zone 'utc')::date, ${amount} from k where ${amount} <= ${limit}
+	on conflict (key, day) do update set used = quota_usage.used + ${amount}
+		where quota_usage.used + ${amount} <= ${limit}
+	returning used
+)`;
+
+const SPEND_DAILY_SQL = `with k as (select $1::text as key), ${spentFromK("$2::bigint", "$3::bigint")}
+select exists (select 1 from spent) as spent`;
+
+/**
  * Spends `amount` of today's quota `key` (e.g. `session:203.0.113.7`) when that keeps it within
- * `limit`; answers whether it did. One statement: concurrent spenders never overshoot.
+ * `limit`; answers whether it did.
  *
  * @example if (!(await spendDaily(db, `session:${ip}`, 500))) throw quotaExceeded("…", true);
  */
@@ -75,18 +91,17 @@ export async function spendDaily(
 	limit: number,
 	amount = 1,
 ): Promise<boolean> {
-	if (amount > limit) return false;
-	const rows = await database.query<{ used: number }>(sql`
-		insert into quota_usage (key, day, used) values (${key}, (now() at time zone 'utc')::date, ${amount})
-		on conflict (key, day) do update set used = quota_usage.used + ${amount}
-			where quota_usage.used + ${amount} <= ${limit}
-		returning used`);
+	const [row] = await prepared<{ spent: boolean }>(database.db, SPEND_DAILY_SQL, [
+		key,
+		amount,
+		limit,
+	]);
 	// Yesterday's counts are of no use; clearing them now and then keeps the table small.
 	if (Math.random() < 0.01)
 		await database.db
 			.execute(sql`delete from quota_usage where day < (now() at time zone 'utc')::date - 1`)
 			.catch(() => undefined);
-	return rows.length > 0;
+	return row?.spent === true;
 }
 
 /**
@@ -95,6 +110,16 @@ export async function spendDaily(
  * of the client key their session was created from is spent, if `limit` allows. "started": the
  * conversation exists (or the session has no client key), nothing spent; "spent"; "refused".
  */
+const SPEND_ON_OPENING_SQL = `with opening as (
+	select s.client_key from customers c join web_sessions s on s.customer_id = c.id
+	where c.id = $1::uuid and c.topic_id is null
+		and not exists (select 1 from messages m where m.customer_id = c.id and m.author = 'user')
+	order by s.created_at limit 1
+), k as (
+	select 'topic:' || client_key as key from opening where client_key is not null
+), ${spentFromK("1", "$2::bigint")}
+select exists (select 1 from k) as opening, exists (select 1 from spent) as spent`;
+
 export async function spendOnOpening(
 	database: Database,
 	customerId: string,
@@ -102,21 +127,7 @@ export async function spendOnOpening(
 ): Promise<"started" | "spent" | "refused"> {
 	const [row] = await prepared<{ opening: boolean; spent: boolean }>(
 		database.db,
-		`with k as (
-			select s.client_key from customers c join web_sessions s on s.customer_id = c.id
-			where c.id = $1::uuid and c.topic_id is null
-				and not exists (select 1 from messages m where m.customer_id = c.id and m.author = 'user')
-			order by s.created_at limit 1
-		), spent as (
-			insert into quota_usage (key, day, used)
-			select 'topic:' || k.client_key, (now() at time zone 'utc')::date, 1 from k
-			where k.client_key is not null and $2::int >= 1
-			on conflict (key, day) do update set used = quota_usage.used + 1
-				where quota_usage.used + 1 <= $2::int
-			returning used
-		)
-		select exists (select 1 from k where client_key is not null) as opening,
-			exists (select 1 from spent) as spent`,
+		SPEND_ON_OPENING_SQL,
 		[customerId, limit],
 	);
 	if (!row?.opening) return "started";
