@@ -1,3 +1,4 @@
+import postgres from "postgres";
 import type { SocketClient } from "../tests/support/web-client.ts";
 import { runMessagePhase } from "./foundation-phase.ts";
 import { sleep } from "./support/clock.ts";
@@ -46,11 +47,23 @@ try {
 	);
 
 	await sleep(5_000);
+	// Transactions committed in the service's database (its statements outside a transaction
+	// count one each): what the desk's own timers and safety nets cost while nothing happens.
+	const probe = postgres(db.url, { max: 1, onnotice: () => {} });
+	const commits = async () => {
+		const [row] = await probe<{ n: string }[]>`
+			select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()`;
+		return Number(row?.n ?? 0);
+	};
+	const commitsBefore = await commits();
 	const idleStart = cpuNow();
 	await sleep(IDLE_SECONDS * 1000);
 	const idle = since(idleStart);
+	// The probe's own second read is one of them.
+	const idleStatements = (await commits()) - commitsBefore - 1;
+	await probe.end();
 	log(
-		`idle ${IDLE_SECONDS} s: service ${fixed(idle.service, 2)} CPU-s, postgres ${fixed(idle.postgres, 2)} CPU-s`,
+		`idle ${IDLE_SECONDS} s: service ${fixed(idle.service, 2)} CPU-s, postgres ${fixed(idle.postgres, 2)} CPU-s, ${idleStatements} transactions`,
 	);
 
 	// A desk that has been running: after the idle minute (which it would disturb with the
@@ -101,6 +114,11 @@ try {
 					`CPU over an idle minute (${IDLE_SECONDS} s)`,
 					`**${fixed(idle.service + idle.postgres, 2)} CPU-s** (service ${fixed(idle.service, 2)}, PostgreSQL ${fixed(idle.postgres, 2)})`,
 					"≤ 0.5 CPU-s",
+				],
+				[
+					`transactions in the service's database over the idle minute`,
+					`${idleStatements}`,
+					"—",
 				],
 				[
 					`CPU per 1,000 messages at ${PACED_PER_SECOND}/s`,

@@ -91,7 +91,7 @@ export async function startService(
 	});
 	let outboxWorker: OutboxWorker | undefined;
 	// Several instances share a PostgreSQL, so events cross them; PGlite is one process.
-	const bus: EventBus & { close?: () => Promise<void> } =
+	const bus: EventBus & { close?: () => Promise<void>; announceWork?: () => void } =
 		database.pg && config.databaseUrl
 			? await createPgBus({
 					pg: database.pg,
@@ -128,7 +128,12 @@ export async function startService(
 			businessHours: config.businessHours,
 		},
 		bus: countingBus,
-		wakeOutbox: () => outboxWorker?.wake(),
+		// Another instance may be the sender of what was committed here (the group sender).
+		wakeOutbox: () => {
+			outboxWorker?.wake();
+			bus.announceWork?.();
+		},
+		wakeTimers: () => timerWorker.wake(),
 		handOff: {
 			reserve: () => outboxWorker?.handOff.reserve() ?? null,
 			giveBack: async (itemId) => outboxWorker?.handOff.giveBack(itemId),

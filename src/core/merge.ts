@@ -124,6 +124,8 @@ async function mergeTimers(
 	await work.tx
 		.insert(timers)
 		.values({ customerId: survivor.id, kind: "sla", step, since, fireAt });
+	// Counted from the older history, it may fall due before the timer worker next looks.
+	work.timersChanged();
 }
 
 /** The time of the oldest customer message after the last support reply (merged history). */

@@ -31,6 +31,11 @@ export interface CoreDeps {
 	wakeOutbox: () => void;
 	/** The outbox worker's side of the hand-off (outbox-items.ts), when this instance sends. */
 	handOff?: OutboxHandOff;
+	/**
+	 * Called after a commit that armed a timer sooner than the policy's delays allow for (a merge
+	 * re-arms from the older history): the timer worker sleeps up to the shortest delay.
+	 */
+	wakeTimers?: () => void;
 }
 
 export interface Work {
@@ -41,6 +46,8 @@ export interface Work {
 	enqueue(customerId: string, item: OutboxItem): Promise<void>;
 	/** Queued work changed without `enqueue` (/retry revived items): wake the worker after commit. */
 	outboxChanged(): void;
+	/** A timer may now be due sooner than the policy's shortest delay: wake the timer worker. */
+	timersChanged(): void;
 }
 
 /** Returned instead of running a command for a Telegram update that was already applied. */
@@ -93,6 +100,7 @@ async function runOnce<T>(
 ): Promise<T | typeof ALREADY_APPLIED> {
 	const events: [string, CustomerEvent][] = [];
 	let enqueued = false;
+	let timersChanged = false;
 	const result = await deps.database.db.transaction(async (tx) => {
 		if (updateId !== undefined) {
 			const fresh = await deps.database.query(
@@ -114,9 +122,13 @@ async function runOnce<T>(
 			outboxChanged: () => {
 				enqueued = true;
 			},
+			timersChanged: () => {
+				timersChanged = true;
+			},
 		});
 	});
 	for (const [customerId, event] of events) deps.bus.publish(customerId, event);
 	if (enqueued) deps.wakeOutbox();
+	if (timersChanged) deps.wakeTimers?.();
 	return result;
 }

@@ -4,12 +4,17 @@
  * due for the next tick.
  *
  * It does not tick on a fixed short interval: after each run it reads when the next timer is due
- * (one indexed `min(fire_at)`) and sleeps until then, at least `tickMs` and at most `idleMaxMs`
- * (a timer armed meanwhile, here or by another instance, is seen within `idleMaxMs`), or until
- * `wake()`. An idle desk costs one small read every `idleMaxMs`.
+ * (one indexed `min(fire_at)`) and sleeps until then, or until `wake()`. A timer armed meanwhile
+ * cannot be due sooner than the policy's shortest delay (`shortestDelay`: a new SLA clock, a
+ * waiting reminder or auto-close all count from now), so the sleep never outlasts that; the one
+ * path that arms from an earlier moment (merging two customers' histories) wakes the worker after
+ * its commit (`Work.timersChanged`). The sleep is also capped at `idleMaxMs` (a minute), for a
+ * timer left by another instance that stopped before firing it. With the default policy (10 min)
+ * an idle desk costs one small read a minute (it was one every 2 s: with Bun's collector running
+ * after every change of the heap, that and the other pollers were most of an idle desk's CPU).
  */
 import { fireDueTimers } from "../core/timer-runs.ts";
-import type { CoreDeps } from "../core/unit-of-work.ts";
+import type { CoreDeps, TimerPolicy } from "../core/unit-of-work.ts";
 import { prepared } from "../db/prepared.ts";
 import type { Logger } from "../logger.ts";
 
@@ -23,12 +28,24 @@ export interface TimerWorker {
 const NEXT_DUE_SQL =
 	"select (extract(epoch from min(fire_at)) * 1000)::float8 as at from timers where parked_at is null";
 
+/**
+ * How soon a timer armed now can fall due, less a second for the clock a transaction reads
+ * (`now()` is its start): business hours only push a fire time later.
+ * @example shortestDelay({ slaReminders: [600_000, ...], waitingReminder: 86_400_000, ... }) // 599_000
+ */
+export function shortestDelay(policy: TimerPolicy): number {
+	const delays = [policy.waitingReminder, policy.waitingAutoclose];
+	if (policy.slaReminders[0] !== undefined) delays.push(policy.slaReminders[0]);
+	return Math.min(...delays) - 1000;
+}
+
 export function createTimerWorker(
 	core: CoreDeps,
 	log: Logger,
 	tickMs = 250,
-	idleMaxMs = 2000,
+	idleMaxMs = 60_000,
 ): TimerWorker {
+	const sleepMaxMs = Math.max(tickMs, Math.min(idleMaxMs, shortestDelay(core.policy)));
 	let running = false;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	/** The run in flight, if any: stop() waits for it, and a new run never overlaps it. */
@@ -53,10 +70,10 @@ export function createTimerWorker(
 				for (let fired = 50; fired === 50; ) fired = await fireDueTimers(core, log, 50);
 				due = await nextDue();
 			}
-			return Math.min(idleMaxMs, Math.max(tickMs, due - Date.now()));
+			return Math.min(sleepMaxMs, Math.max(tickMs, due - Date.now()));
 		} catch (error) {
 			log.warn("timer tick failed", { error: String(error) });
-			return idleMaxMs;
+			return sleepMaxMs;
 		}
 	}
 

@@ -7,9 +7,12 @@
  * An instance alone on its database announces nothing: a NOTIFY is a transaction, and its own
  * LISTEN connection would only read it back and drop it (a third of the database's statements
  * per message at a low rate). Every instance listens on a connection named `topicdesk-events`;
- * the number of those in `pg_stat_activity` says whether anyone else is there. It is counted at
- * start, every `peerCheckMs` (5 s), and at once when another instance says hello (each one does
- * when its LISTEN is in place, before it serves anyone), so a newcomer's sockets miss nothing.
+ * the number of those in `pg_stat_activity` says whether anyone else is there. Arrivals and
+ * departures are told, not polled for: an instance says hello when its LISTEN is in place (before
+ * it serves anyone, so a newcomer's sockets miss nothing) and goodbye when it stops; the others
+ * count again at once. The count also runs at start, when this instance's LISTEN comes back, and
+ * every `peerCheckMs` (a minute) for an instance that died without a goodbye — until then the
+ * others only send NOTIFYs nobody needs. (Every 5 s, it was a fifth of an idle desk's statements.)
  *
  * NOTIFY payloads must stay under 8000 bytes. A message of 4000 characters in a multi-byte script
  * does not fit, so such events travel as a reference (`{type, id}`) and the receiving instance
@@ -38,8 +41,15 @@ type Notice = { from: string; n: number; customerId: string } & (
 	| { ref: EventRef }
 );
 
-/** An instance whose LISTEN is in place: the others start announcing to it. */
-type Hello = { from: string; hello: true };
+/**
+ * Notices about the instances rather than a customer: one whose LISTEN is in place (the others
+ * start announcing to it), one that stops, and Telegram work committed without an event to
+ * announce (a timer fired): the others' outbox workers look for it now, not at their next poll.
+ */
+type Hello =
+	| { from: string; hello: true }
+	| { from: string; bye: true }
+	| { from: string; work: true };
 
 /** The application name of every instance's LISTEN connection: how instances count each other. */
 export const LISTENER_NAME = "topicdesk-events";
@@ -52,6 +62,12 @@ export interface PgBus extends EventBus {
 	readonly instanceId: string;
 	/** Whether events are announced (another instance listens). */
 	readonly announcing: boolean;
+	/**
+	 * Tells the other instances that Telegram work was committed (one of them may be the sender
+	 * of it). Nothing is sent when no one else listens, or when a notice of this instance leaves
+	 * after the commit anyway (an event it committed): every notice wakes the receiver's outbox.
+	 */
+	announceWork(): void;
 	/** Stops listening; events published afterwards are delivered locally only. */
 	close(): Promise<void>;
 }
@@ -60,7 +76,7 @@ export interface PgBusOptions {
 	pg: postgres.Sql;
 	/** The database's URL: the LISTEN connection is a client of its own, named for the count. */
 	databaseUrl: string;
-	/** How often the instances listening are counted. Default 5 s. */
+	/** How often the instances listening are counted (departures without a goodbye). Default 60 s. */
 	peerCheckMs?: number;
 	database: Database;
 	log: Logger;
@@ -121,10 +137,18 @@ export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
 	let counter = 0;
 	let queue: string[] = [];
 	let sending: Promise<void> | undefined;
+	// A batch taken in this turn of the event loop leaves after whatever committed before it.
+	let batchTakenThisTurn = false;
 	const flush = async () => {
 		while (queue.length > 0) {
 			const batch = queue;
 			queue = [];
+			if (!batchTakenThisTurn) {
+				batchTakenThisTurn = true;
+				queueMicrotask(() => {
+					batchTakenThisTurn = false;
+				});
+			}
 			try {
 				// One statement (one round trip, atomic, in array order) rather than a transaction
 				// of one statement per notice: BEGIN, n selects and COMMIT.
@@ -194,10 +218,16 @@ export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
 			return;
 		}
 		if (notice.from === instanceId) return;
+		// One leaves: whether anyone else is left is for the count to say.
+		if ("bye" in notice) {
+			void countPeers();
+			return;
+		}
 		// Anyone else on the channel is a peer; a hello is only that.
 		peers = true;
-		if ("hello" in notice || typeof notice.customerId !== "string") return;
+		if ("hello" in notice) return;
 		options.onRemoteNotice?.();
+		if ("work" in notice || typeof notice.customerId !== "string") return;
 		const { customerId } = notice;
 		if ("ref" in notice) {
 			const ref = notice.ref;
@@ -223,11 +253,9 @@ export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
 		backoff: reconnectBackoff,
 		connection: { application_name: LISTENER_NAME },
 	});
-	const hello = () =>
-		pg.unsafe("select pg_notify($1, $2)", [
-			EVENTS_CHANNEL,
-			JSON.stringify({ from: instanceId, hello: true } satisfies Hello),
-		]);
+	const say = (notice: Hello) =>
+		pg.unsafe("select pg_notify($1, $2)", [EVENTS_CHANNEL, JSON.stringify(notice)]);
+	const hello = () => say({ from: instanceId, hello: true });
 	let listens = 0;
 	const listening = await listener.listen(EVENTS_CHANNEL, receive, () => {
 		listens++;
@@ -237,10 +265,13 @@ export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
 		void hello().catch((error: unknown) =>
 			log.warn("could not greet the other instances", { error: String(error) }),
 		);
+		// A count made while this LISTEN was down did not find this instance (it read "alone"),
+		// and a newcomer's hello may have gone unheard.
+		void countPeers();
 	});
 	await hello();
 	await countPeers();
-	const peerTimer = setInterval(() => void countPeers(), options.peerCheckMs ?? 5000);
+	const peerTimer = setInterval(() => void countPeers(), options.peerCheckMs ?? 60_000);
 	peerTimer.unref?.();
 
 	return {
@@ -265,12 +296,20 @@ export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
 			sending ??= flush();
 		},
 		subscribe: local.subscribe,
+		announceWork() {
+			if (closed || !peers || queue.length > 0 || batchTakenThisTurn) return;
+			queue.push(JSON.stringify({ from: instanceId, work: true } satisfies Hello));
+			sending ??= flush();
+		},
 		async close() {
 			closed = true;
 			clearInterval(peerTimer);
 			await sending;
 			await listening.unlisten().catch(() => undefined);
 			await listener.end({ timeout: 5 }).catch(() => undefined);
+			// Once the LISTEN connection is closed, so the others' count no longer finds it
+			// (PostgreSQL clears a backend from pg_stat_activity before it closes the socket).
+			await say({ from: instanceId, bye: true }).catch(() => undefined);
 			await Promise.all(pending.values());
 		},
 	};

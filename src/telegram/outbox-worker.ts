@@ -68,7 +68,9 @@ export interface OutboxWorkerOptions {
 	leaseMs?: number;
 	/**
 	 * Poll interval for work this instance was not woken for: the safety net behind the wake-ups
-	 * (commits here, other instances' notices, retry timers). Default 5 s.
+	 * (commits here, other instances' notices, retry and budget timers, becoming the group
+	 * sender), e.g. items whose lease a crashed instance left to expire. Default 30 s: every
+	 * poll is a statement, and an idle desk's few statements are most of its CPU.
 	 */
 	idlePollMs?: number;
 	/** Flood budgets: group work is claimed only while the group has calls left. */
@@ -362,7 +364,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	const { database, handlers, log, budget } = options;
 	const concurrency = options.concurrency ?? 128;
 	const leaseMs = options.leaseMs ?? 60_000;
-	const idlePollMs = options.idlePollMs ?? 5000;
+	const idlePollMs = options.idlePollMs ?? 30_000;
 	const stopGraceMs = options.stopGraceMs ?? 5000;
 	let running = false;
 	let stopping = false;

@@ -1,7 +1,7 @@
 /**
  * An instance alone on its PostgreSQL announces no events (pg-bus.ts): nobody would hear them
  * but itself. As soon as another instance listens (it says hello) it announces every event, and
- * once that instance is gone it stops again. A spy LISTENs on the channel under a name that does
+ * once that instance says goodbye it stops again. A spy LISTENs on the channel under a name that does
  * not count as an instance; a marker NOTIFY sent after a message has landed in its topic is the
  * observable end before asserting that no event was announced.
  *
@@ -119,12 +119,14 @@ describe("events are announced only when another instance listens", () => {
 		);
 		expect(announced("second, with a peer")).toHaveLength(1);
 
-		// The peer leaves; the next count (every 5 s) finds the instance alone again.
+		// The peer leaves and says goodbye, as a real one does: the instance counts again at once
+		// (the periodic count, a minute apart, is only for an instance that died without a word).
 		await peer.end();
+		await spy`select pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify({ from: "peer", bye: true })})`;
 		await until(
 			"alone again",
 			async () => ((await eventsDetail(service)) === "listen/notify (alone)" ? true : undefined),
-			15_000,
+			5000,
 		);
 		await sendAndLand(tg, service, socket, "third, alone again");
 		await marker();
