@@ -119,6 +119,53 @@ describe("merge moves the running timers", () => {
 	}, 20_000);
 });
 
+describe("merge wakes the timer worker", () => {
+	// The shortest delay is an hour, so the timer worker looks at the timers only once a minute
+	// (timer-worker.ts): a clock the merge re-arms from an older history, already due, fires at
+	// once only because the merge wakes the worker.
+	const flow = useTelegramFlow({
+		outbox: { groupWindow: "1s" },
+		sla: { reminders: ["1h", "2h"] },
+		waiting: { reminder: "1h", autoclose: "2h" },
+	});
+	const h = linker(flow);
+
+	test("an SLA clock re-armed from a question asked over an hour ago fires right after the merge", async () => {
+		const { tg, service } = flow();
+		const xan = newUser("Xan", { username: "xan_t" });
+		const older = await h.telegramCustomer(xan, "Telegram question, answered");
+		const since0 = tg.calls.length;
+		const reply = tg.operatorPosts(older.topicId, "Answered in Telegram");
+		await nextCall(
+			tg,
+			since0,
+			(c) => c.method === "copyMessage" && Number(c.params.message_id) === reply.message_id,
+		);
+		const web = await h.webCustomer("Web question, asked long ago");
+		// The web question was asked 90 minutes ago: its clock's first step is overdue.
+		await service.database.query(
+			sql`update messages set created_at = now() - interval '90 minutes'
+				where customer_id = ${web.customerId} and author = 'user'`,
+		);
+		const { pressed } = await h.consent(xan, web.sessionId);
+		await web.socket.next("channel_linked");
+		const reminder = await nextCall(
+			tg,
+			pressed,
+			(c) =>
+				c.method === "sendMessage" &&
+				Number(c.params.message_thread_id) === older.topicId &&
+				String(c.params.text).startsWith("⏰"),
+			8000,
+		);
+		expect(reminder.ok).toBe(true);
+		// It was the first step; the second is an hour after the question.
+		const [timer] = await h.timersOf(older.customerId);
+		expect(timer?.step).toBe(1);
+		web.socket.close();
+	}, 20_000);
+});
+
 describe("merge moves queued work", () => {
 	const flow = useTelegramFlow({
 		outbox: { groupWindow: "1s" },
