@@ -115,11 +115,7 @@ try {
 					`**${fixed(idle.service + idle.postgres, 2)} CPU-s** (service ${fixed(idle.service, 2)}, PostgreSQL ${fixed(idle.postgres, 2)})`,
 					"≤ 0.5 CPU-s",
 				],
-				[
-					`transactions in the service's database over the idle minute`,
-					`${idleStatements}`,
-					"—",
-				],
+				[`transactions in the service's database over the idle minute`, `${idleStatements}`, "—"],
 				[
 					`CPU per 1,000 messages at ${PACED_PER_SECOND}/s`,
 					`**${fixed((pacedCpu.service + pacedCpu.postgres) / thousands, 2)} CPU-s** (service ${fixed(pacedCpu.service / thousands, 2)}, PostgreSQL ${fixed(pacedCpu.postgres / thousands, 2)})`,
