@@ -41,7 +41,20 @@ function linker(current: () => TelegramFlow) {
 				order by kind`,
 		);
 	}
-	return { ...customers, consent, timersOf };
+	/** A Telegram customer whose question an operator has answered (no SLA clock running). */
+	async function answeredTelegramCustomer(user: ReturnType<typeof newUser>) {
+		const { tg } = current();
+		const customer = await customers.telegramCustomer(user, "Telegram question, answered");
+		const since = tg.calls.length;
+		const reply = tg.operatorPosts(customer.topicId, "Answered in Telegram");
+		await nextCall(
+			tg,
+			since,
+			(c) => c.method === "copyMessage" && Number(c.params.message_id) === reply.message_id,
+		);
+		return customer;
+	}
+	return { ...customers, consent, timersOf, answeredTelegramCustomer };
 }
 
 describe("merge moves the running timers", () => {
@@ -55,14 +68,7 @@ describe("merge moves the running timers", () => {
 	test("the SLA clock of the merged-away customer's unanswered message keeps running on the survivor", async () => {
 		const { tg, service } = flow();
 		const uma = newUser("Uma", { username: "uma_s" });
-		const older = await h.telegramCustomer(uma, "Telegram question, answered");
-		const since0 = tg.calls.length;
-		const reply = tg.operatorPosts(older.topicId, "Answered in Telegram");
-		await nextCall(
-			tg,
-			since0,
-			(c) => c.method === "copyMessage" && Number(c.params.message_id) === reply.message_id,
-		);
+		const older = await h.answeredTelegramCustomer(uma);
 		// The survivor's question is answered: no clock of its own.
 		expect(await h.timersOf(older.customerId)).toEqual([]);
 		const web = await h.webCustomer("Web question, still waiting");
@@ -133,14 +139,7 @@ describe("merge wakes the timer worker", () => {
 	test("an SLA clock re-armed from a question asked over an hour ago fires right after the merge", async () => {
 		const { tg, service } = flow();
 		const xan = newUser("Xan", { username: "xan_t" });
-		const older = await h.telegramCustomer(xan, "Telegram question, answered");
-		const since0 = tg.calls.length;
-		const reply = tg.operatorPosts(older.topicId, "Answered in Telegram");
-		await nextCall(
-			tg,
-			since0,
-			(c) => c.method === "copyMessage" && Number(c.params.message_id) === reply.message_id,
-		);
+		const older = await h.answeredTelegramCustomer(xan);
 		const web = await h.webCustomer("Web question, asked long ago");
 		// The web question was asked 90 minutes ago: its clock's first step is overdue.
 		await service.database.query(
