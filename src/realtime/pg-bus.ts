@@ -137,7 +137,9 @@ export async function createPgBus(options: PgBusOptions): Promise<PgBus> {
 	let counter = 0;
 	let queue: string[] = [];
 	let sending: Promise<void> | undefined;
-	// A batch taken in this turn of the event loop leaves after whatever committed before it.
+	// Set when a batch is taken, cleared at the next microtask: a caller that has just published
+	// (in the same synchronous run, as a commit's events and then its wake-up) knows a notice
+	// leaves after its commit.
 	let batchTakenThisTurn = false;
 	const flush = async () => {
 		while (queue.length > 0) {
