@@ -10,8 +10,8 @@
  * path that arms from an earlier moment (merging two customers' histories) wakes the worker after
  * its commit (`Work.timersChanged`). The sleep is also capped at `idleMaxMs` (a minute), for a
  * timer left by another instance that stopped before firing it. With the default policy (10 min)
- * an idle desk costs one small read a minute (it was one every 2 s: with Bun's collector running
- * after every change of the heap, that and the other pollers were most of an idle desk's CPU).
+ * an idle desk costs one small read a minute (it was one every 2 s, with the outbox's and the
+ * instance count's polls most of the statements an idle desk made).
  */
 import { fireDueTimers } from "../core/timer-runs.ts";
 import type { CoreDeps, TimerPolicy } from "../core/unit-of-work.ts";

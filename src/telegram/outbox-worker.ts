@@ -70,7 +70,7 @@ export interface OutboxWorkerOptions {
 	 * Poll interval for work this instance was not woken for: the safety net behind the wake-ups
 	 * (commits here, other instances' notices, retry and budget timers, becoming the group
 	 * sender), e.g. items whose lease a crashed instance left to expire. Default 30 s: every
-	 * poll is a statement, and an idle desk's few statements are most of its CPU.
+	 * poll is a statement, and an idle desk's statements are most of what PostgreSQL does for it.
 	 */
 	idlePollMs?: number;
 	/** Flood budgets: group work is claimed only while the group has calls left. */
