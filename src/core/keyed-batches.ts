@@ -1,8 +1,9 @@
 /**
  * Natural batching of one statement that many callers run at once (README "accept batches"):
  * requests wait in a queue only while every batch slot is busy (or until the event loop's turn
- * ends), and the next free slot takes everything queued (up to `size`) as one batch. At a low rate each request runs alone and at
- * once; under load one statement, one round trip and one commit serve many requests, which is
+ * ends), and the next free slot takes everything queued (up to `size`) as one batch. At a low
+ * rate each request runs alone and at once; under load one statement, one round trip and one
+ * commit serve many requests, which is
  * what lets PostgreSQL keep up (a WAL flush, executor start-up and a round trip per request were
  * most of its cost).
  *

@@ -54,7 +54,19 @@ function linker(current: () => TelegramFlow) {
 		);
 		return customer;
 	}
-	return { ...customers, consent, timersOf, answeredTelegramCustomer };
+	/** The next SLA reminder posted in the topic after call `since`. */
+	function reminderIn(topicId: number, since: number) {
+		return nextCall(
+			current().tg,
+			since,
+			(c) =>
+				c.method === "sendMessage" &&
+				Number(c.params.message_thread_id) === topicId &&
+				String(c.params.text).startsWith("⏰"),
+			8000,
+		);
+	}
+	return { ...customers, consent, timersOf, answeredTelegramCustomer, reminderIn };
 }
 
 describe("merge moves the running timers", () => {
@@ -66,7 +78,7 @@ describe("merge moves the running timers", () => {
 	const h = linker(flow);
 
 	test("the SLA clock of the merged-away customer's unanswered message keeps running on the survivor", async () => {
-		const { tg, service } = flow();
+		const { service } = flow();
 		const uma = newUser("Uma", { username: "uma_s" });
 		const older = await h.answeredTelegramCustomer(uma);
 		// The survivor's question is answered: no clock of its own.
@@ -86,15 +98,7 @@ describe("merge moves the running timers", () => {
 			new Date(asked?.created_at as string).getTime(),
 		);
 		// And it fires, in the surviving topic, three seconds after the web question.
-		const reminder = await nextCall(
-			tg,
-			pressed,
-			(c) =>
-				c.method === "sendMessage" &&
-				Number(c.params.message_thread_id) === older.topicId &&
-				String(c.params.text).startsWith("⏰"),
-			8000,
-		);
+		const reminder = await h.reminderIn(older.topicId, pressed);
 		expect(reminder.ok).toBe(true);
 		web.socket.close();
 	}, 20_000);
@@ -137,7 +141,7 @@ describe("merge wakes the timer worker", () => {
 	const h = linker(flow);
 
 	test("an SLA clock re-armed from a question asked over an hour ago fires right after the merge", async () => {
-		const { tg, service } = flow();
+		const { service } = flow();
 		const xan = newUser("Xan", { username: "xan_t" });
 		const older = await h.answeredTelegramCustomer(xan);
 		const web = await h.webCustomer("Web question, asked long ago");
@@ -148,15 +152,7 @@ describe("merge wakes the timer worker", () => {
 		);
 		const { pressed } = await h.consent(xan, web.sessionId);
 		await web.socket.next("channel_linked");
-		const reminder = await nextCall(
-			tg,
-			pressed,
-			(c) =>
-				c.method === "sendMessage" &&
-				Number(c.params.message_thread_id) === older.topicId &&
-				String(c.params.text).startsWith("⏰"),
-			8000,
-		);
+		const reminder = await h.reminderIn(older.topicId, pressed);
 		expect(reminder.ok).toBe(true);
 		// It was the first step; the second is an hour after the question.
 		const [timer] = await h.timersOf(older.customerId);
