@@ -13,6 +13,12 @@ export interface CustomerMessageInput {
 	text: string;
 	clientMessageId?: string;
 	replyTo?: string;
+	/**
+	 * The daily cap on new conversations of the client (SPEC §4.5) when this message may open one
+	 * (a web customer not yet known to have written): spent in the statement that stores it, or
+	 * 429 `QUOTA_EXCEEDED` and nothing stored. Absent: not checked.
+	 */
+	openingLimit?: number;
 }
 
 /**

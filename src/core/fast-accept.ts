@@ -15,6 +15,7 @@ import {
 } from "./customer-message-rules.ts";
 import { KeyedBatches } from "./keyed-batches.ts";
 import { outboxRouting } from "./outbox-routing.ts";
+import { conversationsExceeded } from "./quotas.ts";
 import { slaFireAt } from "./sla-clock.ts";
 import { type StoredMessage, toStored } from "./stored-message.ts";
 import { type CoreDeps, retryingConflicts } from "./unit-of-work.ts";
@@ -30,6 +31,8 @@ interface Row {
 	chat_id: number | string | null;
 	topic_id: number | string | null;
 	card_message_id: number | string | null;
+	/** The message opened a conversation over the quota: nothing was stored. */
+	refused: boolean;
 }
 
 // The rules `recordCustomerMessage` follows, written into the statement once (constants, never
@@ -42,7 +45,10 @@ const ROUTE = outboxRouting(COPY);
  * Prepared once per connection (fixed text, no SQL building per message): the accept function
  * (migration 0013) for a batch of messages of distinct customers (keyed-batches.ts; one message
  * is a batch of one). Parameters: now, customer ids, channels, texts, client message ids, the SLA
- * due time (null: no clock), lease ends (an element null: no hand-off for that message). Nothing
+ * due time (null: no clock), lease ends (an element null: no hand-off for that message), the
+ * conversation quota's caps (an element null: the customer is known to have a conversation, no
+ * check; migration 0014 spends the quota in the same statement, a refused message stores nothing
+ * and comes back with `refused`). Nothing
  * happens for a message unless its ticket is open and it is new; the queue's head follows the new
  * item in the same statement (outbox heads, README). A customer whose row another transaction
  * holds (an operator's reply, a status change) is skipped, not waited for: that message takes the
@@ -56,10 +62,10 @@ const ROUTE = outboxRouting(COPY);
  */
 const FAST_ACCEPT_SQL = `select id, customer_id, seq,
 	to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
-	outbox_id, leased, took_head, chat_id, topic_id, card_message_id
+	outbox_id, leased, took_head, chat_id, topic_id, card_message_id, refused
 from accept_web_messages($1::text::timestamptz, $2::text::uuid[], $3::text::text[],
 	$4::text::text[], $5::text::text[], $6::text::timestamptz, $7::text::timestamptz[],
-	'{${KEPT}}', '${COPY}', '${ROUTE.target}', ${ROUTE.priority})`;
+	$8::text::integer[], '{${KEPT}}', '${COPY}', '${ROUTE.target}', ${ROUTE.priority})`;
 
 /** One message of a batch: a customer's text and, for a hand-off, the lease end. */
 interface Request {
@@ -68,6 +74,8 @@ interface Request {
 	text: string;
 	clientMessageId: string | null;
 	lease: string | null;
+	/** The daily cap on conversations to check when this message opens one; null: no check. */
+	openingLimit: number | null;
 }
 
 /** Every database's batches (one per service; tests open several databases in one process). */
@@ -106,11 +114,14 @@ async function acceptBatch(deps: CoreDeps, batch: readonly Request[]) {
 			quotedArrayLiteral(batch.map((request) => request.clientMessageId)),
 			slaAt?.toISOString() ?? null,
 			quotedArrayLiteral(batch.map((request) => request.lease)),
+			quotedArrayLiteral(batch.map((request) => numberText(request.openingLimit))),
 		]),
 	);
 	const byCustomer = new Map(rows.map((row) => [row.customer_id.toLowerCase(), row]));
 	return batch.map((request) => byCustomer.get(request.customerId.toLowerCase()));
 }
+
+const numberText = (value: number | null) => (value === null ? null : String(value));
 
 const NIL = "00000000-0000-0000-0000-000000000000";
 
@@ -131,6 +142,7 @@ export async function warmAcceptPath(deps: CoreDeps): Promise<void> {
 				text: "",
 				clientMessageId: null,
 				lease: null,
+				openingLimit: 1,
 			})),
 		);
 	// At once on each connection: the one-row form, then the set form.
@@ -154,6 +166,7 @@ export async function fastAcceptMessage(
 			text,
 			clientMessageId: input.clientMessageId ?? null,
 			lease: reservation?.lease ?? null,
+			openingLimit: input.openingLimit ?? null,
 		});
 	} catch (error) {
 		reservation?.cancel();
@@ -162,6 +175,7 @@ export async function fastAcceptMessage(
 	const handedOff = Boolean(row?.leased && row.took_head);
 	if (!handedOff) reservation?.cancel();
 	if (!row) return null;
+	if (row.refused) throw conversationsExceeded();
 	// The stored row as a claim would read it: the event's record and the hand-off carry the same.
 	const record = {
 		id: row.id,

@@ -68,6 +68,10 @@ export function quotaExceeded(message: string, daily = false): AppError {
  * that keeps it within `$limit`; `spent` has a row when it did. One statement: concurrent
  * spenders never overshoot. Shared by `spendDaily` and `spendOnOpening`.
  */
+/** Over the daily cap on new conversations of the client (`topicsPerIpPerDay`). */
+export const conversationsExceeded = () =>
+	quotaExceeded("Too many new conversations from this network today.", true);
+
 const spentFromK = (amount: string, limit: string) => `spent as (
 	insert into quota_usage (key, day, used)
 	select k.key, (now() at time zone 'utc')::date, ${amount} from k where ${amount} <= ${limit}

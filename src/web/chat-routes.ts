@@ -5,7 +5,7 @@ import { Elysia, t } from "elysia";
 import { clientKey } from "../core/client-key.ts";
 import { AppError } from "../core/errors.ts";
 import { readHistory } from "../core/message-history.ts";
-import { acceptCustomerMessage } from "../core/messages.ts";
+
 import { canRate } from "../core/ratings.ts";
 import { configureSessions, startWebSession } from "../core/sessions.ts";
 import { assertNoControlCharacters } from "../core/text.ts";
@@ -17,6 +17,7 @@ import { errorResponses, Ok, ok } from "./envelope.ts";
 import { webQuotas } from "./quota.ts";
 import { presentedSession, SESSION_COOKIE } from "./session.ts";
 import { sessionGuard } from "./session-guard.ts";
+import { acceptWebText } from "./text-message.ts";
 import { toWireMessage, WireMessageSchema } from "./wire.ts";
 
 const ONE_YEAR_SECONDS = 31_536_000;
@@ -166,10 +167,7 @@ export function chatRoutes(deps: WebDeps) {
 				assertNoControlCharacters(body.text);
 				assertNoControlCharacters(body.clientMessageId, "clientMessageId");
 				assertNoControlCharacters(body.replyTo, "replyTo");
-				await webQuotas(deps).beforeMessage(session.customerId);
-				const { message } = await acceptCustomerMessage(core, {
-					customerId: session.customerId,
-					channel: "web",
+				const { message } = await acceptWebText(deps, session.customerId, {
 					text: body.text as string,
 					clientMessageId: body.clientMessageId,
 					replyTo: body.replyTo,

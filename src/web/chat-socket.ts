@@ -14,7 +14,7 @@ import { Elysia, status } from "elysia";
 import { errorFacts } from "../core/error-facts.ts";
 import { AppError } from "../core/errors.ts";
 import { lastSeq } from "../core/message-history.ts";
-import { acceptCustomerMessage } from "../core/messages.ts";
+
 import { rateTicket } from "../core/ratings.ts";
 import type { SessionRef } from "../core/sessions.ts";
 import { findSession } from "../core/sessions.ts";
@@ -25,9 +25,9 @@ import { customers } from "../db/schema.ts";
 import type { WebDeps } from "./deps.ts";
 import { encodeFrame, readClientFrame } from "./frames.ts";
 import { originPolicy } from "./origins.ts";
-import { webQuotas } from "./quota.ts";
 import { presentedSession } from "./session.ts";
 import type { LiveSocket } from "./socket-registry.ts";
+import { acceptWebText } from "./text-message.ts";
 import { customerTopic, toWireMessage } from "./wire.ts";
 
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -141,11 +141,8 @@ export function chatSocket(deps: WebDeps) {
 				assertNoControlCharacters(replyTo, "replyTo");
 				// One budget with POST /api/chat/message; over it, an error frame and nothing stored.
 				limits.take("message", session.customerId);
-				await webQuotas(deps).beforeMessage(session.customerId);
 				// The echo reaches this socket through the customer's topic, like every other tab.
-				const result = await acceptCustomerMessage(core, {
-					customerId: session.customerId,
-					channel: "web",
+				const result = await acceptWebText(deps, session.customerId, {
 					text: text as string,
 					clientMessageId,
 					replyTo,

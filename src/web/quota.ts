@@ -8,6 +8,7 @@
 import { clientKey } from "../core/client-key.ts";
 import { AppError } from "../core/errors.ts";
 import {
+	conversationsExceeded,
 	type Quotas,
 	quotaExceeded,
 	resolveQuotas,
@@ -29,8 +30,15 @@ export interface WebQuotas {
 	limits: Quotas;
 	/** Before `init` creates a session: spends one of the client's new sessions for today. */
 	beforeInit(presented: string | undefined, ip: string): Promise<void>;
-	/** Before a customer's message is stored: spends a new conversation when it opens one. */
+	/** Before a customer's upload is stored: spends a new conversation when it opens one. */
 	beforeMessage(customerId: string): Promise<void>;
+	/**
+	 * For a text message, whose accept spends the conversation quota in its own statement: the
+	 * cap to pass as `openingLimit`, or undefined when the customer is known to have written.
+	 */
+	openingLimit(customerId: string): number | undefined;
+	/** After a message of this customer was stored: their next ones cost no quota query. */
+	started(customerId: string): void;
 	/** Before an upload's body is read: one of the uploads at once, or 429. */
 	enterUpload(customerId: string): UploadSlot;
 	/** Before a file of this customer is served. */
@@ -66,12 +74,13 @@ export function createWebQuotas(
 		async beforeMessage(customerId) {
 			if (started.has(customerId)) return;
 			const opening = await spendOnOpening(database, customerId, limits.topicsPerIpPerDay);
-			if (opening === "refused")
-				throw quotaExceeded("Too many new conversations from this network today.", true);
+			if (opening === "refused") throw conversationsExceeded();
 			// Started or paid for now: the customer's next messages (a retry of this one too)
 			// cost no query.
 			remember(customerId);
 		},
+		openingLimit: (customerId) => (started.has(customerId) ? undefined : limits.topicsPerIpPerDay),
+		started: remember,
 		enterUpload(customerId) {
 			const mine = uploading.get(customerId) ?? 0;
 			if (mine >= limits.concurrentUploadsPerCustomer || uploadsAtOnce >= limits.concurrentUploads)

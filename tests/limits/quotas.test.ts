@@ -12,7 +12,7 @@ import type { RunningService } from "../../src/service.ts";
 import { webQuotas } from "../../src/web/quota.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { startTestService } from "../support/service.ts";
-import { api, type Envelope, initSession } from "../support/web-client.ts";
+import { api, connectSocket, type Envelope, initSession } from "../support/web-client.ts";
 
 let db: TestDatabase | undefined;
 let service: RunningService | undefined;
@@ -154,6 +154,50 @@ describe("daily quotas per client", () => {
 		// Conversations already open go on.
 		expect((await say(sessions[0] as string, "still here")).status).toBe(201);
 		expect((await upload(running, sessions[2] as string, 10, "note.txt")).status).toBe(429);
+	});
+
+	test("first messages of many new visitors of one network at once: exactly the cap is stored", async () => {
+		const running = await start({
+			rateLimits: { init: 10_000 },
+			quotas: { topicsPerIpPerDay: 3 },
+		});
+		const sessions: string[] = [];
+		for (let i = 0; i < 8; i++)
+			sessions.push((await initFrom(running, "203.0.113.10")).body.data.sessionId);
+		const sockets = sessions.map((session) => connectSocket(running.url, `?session=${session}`));
+		for (const socket of sockets) await socket.next("connected");
+		// Sent in one turn, so the hot path takes them together: one accept statement spends the
+		// network's quota for several new conversations (migration 0014).
+		sockets.forEach((socket, i) => {
+			socket.send({ type: "message", data: { text: `hello ${i}` } });
+		});
+		const answers = await Promise.all(
+			sockets.map((socket) => socket.next((f) => f.type === "error" || f.type === "message")),
+		);
+		const refused = answers.filter((frame) => frame.type === "error");
+		expect(answers.filter((frame) => frame.type === "message")).toHaveLength(3);
+		expect(refused.map((frame) => frame.data.code)).toEqual(Array(5).fill("QUOTA_EXCEEDED"));
+		expect(
+			await rows(running, sql`select count(*)::int as n from messages where author = 'user'`),
+		).toBe(3);
+		expect(await rows(running, sql`select count(*)::int as n from outbox`)).toBe(3);
+		expect(
+			await rows(running, sql`select used as n from quota_usage where key like 'topic:%'`),
+		).toBe(3);
+		// A refused visitor is refused again; an accepted one goes on without spending more.
+		const again = sockets[answers.indexOf(refused[0] as (typeof answers)[number])];
+		again?.send({ type: "message", data: { text: "once more" } });
+		expect((await again?.next("error"))?.data.code).toBe("QUOTA_EXCEEDED");
+		const accepted = sockets[answers.findIndex((frame) => frame.type === "message")];
+		accepted?.send({ type: "message", data: { text: "and again" } });
+		await accepted?.next((f) => f.type === "message" && f.data.text === "and again");
+		expect(
+			await rows(running, sql`select count(*)::int as n from messages where author = 'user'`),
+		).toBe(4);
+		expect(
+			await rows(running, sql`select used as n from quota_usage where key like 'topic:%'`),
+		).toBe(3);
+		for (const socket of sockets) socket.close();
 	});
 
 	test("media downloads per customer per day", async () => {

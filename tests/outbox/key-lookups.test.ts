@@ -107,7 +107,8 @@ describe("outbox functions read by key", () => {
 		const customers = await Promise.all(
 			["c", "d", "e"].map((name) => insertCustomer(database(), name)),
 		);
-		const tables = ["customers", "messages", "outbox", "outbox_heads", "timers"];
+		const tables = ["customers", "messages", "outbox", "outbox_heads", "timers", "web_sessions"];
+		// Each message with a conversation cap: the openers' step (migration 0014) runs too.
 		const accept = (ids: string[], round: number) => (tx: Tx) =>
 			query(
 				sql`select * from accept_web_messages(now(), ${`{${ids.join(",")}}`}::uuid[],
@@ -115,7 +116,7 @@ describe("outbox functions read by key", () => {
 					${`{${ids.map(() => "hello").join(",")}}`}::text[],
 					${`{${ids.map((_, i) => `r${round}-${i}`).join(",")}}`}::text[],
 					now() + interval '10 minutes', ${`{${ids.map(() => "NULL").join(",")}}`}::timestamptz[],
-					'{NEW,IN_PROGRESS}', 'topic_message', 'group', 0)`,
+					${`{${ids.map(() => "5").join(",")}}`}::integer[], '{NEW,IN_PROGRESS}', 'topic_message', 'group', 0)`,
 				tx,
 			);
 		// One message (the one-row form) and a batch (the set form), three times each.
