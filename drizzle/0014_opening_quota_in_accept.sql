@@ -1,15 +1,22 @@
+-- Two changes to the web hot path's accept (migration 0013), both for the tail of a burst of new
+-- customers, where a statement of its own on the busy main pool made a visitor wait 100-150 ms:
+--
 -- The conversation quota (SPEC §4.5) inside the accept: a web customer's message that opens a
 -- conversation (no topic yet, nothing written yet) spends one unit of the daily `topic:` quota of
 -- the client key their first session came from, in the statement that stores it. It was a
--- statement of its own before the accept, on the main pool, where a burst of new customers'
--- first messages queued behind their own topics' creation (a process just started: first
--- messages echoed after 80-107 ms at the median, 40-47 ms without it). Per message, the cap to
--- check or NULL (the customer is known to have a conversation: nothing is read for the quota).
+-- statement of its own before the accept, on the main pool, where a burst's first messages
+-- queued behind their own topics' creation (a process just started: first messages echoed after
+-- 80-107 ms at the median, 40-47 ms without it). Per message, the cap to check or NULL (the
+-- customer is known to have a conversation: nothing is read for the quota). Openers' quota rows
+-- are taken in key order after their customers' rows, so two batches of one network never wait
+-- on each other crosswise. A refused message stores nothing and returns a row with `refused`.
 --
--- Openers are locked first, skipping a customer held by another transaction as the steps below
--- do (that message takes the general path, which spends there), and their quota rows are taken
--- in key order, so two batches of one network never wait on each other in opposite orders. A
--- refused message stores nothing and returns a row with `refused` only.
+-- A held customer comes back as `held`: in a batch, a customer whose row another transaction
+-- holds (their topic being created, an operator's reply) is skipped as before, and now said so,
+-- and the caller tries that message again through the hot path a few milliseconds later instead
+-- of sending it down the general path at once (a transaction of several statements on the main
+-- pool, which a burst keeps busy: 1% of a burst's messages took 130-150 ms that way). A single
+-- message still waits for its customer's row, as before.
 DROP FUNCTION accept_web_messages(timestamptz, uuid[], text[], text[], text[], timestamptz,
 	timestamptz[], text[], text, text, integer);
 --> statement-breakpoint
@@ -19,28 +26,50 @@ CREATE FUNCTION accept_web_messages(
 	p_kind text, p_target text, p_priority integer)
 RETURNS TABLE (id uuid, customer_id uuid, seq bigint, created_at timestamptz, outbox_id bigint,
 	leased boolean, took_head boolean, chat_id bigint, topic_id integer, card_message_id integer,
-	refused boolean)
+	refused boolean, held boolean)
 LANGUAGE plpgsql
 SET enable_seqscan = off
 SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE
+	v_openers boolean := cardinality(array_remove(p_opening_limits, NULL)) > 0;
+	v_locked uuid[];
+	v_held uuid[] := '{}';
 	v_refused uuid[] := '{}';
 	v_customer uuid;
 	v_key text;
 	v_limit integer;
 BEGIN
-	IF cardinality(array_remove(p_opening_limits, NULL)) > 0 THEN
+	IF cardinality(p_customers) = 1 THEN
+		-- One message waits for its customer's row, as the update below would; an opener's row
+		-- first, so that the quota is read and spent for the message that is then stored.
+		IF v_openers THEN
+			PERFORM 1 FROM customers WHERE id = p_customers[1] FOR NO KEY UPDATE;
+		END IF;
+		v_locked := p_customers;
+	ELSE
+		-- A batch never waits for one customer: held rows are skipped and named.
+		v_locked := array(
+			select id from customers where id = any(p_customers) and status = any(p_kept)
+			order by id for no key update skip locked);
+		IF cardinality(v_locked) < cardinality(p_customers) THEN
+			v_held := array(
+				select id from customers where id = any(p_customers) and status = any(p_kept)
+					and id <> all(v_locked));
+		END IF;
+	END IF;
+
+	IF v_openers THEN
 		FOR v_customer, v_key, v_limit IN
 			select c.id, (select s.client_key from web_sessions s where s.customer_id = c.id
 					order by s.created_at limit 1), u.opening_limit
 			from unnest(p_customers, p_opening_limits) as u(customer_id, opening_limit)
 			join customers c on c.id = u.customer_id
-			where u.opening_limit is not null and c.status = any(p_kept) and c.topic_id is null
+			where u.opening_limit is not null and c.id = any(v_locked) and c.status = any(p_kept)
+				and c.topic_id is null
 				and not exists (select 1 from messages m where m.customer_id = c.id and m.author = 'user')
 			order by 2, 1
-			for no key update of c skip locked
 		LOOP
 			CONTINUE WHEN v_key IS NULL;
 			insert into quota_usage as q (key, day, used)
@@ -92,7 +121,7 @@ BEGIN
 				on conflict do nothing
 			)
 			select m.id, m.customer_id, m.seq, m.created_at, o.id, o.attempts = 1, exists (select 1 from h),
-				c.telegram_user_id, c.topic_id, c.card_message_id, false
+				c.telegram_user_id, c.topic_id, c.card_message_id, false, false
 			from m, o, c;
 		END IF;
 	ELSE
@@ -102,11 +131,7 @@ BEGIN
 				as u(customer_id, channel, text, client_message_id, lease_until)
 		), c as (
 			update customers set last_message_at = p_now
-			where id in (
-				select id from customers where id = any(p_customers) and status = any(p_kept)
-					and id <> all(v_refused)
-				order by id for no key update skip locked
-			)
+			where id = any(v_locked) and id <> all(v_refused)
 			returning id, telegram_user_id, topic_id, card_message_id
 		), m as (
 			insert into messages (customer_id, author, channel, text, client_message_id)
@@ -142,15 +167,15 @@ BEGIN
 		)
 		select m.id, m.customer_id, m.seq, m.created_at, o.id, o.attempts = 1,
 			exists (select 1 from h where h.customer_id = m.customer_id),
-			c.telegram_user_id, c.topic_id, c.card_message_id, false
+			c.telegram_user_id, c.topic_id, c.card_message_id, false, false
 		from m join o on o.customer_id = m.customer_id join c on c.id = m.customer_id;
 	END IF;
 
-	IF cardinality(v_refused) > 0 THEN
+	IF cardinality(v_refused) + cardinality(v_held) > 0 THEN
 		RETURN QUERY
 		select null::uuid, r, null::bigint, null::timestamptz, null::bigint, false, false,
-			null::bigint, null::integer, null::integer, true
-		from unnest(v_refused) as r;
+			null::bigint, null::integer, null::integer, r = any(v_refused), r = any(v_held)
+		from unnest(v_refused || v_held) as r;
 	END IF;
 END;
 $$;

@@ -173,6 +173,54 @@ describe("accept batches", () => {
 		});
 
 	if (onPostgres)
+		test("new customers of one network, one of them held: each conversation's quota is spent once", async () => {
+			const ids = await customers(4);
+			const network = `net-${crypto.randomUUID()}`;
+			await database.query(
+				sql`insert into web_sessions (id, customer_id, client_key)
+					select gen_random_uuid(), id, ${network} from unnest(${`{${ids.join(",")}}`}::uuid[]) id`,
+			);
+			const [busy, ...others] = ids;
+			const holder = postgres(db.url as string, { max: 1, onnotice: () => {} });
+			try {
+				let release = () => {};
+				const held = new Promise<void>((resolve) => {
+					release = resolve;
+				});
+				let locked = () => {};
+				const isLocked = new Promise<void>((resolve) => {
+					locked = resolve;
+				});
+				const holding = holder.begin(async (tx) => {
+					await tx`select id from customers where id = ${busy as string} for no key update`;
+					locked();
+					await held;
+				});
+				await isLocked;
+				const first = (customerId: string) =>
+					acceptCustomerMessage(deps, {
+						customerId,
+						channel: "web",
+						text: "first words",
+						openingLimit: 10,
+					});
+				// One turn: the four first messages share a batch, which skips the held customer.
+				const busySend = first(busy as string);
+				await Promise.all(others.map(first));
+				release();
+				await holding;
+				expect((await busySend).duplicate).toBe(false);
+				for (const id of ids) expect(await textsOf(id)).toEqual(["first words"]);
+				const [usage] = await database.query<{ used: number }>(
+					sql`select used::int as used from quota_usage where key = ${`topic:${network}`}`,
+				);
+				expect(usage?.used).toBe(4);
+			} finally {
+				await holder.end();
+			}
+		});
+
+	if (onPostgres)
 		test("visitors' messages are stored while every connection of the main pool is busy", async () => {
 			const [id] = await customers(1);
 			let release = () => {};
