@@ -50,6 +50,29 @@ async function customers(count: number): Promise<string[]> {
 	return rows.map((row) => row.id);
 }
 
+/**
+ * Holds a customer's row in a transaction of another connection (as an operator's reply would)
+ * until `release`; `holding` ends with that transaction.
+ */
+async function holdCustomer(customerId: string) {
+	const holder = postgres(db.url as string, { max: 1, onnotice: () => {} });
+	let release = () => {};
+	const held = new Promise<void>((resolve) => {
+		release = resolve;
+	});
+	let locked = () => {};
+	const isLocked = new Promise<void>((resolve) => {
+		locked = resolve;
+	});
+	const holding = holder.begin(async (tx) => {
+		await tx`select id from customers where id = ${customerId} for no key update`;
+		locked();
+		await held;
+	});
+	await isLocked;
+	return { release, holding, holder };
+}
+
 const send = (customerId: string, text: string, clientMessageId?: string) =>
 	acceptCustomerMessage(deps, { customerId, channel: "web", text, clientMessageId });
 
@@ -134,23 +157,8 @@ describe("accept batches", () => {
 	if (onPostgres)
 		test("a customer whose row another transaction holds does not hold up the others", async () => {
 			const [busy, ...others] = await customers(5);
-			const holder = postgres(db.url as string, { max: 1, onnotice: () => {} });
+			const { release, holding, holder } = await holdCustomer(busy as string);
 			try {
-				let release = () => {};
-				const held = new Promise<void>((resolve) => {
-					release = resolve;
-				});
-				let locked = () => {};
-				const isLocked = new Promise<void>((resolve) => {
-					locked = resolve;
-				});
-				const holding = holder.begin(async (tx) => {
-					await tx`select id from customers where id = ${busy as string} for no key update`;
-					locked();
-					await held;
-				});
-				await isLocked;
-
 				// Submitted in one turn of the event loop, so the busy customer's message shares a
 				// batch with the others'.
 				let busyDone = false;
@@ -181,22 +189,8 @@ describe("accept batches", () => {
 					select gen_random_uuid(), id, ${network} from unnest(${`{${ids.join(",")}}`}::uuid[]) id`,
 			);
 			const [busy, ...others] = ids;
-			const holder = postgres(db.url as string, { max: 1, onnotice: () => {} });
+			const { release, holding, holder } = await holdCustomer(busy as string);
 			try {
-				let release = () => {};
-				const held = new Promise<void>((resolve) => {
-					release = resolve;
-				});
-				let locked = () => {};
-				const isLocked = new Promise<void>((resolve) => {
-					locked = resolve;
-				});
-				const holding = holder.begin(async (tx) => {
-					await tx`select id from customers where id = ${busy as string} for no key update`;
-					locked();
-					await held;
-				});
-				await isLocked;
 				const first = (customerId: string) =>
 					acceptCustomerMessage(deps, {
 						customerId,
