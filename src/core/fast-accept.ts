@@ -45,17 +45,16 @@ const ROUTE = outboxRouting(COPY);
 
 /**
  * Prepared once per connection (fixed text, no SQL building per message): the accept function
- * (migration 0013) for a batch of messages of distinct customers (keyed-batches.ts; one message
- * is a batch of one). Parameters: now, customer ids, channels, texts, client message ids, the SLA
- * due time (null: no clock), lease ends (an element null: no hand-off for that message), the
- * conversation quota's caps (an element null: the customer is known to have a conversation, no
- * check; migration 0014 spends the quota in the same statement, a refused message stores nothing
- * and comes back with `refused`); a customer a batch skipped because another transaction holds
- * their row comes back `held`. Nothing
- * happens for a message unless its ticket is open and it is new; the queue's head follows the new
- * item in the same statement (outbox heads, README). A customer whose row another transaction
- * holds (an operator's reply, a status change) is skipped, not waited for: that message takes the
- * general path, which waits on its own, so one busy customer never holds up the others' messages.
+ * (migrations 0013, 0014) for a batch of messages of distinct customers (keyed-batches.ts; one
+ * message is a batch of one). Parameters: now, customer ids, channels, texts, client message ids,
+ * the SLA due time (null: no clock), lease ends (an element null: no hand-off for that message),
+ * the conversation quota's caps (an element null: the customer is known to have a conversation,
+ * no check). Nothing happens for a message unless its ticket is open and it is new; the queue's
+ * head follows the new item in the same statement (outbox heads, README). A message that opens a
+ * conversation over the quota stores nothing and comes back `refused`. In a batch, a customer
+ * whose row another transaction holds (an operator's reply, a status change) is skipped, not
+ * waited for, and comes back `held`: `fastAcceptMessage` tries that message again, then leaves it
+ * to the general path, which waits on its own, so one busy customer never holds up the others.
  *
  * Hand-off (README): with a lease end, a copy that will be its queue's head (the head row, locked,
  * is idle or missing) is filed already leased (`attempts` 1, `locked_until` the lease, the head

@@ -3,9 +3,8 @@
  * requests wait in a queue only while every batch slot is busy (or until the event loop's turn
  * ends), and the next free slot takes everything queued (up to `size`) as one batch. At a low
  * rate each request runs alone and at once; under load one statement, one round trip and one
- * commit serve many requests, which is
- * what lets PostgreSQL keep up (a WAL flush, executor start-up and a round trip per request were
- * most of its cost).
+ * commit serve many requests, which is what lets PostgreSQL keep up (a WAL flush, executor
+ * start-up and a round trip per request were most of its cost).
  *
  * A batch holds at most one request per key, and a key with a request in flight is not batched
  * again until it settles: requests of one key run one after another, in the order submitted, and

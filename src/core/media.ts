@@ -7,6 +7,7 @@ import type { Database } from "../db/client.ts";
 import { type MediaKind, media } from "../db/schema.ts";
 import { AppError } from "./errors.ts";
 import { MAX_TEXT, recordCustomerMessage } from "./messages.ts";
+import { chargeOpening } from "./quotas.ts";
 import type { MediaRef, StoredMessage } from "./stored-message.ts";
 import { type CoreDeps, commit } from "./unit-of-work.ts";
 
@@ -17,6 +18,8 @@ export interface UploadInput {
 	fileName: string;
 	bytes: Uint8Array;
 	caption?: string;
+	/** As for a text message (`CustomerMessageInput.openingLimit`): the conversation quota's cap. */
+	openingLimit?: number;
 }
 
 /** Telegram's limit for a caption. */
@@ -29,6 +32,7 @@ export async function acceptCustomerUpload(
 	const caption = input.caption?.trim() ?? "";
 	if (caption.length > Math.min(MAX_TEXT, MAX_CAPTION))
 		throw new AppError("MESSAGE_TOO_LONG", `The caption is longer than ${MAX_CAPTION} characters.`);
+	await chargeOpening(deps.database, input.customerId, input.openingLimit);
 	return commit(deps, async (work) => {
 		const [row] = await work.tx
 			.insert(media)

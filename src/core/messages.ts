@@ -15,7 +15,7 @@ import {
 import { AppError } from "./errors.ts";
 import { fastAcceptMessage } from "./fast-accept.ts";
 import { isUuid } from "./ids.ts";
-import { conversationsExceeded, spendOnOpening } from "./quotas.ts";
+import { chargeOpening } from "./quotas.ts";
 import { changeStatus } from "./status.ts";
 import { type MediaRef, type StoredMessage, toStored } from "./stored-message.ts";
 import { armSla } from "./timer-arming.ts";
@@ -103,11 +103,7 @@ export async function acceptCustomerMessage(
 	const fast = await fastAcceptMessage(deps, input, text);
 	if (fast) return { message: fast, duplicate: false };
 	// Not the hot path's case (it spent nothing): the conversation quota in a statement of its own.
-	if (
-		input.openingLimit !== undefined &&
-		(await spendOnOpening(deps.database, input.customerId, input.openingLimit)) === "refused"
-	)
-		throw conversationsExceeded();
+	await chargeOpening(deps.database, input.customerId, input.openingLimit);
 	try {
 		return await commit(deps, async (work) => {
 			if (input.clientMessageId) {

@@ -63,15 +63,15 @@ export function quotaExceeded(message: string, daily = false): AppError {
 	);
 }
 
+/** Over the daily cap on new conversations of the client (`topicsPerIpPerDay`). */
+export const conversationsExceeded = () =>
+	quotaExceeded("Too many new conversations from this network today.", true);
+
 /**
  * Spends `$amount` of today's quota for the key the statement's `k` yields (none: nothing) when
  * that keeps it within `$limit`; `spent` has a row when it did. One statement: concurrent
  * spenders never overshoot. Shared by `spendDaily` and `spendOnOpening`.
  */
-/** Over the daily cap on new conversations of the client (`topicsPerIpPerDay`). */
-export const conversationsExceeded = () =>
-	quotaExceeded("Too many new conversations from this network today.", true);
-
 const spentFromK = (amount: string, limit: string) => `spent as (
 	insert into quota_usage (key, day, used)
 	select k.key, (now() at time zone 'utc')::date, ${amount} from k where ${amount} <= ${limit}
@@ -136,6 +136,21 @@ export async function spendOnOpening(
 	);
 	if (!row?.opening) return "started";
 	return row.spent ? "spent" : "refused";
+}
+
+/**
+ * The conversation quota of a message that may open a conversation (`limit` given), in a
+ * statement of its own: uploads and the general path of a text message. The web hot path spends
+ * it inside its accept instead (migration 0014). Over it: 429 and nothing stored.
+ */
+export async function chargeOpening(
+	database: Database,
+	customerId: string,
+	limit: number | undefined,
+): Promise<void> {
+	if (limit === undefined) return;
+	if ((await spendOnOpening(database, customerId, limit)) === "refused")
+		throw conversationsExceeded();
 }
 
 /** Bytes of uploaded files stored for a customer and in total. */

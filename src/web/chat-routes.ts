@@ -5,7 +5,6 @@ import { Elysia, t } from "elysia";
 import { clientKey } from "../core/client-key.ts";
 import { AppError } from "../core/errors.ts";
 import { readHistory } from "../core/message-history.ts";
-
 import { canRate } from "../core/ratings.ts";
 import { configureSessions, startWebSession } from "../core/sessions.ts";
 import { assertNoControlCharacters } from "../core/text.ts";

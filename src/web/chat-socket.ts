@@ -14,7 +14,6 @@ import { Elysia, status } from "elysia";
 import { errorFacts } from "../core/error-facts.ts";
 import { AppError } from "../core/errors.ts";
 import { lastSeq } from "../core/message-history.ts";
-
 import { rateTicket } from "../core/ratings.ts";
 import type { SessionRef } from "../core/sessions.ts";
 import { findSession } from "../core/sessions.ts";

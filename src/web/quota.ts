@@ -8,12 +8,10 @@
 import { clientKey } from "../core/client-key.ts";
 import { AppError } from "../core/errors.ts";
 import {
-	conversationsExceeded,
 	type Quotas,
 	quotaExceeded,
 	resolveQuotas,
 	spendDaily,
-	spendOnOpening,
 	storedUploadBytes,
 } from "../core/quotas.ts";
 import { findSession } from "../core/sessions.ts";
@@ -30,10 +28,8 @@ export interface WebQuotas {
 	limits: Quotas;
 	/** Before `init` creates a session: spends one of the client's new sessions for today. */
 	beforeInit(presented: string | undefined, ip: string): Promise<void>;
-	/** Before a customer's upload is stored: spends a new conversation when it opens one. */
-	beforeMessage(customerId: string): Promise<void>;
 	/**
-	 * For a text message, whose accept spends the conversation quota in its own statement: the
+	 * For a customer's message (text or upload), whose accept spends the conversation quota: the
 	 * cap to pass as `openingLimit`, or undefined when the customer is known to have written.
 	 */
 	openingLimit(customerId: string): number | undefined;
@@ -71,15 +67,8 @@ export function createWebQuotas(
 			if (!(await spendDaily(database, `session:${clientKey(ip)}`, limits.sessionsPerIpPerDay)))
 				throw quotaExceeded("Too many new chats from this network today.", true);
 		},
-		async beforeMessage(customerId) {
-			if (started.has(customerId)) return;
-			const opening = await spendOnOpening(database, customerId, limits.topicsPerIpPerDay);
-			if (opening === "refused") throw conversationsExceeded();
-			// Started or paid for now: the customer's next messages (a retry of this one too)
-			// cost no query.
-			remember(customerId);
-		},
 		openingLimit: (customerId) => (started.has(customerId) ? undefined : limits.topicsPerIpPerDay),
+		// Started or paid for now: the customer's next messages (a retry too) cost no query.
 		started: remember,
 		enterUpload(customerId) {
 			const mine = uploading.get(customerId) ?? 0;

@@ -46,7 +46,8 @@ export function uploadRoutes(deps: WebDeps) {
 			async ({ session, request, set }) => {
 				deps.limits.take("upload", session.customerId);
 				// Counted before the body is read; given back however the request ends.
-				using slot = webQuotas(deps).enterUpload(session.customerId);
+				const quotas = webQuotas(deps);
+				using slot = quotas.enterUpload(session.customerId);
 				const type = request.headers.get("content-type") ?? "";
 				if (!type.toLowerCase().startsWith("multipart/form-data"))
 					throw new AppError(
@@ -81,7 +82,6 @@ export function uploadRoutes(deps: WebDeps) {
 				if (bytes.byteLength > limit) throw tooLarge(limit);
 				const fileName = sanitizeFileName(declaredName, detected);
 				await slot.reserve(bytes.byteLength);
-				await webQuotas(deps).beforeMessage(session.customerId);
 				const { message } = await acceptCustomerUpload(deps.core, {
 					customerId: session.customerId,
 					kind: detected.kind,
@@ -89,7 +89,9 @@ export function uploadRoutes(deps: WebDeps) {
 					fileName,
 					bytes,
 					caption: typeof caption === "string" ? caption : undefined,
+					openingLimit: quotas.openingLimit(session.customerId),
 				});
+				quotas.started(session.customerId);
 				set.status = 201;
 				return ok({
 					messageId: message.id,
