@@ -164,6 +164,9 @@ export function createTelegramDoor(options: {
 		log,
 	});
 	const handleUpdate: typeof route = async (update) => {
+		// An operator may answer a copy this instance delivered a moment ago, whose finish (and
+		// with it the copy's Telegram id) may still be deferred.
+		await outbox.settle();
 		try {
 			if (!(await erase(update))) await route(update);
 		} catch (error) {

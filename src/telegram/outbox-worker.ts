@@ -88,8 +88,14 @@ export interface OutboxWorkerOptions {
 	stopGraceMs?: number;
 	/** Aborts the Bot API calls in flight (stop() after its grace). */
 	abortCalls?: () => void;
-	/** How long finishes wait to be batched into one statement. Default 2 ms. */
+	/** How long finishes that a delivery waits on are collected into one statement. Default 2 ms. */
 	finishBatchMs?: number;
+	/**
+	 * How long the finish of an item with nothing behind it may wait to share a statement with
+	 * later finishes (README, "Finishes at a light load"). Default 100 ms, at most a quarter of
+	 * the lease. A kill -9 in that window sends those items again; a graceful stop writes them.
+	 */
+	finishDeferMs?: number;
 	/** How often the repair sweep re-derives broken heads (a failsafe). Default 60 s. */
 	repairMs?: number;
 	/**
@@ -130,6 +136,11 @@ export interface OutboxWorker {
 	start(): void;
 	/** Stops claiming and waits for the items in flight. */
 	stop(): Promise<void>;
+	/**
+	 * Writes the finishes collected so far (deferred ones included): whatever reads the copies
+	 * a delivery made, such as an update replying to one, finds them.
+	 */
+	settle(): Promise<void>;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -436,16 +447,46 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 					isoAt(leaseMs),
 				]);
 
-	// Finishes: collected for a few milliseconds, then one statement records every copy and
-	// finishes every item (outbox_finish locks the heads first, then advances them).
+	// Finishes: collected, then one statement records every copy and finishes every item
+	// (outbox_finish locks the heads first, then advances them). A finish that a delivery waits
+	// on (its customer has more queued) waits a few milliseconds at most. One with nothing behind
+	// it is deferred: at a light load each message is otherwise alone, and its finish is a
+	// statement and a commit of its own, a third of what PostgreSQL and the service spend per
+	// message at 50 messages/s (docs/BENCHMARKS.md). Anything that needs the heads as they are
+	// now — a claim, a stop — writes the deferred finishes first.
 	const finishBatchMs = options.finishBatchMs ?? 2;
+	const finishDeferMs = Math.min(options.finishDeferMs ?? 100, leaseMs / 4);
 	let batch: PendingFinish[] = [];
+	let awaitedInBatch = 0;
 	let batchTimer: ReturnType<typeof setTimeout> | undefined;
-	const flushFinishes = async () => {
+	let batchDueAt = Number.POSITIVE_INFINITY;
+	/**
+	 * Finish statements running now with deferred finishes in them: no delivery waits on those,
+	 * so stop() and claims wait for them here.
+	 */
+	const finishing = new Set<Promise<void>>();
+	const flushFinishes = () => {
+		if (batchTimer) clearTimeout(batchTimer);
 		batchTimer = undefined;
+		batchDueAt = Number.POSITIVE_INFINITY;
 		const entries = batch;
+		const deferred = entries.length > awaitedInBatch;
 		batch = [];
-		if (entries.length === 0) return;
+		awaitedInBatch = 0;
+		if (entries.length === 0) return Promise.resolve();
+		const run = runFinishes(entries);
+		if (deferred) {
+			const tracked = run.finally(() => finishing.delete(tracked));
+			finishing.add(tracked);
+		}
+		return run;
+	};
+	/** Every finish collected so far, written: the heads are as the deliveries left them. */
+	const settleFinishes = async () => {
+		if (batch.length === 0 && finishing.size === 0) return;
+		await Promise.all([flushFinishes(), ...finishing]);
+	};
+	const runFinishes = async (entries: PendingFinish[]) => {
 		try {
 			await retrying(() => runFinish(database.db, entries));
 			for (const entry of entries) entry.resolve();
@@ -457,16 +498,40 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 					await retrying(() => runFinish(database.db, [entry])).then(entry.resolve, entry.reject);
 		}
 	};
-	const finishLater = (ids: number[], copies: DeliveredCopy[]) =>
-		new Promise<void>((resolve, reject) => {
+	const flushWithin = (ms: number) => {
+		const at = Date.now() + ms;
+		if (batchTimer && batchDueAt <= at) return;
+		if (batchTimer) clearTimeout(batchTimer);
+		batchDueAt = at;
+		batchTimer = setTimeout(() => void flushFinishes(), ms);
+	};
+	const finishLater = (ids: number[], copies: DeliveredCopy[], deferrable: boolean) => {
+		if (deferrable) {
+			batch.push({
+				ids,
+				copies,
+				resolve: () => {},
+				// Its lease is no longer renewed: the item is sent again once the lease runs out,
+				// as when a finish fails before its delivery returns.
+				reject: (error) =>
+					log.error("could not record a delivery; it is sent again after its lease", {
+						ids,
+						error: String(error),
+					}),
+			});
+			if (batch.length >= MAX_FINISH_BATCH) void flushFinishes();
+			else flushWithin(finishDeferMs);
+			return Promise.resolve();
+		}
+		return new Promise<void>((resolve, reject) => {
 			batch.push({ ids, copies, resolve, reject });
+			awaitedInBatch++;
 			// Every item in flight already waits in the batch (a light load): nothing can join it
 			// but work not started yet, so the wait would only add a wake-up per message.
-			if (batch.length >= MAX_FINISH_BATCH || batch.length >= inFlight) {
-				if (batchTimer) clearTimeout(batchTimer);
-				void flushFinishes();
-			} else batchTimer ??= setTimeout(() => void flushFinishes(), finishBatchMs);
+			if (batch.length >= MAX_FINISH_BATCH || awaitedInBatch >= inFlight) void flushFinishes();
+			else flushWithin(finishBatchMs);
 		});
+	};
 
 	/** Heads on these items due now (their backoffs cut short); how many were woken. */
 	const wakeHeads = async (ids: number[]) => {
@@ -609,7 +674,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 		wakeAfter(delay);
 	}
 
-	async function deliver(item: ClaimedItem, target: Target): Promise<boolean> {
+	/** Delivers one item; `hasNext`: its customer has more queued, which waits on its finish. */
+	async function deliver(item: ClaimedItem, target: Target, hasNext: boolean): Promise<boolean> {
 		const handler = handlers[item.kind];
 		try {
 			if (!handler) throw new Error(`no handler for outbox kind ${item.kind}`);
@@ -621,11 +687,11 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 					completed = true;
 				},
 				finish: async (copies, alsoDone) => {
-					await finishLater([item.id, ...(alsoDone ?? [])], copies);
+					await finishLater([item.id, ...(alsoDone ?? [])], copies, !hasNext);
 					completed = true;
 				},
 			});
-			if (!completed) await finishLater([item.id], []);
+			if (!completed) await finishLater([item.id], [], !hasNext);
 			answered(target, item.id);
 			options.onDelivered?.(item.kind);
 			return true;
@@ -713,7 +779,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	/** Delivers an item this worker holds (claimed or handed off); its place was taken. */
 	function launch(item: ClaimedItem, target: Target, hasNext: boolean, wakesBefore: number) {
 		claimed.add(item.id);
-		void deliver(item, target).then((delivered) => {
+		void deliver(item, target, hasNext).then((delivered) => {
 			claimed.delete(item.id);
 			untake(target);
 			// A claim after each delivery finds the customer's next item, or work the room or the
@@ -788,6 +854,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 		try {
 			do {
 				again = false;
+				// A deferred finish still holds its customer's head: written first, so that the
+				// claim sees what was filed behind it (whoever filed it woke this pump).
+				if (batch.length > awaitedInBatch || finishing.size > 0) await settleFinishes();
 				const room = concurrency - inFlight;
 				if (room <= 0) break;
 				const dmRoom = roomFor("dm", room);
@@ -868,6 +937,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 
 	return {
 		handOff,
+		settle: settleFinishes,
 		wake: () => {
 			wakes++;
 			pump();
@@ -912,8 +982,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				options.abortCalls?.();
 				await idle;
 			}
-			if (batchTimer) clearTimeout(batchTimer);
-			await flushFinishes();
+			await settleFinishes();
 			if (heartbeat) clearInterval(heartbeat);
 			if (groupLock) {
 				groupSender = false;
