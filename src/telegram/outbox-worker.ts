@@ -318,6 +318,8 @@ const REQUEUE_SQL =
 
 /** Finishes collected before one statement runs them all. */
 const MAX_FINISH_BATCH = 64;
+/** Tries of a deferred finish that fails (a second apart) before its lease is left to run out. */
+const DEFERRED_FINISH_ATTEMPTS = 5;
 
 interface PendingFinish {
 	ids: number[];
@@ -451,7 +453,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	// (outbox_finish locks the heads first, then advances them). A finish that a delivery waits
 	// on (its customer has more queued) waits a few milliseconds at most. One with nothing behind
 	// it is deferred: at a light load each message is otherwise alone, and its finish is a
-	// statement and a commit of its own, a third of what PostgreSQL and the service spend per
+	// statement and a commit of its own, a quarter of what PostgreSQL and the service spent per
 	// message at 50 messages/s (docs/BENCHMARKS.md). Anything that needs the heads as they are
 	// now — a claim, a stop — writes the deferred finishes first.
 	const finishBatchMs = options.finishBatchMs ?? 2;
@@ -460,11 +462,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	let awaitedInBatch = 0;
 	let batchTimer: ReturnType<typeof setTimeout> | undefined;
 	let batchDueAt = Number.POSITIVE_INFINITY;
-	/**
-	 * Finish statements running now with deferred finishes in them: no delivery waits on those,
-	 * so stop() and claims wait for them here.
-	 */
-	const finishing = new Set<Promise<void>>();
+	/** Finish statements running now, each marked when it holds deferred finishes. */
+	const finishing = new Map<Promise<void>, boolean>();
+	let deferredRunning = 0;
 	const flushFinishes = () => {
 		if (batchTimer) clearTimeout(batchTimer);
 		batchTimer = undefined;
@@ -474,18 +474,24 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 		batch = [];
 		awaitedInBatch = 0;
 		if (entries.length === 0) return Promise.resolve();
-		const run = runFinishes(entries);
-		if (deferred) {
-			const tracked = run.finally(() => finishing.delete(tracked));
-			finishing.add(tracked);
-		}
+		if (deferred) deferredRunning++;
+		const run: Promise<void> = runFinishes(entries).finally(() => {
+			finishing.delete(run);
+			if (deferred) deferredRunning--;
+		});
+		finishing.set(run, deferred);
 		return run;
 	};
-	/** Every finish collected so far, written: the heads are as the deliveries left them. */
+	/** Every finish collected so far, written: the heads and copies are as deliveries left them. */
 	const settleFinishes = async () => {
 		if (batch.length === 0 && finishing.size === 0) return;
-		await Promise.all([flushFinishes(), ...finishing]);
+		await Promise.all([flushFinishes(), ...finishing.keys()]);
 	};
+	/**
+	 * Deferred finishes not yet written, or being written: no delivery waits on them, so claims
+	 * (which must see the heads they advance) write and wait for them first.
+	 */
+	const deferredPending = () => batch.length > awaitedInBatch || deferredRunning > 0;
 	const runFinishes = async (entries: PendingFinish[]) => {
 		try {
 			await retrying(() => runFinish(database.db, entries));
@@ -505,22 +511,36 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 		batchDueAt = at;
 		batchTimer = setTimeout(() => void flushFinishes(), ms);
 	};
+	/**
+	 * Defers a finish; one that fails is tried again a second later (the send happened: writing
+	 * its record avoids sending it twice), a few times, while its lease still holds the item.
+	 */
+	const deferFinish = (ids: number[], copies: DeliveredCopy[], attempt = 1) => {
+		batch.push({
+			ids,
+			copies,
+			resolve: () => {},
+			reject: (error) => {
+				if (attempt < DEFERRED_FINISH_ATTEMPTS && running) {
+					const retry = setTimeout(() => deferFinish(ids, copies, attempt + 1), 1000);
+					retry.unref?.();
+					return;
+				}
+				log.error("could not record a delivery; once its lease runs out it is sent again", {
+					ids,
+					error: String(error),
+				});
+			},
+		});
+		if (batch.length >= MAX_FINISH_BATCH) void flushFinishes();
+		else flushWithin(finishDeferMs);
+	};
 	const finishLater = (ids: number[], copies: DeliveredCopy[], deferrable: boolean) => {
-		if (deferrable) {
-			batch.push({
-				ids,
-				copies,
-				resolve: () => {},
-				// Its lease is no longer renewed: the item is sent again once the lease runs out,
-				// as when a finish fails before its delivery returns.
-				reject: (error) =>
-					log.error("could not record a delivery; it is sent again after its lease", {
-						ids,
-						error: String(error),
-					}),
-			});
-			if (batch.length >= MAX_FINISH_BATCH) void flushFinishes();
-			else flushWithin(finishDeferMs);
+		// Only while running (a stop writes at once) and while this instance sends group work:
+		// elsewhere the head it advances may be a group item, which only the group sender
+		// claims, and nothing would tell that instance when it became ready.
+		if (deferrable && running && groupSender) {
+			deferFinish(ids, copies);
 			return Promise.resolve();
 		}
 		return new Promise<void>((resolve, reject) => {
@@ -856,7 +876,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				again = false;
 				// A deferred finish still holds its customer's head: written first, so that the
 				// claim sees what was filed behind it (whoever filed it woke this pump).
-				if (batch.length > awaitedInBatch || finishing.size > 0) await settleFinishes();
+				if (deferredPending()) await settleFinishes();
 				const room = concurrency - inFlight;
 				if (room <= 0) break;
 				const dmRoom = roomFor("dm", room);
