@@ -4,29 +4,23 @@
  * must hold: each such finish is written (copy and item) within the deferral; a customer's next
  * message does not wait the deferral out; settle() and a graceful stop write what is deferred.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { fastAcceptMessage } from "../../src/core/fast-accept.ts";
 import type { CoreDeps } from "../../src/core/unit-of-work.ts";
-import type { Database } from "../../src/db/client.ts";
-import { openDatabase } from "../../src/db/client.ts";
-import { migrate } from "../../src/db/migrate.ts";
-import { createTexts } from "../../src/i18n/texts.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { createLocalBus } from "../../src/realtime/local-bus.ts";
 import {
 	createOutboxWorker,
 	type OutboxHandler,
 	type OutboxWorker,
 } from "../../src/telegram/outbox-worker.ts";
-import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { landedIn, sendWebText, workerDeps } from "../support/core-deps.ts";
+import { useMigratedDatabase } from "../support/db.ts";
 import { until } from "../support/settle.ts";
 
 /** Longer than any wait below: what lands in these tests did not wait the deferral out. */
 const LONG_DEFERRAL_MS = 15_000;
 
-let db: TestDatabase;
-let database: Database;
+const database = useMigratedDatabase();
 /** Delivered texts per customer. */
 const delivered = new Map<string, string[]>();
 let sent = 0;
@@ -36,7 +30,7 @@ const topicMessage: OutboxHandler = async ({ item, finish }) => {
 	const text =
 		message?.text ??
 		(
-			await database.query<{ text: string }>(
+			await database().query<{ text: string }>(
 				sql`select text from messages where id = ${String(item.payload.messageId)}`,
 			)
 		)[0]?.text;
@@ -51,58 +45,34 @@ const topicMessage: OutboxHandler = async ({ item, finish }) => {
 	]);
 };
 
-beforeAll(async () => {
-	db = await freshDatabase();
-	database = await openDatabase({ databaseUrl: db.url, dataDir: "", pglite: db.pglite });
-	await migrate(database);
-});
-afterAll(async () => {
-	await database?.close();
-	await db?.drop();
-});
-
 /** A worker with the given deferral, wired to the hot path as the service wires it. */
 function startWorker(finishDeferMs: number): { worker: OutboxWorker; deps: CoreDeps } {
 	const worker = createOutboxWorker({
-		database,
+		database: database(),
 		handlers: { topic_message: topicMessage },
 		log: silentLogger,
 		// No poll to lean on: every item must be found by a hand-off, a wake-up or a claim.
 		idlePollMs: 60_000,
 		finishDeferMs,
 	});
-	const deps: CoreDeps = {
-		database,
-		texts: createTexts("en"),
-		policy: { slaReminders: [], waitingReminder: 60_000, waitingAutoclose: 120_000 },
-		bus: createLocalBus(),
-		wakeOutbox: () => worker.wake(),
-		handOff: worker.handOff,
-	};
 	worker.start();
-	return { worker, deps };
+	return { worker, deps: workerDeps(database(), worker) };
 }
 
 async function newCustomer(): Promise<string> {
-	const [row] = await database.query<{ id: string }>(
+	const [row] = await database().query<{ id: string }>(
 		sql`insert into customers (display_name, status) values ('Visitor', 'NEW') returning id`,
 	);
 	return row?.id as string;
 }
 
-const send = (deps: CoreDeps, customerId: string, text: string) =>
-	fastAcceptMessage(deps, { customerId, channel: "web", text, clientMessageId: text }, text);
+const send = sendWebText;
 
-const landed = (customerId: string, count: number) =>
-	until(
-		`${count} copies for ${customerId}`,
-		async () => ((delivered.get(customerId)?.length ?? 0) >= count ? true : undefined),
-		5000,
-	);
+const landed = (customerId: string, count: number) => landedIn(delivered, customerId, count);
 
 /** Each customer's items: state, when finished, and the copy recorded for its message. */
 function items(customers: string[]) {
-	return database.query<{ state: string; done_at: string | null; copy: string | null }>(
+	return database().query<{ state: string; done_at: string | null; copy: string | null }>(
 		sql`select o.state, o.done_at::text, c.telegram_message_id::text as copy
 			from outbox o left join message_copies c on c.message_id = (o.payload->>'messageId')::uuid
 			where o.customer_id = any(${`{${customers.join(",")}}`}::uuid[]) order by o.id`,

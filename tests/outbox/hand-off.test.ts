@@ -9,20 +9,18 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { fastAcceptMessage } from "../../src/core/fast-accept.ts";
 import { ENQUEUE_SQL, enqueueParams } from "../../src/core/outbox-items.ts";
 import type { CoreDeps } from "../../src/core/unit-of-work.ts";
 import type { Database } from "../../src/db/client.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
-import { createTexts } from "../../src/i18n/texts.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { createLocalBus } from "../../src/realtime/local-bus.ts";
 import {
 	createOutboxWorker,
 	type OutboxHandler,
 	type OutboxWorker,
 } from "../../src/telegram/outbox-worker.ts";
+import { landedIn, sendWebText, workerDeps } from "../support/core-deps.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { until } from "../support/settle.ts";
 
@@ -63,14 +61,7 @@ beforeAll(async () => {
 		// No poll to lean on: every item must be found by a hand-off, a wake-up or a claim.
 		idlePollMs: 60_000,
 	});
-	deps = {
-		database,
-		texts: createTexts("en"),
-		policy: { slaReminders: [], waitingReminder: 60_000, waitingAutoclose: 120_000 },
-		bus: createLocalBus(),
-		wakeOutbox: () => worker.wake(),
-		handOff: worker.handOff,
-	};
+	deps = workerDeps(database, worker);
 	worker.start();
 });
 afterAll(async () => {
@@ -86,15 +77,9 @@ async function newCustomer(): Promise<string> {
 	return row?.id as string;
 }
 
-const send = (customerId: string, text: string) =>
-	fastAcceptMessage(deps, { customerId, channel: "web", text, clientMessageId: text }, text);
+const send = (customerId: string, text: string) => sendWebText(deps, customerId, text);
 
-const landed = (customerId: string, count: number) =>
-	until(
-		`${count} copies for ${customerId}`,
-		async () => ((delivered.get(customerId)?.length ?? 0) >= count ? true : undefined),
-		5000,
-	);
+const landed = (customerId: string, count: number) => landedIn(delivered, customerId, count);
 
 async function items(customerId: string) {
 	return database.query<{ state: string; attempts: number }>(

@@ -1,0 +1,34 @@
+/**
+ * The core's dependencies wired to an outbox worker as the service wires them (the hand-off and
+ * the wake-up), for tests that run the web hot path and the worker without a service.
+ */
+import { fastAcceptMessage } from "../../src/core/fast-accept.ts";
+import type { CoreDeps } from "../../src/core/unit-of-work.ts";
+import type { Database } from "../../src/db/client.ts";
+import { createTexts } from "../../src/i18n/texts.ts";
+import { createLocalBus } from "../../src/realtime/local-bus.ts";
+import type { OutboxWorker } from "../../src/telegram/outbox-worker.ts";
+import { until } from "./settle.ts";
+
+export function workerDeps(database: Database, worker: OutboxWorker): CoreDeps {
+	return {
+		database,
+		texts: createTexts("en"),
+		policy: { slaReminders: [], waitingReminder: 60_000, waitingAutoclose: 120_000 },
+		bus: createLocalBus(),
+		wakeOutbox: () => worker.wake(),
+		handOff: worker.handOff,
+	};
+}
+
+/** A web text message through the hot path, its text doubling as its clientMessageId. */
+export const sendWebText = (deps: CoreDeps, customerId: string, text: string) =>
+	fastAcceptMessage(deps, { customerId, channel: "web", text, clientMessageId: text }, text);
+
+/** Waits until `delivered` holds `count` texts for the customer (5 s at most). */
+export const landedIn = (delivered: Map<string, string[]>, customerId: string, count: number) =>
+	until(
+		`${count} copies for ${customerId}`,
+		async () => ((delivered.get(customerId)?.length ?? 0) >= count ? true : undefined),
+		5000,
+	);
