@@ -454,16 +454,16 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	// on (its customer has more queued) waits a few milliseconds at most. One with nothing behind
 	// it is deferred: at a light load each message is otherwise alone, and its finish is a
 	// statement and a commit of its own, a quarter of what PostgreSQL and the service spent per
-	// message at 50 messages/s (docs/BENCHMARKS.md). Anything that needs the heads as they are
-	// now — a claim, a stop — writes the deferred finishes first.
+	// message at 50 messages/s (docs/BENCHMARKS.md). Anything that needs the heads or copies as
+	// deliveries left them — a claim, an incoming update (settle), a stop — writes them first.
 	const finishBatchMs = options.finishBatchMs ?? 2;
 	const finishDeferMs = Math.min(options.finishDeferMs ?? 100, leaseMs / 4);
 	let batch: PendingFinish[] = [];
 	let awaitedInBatch = 0;
 	let batchTimer: ReturnType<typeof setTimeout> | undefined;
 	let batchDueAt = Number.POSITIVE_INFINITY;
-	/** Finish statements running now, each marked when it holds deferred finishes. */
-	const finishing = new Map<Promise<void>, boolean>();
+	/** Finish statements running now, and how many of them hold deferred finishes. */
+	const finishing = new Set<Promise<void>>();
 	let deferredRunning = 0;
 	const flushFinishes = () => {
 		if (batchTimer) clearTimeout(batchTimer);
@@ -479,13 +479,13 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			finishing.delete(run);
 			if (deferred) deferredRunning--;
 		});
-		finishing.set(run, deferred);
+		finishing.add(run);
 		return run;
 	};
 	/** Every finish collected so far, written: the heads and copies are as deliveries left them. */
 	const settleFinishes = async () => {
 		if (batch.length === 0 && finishing.size === 0) return;
-		await Promise.all([flushFinishes(), ...finishing.keys()]);
+		await Promise.all([flushFinishes(), ...finishing]);
 	};
 	/**
 	 * Deferred finishes not yet written, or being written: no delivery waits on them, so claims
