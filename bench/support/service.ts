@@ -5,7 +5,12 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { type ChildService, spawnService, tempDir } from "../../tests/support/process.ts";
+import {
+	type ChildService,
+	spawnService,
+	startScriptEnvironment,
+	tempDir,
+} from "../../tests/support/process.ts";
 import { writeConfigFile } from "../../tests/support/service.ts";
 import type { TelegramDouble } from "../../tests/support/telegram-double.ts";
 import { startTelegramDouble } from "../../tests/support/telegram-double.ts";
@@ -66,6 +71,8 @@ function environment(options: BenchServiceOptions, config: Record<string, unknow
 		env.SUPPORT_GROUP_ID = String(options.double.groupId);
 		env.TELEGRAM_API_URL = options.double.url;
 	}
+	// The service runs as `bun start` runs it: the runtime's settings its start script sets.
+	Object.assign(env, startScriptEnvironment(serviceDir));
 	// The runtime's own tuning (allocator, JavaScript engine) reaches the service as given.
 	for (const [key, value] of Object.entries(process.env))
 		if (value !== undefined && /^(MIMALLOC|BUN|JSC)_/.test(key)) env[key] = value;

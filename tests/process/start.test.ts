@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPostgresDatabase, dropPostgresDatabase, onPostgres } from "../support/db.ts";
-import { spawnService, tempDir } from "../support/process.ts";
+import { spawnService, startScriptEnvironment, tempDir } from "../support/process.ts";
 
 const root = join(import.meta.dir, "..", "..");
 const cleanups: (() => Promise<void>)[] = [];
@@ -48,6 +49,20 @@ describe("bun start", () => {
 		expect(stderr).toContain("PORT");
 		expect(stderr).toContain("LOCALE");
 	}, 30_000);
+});
+
+describe("the runtime's settings", () => {
+	test("bun start, the image and the systemd unit run the service with the same ones", () => {
+		const settings = startScriptEnvironment(root);
+		// The JavaScript engine's top tier is off (README, "The JavaScript engine's top tier").
+		expect(settings).toEqual({ BUN_JSC_useFTLJIT: "0" });
+		const image = readFileSync(join(root, "Dockerfile"), "utf8");
+		const unit = readFileSync(join(root, "deploy", "topicdesk.service"), "utf8");
+		for (const [name, value] of Object.entries(settings)) {
+			expect(image).toMatch(new RegExp(`^\\s*(ENV\\s+)?${name}=${value}\\b`, "m"));
+			expect(unit).toContain(`Environment=${name}=${value}\n`);
+		}
+	});
 });
 
 describe("single binary", () => {

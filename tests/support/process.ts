@@ -1,7 +1,7 @@
 /**
  * Runs the service as a real child process (source or compiled binary) and talks to it over HTTP.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -79,4 +79,23 @@ export async function spawnService(
 			return { code, ms: Date.now() - started };
 		},
 	};
+}
+
+/**
+ * The variables `bun start` sets before the service (`NAME=value` words that open the `start`
+ * script of the checkout's package.json, e.g. the JavaScript engine's tiers): the benchmarks run
+ * the service with them, spawning `bun run src/index.ts` themselves so that the pid they measure
+ * is the service's.
+ */
+export function startScriptEnvironment(dir: string): Record<string, string> {
+	const manifest = JSON.parse(readFileSync(`${dir}/package.json`, "utf8")) as {
+		scripts?: { start?: string };
+	};
+	const env: Record<string, string> = {};
+	for (const word of (manifest.scripts?.start ?? "").split(/\s+/)) {
+		const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(word);
+		if (!assignment) break;
+		env[assignment[1] as string] = assignment[2] as string;
+	}
+	return env;
 }
