@@ -45,8 +45,8 @@ const ROUTE = outboxRouting(COPY);
 
 /**
  * Prepared once per connection (fixed text, no SQL building per message): the accept function
- * (migrations 0013, 0014) for a batch of messages of distinct customers (keyed-batches.ts; one
- * message is a batch of one). Parameters: now, customer ids, channels, texts, client message ids,
+ * (migrations 0013-0015) for a batch of two or more messages of distinct customers
+ * (keyed-batches.ts); a message alone takes `ONE_MESSAGE_SQL` below. Parameters: now, customer ids, channels, texts, client message ids,
  * the SLA due time (null: no clock), lease ends (an element null: no hand-off for that message),
  * the conversation quota's caps (an element null: the customer is known to have a conversation,
  * no check). Nothing happens for a message unless its ticket is open and it is new; the queue's
@@ -68,6 +68,19 @@ const FAST_ACCEPT_SQL = `select id, customer_id, seq,
 from accept_web_messages($1::text::timestamptz, $2::text::uuid[], $3::text::text[],
 	$4::text::text[], $5::text::text[], $6::text::timestamptz, $7::text::timestamptz[],
 	$8::text::integer[], '{${KEPT}}', '${COPY}', '${ROUTE.target}', ${ROUTE.priority})`;
+
+/**
+ * A message alone (below a burst, nearly every one): the same steps in a function of its own
+ * with scalar parameters (migration 0015), in the same order as above; about a tenth cheaper
+ * for PostgreSQL than a batch of one, which parsed and unnested arrays. It waits for its
+ * customer's row instead of skipping it, so it never comes back `held`.
+ */
+const ONE_MESSAGE_SQL = `select id, customer_id, seq,
+	to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
+	outbox_id, leased, took_head, chat_id, topic_id, card_message_id, refused, held
+from accept_web_message($1::text::timestamptz, $2::text::uuid, $3::text, $4::text, $5::text,
+	$6::text::timestamptz, $7::text::timestamptz, $8::text::integer, '{${KEPT}}', '${COPY}',
+	'${ROUTE.target}', ${ROUTE.priority})`;
 
 /** One message of a batch: a customer's text and, for a hand-off, the lease end. */
 interface Request {
@@ -107,6 +120,22 @@ async function acceptBatch(deps: CoreDeps, batch: readonly Request[]) {
 	const now = new Date();
 	// The clock starts at the message, counted from the same instant as its fire time.
 	const slaAt = slaFireAt(deps.policy, now);
+	const [alone] = batch;
+	if (batch.length === 1 && alone) {
+		const rows = await retryingConflicts(() =>
+			prepared<Row>(deps.database.hot, ONE_MESSAGE_SQL, [
+				now.toISOString(),
+				alone.customerId,
+				alone.channel,
+				alone.text,
+				alone.clientMessageId,
+				slaAt?.toISOString() ?? null,
+				alone.lease,
+				numberText(alone.openingLimit),
+			]),
+		);
+		return [rows[0]];
+	}
 	const rows = await retryingConflicts(() =>
 		prepared<Row>(deps.database.hot, FAST_ACCEPT_SQL, [
 			now.toISOString(),
@@ -132,7 +161,7 @@ const NIL = "00000000-0000-0000-0000-000000000000";
 
 /**
  * Opens the hot path's connections and readies the accept on each (the prepared statement, the
- * function compiled, both forms planned) before the service takes visitors, so the first
+ * functions compiled and planned) before the service takes visitors, so the first
  * messages after a start do not pay for it: a burst of 200 new customers on a process just
  * started waited 40–60 ms for its first statements. Runs the accept for a customer that cannot
  * exist (the nil UUID): nothing is written.
@@ -150,7 +179,7 @@ export async function warmAcceptPath(deps: CoreDeps): Promise<void> {
 				openingLimit: 1,
 			})),
 		);
-	// At once on each connection: the one-row form, then the set form.
+	// At once on each connection: the one-message function, then the set form.
 	const perConnection = Array.from({ length: HOT_CONNECTIONS });
 	await Promise.all(perConnection.map(() => run(1)));
 	await Promise.all(perConnection.map(() => run(2)));

@@ -108,18 +108,25 @@ describe("outbox functions read by key", () => {
 			["c", "d", "e"].map((name) => insertCustomer(database(), name)),
 		);
 		const tables = ["customers", "messages", "outbox", "outbox_heads", "timers", "web_sessions"];
-		// Each message with a conversation cap: the openers' step (migration 0014) runs too.
+		// Each message with a conversation cap: the openers' step (migration 0014) runs too. One
+		// message has a function of its own (0015), two or more the set form.
 		const accept = (ids: string[], round: number) => (tx: Tx) =>
-			query(
-				sql`select * from accept_web_messages(now(), ${`{${ids.join(",")}}`}::uuid[],
+			ids.length === 1
+				? query(
+						sql`select * from accept_web_message(now(), ${ids[0]}::uuid, 'web', 'hello', ${`r${round}-0`},
+							now() + interval '10 minutes', null, 5, '{NEW,IN_PROGRESS}', 'topic_message', 'group', 0)`,
+						tx,
+					)
+				: query(
+						sql`select * from accept_web_messages(now(), ${`{${ids.join(",")}}`}::uuid[],
 					${`{${ids.map(() => "web").join(",")}}`}::text[],
 					${`{${ids.map(() => "hello").join(",")}}`}::text[],
 					${`{${ids.map((_, i) => `r${round}-${i}`).join(",")}}`}::text[],
 					now() + interval '10 minutes', ${`{${ids.map(() => "NULL").join(",")}}`}::timestamptz[],
 					${`{${ids.map(() => "5").join(",")}}`}::integer[], '{NEW,IN_PROGRESS}', 'topic_message', 'group', 0)`,
-				tx,
-			);
-		// One message (the one-row form) and a batch (the set form), three times each.
+						tx,
+					);
+		// One message and a batch, three times each.
 		for (const ids of [customers.slice(0, 1), customers])
 			for (let round = 0; round < 3; round++) {
 				const counts = await scansOf(accept(ids, round + ids.length * 10), tables);
