@@ -42,6 +42,10 @@ interface Row {
 const KEPT = statusesKeptByCustomerMessage.join(",");
 const COPY = topicCopyOf("").kind;
 const ROUTE = outboxRouting(COPY);
+/** What both accept functions return, as a `Row`: the time as the ISO text JavaScript writes. */
+const RETURNED = `select id, customer_id, seq,
+	to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
+	outbox_id, leased, took_head, chat_id, topic_id, card_message_id, refused, held`;
 
 /**
  * Prepared once per connection (fixed text, no SQL building per message): the accept function
@@ -62,9 +66,7 @@ const ROUTE = outboxRouting(COPY);
  * head upsert took it; when a concurrent first message of the same customer won the head (the
  * row did not exist yet), the caller gives the lease back.
  */
-const FAST_ACCEPT_SQL = `select id, customer_id, seq,
-	to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
-	outbox_id, leased, took_head, chat_id, topic_id, card_message_id, refused, held
+const FAST_ACCEPT_SQL = `${RETURNED}
 from accept_web_messages($1::text::timestamptz, $2::text::uuid[], $3::text::text[],
 	$4::text::text[], $5::text::text[], $6::text::timestamptz, $7::text::timestamptz[],
 	$8::text::integer[], '{${KEPT}}', '${COPY}', '${ROUTE.target}', ${ROUTE.priority})`;
@@ -75,9 +77,7 @@ from accept_web_messages($1::text::timestamptz, $2::text::uuid[], $3::text::text
  * for PostgreSQL than a batch of one, which parsed and unnested arrays. It waits for its
  * customer's row instead of skipping it, so it never comes back `held`.
  */
-const ONE_MESSAGE_SQL = `select id, customer_id, seq,
-	to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
-	outbox_id, leased, took_head, chat_id, topic_id, card_message_id, refused, held
+const ONE_MESSAGE_SQL = `${RETURNED}
 from accept_web_message($1::text::timestamptz, $2::text::uuid, $3::text, $4::text, $5::text,
 	$6::text::timestamptz, $7::text::timestamptz, $8::text::integer, '{${KEPT}}', '${COPY}',
 	'${ROUTE.target}', ${ROUTE.priority})`;
@@ -120,32 +120,21 @@ async function acceptBatch(deps: CoreDeps, batch: readonly Request[]) {
 	const now = new Date();
 	// The clock starts at the message, counted from the same instant as its fire time.
 	const slaAt = slaFireAt(deps.policy, now);
-	const [alone] = batch;
-	if (batch.length === 1 && alone) {
-		const rows = await retryingConflicts(() =>
-			prepared<Row>(deps.database.hot, ONE_MESSAGE_SQL, [
-				now.toISOString(),
-				alone.customerId,
-				alone.channel,
-				alone.text,
-				alone.clientMessageId,
-				slaAt?.toISOString() ?? null,
-				alone.lease,
-				numberText(alone.openingLimit),
-			]),
-		);
-		return [rows[0]];
-	}
+	// The same parameters in the same order for both functions: a message alone as values, a
+	// batch as arrays.
+	const alone = batch.length === 1 ? batch[0] : undefined;
+	const column = (pick: (request: Request) => string | null) =>
+		alone ? pick(alone) : quotedArrayLiteral(batch.map(pick));
 	const rows = await retryingConflicts(() =>
-		prepared<Row>(deps.database.hot, FAST_ACCEPT_SQL, [
+		prepared<Row>(deps.database.hot, alone ? ONE_MESSAGE_SQL : FAST_ACCEPT_SQL, [
 			now.toISOString(),
-			quotedArrayLiteral(batch.map((request) => request.customerId)),
-			quotedArrayLiteral(batch.map((request) => request.channel)),
-			quotedArrayLiteral(batch.map((request) => request.text)),
-			quotedArrayLiteral(batch.map((request) => request.clientMessageId)),
+			column((request) => request.customerId),
+			column((request) => request.channel),
+			column((request) => request.text),
+			column((request) => request.clientMessageId),
 			slaAt?.toISOString() ?? null,
-			quotedArrayLiteral(batch.map((request) => request.lease)),
-			quotedArrayLiteral(batch.map((request) => numberText(request.openingLimit))),
+			column((request) => request.lease),
+			column((request) => numberText(request.openingLimit)),
 		]),
 	);
 	const byCustomer = new Map(rows.map((row) => [row.customer_id.toLowerCase(), row]));
