@@ -107,22 +107,26 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
  * transactions and savepoints, which hand Drizzle another client.
  */
 export function namedStatements(sql: postgres.Sql): postgres.Sql {
+	// Made once per client, not on every statement: the hot statements pass through here too.
+	const unsafe = (text: string, params?: unknown[], options?: object) =>
+		sql.unsafe(text, params as never, { ...options, prepare: true });
+	const opening =
+		(name: "begin" | "savepoint") =>
+		(...args: unknown[]) => {
+			const body = args.pop() as (inner: postgres.Sql) => unknown;
+			const open = Reflect.get(sql, name) as (...args: unknown[]) => Promise<unknown>;
+			return open(...args, (inner: postgres.Sql) => body(namedStatements(inner)));
+		};
+	const own: Record<PropertyKey, unknown> = {
+		unsafe,
+		begin: opening("begin"),
+		savepoint: opening("savepoint"),
+	};
 	return new Proxy(sql, {
-		get(target, property, receiver) {
-			if (property === "unsafe")
-				return (text: string, params?: unknown[], options?: object) =>
-					target.unsafe(text, params as never, { ...options, prepare: true });
-			if (property === "begin" || property === "savepoint") {
-				const open = Reflect.get(target, property, receiver) as (
-					...args: unknown[]
-				) => Promise<unknown>;
-				return (...args: unknown[]) => {
-					const body = args.pop() as (inner: postgres.Sql) => unknown;
-					return open(...args, (inner: postgres.Sql) => body(namedStatements(inner)));
-				};
-			}
-			return Reflect.get(target, property, receiver);
-		},
+		get: (target, property, receiver) =>
+			Object.hasOwn(own, property) && property in target
+				? own[property]
+				: Reflect.get(target, property, receiver),
 	});
 }
 
