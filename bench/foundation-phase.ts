@@ -28,6 +28,8 @@ export interface PhaseOptions {
 	cpu: () => CpuMeter;
 	/** Upper bound for each wait (echoes, topic deliveries, replies). */
 	timeoutMs: number;
+	/** Whether the operator answers in each customer's topic (default: yes). */
+	operatorReplies?: boolean;
 }
 
 export interface PhaseResult {
@@ -125,8 +127,8 @@ export async function runMessagePhase(options: PhaseOptions): Promise<PhaseResul
 			topicAt[index] = call.at;
 			lastTopic = Math.max(lastTopic, call.at);
 			topicSeen++;
-			if (replyAt[customer] === 0) {
-				threads[customer] = Number(call.params.message_thread_id);
+			if (threads[customer] === 0) threads[customer] = Number(call.params.message_thread_id);
+			if (replyAt[customer] === 0 && options.operatorReplies !== false) {
 				replyAt[customer] = now();
 				double.operatorPosts(threads[customer] as number, replyText(customer));
 			}
@@ -147,7 +149,8 @@ export async function runMessagePhase(options: PhaseOptions): Promise<PhaseResul
 		await until(() => echoLatency.length + errorFrames.length >= total, options.timeoutMs);
 		const cpuShares = cpu.read();
 		await until(() => topicSeen >= echoLatency.length, options.timeoutMs);
-		await until(() => replyLatency.length >= customers, options.timeoutMs);
+		if (options.operatorReplies !== false)
+			await until(() => replyLatency.length >= customers, options.timeoutMs);
 
 		const webToTopic: number[] = [];
 		topicAt.forEach((at, index) => {

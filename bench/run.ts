@@ -14,6 +14,7 @@ const BENCHMARKS = {
 	delivery: "bench/delivery.ts",
 	idle: "bench/idle.ts",
 	recovery: "bench/recovery.ts",
+	rates: "bench/rates.ts",
 } as const;
 type Name = keyof typeof BENCHMARKS;
 

@@ -17,15 +17,32 @@ export function rssKb(pid: number): number {
 }
 
 /** User + system CPU seconds used so far by one process (0 when it is gone). */
-export function cpuSeconds(pid: number): number {
+export const cpuSeconds = (pid: number) => statCpuSeconds(String(pid));
+
+/** The same for what `/proc/<path>/stat` describes: a process, or a thread (`<pid>/task/<tid>`). */
+function statCpuSeconds(path: string): number {
 	try {
-		const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+		const stat = readFileSync(`/proc/${path}/stat`, "utf8");
 		// Fields after the command name, which may contain spaces, closed by the last ')'.
 		const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 		return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 	} catch {
 		return 0;
 	}
+}
+
+/**
+ * User + system CPU seconds of one process split into its main thread (the thread whose id is
+ * the process's) and all its other threads together.
+ */
+export function threadCpuSeconds(pid: number): { main: number; others: number } {
+	let others = 0;
+	let tids: string[] = [];
+	try {
+		tids = readdirSync(`/proc/${pid}/task`);
+	} catch {}
+	for (const tid of tids) if (Number(tid) !== pid) others += statCpuSeconds(`${pid}/task/${tid}`);
+	return { main: statCpuSeconds(`${pid}/task/${pid}`), others };
 }
 
 /** Pids of the processes whose command name is `name` (e.g. every PostgreSQL backend). */
