@@ -33,16 +33,13 @@ function statCpuSeconds(path: string): number {
 
 /**
  * User + system CPU seconds of one process split into its main thread (the thread whose id is
- * the process's) and all its other threads together.
+ * the process's) and all its other threads together. The other threads are the process's total
+ * less the main thread: the total keeps the time of threads that have ended (a compiler thread
+ * that stops when idle), which a sum over the live threads would lose.
  */
 export function threadCpuSeconds(pid: number): { main: number; others: number } {
-	let others = 0;
-	let tids: string[] = [];
-	try {
-		tids = readdirSync(`/proc/${pid}/task`);
-	} catch {}
-	for (const tid of tids) if (Number(tid) !== pid) others += statCpuSeconds(`${pid}/task/${tid}`);
-	return { main: statCpuSeconds(`${pid}/task/${pid}`), others };
+	const main = statCpuSeconds(`${pid}/task/${pid}`);
+	return { main, others: Math.max(0, cpuSeconds(pid) - main) };
 }
 
 /** Pids of the processes whose command name is `name` (e.g. every PostgreSQL backend). */
