@@ -22,6 +22,12 @@ const CUSTOMERS = 200;
 const WRITING = 100;
 const RATES = (process.env.BENCH_RATES ?? "10,25,50,100,200,400").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 40);
+if (!RATES.every((rate) => rate > 0 && Number.isFinite(rate)) || !(SECONDS > 0)) {
+	console.error(
+		"BENCH_RATES takes positive messages per second (e.g. 50,400), BENCH_RATE_SECONDS a positive number",
+	);
+	process.exit(2);
+}
 
 const log = (line: string) => console.log(`[rates] ${line}`);
 
