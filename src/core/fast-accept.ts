@@ -54,8 +54,9 @@ const RETURNED = `select id, customer_id, seq,
  * ids, channels, texts, client message ids, the SLA due time (null: no clock), lease ends (an
  * element null: no hand-off for that message), the conversation quota's caps (an element null:
  * the customer is known to have a conversation, no check). Nothing happens for a message unless
- * its ticket is open and it is new; the queue's head follows the new item in the same statement (outbox heads, README). A message that opens a
- * conversation over the quota stores nothing and comes back `refused`. In a batch, a customer
+ * its ticket is open and it is new; the queue's head follows the new item in the same statement
+ * (outbox heads, README). A message that opens a conversation over the quota stores nothing and
+ * comes back `refused`. In a batch, a customer
  * whose row another transaction holds (an operator's reply, a status change) is skipped, not
  * waited for, and comes back `held`: `fastAcceptMessage` tries that message again, then leaves it
  * to the general path, which waits on its own, so one busy customer never holds up the others.

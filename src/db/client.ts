@@ -107,9 +107,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
  * transactions and savepoints, which hand Drizzle another client.
  */
 export function namedStatements(sql: postgres.Sql): postgres.Sql {
-	// Made once per client, not on every statement: the hot statements pass through here too.
-	const unsafe = (text: string, params?: unknown[], options?: object) =>
-		sql.unsafe(text, params as never, { ...options, prepare: true });
+	// Made once per client, not on every statement: the hot statements pass through here too, and
+	// they ask for `prepare` themselves (db/prepared.ts), so their options are passed on as they are.
+	const unsafe = (text: string, params?: unknown[], options?: { prepare?: boolean }) =>
+		sql.unsafe(text, params as never, options?.prepare ? options : { ...options, prepare: true });
 	const opening =
 		(name: "begin" | "savepoint") =>
 		(...args: unknown[]) => {
