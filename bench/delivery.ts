@@ -1,7 +1,7 @@
 import type { SocketClient } from "../tests/support/web-client.ts";
 import { type PhaseMode, type PhaseResult, runMessagePhase } from "./foundation-phase.ts";
 import { sleep } from "./support/clock.ts";
-import { CpuMeter, cpuSeconds, pidsNamed } from "./support/proc.ts";
+import { CpuMeter, cpuSeconds, pidsNamed, postgresCpuSeconds } from "./support/proc.ts";
 import { count, fixed, machineLines, p50p99, table, writeSection } from "./support/report.ts";
 import { startBenchStack, UNTHROTTLED_CONFIG } from "./support/service.ts";
 import { closeSockets, initSessions, openSockets } from "./support/web.ts";
@@ -25,7 +25,7 @@ const groups = () => ({
 });
 const cpuNow = () => ({
 	service: cpuSeconds(service.pid),
-	postgres: pidsNamed("postgres").reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+	postgres: postgresCpuSeconds(),
 });
 
 interface Measured {

@@ -2,7 +2,7 @@ import postgres from "postgres";
 import type { SocketClient } from "../tests/support/web-client.ts";
 import { runMessagePhase } from "./foundation-phase.ts";
 import { sleep } from "./support/clock.ts";
-import { CpuMeter, cpuSeconds, openFilesLimit, pidsNamed } from "./support/proc.ts";
+import { CpuMeter, cpuSeconds, openFilesLimit, postgresCpuSeconds } from "./support/proc.ts";
 import { count, fixed, machineLines, p50p99, table, writeSection } from "./support/report.ts";
 import { startBenchStack, UNTHROTTLED_CONFIG } from "./support/service.ts";
 import { closeSockets, initSessions, openSockets } from "./support/web.ts";
@@ -22,7 +22,7 @@ const log = (line: string) => console.log(`[idle] ${line}`);
 const { db, machine, double, service } = await startBenchStack(CONFIG);
 const cpuNow = () => ({
 	service: cpuSeconds(service.pid),
-	postgres: pidsNamed("postgres").reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+	postgres: postgresCpuSeconds(),
 });
 const since = (before: ReturnType<typeof cpuNow>) => {
 	const after = cpuNow();

@@ -13,7 +13,7 @@
 import type { SocketClient } from "../tests/support/web-client.ts";
 import { runMessagePhase } from "./foundation-phase.ts";
 import { sleep } from "./support/clock.ts";
-import { CpuMeter, cpuSeconds, pidsNamed, threadCpuSeconds } from "./support/proc.ts";
+import { CpuMeter, postgresCpuSeconds, threadCpuSeconds } from "./support/proc.ts";
 import { count, fixed, machineLines, table, writeSection } from "./support/report.ts";
 import { startBenchStack, UNTHROTTLED_CONFIG } from "./support/service.ts";
 import { closeSockets, initSessions, openSockets } from "./support/web.ts";
@@ -34,7 +34,7 @@ const log = (line: string) => console.log(`[rates] ${line}`);
 const { db, machine, double, service } = await startBenchStack(UNTHROTTLED_CONFIG);
 const cpuNow = () => {
 	const threads = threadCpuSeconds(service.pid);
-	const postgres = pidsNamed("postgres").reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+	const postgres = postgresCpuSeconds();
 	return { main: threads.main, others: threads.others, postgres };
 };
 

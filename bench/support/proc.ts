@@ -54,6 +54,10 @@ export function pidsNamed(name: string): number[] {
 	return pids;
 }
 
+/** CPU seconds used so far by every PostgreSQL process on this machine (the benchmarks' cluster). */
+export const postgresCpuSeconds = () =>
+	pidsNamed("postgres").reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+
 /** The soft limit on open files of this process. */
 export function openFilesLimit(): number {
 	const match = /^Max open files\s+(\d+|unlimited)/m.exec(
