@@ -458,6 +458,7 @@ export function startWidget(config: WidgetConfig) {
 	window.addEventListener("pageshow", (e) => {
 		if (e.persisted && session) socket.now();
 	});
+	store.followOtherTabs(unread);
 	document.addEventListener("visibilitychange", () => {
 		if (document.visibilityState !== "visible") return;
 		unread();

@@ -48,3 +48,17 @@ export function loadJson<T>(key: string, fallback: T): T {
 }
 
 export const saveJson = (key: string, value: unknown) => save(key, JSON.stringify(value));
+
+/**
+ * Calls `handler` with the new value whenever another tab of the same site changes `key` (the
+ * browser's `storage` event never fires in the tab that wrote). Without localStorage there are no
+ * other tabs to hear from.
+ */
+export function onOtherTab(key: string, handler: (value: string | null) => void): void {
+	window.addEventListener("storage", (event) => {
+		if (event.key !== PREFIX + key) return;
+		if (event.newValue === null) memory.delete(key);
+		else memory.set(key, event.newValue);
+		handler(event.newValue);
+	});
+}

@@ -3,7 +3,7 @@
  * POST answer, WS echo and catch-up is kept once), pending sends by `clientMessageId` (persisted,
  * so a reload keeps what was typed offline), and the unread count.
  */
-import { loadJson, save, saveJson } from "./storage.ts";
+import { loadJson, onOtherTab, save, saveJson } from "./storage.ts";
 
 export interface Message {
 	id: string;
@@ -107,6 +107,19 @@ export function createStore() {
 				readSeq = newest.seq;
 				save(READ_KEY, String(readSeq));
 			}
+		},
+		/**
+		 * `changed` runs when the visitor read further in another tab of the site: the badge here
+		 * follows at once instead of at the next reload. A reset there (a new conversation) is
+		 * left to this tab's own session check.
+		 */
+		followOtherTabs(changed: () => void) {
+			onOtherTab(READ_KEY, (value) => {
+				const seq = Number(value) || 0;
+				if (seq <= readSeq) return;
+				readSeq = seq;
+				changed();
+			});
 		},
 	};
 }

@@ -124,4 +124,37 @@ describe("hard hosts", () => {
 			});
 		}
 	}, 45_000);
+
+	test("a reply read in one tab clears the unread badge in the other at once, with no reload", async () => {
+		const { tg } = stack();
+		const v = await visitor();
+		const url = stack().shopPage();
+		await v.page.goto(url);
+		const a = widgetOn(v.page);
+		await a.open();
+		await a.send("Is the red one back in stock?");
+		const topicId = await waitForWebCopy(tg, "Is the red one back in stock?");
+		await a.closeButton.click();
+		await a.panel.waitFor({ state: "hidden" });
+
+		const second = await v.newPage();
+		await second.goto(url);
+		const b = widgetOn(second);
+		await b.launcherShown();
+
+		// Both tabs closed: the answer is unread in both.
+		tg.operatorPosts(topicId, "Yes, since this morning.");
+		const badgedA = v.page.getByRole("button", { name: a.t.unread(1), exact: true });
+		const badgedB = second.getByRole("button", { name: b.t.unread(1), exact: true });
+		await badgedA.waitFor({ state: "visible", timeout: 10_000 });
+		await badgedB.waitFor({ state: "visible", timeout: 10_000 });
+
+		// Read in tab A: tab B's launcher loses its badge by itself.
+		await badgedA.click();
+		await a.expectOnce("Yes, since this morning.");
+		await second
+			.getByRole("button", { name: b.t.launcher, exact: true })
+			.waitFor({ state: "visible", timeout: 5_000 });
+		expect(await badgedB.count()).toBe(0);
+	}, 45_000);
 });
