@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 
 /** What the report says of one test case; the attributes bun writes, XML entities decoded. */
-type Case = { name: string; file: string; failure: string | undefined; skipped: boolean };
+type Case = { name: string; where: string; failure: string | undefined; skipped: boolean };
 
 const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 const decode = (text: string) =>
@@ -24,7 +24,8 @@ function* cases(xml: string): Generator<Case> {
 		const failure = inner.match(/<(failure|error)\b([^>]*?)(\/>|>([\s\S]*?)<\/\1>)/);
 		yield {
 			name: attribute(tag, "name"),
-			file: attribute(tag, "file") || attribute(tag, "classname"),
+			// The file, then the describe block the test is in (bun writes it as the class name).
+			where: [attribute(tag, "file"), attribute(tag, "classname")].filter(Boolean).join(" > "),
 			// The body holds the error's type, message and stack; an empty failure has only its message.
 			failure: failure
 				? decode(failure[4]?.trim() || attribute(failure[2] ?? "", "message"))
@@ -51,7 +52,7 @@ for (const path of process.argv.slice(2)) {
 		const why = test.skipped
 			? "skipped"
 			: (test.failure ?? "").split("\n").slice(0, 10).join("\n    ");
-		console.log(`FAILED ${test.file} > ${test.name} (${path})\n    ${why}`);
+		console.log(`FAILED ${test.where} > ${test.name} (${path})\n    ${why}`);
 	}
 }
 console.log(`${passed} passed, ${failed} failed`);

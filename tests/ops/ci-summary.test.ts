@@ -9,11 +9,13 @@ import { join } from "node:path";
 import { tempDir } from "../support/process.ts";
 import { root } from "./cli.ts";
 
-const FIXTURE = `import { expect, test } from "bun:test";
+const FIXTURE = `import { describe, expect, test } from "bun:test";
 test("adds", () => expect(1 + 1).toBe(2));
 test("compares <tags> & quotes", () => expect({ a: 1 }).toEqual({ a: 2 }));
-test("throws", () => {
-	throw new Error('boom "quoted"');
+describe("a block", () => {
+	test("throws", () => {
+		throw new Error('boom "quoted"');
+	});
 });
 test.skip("is skipped", () => {});
 `;
@@ -41,7 +43,7 @@ test("the summary counts bun's JUnit report and names each failed test with its 
 	const named = lines.filter((line) => line.startsWith("FAILED "));
 	expect(named).toEqual([
 		`FAILED fixture.test.ts > compares <tags> & quotes (${report})`,
-		`FAILED fixture.test.ts > throws (${report})`,
+		`FAILED fixture.test.ts > a block > throws (${report})`,
 		`FAILED fixture.test.ts > is skipped (${report})`,
 	]);
 	// The failure's own words follow its name, entities decoded, so the log shows what broke.
