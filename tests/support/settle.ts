@@ -3,6 +3,10 @@
  * counting, wait until the work that could have caused it is provably over (the outbox has
  * nothing left to send, the timers are in their final state, a later marker arrived), then assert.
  * For "the Telegram update was processed" see `TelegramDouble.waitForUpdateConfirmed`.
+ *
+ * The test helpers' waits (here, the double's, the socket client's, the browser widget's) default
+ * to 10 s: a wait ends as soon as what it waits for happens, so its bound costs nothing when the
+ * code works, and a CI machine slowed by its neighbours should not fail a test that is right.
  */
 import { sql } from "drizzle-orm";
 import type { RunningService } from "../../src/service.ts";
@@ -50,7 +54,7 @@ export async function waitForOutboxIdle(
 	await until(
 		"outbox idle",
 		async () => ((await pending()) === 0 ? true : undefined),
-		options.timeoutMs ?? 5000,
+		options.timeoutMs ?? 10_000,
 		async () => `${await pending()} item(s) still pending`,
 	);
 }
@@ -91,7 +95,7 @@ export async function timerRows(service: WithDatabase): Promise<TimerView[]> {
 export async function waitForTimers(
 	service: WithDatabase,
 	predicate: (rows: TimerView[]) => boolean,
-	timeoutMs = 5000,
+	timeoutMs = 10_000,
 ): Promise<TimerView[]> {
 	return until(
 		"timers in the expected state",
@@ -112,7 +116,7 @@ let markers = 0;
  * this customer published earlier has arrived by then. Returns the frames received before the
  * echo (the marker itself excluded).
  */
-export async function socketMarker(socket: SocketClient, timeoutMs = 5000): Promise<Frame[]> {
+export async function socketMarker(socket: SocketClient, timeoutMs = 10_000): Promise<Frame[]> {
 	markers += 1;
 	const text = `marker ${markers} ${crypto.randomUUID().slice(0, 8)}`;
 	socket.send({ type: "message", text });

@@ -132,7 +132,7 @@ export interface TopicView {
 }
 
 export interface WaitOptions {
-	/** Default 5000 ms. */
+	/** Default 10 s. */
 	timeoutMs?: number;
 	/** Only consider calls at or after this index of `calls` (e.g. `tg.calls.length`). */
 	since?: number;
@@ -355,7 +355,7 @@ export class TelegramDouble {
 	 * name or predicate. Rejects after `timeoutMs` with the recent calls in the message.
 	 */
 	waitForCall(match: string | CallPredicate, options: WaitOptions = {}): Promise<ApiCall> {
-		const timeoutMs = options.timeoutMs ?? 5000;
+		const timeoutMs = options.timeoutMs ?? 10_000;
 		const wanted = typeof match === "string" ? match.toLowerCase() : undefined;
 		const predicate: CallPredicate =
 			typeof match === "string" ? (c) => c.method.toLowerCase() === wanted : match;
@@ -451,13 +451,13 @@ export class TelegramDouble {
 	 * Resolves once every update up to `updateId` (default: the last one pushed) is confirmed: the
 	 * service asked getUpdates for an `offset` past it (it confirms only after the update's effects
 	 * committed) or its webhook answered 2xx. The observable end of "the update was processed", for
-	 * asserting that it had no effect. Rejects after `timeoutMs` (default 5000).
+	 * asserting that it had no effect. Rejects after `timeoutMs` (default 10 s).
 	 */
 	async waitForUpdateConfirmed(
 		updateId = this.lastUpdateId,
 		options: { timeoutMs?: number } = {},
 	): Promise<void> {
-		const deadline = Date.now() + (options.timeoutMs ?? 5000);
+		const deadline = Date.now() + (options.timeoutMs ?? 10_000);
 		const confirmed = () =>
 			!this.updates.pendingUpdates.some((u) => u.update_id <= updateId) &&
 			this.updates.isConfirmed(updateId);

@@ -52,7 +52,7 @@ export function nextCall(
 	tg: TelegramDouble,
 	since: number,
 	match: (call: ApiCall) => boolean,
-	timeoutMs = 5000,
+	timeoutMs = 10_000,
 ) {
 	return tg.waitForCall(match, { since, timeoutMs });
 }
@@ -68,7 +68,7 @@ export function dmTexts(tg: TelegramDouble, chatId: number): string[] {
 export async function topicIdOf(
 	service: RunningService,
 	telegramUserId: number,
-	timeoutMs = 5000,
+	timeoutMs = 10_000,
 ): Promise<number> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
@@ -92,7 +92,7 @@ export async function eventsOf(service: RunningService, telegramUserId: number):
 /** Polls `check` until it returns a value that is not undefined/false. */
 export async function eventually<T>(
 	check: () => Promise<T | undefined | false> | T | undefined | false,
-	timeoutMs = 5000,
+	timeoutMs = 10_000,
 ): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {

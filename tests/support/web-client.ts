@@ -102,7 +102,7 @@ export function connectSocket(
 		ws,
 		frames,
 		closed,
-		next(match, timeoutMs = 5000) {
+		next(match, timeoutMs = 10_000) {
 			const test =
 				typeof match === "function"
 					? match

@@ -79,7 +79,7 @@ export type Locale = keyof typeof NAMES;
 /** Retries `check` (an assertion block) until it passes; rethrows its last failure at the end. */
 export async function until<T>(
 	check: () => Promise<T> | T,
-	timeoutMs = 5000,
+	timeoutMs = 10_000,
 	what = "",
 ): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
@@ -147,7 +147,7 @@ export function widgetOn(page: Page, locale: Locale = "en") {
 			await w.messageBoxFocused();
 		},
 
-		async messageBoxFocused(timeoutMs = 5000) {
+		async messageBoxFocused(timeoutMs = 10_000) {
 			await until(
 				async () => expect(await isFocused(messageBox)).toBe(true),
 				timeoutMs,
