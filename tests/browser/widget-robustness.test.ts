@@ -90,19 +90,27 @@ describe("hard hosts", () => {
 		await w.expectOnce("Answer without storage");
 	}, 45_000);
 
-	test("the same visitor in two tabs: every message once in both", async () => {
-		const { tg } = stack();
+	/** A visitor who wrote `first` in tab A (still open), and a way to open the shop in tab B. */
+	async function writingInTabA(first: string) {
 		const v = await visitor();
 		const url = stack().shopPage();
 		await v.page.goto(url);
 		const a = widgetOn(v.page);
 		await a.open();
-		await a.send("Written in tab A");
-		const topicId = await waitForWebCopy(tg, "Written in tab A");
+		await a.send(first);
+		const topicId = await waitForWebCopy(stack().tg, first);
+		const openTabB = async () => {
+			const page = await v.newPage();
+			await page.goto(url);
+			return { page, b: widgetOn(page) };
+		};
+		return { a, page: v.page, topicId, openTabB };
+	}
 
-		const second = await v.newPage();
-		await second.goto(url);
-		const b = widgetOn(second);
+	test("the same visitor in two tabs: every message once in both", async () => {
+		const { tg } = stack();
+		const { a, topicId, openTabB } = await writingInTabA("Written in tab A");
+		const { b } = await openTabB();
 		await b.open();
 		await b.expectOnce("Written in tab A");
 		await b.send("Written in tab B");
@@ -127,24 +135,15 @@ describe("hard hosts", () => {
 
 	test("a reply read in one tab clears the unread badge in the other at once, with no reload", async () => {
 		const { tg } = stack();
-		const v = await visitor();
-		const url = stack().shopPage();
-		await v.page.goto(url);
-		const a = widgetOn(v.page);
-		await a.open();
-		await a.send("Is the red one back in stock?");
-		const topicId = await waitForWebCopy(tg, "Is the red one back in stock?");
+		const { a, page, topicId, openTabB } = await writingInTabA("Is the red one back in stock?");
 		await a.closeButton.click();
 		await a.panel.waitFor({ state: "hidden" });
-
-		const second = await v.newPage();
-		await second.goto(url);
-		const b = widgetOn(second);
+		const { page: second, b } = await openTabB();
 		await b.launcherShown();
 
 		// Both tabs closed: the answer is unread in both.
 		tg.operatorPosts(topicId, "Yes, since this morning.");
-		const badgedA = v.page.getByRole("button", { name: a.t.unread(1), exact: true });
+		const badgedA = page.getByRole("button", { name: a.t.unread(1), exact: true });
 		const badgedB = second.getByRole("button", { name: b.t.unread(1), exact: true });
 		await badgedA.waitFor({ state: "visible", timeout: 10_000 });
 		await badgedB.waitFor({ state: "visible", timeout: 10_000 });
