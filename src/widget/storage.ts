@@ -56,9 +56,6 @@ export const saveJson = (key: string, value: unknown) => save(key, JSON.stringif
  */
 export function onOtherTab(key: string, handler: (value: string | null) => void): void {
 	window.addEventListener("storage", (event) => {
-		if (event.key !== PREFIX + key) return;
-		if (event.newValue === null) memory.delete(key);
-		else memory.set(key, event.newValue);
-		handler(event.newValue);
+		if (event.key === PREFIX + key) handler(event.newValue);
 	});
 }
