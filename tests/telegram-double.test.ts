@@ -81,6 +81,31 @@ describe("wire format", () => {
 		expect(missing.body).toEqual({ ok: false, error_code: 404, description: "Not Found" });
 	});
 
+	test("default administrator rights are stored per for_channels; a right that is not a boolean → 400", async () => {
+		const rights = { can_manage_topics: true, can_pin_messages: true, can_promote_members: false };
+		expect((await api("setMyDefaultAdministratorRights", { rights })).body).toEqual({
+			ok: true,
+			result: true,
+		});
+		expect((await api("getMyDefaultAdministratorRights")).body).toEqual({
+			ok: true,
+			result: rights,
+		});
+		expect((await api("getMyDefaultAdministratorRights", { for_channels: true })).body).toEqual({
+			ok: true,
+			result: {},
+		});
+		const bad = await raw("setMyDefaultAdministratorRights", {
+			rights: { can_manage_topics: "yes" },
+		});
+		expect(bad.status).toBe(400);
+		expect(bad.body).toEqual({
+			ok: false,
+			error_code: 400,
+			description: "Bad Request: can't parse rights",
+		});
+	});
+
 	test("a JSON body without a JSON content type is ignored, as by Telegram", async () => {
 		tg.addCustomer(ann);
 		const response = await fetch(`${tg.url}/bot${tg.token}/sendMessage`, {

@@ -7,10 +7,38 @@ import { timingSafeEqual } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../logger.ts";
-import { type BotIdentity, type CheckReport, type CheckResult, runBotChecks } from "./checks.ts";
+import {
+	type BotIdentity,
+	type CheckReport,
+	type CheckResult,
+	callBotApi,
+	runBotChecks,
+} from "./checks.ts";
 import { type FoundGroup, type GroupFinder, startGroupFinder } from "./group-finder.ts";
 
 export const SETUP_CODE_FILE = "setup-code";
+
+/**
+ * The admin rights Telegram pre-ticks when someone adds the bot to a group (field notes: the
+ * rights are where self-hosters get stuck): those the checks require (manage topics, pin) and
+ * deleting messages (deleteForumTopic needs it). Every other right is asked for as off, so the
+ * bot is never offered more than it uses. The same three as the page's `startgroup` link.
+ */
+export const DEFAULT_ADMIN_RIGHTS = {
+	is_anonymous: false,
+	can_manage_chat: true,
+	can_delete_messages: true,
+	can_manage_video_chats: false,
+	can_restrict_members: false,
+	can_promote_members: false,
+	can_change_info: false,
+	can_invite_users: false,
+	can_post_stories: false,
+	can_edit_stories: false,
+	can_delete_stories: false,
+	can_pin_messages: true,
+	can_manage_topics: true,
+};
 
 export interface SetupState {
 	/** Failed token checks, shown under the token field. */
@@ -97,6 +125,18 @@ export function createSetupFlow(options: {
 			token = candidate;
 			state.bot = report.bot;
 			state.tokenProblems = [];
+			// A convenience, not a check: if Telegram refuses, the checks of step 3 still say
+			// which right is missing.
+			const rights = await callBotApi(
+				{ apiRoot: options.apiRoot, token },
+				"setMyDefaultAdministratorRights",
+				{ rights: DEFAULT_ADMIN_RIGHTS },
+			);
+			if (!rights.ok)
+				options.log.warn("setup: Telegram did not take the bot's default admin rights", {
+					event: "setup.default_rights_refused",
+					reason: "description" in rights ? rights.description : rights.network,
+				});
 			finder = startGroupFinder({ apiRoot: options.apiRoot, token, log: options.log });
 		},
 		async chooseGroup(groupId) {

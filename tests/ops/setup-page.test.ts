@@ -113,6 +113,16 @@ describe("setup page", () => {
 		await page.getByRole("button", { name: "Check token" }).click();
 		await page.getByText("Bot found: Topicdesk Test Bot (@topicdesk_test_bot)").waitFor();
 		await page.getByText("Waiting for @topicdesk_test_bot to be added to a group…").waitFor();
+		// Telegram was asked to pre-tick the rights the bot needs when someone adds it to a group.
+		const rights = await tg.waitForCall("setMyDefaultAdministratorRights");
+		expect(rights.ok).toBe(true);
+		expect(rights.params.rights).toMatchObject({
+			can_manage_topics: true,
+			can_pin_messages: true,
+			can_delete_messages: true,
+			can_promote_members: false,
+		});
+		expect(rights.params.for_channels).toBeUndefined();
 
 		// Added as a plain member: the group appears by itself (the page reloads while waiting).
 		botJoined("member");

@@ -212,6 +212,23 @@ function deleteMyCommands(ctx: MethodContext): true {
 	return true;
 }
 
+/** The rights Telegram suggests when a user adds the bot to a group (or channel) as an admin. */
+function setMyDefaultAdministratorRights(ctx: MethodContext): true {
+	const rights = objParam<Record<string, unknown>>(ctx.params, "rights") ?? {};
+	if (typeof rights !== "object" || Array.isArray(rights)) throw badRequest("can't parse rights");
+	for (const [key, value] of Object.entries(rights)) {
+		if (!key.startsWith("can_") && key !== "is_anonymous") throw badRequest("can't parse rights");
+		if (typeof value !== "boolean") throw badRequest("can't parse rights");
+	}
+	const forChannels = boolParam(ctx.params, "for_channels");
+	ctx.model.defaultAdminRights.set(forChannels, rights);
+	return true;
+}
+
+function getMyDefaultAdministratorRights(ctx: MethodContext): Record<string, unknown> {
+	return ctx.model.defaultAdminRights.get(boolParam(ctx.params, "for_channels")) ?? {};
+}
+
 function getUserProfilePhotos(ctx: MethodContext): { total_count: number; photos: [] } {
 	requireInt(ctx.params, "user_id", "invalid user_id specified");
 	return { total_count: 0, photos: [] };
@@ -326,6 +343,8 @@ export const chatMethods: Record<string, MethodHandler> = {
 	setMyCommands,
 	getMyCommands,
 	deleteMyCommands,
+	setMyDefaultAdministratorRights,
+	getMyDefaultAdministratorRights,
 	getUserProfilePhotos,
 	createForumTopic,
 	editForumTopic,

@@ -151,6 +151,8 @@ export class DoubleModel {
 	readonly callbacks = new Map<string, CallbackRecord>();
 	/** setMyCommands storage keyed by `scope JSON|language_code`. */
 	readonly commands = new Map<string, TelegramBotCommand[]>();
+	/** setMyDefaultAdministratorRights storage, keyed by `for_channels`. */
+	readonly defaultAdminRights = new Map<boolean, Record<string, unknown>>();
 	admins: TelegramChatMember[];
 	private readonly initialAdmins: TelegramChatMember[];
 	/** Highest message id used per chat; kept by reset() so ids are never reused. */
@@ -180,6 +182,7 @@ export class DoubleModel {
 		this.groupMembers.clear();
 		this.callbacks.clear();
 		this.commands.clear();
+		this.defaultAdminRights.clear();
 		this.files.clear();
 		this.admins = structuredClone(this.initialAdmins);
 		this.chats.set(this.group.id, {
