@@ -72,8 +72,10 @@ export function startWidget(config: WidgetConfig) {
 				kick();
 			},
 			original: (id) => store.messages.get(id),
-			files: (files) => {
-				for (const file of files) upload(file).catch(config.report);
+			files: (files, caption) => {
+				files.forEach((file, i) => {
+					upload(file, i === 0 ? caption : "").catch(config.report);
+				});
 			},
 			older: () => {
 				older().catch(config.report);
@@ -393,15 +395,16 @@ export function startWidget(config: WidgetConfig) {
 		}
 	}
 
-	async function upload(file: File) {
+	async function upload(file: File, caption: string) {
 		view.alert("");
 		let bar: { set(share: number): void; done(): void } | undefined;
 		try {
 			await ensureSession();
 			bar = view.progress(file.name);
-			await http.upload(file, "", bar.set);
+			await http.upload(file, caption, bar.set);
 		} catch (e) {
 			if (gone(e)) dropSession();
+			if (caption) view.restoreDraft(caption);
 			showError(e);
 		} finally {
 			bar?.done();

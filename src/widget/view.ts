@@ -17,7 +17,8 @@ export interface ViewActions {
 	send(text: string): boolean;
 	retry(cid: string): void;
 	original(id: string): Message | undefined;
-	files(files: File[]): void;
+	/** `caption`: what was typed in the message box, for the first file ("" when nothing). */
+	files(files: File[], caption: string): void;
 	older(): void;
 	telegram(): void;
 	end(): void;
@@ -32,6 +33,8 @@ export interface ViewOptions {
 }
 
 const MAX = 4000;
+/** Telegram's limit for a caption (the service's too). */
+const CAPTION_MAX = 1024;
 const PHONE = "(max-width: 639px)";
 
 export function createView(t: WidgetTexts, options: ViewOptions, act: ViewActions) {
@@ -209,15 +212,24 @@ export function createView(t: WidgetTexts, options: ViewOptions, act: ViewAction
 		resize();
 		act.typing();
 	});
+	// What is typed when files are attached goes with the first of them as its caption, as in
+	// Telegram's own apps. A text too long for a caption stays in the box, to be sent as a message.
+	const takeCaption = () => {
+		const text = input.value.trim();
+		if (!text || text.length > CAPTION_MAX) return "";
+		input.value = "";
+		resize();
+		return text;
+	};
 	fileInput.addEventListener("change", () => {
-		act.files([...(fileInput.files ?? [])]);
+		act.files([...(fileInput.files ?? [])], takeCaption());
 		fileInput.value = "";
 	});
 	input.addEventListener("paste", (e) => {
 		const files = [...(e.clipboardData?.files ?? [])];
 		if (files.length) {
 			e.preventDefault();
-			act.files(files);
+			act.files(files, takeCaption());
 		}
 	});
 	// Dropping a file beside a drop zone makes the browser open it; only the panel catches drops.
@@ -230,7 +242,7 @@ export function createView(t: WidgetTexts, options: ViewOptions, act: ViewAction
 		e.preventDefault();
 		panel.classList.remove("drop");
 		const files = [...(e.dataTransfer?.files ?? [])];
-		if (files.length) act.files(files);
+		if (files.length) act.files(files, takeCaption());
 	});
 	log.addEventListener("scroll", () => {
 		if (log.scrollTop < 40 && !more.hidden) act.older();
@@ -337,6 +349,12 @@ export function createView(t: WidgetTexts, options: ViewOptions, act: ViewAction
 			badge.textContent = String(count);
 			show(badge, count > 0);
 			launcher.setAttribute("aria-label", t.launcher + (count ? fill(t.unread, { n: count }) : ""));
+		},
+		/** Puts back a caption whose file could not be sent, unless something new was typed. */
+		restoreDraft(text: string) {
+			if (input.value) return;
+			input.value = text;
+			resize();
 		},
 		alert(text: string) {
 			alert.textContent = text;

@@ -131,6 +131,38 @@ describe("attachments", () => {
 		expect(await mediaCount(topicId)).toBe(3);
 	}, 45_000);
 
+	test("text typed before attaching goes with the file as its caption; a refused file gives the text back", async () => {
+		const v = await startChat("About my order");
+		const { page, w, topicId } = v;
+		v.expectConsole(/Failed to load resource: the server responded with a status of 415/);
+
+		await w.messageBox.fill("The dent on the lid");
+		await attach(page, w, { name: "lid.png", mimeType: "image/png", buffer: png(40, 30) });
+		// One message in the widget: the image with its caption; the box is empty again.
+		await w.message("The dent on the lid").waitFor({ state: "visible", timeout: 10_000 });
+		expect(await w.messageBox.inputValue()).toBe("");
+		await until(async () => expect(topicFileCalls(stack().tg, topicId)).toHaveLength(1), 10_000);
+		const [photo] = topicFileCalls(stack().tg, topicId);
+		expect(photo?.method).toBe("sendPhoto");
+		expect(String(photo?.params.caption)).toContain("The dent on the lid");
+
+		// A file the service refuses: the caption is back in the box, nothing was sent.
+		await w.messageBox.fill("And the invoice");
+		await attach(page, w, {
+			name: "invoice.exe",
+			mimeType: "application/octet-stream",
+			buffer: exe(),
+		});
+		await until(
+			async () => expect(await w.messageBox.inputValue()).toBe("And the invoice"),
+			10_000,
+		);
+		await w.send("After the refused file");
+		await waitForWebCopy(stack().tg, "After the refused file");
+		expect(topicFileCalls(stack().tg, topicId)).toHaveLength(1);
+		expect(await w.log.getByText("And the invoice").count()).toBe(0);
+	}, 45_000);
+
 	test("too large or of a refused type: the error in words, nothing stored, nothing sent to the topic", async () => {
 		const v = await startChat("Trying some files");
 		const { page, w, topicId } = v;
