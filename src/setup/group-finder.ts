@@ -3,6 +3,8 @@
  * bot was added to (`my_chat_member`), so nobody has to type a group id. It sends the full list
  * of update types the service needs (allowed_updates sticks across calls, field notes pitfall 5);
  * other updates it confirms are logged as dropped (pitfall 6), as the desk is not running yet.
+ * A basic group upgraded to a supergroup (pitfall 8: a new id, and no "left" for the old one) is
+ * one group: the old entry gives way to the new id.
  */
 import type { Logger } from "../logger.ts";
 import { callBotApi } from "./checks.ts";
@@ -19,6 +21,12 @@ export interface FoundGroup {
 
 interface Update {
 	update_id: number;
+	/** Only the upgrade's service messages matter here. */
+	message?: {
+		chat: { id: number; title?: string };
+		migrate_to_chat_id?: number;
+		migrate_from_chat_id?: number;
+	};
 	my_chat_member?: {
 		chat: { id: number; type: string; title?: string };
 		new_chat_member: { status: string };
@@ -41,6 +49,13 @@ export function startGroupFinder(options: {
 	const found = new Map<number, FoundGroup>();
 	let offset: number | undefined;
 	const timeout = options.timeoutSeconds ?? 2;
+	/** The basic group `from` became the supergroup `to`: one entry, under the new id. */
+	const upgraded = (from: number, to: number, title: string | undefined) => {
+		const old = found.get(from);
+		found.delete(from);
+		if (found.has(to) || !old) return;
+		found.set(to, { ...old, id: to, title: title ?? old.title, type: "supergroup" });
+	};
 	const loop = (async () => {
 		while (!abort.signal.aborted) {
 			const answer = await callBotApi<Update[]>(
@@ -56,6 +71,15 @@ export function startGroupFinder(options: {
 			}
 			for (const update of answer.result) {
 				offset = update.update_id + 1;
+				const { message } = update;
+				if (message?.migrate_to_chat_id !== undefined) {
+					upgraded(message.chat.id, message.migrate_to_chat_id, undefined);
+					continue;
+				}
+				if (message?.migrate_from_chat_id !== undefined) {
+					upgraded(message.migrate_from_chat_id, message.chat.id, message.chat.title);
+					continue;
+				}
 				const change = update.my_chat_member;
 				if (!change) {
 					options.log.warn("setup: an update arrived before the desk runs; dropped", {
