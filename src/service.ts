@@ -264,9 +264,11 @@ export async function startService(
 			bot: await botReadiness(telegram?.receiver, botHealth),
 			events: { ok: true, detail: eventsDetail() },
 		}),
-		...(telegram?.webhookSecret
-			? { telegramWebhook: { secret: telegram.webhookSecret, handle: telegram.handleUpdate } }
-			: {}),
+		// Asked per request: a door the setup page starts later in webhook mode is served at once.
+		telegramWebhook: () =>
+			telegram?.webhookSecret
+				? { secret: telegram.webhookSecret, handle: telegram.handleUpdate }
+				: undefined,
 		setup: () => setup,
 	});
 	const unsubscribe = connectBusToServer(bus, app, mediaSigner, sockets, metrics);

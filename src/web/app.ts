@@ -36,7 +36,8 @@ import { customerTopic } from "./wire.ts";
  */
 export function createApp(
 	deps: WebDeps & {
-		telegramWebhook?: TelegramWebhook;
+		/** The Telegram door's webhook when there is one (webhook mode), asked per request. */
+		telegramWebhook?: () => TelegramWebhook | undefined;
 		metrics?: Metrics;
 		/** The first-run setup, while there is one (SPEC 1.4). */
 		setup?: () => SetupFlow | undefined;
@@ -63,7 +64,7 @@ export function createApp(
 		.use(mediaRoutes(deps))
 		.use(botRoutes(deps))
 		.use(entryRoutes(deps))
-		.use(webhookRoutes(deps.telegramWebhook))
+		.use(webhookRoutes(deps.telegramWebhook ?? (() => undefined)))
 		.use(widgetRoutes(widgetAsset))
 		.use(demoPageRoutes(deps, widgetAsset))
 		.use(chatSocket(deps));

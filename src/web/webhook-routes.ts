@@ -1,6 +1,7 @@
 /**
  * `POST /telegram/webhook` (SPEC §3.7), present in webhook mode only (otherwise the path is
- * unknown: 404). Telegram proves itself with the `X-Telegram-Bot-Api-Secret-Token` header,
+ * unknown: 404). The route asks for the webhook on every request rather than once, so a bot the
+ * setup page saves in webhook mode receives its updates at once, with no restart. Telegram proves itself with the `X-Telegram-Bot-Api-Secret-Token` header,
  * checked before the body is read: wrong or missing → 401 and nothing processed. An accepted
  * update is applied by the door's router (at most once in effect, by its update id) and answered
  * 200 only after it committed; a failure answers 5xx, so Telegram delivers the update again.
@@ -46,21 +47,25 @@ function asUpdate(body: unknown): TelegramUpdate {
 	return body as TelegramUpdate;
 }
 
-export function webhookRoutes(webhook: TelegramWebhook | undefined) {
-	const plugin = new Elysia({ name: "telegram-webhook" });
-	if (!webhook) return plugin;
+/** `webhook()`: the Telegram door's webhook now; undefined while there is none (not webhook mode, or no bot yet). */
+export function webhookRoutes(webhook: () => TelegramWebhook | undefined) {
+	const current = () => {
+		const hook = webhook();
+		if (!hook) throw new AppError("NOT_FOUND", "No such endpoint.", 404);
+		return hook;
+	};
 	return (
-		plugin
+		new Elysia({ name: "telegram-webhook" })
 			// onRequest runs before the body is read, for every request (it is global by nature).
 			.onRequest(({ request }) => {
 				if (!isWebhookRequest(request)) return;
-				if (!secretMatches(webhook.secret, request.headers.get(SECRET_HEADER)))
+				if (!secretMatches(current().secret, request.headers.get(SECRET_HEADER)))
 					throw new AppError("UNAUTHORIZED", "The webhook secret token is wrong or missing.", 401);
 			})
 			.post(
 				WEBHOOK_PATH,
 				async ({ body }) => {
-					await webhook.handle(asUpdate(body));
+					await current().handle(asUpdate(body));
 					return ok({});
 				},
 				{

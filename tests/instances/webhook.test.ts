@@ -184,13 +184,13 @@ describe("webhook mode", () => {
 			.use(errorHandling(silentLogger))
 			.use(jsonBodies())
 			.use(
-				webhookRoutes({
+				webhookRoutes(() => ({
 					secret: SECRET,
 					handle: async () => {
 						attempts++;
 						throw new Error("the transaction failed");
 					},
-				}),
+				})),
 			);
 		const response = await app.handle(
 			new Request("http://desk/telegram/webhook", {

@@ -14,6 +14,7 @@ import { loadConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/logger.ts";
 import { type RunningService, startService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { freePort } from "../support/process.ts";
 import { testEnv } from "../support/service.ts";
 import {
 	DEFAULT_OPERATOR,
@@ -43,9 +44,9 @@ afterAll(async () => {
 }, 30_000);
 
 /** The service without BOT_TOKEN, pointed at the double, with its log lines captured. */
-async function start(env: Record<string, string> = {}) {
+async function start(env: Record<string, string> = {}, database: TestDatabase = db) {
 	const logged: Record<string, unknown>[] = [];
-	const vars = testEnv({ db, env: { TELEGRAM_API_URL: tg.url, ...env } });
+	const vars = testEnv({ db: database, env: { TELEGRAM_API_URL: tg.url, ...env } });
 	const loaded = loadConfig(vars);
 	if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
 	const log = createLogger({
@@ -53,7 +54,7 @@ async function start(env: Record<string, string> = {}) {
 		json: true,
 		write: (line) => logged.push(JSON.parse(line)),
 	});
-	const service = await startService(loaded.config, { pglite: db.pglite, log });
+	const service = await startService(loaded.config, { pglite: database.pglite, log });
 	services.push(service);
 	return { service, logged, dataDir: vars.DATA_DIR as string };
 }
@@ -192,4 +193,62 @@ describe("setup page", () => {
 			await envDouble.close();
 		}
 	}, 90_000);
+
+	test("in webhook mode the saved bot takes its updates through the webhook at once, with no restart", async () => {
+		const fresh = await freshDatabase();
+		const port = freePort();
+		const hookUrl = `http://127.0.0.1:${port}/telegram/webhook`;
+		const secret = "setup_webhook-0123456789_abcdefghijkl";
+		try {
+			const { service, logged } = await start(
+				{
+					PORT: String(port),
+					TELEGRAM_MODE: "webhook",
+					TELEGRAM_WEBHOOK_URL: hookUrl,
+					TELEGRAM_WEBHOOK_SECRET: secret,
+				},
+				fresh,
+			);
+			const link = /setup\?code=(\S+)$/.exec(
+				String(logged.find((line) => line.event === "setup.link")?.message),
+			);
+			const code = link?.[1] ?? "";
+			const post = (action: string, fields: Record<string, string> = {}) =>
+				fetch(`${service.url}/setup/${action}`, {
+					method: "POST",
+					headers: { "content-type": "application/x-www-form-urlencoded" },
+					body: new URLSearchParams({ code, ...fields }),
+					redirect: "manual",
+				});
+			// No bot yet: the webhook does not exist.
+			const early = await fetch(hookUrl, {
+				method: "POST",
+				headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret },
+				body: JSON.stringify({ update_id: 1 }),
+			});
+			expect(early.status).toBe(404);
+
+			expect((await post("token", { token: tg.token })).status).toBe(303);
+			botJoined("administrator");
+			await tg.waitForUpdateConfirmed();
+			expect((await post("group", { groupId: String(tg.groupId) })).status).toBe(303);
+			const saved = await post("save");
+			expect(saved.status).toBe(200);
+			expect(await saved.text()).toContain("Setup complete");
+
+			// The door registered the service's webhook, and a customer's message comes through it
+			// (while a webhook is set, the double answers getUpdates 409, as Telegram does).
+			const registered = await tg.waitForCall("setWebhook");
+			expect(registered.params.url).toBe(hookUrl);
+			const user = newUser("Webhook");
+			tg.customerSends(user, "hello through the webhook");
+			expect(await topicIdOf(service, user.id, 10_000)).toBeGreaterThan(0);
+			await tg.waitForUpdateConfirmed();
+			await service.stop();
+			services.length = 0;
+		} finally {
+			tg.reset();
+			await fresh.drop();
+		}
+	}, 60_000);
 });
