@@ -1,10 +1,11 @@
 /**
  * `POST /telegram/webhook` (SPEC §3.7), present in webhook mode only (otherwise the path is
  * unknown: 404). The route asks for the webhook on every request rather than once, so a bot the
- * setup page saves in webhook mode receives its updates at once, with no restart. Telegram proves itself with the `X-Telegram-Bot-Api-Secret-Token` header,
- * checked before the body is read: wrong or missing → 401 and nothing processed. An accepted
- * update is applied by the door's router (at most once in effect, by its update id) and answered
- * 200 only after it committed; a failure answers 5xx, so Telegram delivers the update again.
+ * setup page saves in webhook mode receives its updates at once, with no restart. Telegram
+ * proves itself with the `X-Telegram-Bot-Api-Secret-Token` header, checked before the body is
+ * read: wrong or missing → 401 and nothing processed. An accepted update is applied by the door's
+ * router (at most once in effect, by its update id) and answered 200 only after it committed; a
+ * failure answers 5xx, so Telegram delivers the update again.
  *
  * Telegram sends no Origin header, so the CORS plugin lets these requests through untouched.
  */
@@ -47,7 +48,7 @@ function asUpdate(body: unknown): TelegramUpdate {
 	return body as TelegramUpdate;
 }
 
-/** `webhook()`: the Telegram door's webhook now; undefined while there is none (not webhook mode, or no bot yet). */
+/** `webhook()`: the door's webhook now; undefined while there is none (polling, or no bot yet). */
 export function webhookRoutes(webhook: () => TelegramWebhook | undefined) {
 	const current = () => {
 		const hook = webhook();
