@@ -25,7 +25,7 @@ import { CLAIM_SQL } from "../src/telegram/outbox-worker.ts";
 import { summarize } from "./support/clock.ts";
 import { createBenchDatabase } from "./support/database.ts";
 import { describeMachine } from "./support/machine.ts";
-import { count, fixed, machineLines, table, writeSection } from "./support/report.ts";
+import { count, fixed, publishReport, table } from "./support/report.ts";
 import { serviceDir } from "./support/service.ts";
 
 const CUSTOMERS = 1_000;
@@ -269,6 +269,4 @@ const report = [
 		]),
 	),
 ].join("\n");
-console.log(`\n${report}\n`);
-if (writeSection("claims", `## claims (issue 10)\n\n${machineLines(machine)}\n\n${report}`))
-	log("section written to docs/BENCHMARKS.md");
+publishReport("claims", 10, machine, report);

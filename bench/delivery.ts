@@ -2,7 +2,7 @@ import type { SocketClient } from "../tests/support/web-client.ts";
 import { type PhaseMode, type PhaseResult, runMessagePhase } from "./foundation-phase.ts";
 import { sleep } from "./support/clock.ts";
 import { CpuMeter, cpuSeconds, pidsNamed, postgresCpuSeconds } from "./support/proc.ts";
-import { count, fixed, machineLines, p50p99, table, writeSection } from "./support/report.ts";
+import { count, fixed, p50p99, publishReport, table } from "./support/report.ts";
 import { startBenchStack, UNTHROTTLED_CONFIG } from "./support/service.ts";
 import { closeSockets, initSessions, openSockets } from "./support/web.ts";
 
@@ -17,7 +17,7 @@ const CONFIG = UNTHROTTLED_CONFIG;
 
 const log = (line: string) => console.log(`[delivery] ${line}`);
 
-const { db, machine, double, service } = await startBenchStack(CONFIG);
+const { machine, double, service, stop } = await startBenchStack(CONFIG);
 const groups = () => ({
 	service: [service.pid],
 	"load generator": [process.pid],
@@ -178,13 +178,9 @@ try {
 				],
 			),
 		].join("\n");
-		console.log(`\n${report}\n`);
-		if (writeSection("delivery", `## delivery (issue 10)\n\n${machineLines(machine)}\n\n${report}`))
-			log("section written to docs/BENCHMARKS.md");
+		publishReport("delivery", 10, machine, report);
 	};
 	if (process.env.BENCH_BURST_ONLY !== "1") await sustainedAndReport();
 } finally {
-	await service.stop();
-	await double.close();
-	await db.drop();
+	await stop();
 }

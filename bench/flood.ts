@@ -18,7 +18,7 @@ import { type FloodResult, type FloodScenario, runFloodScenario } from "./flood-
 import { closedLoop, until } from "./support/clock.ts";
 import { createBenchDatabase } from "./support/database.ts";
 import { describeMachine } from "./support/machine.ts";
-import { machineLines, writeSection } from "./support/report.ts";
+import { publishReport } from "./support/report.ts";
 import { serviceDir, startBenchService } from "./support/service.ts";
 import { initSessions } from "./support/web.ts";
 
@@ -68,9 +68,7 @@ try {
 		results.push(result);
 	}
 	const report = renderFlood(results, { customers: CUSTOMERS, limit: LIMIT });
-	console.log(`\n${report}\n`);
-	if (writeSection("flood", `## flood (issue 5)\n\n${machineLines(machine)}\n\n${report}`))
-		log("section written to docs/BENCHMARKS.md");
+	publishReport("flood", 5, machine, report);
 } finally {
 	await double.close();
 	await db.drop();

@@ -3,7 +3,7 @@ import { type PhaseMode, type PhaseResult, runMessagePhase } from "./foundation-
 import { type RepliesResult, runReplies } from "./foundation-replies.ts";
 import { sleep, summarize } from "./support/clock.ts";
 import { CpuMeter, openFilesLimit, pidsNamed } from "./support/proc.ts";
-import { count, fixed, machineLines, p50p99, table, writeSection } from "./support/report.ts";
+import { count, fixed, p50p99, publishReport, table } from "./support/report.ts";
 import { startBenchStack } from "./support/service.ts";
 import { closeSockets, initSessions, openSockets } from "./support/web.ts";
 
@@ -31,7 +31,7 @@ if (openFilesLimit() < needed) {
 	process.exit(1);
 }
 
-const { db, machine, double, service } = await startBenchStack(CONFIG);
+const { machine, double, service, stop } = await startBenchStack(CONFIG);
 const cpuGroups = () => ({
 	service: [service.pid],
 	"load generator": [process.pid],
@@ -110,15 +110,9 @@ try {
 		replies,
 		rateLimitsApplied: service.rateLimitsApplied,
 	});
-	console.log(`\n${report}\n`);
-	if (
-		writeSection("foundation", `## foundation (issue 2)\n\n${machineLines(machine)}\n\n${report}`)
-	)
-		log("section written to docs/BENCHMARKS.md");
+	publishReport("foundation", 2, machine, report);
 } finally {
-	await service.stop();
-	await double.close();
-	await db.drop();
+	await stop();
 }
 
 function describe(result: PhaseResult): string {

@@ -16,7 +16,7 @@ import { closedLoop, type LoadResult, sleep, summarize } from "./support/clock.t
 import { createBenchDatabase } from "./support/database.ts";
 import { describeMachine } from "./support/machine.ts";
 import { CpuMeter, openFilesLimit, pidsNamed } from "./support/proc.ts";
-import { count, fixed, machineLines, p50p99, table, writeSection } from "./support/report.ts";
+import { count, fixed, p50p99, publishReport, table } from "./support/report.ts";
 import { serviceDir, startBenchService } from "./support/service.ts";
 import { initSessions } from "./support/web.ts";
 
@@ -213,9 +213,7 @@ try {
 			? `\n\nThe open-files limit (${fdLimit}, not raisable here) caps the service at ${count(sockets)} sockets, so ${count(customers)} customers instead of ${count(WANTED_CUSTOMERS)}.`
 			: "";
 	const report = `${requests}\n\n${fanOut}\n\n${delivery}${limited}`;
-	console.log(`\n${report}\n`);
-	if (writeSection("http", `## http (issue 3)\n\n${machineLines(machine)}\n\n${report}`))
-		log("section written to docs/BENCHMARKS.md");
+	publishReport("http", 3, machine, report);
 } finally {
 	for (const member of fleet) member.kill();
 	await service.stop();

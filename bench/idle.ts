@@ -3,7 +3,7 @@ import type { SocketClient } from "../tests/support/web-client.ts";
 import { runMessagePhase } from "./foundation-phase.ts";
 import { sleep } from "./support/clock.ts";
 import { CpuMeter, cpuSeconds, openFilesLimit, postgresCpuSeconds } from "./support/proc.ts";
-import { count, fixed, machineLines, p50p99, table, writeSection } from "./support/report.ts";
+import { count, fixed, p50p99, publishReport, table } from "./support/report.ts";
 import { startBenchStack, UNTHROTTLED_CONFIG } from "./support/service.ts";
 import { closeSockets, initSessions, openSockets } from "./support/web.ts";
 
@@ -19,7 +19,7 @@ const CONFIG = UNTHROTTLED_CONFIG;
 
 const log = (line: string) => console.log(`[idle] ${line}`);
 
-const { db, machine, double, service } = await startBenchStack(CONFIG);
+const { db, machine, double, service, stop } = await startBenchStack(CONFIG);
 const cpuNow = () => ({
 	service: cpuSeconds(service.pid),
 	postgres: postgresCpuSeconds(),
@@ -129,11 +129,7 @@ try {
 			],
 		),
 	].join("\n");
-	console.log(`\n${report}\n`);
-	if (writeSection("idle", `## idle (issue 10)\n\n${machineLines(machine)}\n\n${report}`))
-		log("section written to docs/BENCHMARKS.md");
+	publishReport("idle", 10, machine, report);
 } finally {
-	await service.stop();
-	await double.close();
-	await db.drop();
+	await stop();
 }

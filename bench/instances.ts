@@ -20,7 +20,7 @@ import { sleep, until } from "./support/clock.ts";
 import { createBenchDatabase } from "./support/database.ts";
 import { describeMachine } from "./support/machine.ts";
 import { CpuMeter, pidsNamed } from "./support/proc.ts";
-import { machineLines, p50p99, writeSection } from "./support/report.ts";
+import { p50p99, publishReport } from "./support/report.ts";
 import { type BenchService, serviceDir, startBenchService } from "./support/service.ts";
 import { closeSockets, initSessions, openSockets } from "./support/web.ts";
 
@@ -106,9 +106,7 @@ try {
 		rows: [first, onA, onB],
 		handoverMs,
 	});
-	console.log(`\n${report}\n`);
-	if (writeSection("instances", `## instances (issue 5)\n\n${machineLines(machine)}\n\n${report}`))
-		log("section written to docs/BENCHMARKS.md");
+	publishReport("instances", 5, machine, report);
 } finally {
 	for (const service of running) await service.stop();
 	await double.close();

@@ -14,7 +14,7 @@ import type { SocketClient } from "../tests/support/web-client.ts";
 import { runMessagePhase } from "./foundation-phase.ts";
 import { sleep } from "./support/clock.ts";
 import { CpuMeter, postgresCpuSeconds, threadCpuSeconds } from "./support/proc.ts";
-import { count, fixed, machineLines, table, writeSection } from "./support/report.ts";
+import { count, fixed, publishReport, table } from "./support/report.ts";
 import { startBenchStack, UNTHROTTLED_CONFIG } from "./support/service.ts";
 import { closeSockets, initSessions, openSockets } from "./support/web.ts";
 
@@ -31,7 +31,7 @@ if (!RATES.every((rate) => rate > 0 && Number.isFinite(rate)) || !(SECONDS > 0))
 
 const log = (line: string) => console.log(`[rates] ${line}`);
 
-const { db, machine, double, service } = await startBenchStack(UNTHROTTLED_CONFIG);
+const { machine, double, service, stop } = await startBenchStack(UNTHROTTLED_CONFIG);
 const cpuNow = () => {
 	const threads = threadCpuSeconds(service.pid);
 	const postgres = postgresCpuSeconds();
@@ -103,11 +103,7 @@ try {
 			rows,
 		),
 	].join("\n");
-	console.log(`\n${report}\n`);
-	if (writeSection("rates", `## rates (issue 10)\n\n${machineLines(machine)}\n\n${report}`))
-		log("section written to docs/BENCHMARKS.md");
+	publishReport("rates", 10, machine, report);
 } finally {
-	await service.stop();
-	await double.close();
-	await db.drop();
+	await stop();
 }

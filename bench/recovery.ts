@@ -17,7 +17,7 @@ import type { SocketClient } from "../tests/support/web-client.ts";
 import { runMessagePhase } from "./foundation-phase.ts";
 import { sleep, summarize, until } from "./support/clock.ts";
 import { CpuMeter } from "./support/proc.ts";
-import { count, fixed, machineLines, p50p99, table, writeSection } from "./support/report.ts";
+import { count, fixed, p50p99, publishReport, table } from "./support/report.ts";
 import { startBenchStack } from "./support/service.ts";
 import { closeSockets, initSessions, onFrame, openSockets } from "./support/web.ts";
 
@@ -41,7 +41,7 @@ const CONFIG = {
 
 const log = (line: string) => console.log(`[recovery] ${line}`);
 
-const { db, machine, double, service } = await startBenchStack(CONFIG);
+const { db, machine, double, service, stop } = await startBenchStack(CONFIG);
 
 try {
 	const { sessionIds } = await initSessions(service.url, CUSTOMERS, 64);
@@ -224,11 +224,7 @@ try {
 			],
 		),
 	].join("\n");
-	console.log(`\n${report}\n`);
-	if (writeSection("recovery", `## recovery (issue 10)\n\n${machineLines(machine)}\n\n${report}`))
-		log("section written to docs/BENCHMARKS.md");
+	publishReport("recovery", 10, machine, report);
 } finally {
-	await service.stop();
-	await double.close();
-	await db.drop();
+	await stop();
 }

@@ -67,3 +67,13 @@ export function writeSection(name: string, body: string): boolean {
 	writeFileSync(DOC_PATH, doc);
 	return true;
 }
+
+/**
+ * A benchmark's last word: prints its report, and writes it to docs/BENCHMARKS.md as the section
+ * `name` (heading, then the machine and the command, then the report) unless BENCH_WRITE=0.
+ */
+export function publishReport(name: string, issue: number, machine: Machine, report: string): void {
+	console.log(`\n${report}\n`);
+	if (writeSection(name, `## ${name} (issue ${issue})\n\n${machineLines(machine)}\n\n${report}`))
+		console.log(`[${name}] section written to docs/BENCHMARKS.md`);
+}

@@ -148,7 +148,13 @@ export async function startBenchStack(config: Record<string, unknown>) {
 			throw error;
 		},
 	);
-	return { db, machine, double, service };
+	/** Stops the service, then closes the double and drops the database: every bench's last step. */
+	const stop = async () => {
+		await service.stop();
+		await double.close();
+		await db.drop();
+	};
+	return { db, machine, double, service, stop };
 }
 
 /** The benches' config: no pings or idle cut-off, and Telegram's budgets out of the way. */
