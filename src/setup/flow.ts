@@ -22,7 +22,7 @@ export const SETUP_CODE_FILE = "setup-code";
  * The admin rights Telegram pre-ticks when someone adds the bot to a group (field notes: the
  * rights are where self-hosters get stuck): those the checks require (manage topics, pin) and
  * deleting messages (deleteForumTopic needs it). Every other right is asked for as off, so the
- * bot is never offered more than it uses. The same three as the page's `startgroup` link.
+ * bot is never offered more than it uses. The page's `startgroup` link asks for the same ones.
  */
 export const DEFAULT_ADMIN_RIGHTS = {
 	is_anonymous: false,
@@ -39,6 +39,12 @@ export const DEFAULT_ADMIN_RIGHTS = {
 	can_pin_messages: true,
 	can_manage_topics: true,
 };
+
+/** The same rights in the words of a `t.me/<bot>?startgroup=…&admin=` link (`pin_messages`). */
+export const STARTGROUP_ADMIN_RIGHTS = Object.entries(DEFAULT_ADMIN_RIGHTS)
+	.filter(([name, on]) => on && name.startsWith("can_"))
+	.map(([name]) => name.slice("can_".length))
+	.join("+");
 
 export interface SetupState {
 	/** Failed token checks, shown under the token field. */

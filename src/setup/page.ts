@@ -3,7 +3,7 @@
  * it waits for the bot to be added to a group it reloads itself (meta refresh).
  */
 import type { CheckResult } from "./checks.ts";
-import type { SetupState } from "./flow.ts";
+import { type SetupState, STARTGROUP_ADMIN_RIGHTS } from "./flow.ts";
 
 const escapeHtml = (text: string) =>
 	text.replace(
@@ -61,7 +61,7 @@ ${state.bot ? `<p role="status">✓ Bot found: <strong>${escapeHtml(state.bot.fi
 </section>`);
 	if (state.bot) {
 		const handle = `@${escapeHtml(state.bot.username)}`;
-		const link = `https://t.me/${encodeURIComponent(state.bot.username)}?startgroup=setup&amp;admin=manage_topics+pin_messages+delete_messages`;
+		const link = `https://t.me/${encodeURIComponent(state.bot.username)}?startgroup=setup&amp;admin=${STARTGROUP_ADMIN_RIGHTS}`;
 		const groups = state.groups.filter((g) => g.type === "supergroup");
 		parts.push(`<section aria-labelledby="step2"><h2 id="step2">2. Your support group</h2>
 <p>Add ${handle} to your forum supergroup as an administrator (or <a href="${link}">use this link</a>). The group appears here automatically.</p>
