@@ -55,6 +55,8 @@ export function createWebQuotas(
 	/** Bytes being stored right now (reserved, not yet in the media table), per customer. */
 	const reserved = new Map<string, number>();
 	let reservedTotal = 0;
+	/** The reservation checks in progress, chained: see `reserve`. */
+	let reserving: Promise<unknown> = Promise.resolve();
 	const remember = (customerId: string) => {
 		if (started.size >= STARTED_MAX) started.clear();
 		started.add(customerId);
@@ -86,15 +88,25 @@ export function createWebQuotas(
 							"The file is larger than the storage allows.",
 							413,
 						);
-					const stored = await storedUploadBytes(database, customerId);
-					const pending = reserved.get(customerId) ?? 0;
-					if (stored.customer + pending + bytes > limits.uploadBytesPerCustomer)
-						throw quotaExceeded("This chat has used its storage for files.");
-					if (stored.total + reservedTotal + bytes > limits.uploadBytesTotal)
-						throw quotaExceeded("The storage for files is full.");
-					reserved.set(customerId, pending + bytes);
-					reservedTotal += bytes;
-					held += bytes;
+					// One check at a time, each reserving before the next starts, so two uploads never
+					// both fit into the same room.
+					const turn = reserving.then(async () => {
+						// What is reserved is read before what is stored: a file stored and released
+						// in between is then counted twice (never over the quota), where the other
+						// order could count it nowhere.
+						const pending = reserved.get(customerId) ?? 0;
+						const pendingTotal = reservedTotal;
+						const stored = await storedUploadBytes(database, customerId);
+						if (stored.customer + pending + bytes > limits.uploadBytesPerCustomer)
+							throw quotaExceeded("This chat has used its storage for files.");
+						if (stored.total + pendingTotal + bytes > limits.uploadBytesTotal)
+							throw quotaExceeded("The storage for files is full.");
+						reserved.set(customerId, (reserved.get(customerId) ?? 0) + bytes);
+						reservedTotal += bytes;
+						held += bytes;
+					});
+					reserving = turn.catch(() => {});
+					await turn;
 				},
 				release() {
 					if (released) return;
