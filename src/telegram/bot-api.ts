@@ -1,16 +1,20 @@
 /**
  * The Bot API client we send every call through: `TELEGRAM_API_URL` is its root, each call
  * carries its own timeout and ends at shutdown, and the flood budgets and metrics wrap every call.
- * Calls with JSON parameters (all but uploads) go straight to `fetch`: GramIO's own call path
- * builds a stack trace, a `debug` logger (checking the terminal) and async hook chains per call,
- * a measured share of each message's CPU. Uploads (a `File` among the parameters) go through
- * GramIO, which builds the multipart body. GramIO's types and errors are kept either way.
+ * Calls with JSON parameters (all but uploads) bypass GramIO's call path, which builds a stack
+ * trace, a `debug` logger (checking the terminal) and async hook chains per call, a measured share
+ * of each message's CPU. They go over our keep-alive HTTP/1.1 client on the event loop's own
+ * sockets (http1-client.ts says why), or through `fetch` when a proxy is set in the environment
+ * (`fetch` honours HTTP(S)_PROXY and NO_PROXY; we do not reimplement that). Uploads (a `File`
+ * among the parameters) go through GramIO, which builds the multipart body. GramIO's types and
+ * errors are kept either way.
  */
 import { Bot, TelegramError } from "gramio";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../web/metrics.ts";
 import { createCallDeadlines } from "./call-deadlines.ts";
 import { chatKeyOf, type FloodBudget } from "./flood-budget.ts";
+import { createHttp1Client, type Http1Options } from "./http1-client.ts";
 
 export type BotApi = Bot["api"];
 
@@ -33,6 +37,10 @@ export function createBotClient(options: {
 	metrics?: Metrics;
 	/** At debug level, one line per call with its method and result (never its parameters). */
 	log?: Logger;
+	/** JSON calls through `fetch` instead of the HTTP/1.1 client. Default: when a proxy is set. */
+	viaFetch?: boolean;
+	/** The HTTP/1.1 client's options (tests: a certificate authority of their own). */
+	http1?: Http1Options;
 }): BotClient {
 	const shutdown = new AbortController();
 	const deadlines = createCallDeadlines(options.callTimeoutMs ?? 30_000);
@@ -47,17 +55,26 @@ export function createBotClient(options: {
 	const bot = new Bot(options.token, { api: { baseURL: `${options.apiRoot}/bot`, fetchOptions } });
 	const endpoint = `${options.apiRoot}/bot${options.token}/`;
 	const uploads = bot.api as unknown as Record<string, (params: unknown) => Promise<unknown>>;
+	const direct =
+		(options.viaFetch ?? proxyInEnvironment(process.env))
+			? null
+			: createHttp1Client(options.apiRoot, options.http1);
+	const path = new URL(endpoint).pathname;
+	const post = async (method: string, body: string, signal: AbortSignal) => {
+		if (direct) return JSON.parse((await direct.post(path + method, body, signal)).body);
+		const response = await fetch(endpoint + method, {
+			method: "POST",
+			headers: JSON_HEADERS,
+			body,
+			signal,
+		});
+		return response.json();
+	};
 	const send: Transport = async (method, params) => {
 		if (carriesFile(params)) return uploads[method]?.(params);
 		const call = deadlines.start();
 		try {
-			const response = await fetch(endpoint + method, {
-				method: "POST",
-				headers: JSON_HEADERS,
-				body: JSON.stringify(params ?? {}),
-				signal: call.signal,
-			});
-			const data = (await response.json()) as ApiResponse;
+			const data = (await post(method, JSON.stringify(params ?? {}), call.signal)) as ApiResponse;
 			if (!data.ok) throw new TelegramError(data, method as never, params as never);
 			return data.result;
 		} finally {
@@ -149,6 +166,7 @@ export function createBotClient(options: {
 		abort: () => {
 			shutdown.abort();
 			deadlines.abortAll(shutdown.signal.reason);
+			direct?.close();
 		},
 	};
 }
@@ -163,6 +181,10 @@ type ApiResponse =
 	| { ok: false; error_code: number; description: string; parameters?: { retry_after?: number } };
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
+
+/** Whether `fetch` would send the Bot API's calls through a proxy set in the environment. */
+export const proxyInEnvironment = (env: Record<string, string | undefined>) =>
+	["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"].some((name) => Boolean(env[name]));
 
 /** Whether the parameters upload a file (a `File` or `Blob` value): then GramIO sends them. */
 const carriesFile = (params: unknown) =>
