@@ -25,7 +25,16 @@ export interface BotClient {
 	botId: number;
 	/** Aborts every call in flight (shutdown). */
 	abort(): void;
+	/** The bare transport, without budgets, metrics or deadline (the poller's long poll). */
+	post: JsonPost;
 }
+
+/** Sends a JSON body to a Bot API method; answers with the HTTP status and the parsed body. */
+export type JsonPost = (
+	method: string,
+	body: string,
+	signal: AbortSignal,
+) => Promise<{ status: number; data: unknown }>;
 
 export function createBotClient(options: {
 	token: string;
@@ -60,23 +69,27 @@ export function createBotClient(options: {
 			? null
 			: createHttp1Client(options.apiRoot, options.http1);
 	const path = new URL(endpoint).pathname;
-	const post = async (method: string, body: string, signal: AbortSignal) => {
-		if (direct) return JSON.parse((await direct.post(path + method, body, signal)).body);
+	const post: JsonPost = async (method, body, signal) => {
+		if (direct) {
+			const answer = await direct.post(path + method, body, signal);
+			return { status: answer.status, data: JSON.parse(answer.body) };
+		}
 		const response = await fetch(endpoint + method, {
 			method: "POST",
 			headers: JSON_HEADERS,
 			body,
 			signal,
 		});
-		return response.json();
+		return { status: response.status, data: await response.json() };
 	};
 	const send: Transport = async (method, params) => {
 		if (carriesFile(params)) return uploads[method]?.(params);
 		const call = deadlines.start();
 		try {
-			const data = (await post(method, JSON.stringify(params ?? {}), call.signal)) as ApiResponse;
-			if (!data.ok) throw new TelegramError(data, method as never, params as never);
-			return data.result;
+			const { data } = await post(method, JSON.stringify(params ?? {}), call.signal);
+			const answer = data as ApiResponse;
+			if (!answer.ok) throw new TelegramError(answer, method as never, params as never);
+			return answer.result;
 		} finally {
 			call.done();
 		}
@@ -163,6 +176,7 @@ export function createBotClient(options: {
 		bot,
 		api,
 		botId: Number(options.token.split(":")[0]),
+		post,
 		abort: () => {
 			shutdown.abort();
 			deadlines.abortAll(shutdown.signal.reason);

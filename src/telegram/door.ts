@@ -191,11 +191,10 @@ export function createTelegramDoor(options: {
 						: soleInstance,
 				createPoller: () =>
 					createPoller({
-						apiRoot: config.telegramApiUrl,
-						token: config.botToken,
 						timeoutSeconds: Math.max(1, Math.round(config.timers.pollTimeout / 1000)),
 						log,
 						handle: handleUpdate,
+						post: client.post,
 						onCall: (method, result) => {
 							metrics?.telegramCall(method, result);
 							log.debug("telegram call", { event: "telegram.call", method, result });

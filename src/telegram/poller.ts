@@ -6,10 +6,9 @@
  */
 import type { TelegramUpdate } from "gramio";
 import type { Logger } from "../logger.ts";
+import type { JsonPost } from "./bot-api.ts";
 
 export interface PollerOptions {
-	apiRoot: string;
-	token: string;
 	/** Long-poll timeout in seconds. */
 	timeoutSeconds: number;
 	handle(update: TelegramUpdate): Promise<void>;
@@ -25,6 +24,8 @@ export interface PollerOptions {
 	onPoll?: () => void;
 	/** Told how each getUpdates ended: "ok", the error code, or "network" (metrics). */
 	onCall?: (method: string, result: string) => void;
+	/** How calls are sent: the bot client's transport (bot-api.ts). */
+	post: JsonPost;
 }
 
 /**
@@ -83,22 +84,18 @@ export function createPoller(options: PollerOptions): Poller {
 	let offset = 0;
 	// Optimistic until a poll fails: a held long poll gives no answer for up to its timeout.
 	let healthy = true;
-	const url = `${options.apiRoot}/bot${options.token}/getUpdates`;
+	const { post } = options;
 
 	async function fetchUpdates(): Promise<TelegramUpdate[]> {
-		const response = await fetch(url, {
-			method: "POST",
-			headers: { "content-type": "application/json" },
-			body: JSON.stringify({ offset, timeout: options.timeoutSeconds }),
-			signal: AbortSignal.any([
-				abort.signal,
-				AbortSignal.timeout((options.timeoutSeconds + 15) * 1000),
-			]),
-		}).catch((error: unknown) => {
+		const response = await post(
+			"getUpdates",
+			JSON.stringify({ offset, timeout: options.timeoutSeconds }),
+			AbortSignal.any([abort.signal, AbortSignal.timeout((options.timeoutSeconds + 15) * 1000)]),
+		).catch((error: unknown) => {
 			if (!abort.signal.aborted) options.onCall?.("getUpdates", "network");
 			throw error;
 		});
-		const body = (await response.json()) as {
+		const body = response.data as {
 			ok: boolean;
 			result?: TelegramUpdate[];
 			error_code?: number;
@@ -138,12 +135,11 @@ export function createPoller(options: PollerOptions): Poller {
 	 * once, keeping pending updates. Best effort: a failure shows up as failing polls.
 	 */
 	async function clearWebhook() {
-		await fetch(`${options.apiRoot}/bot${options.token}/deleteWebhook`, {
-			method: "POST",
-			headers: { "content-type": "application/json" },
-			body: JSON.stringify({ drop_pending_updates: false }),
-			signal: AbortSignal.any([abort.signal, AbortSignal.timeout(10_000)]),
-		}).catch(() => undefined);
+		await post(
+			"deleteWebhook",
+			JSON.stringify({ drop_pending_updates: false }),
+			AbortSignal.any([abort.signal, AbortSignal.timeout(10_000)]),
+		).catch(() => undefined);
 	}
 
 	async function run() {
