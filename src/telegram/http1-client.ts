@@ -106,10 +106,8 @@ export function createHttp1Client(origin: string, options: Http1Options = {}): H
 		connection.received = connection.received.subarray(parsed.used);
 		const waiter = connection.waiter;
 		connection.waiter = null;
-		if (parsed.keepAlive && !ended && !closed) {
-			connection.idleSince = performance.now();
-			idle.push(connection);
-		} else {
+		if (parsed.keepAlive && !ended && !closed) release(connection);
+		else {
 			connection.closed = true;
 			open.delete(connection);
 			connection.socket.end();
@@ -189,22 +187,49 @@ export function createHttp1Client(origin: string, options: Http1Options = {}): H
 			}).catch(ready);
 		});
 
-	/** An idle connection still fresh, or a new one. */
-	const take = async (): Promise<Connection> => {
+	/** Puts a connection nobody waits on among the idle ones (or closes it after close()). */
+	const release = (connection: Connection) => {
+		if (closed) return fail(connection, null);
+		connection.idleSince = performance.now();
+		idle.push(connection);
+	};
+
+	/**
+	 * An idle connection still fresh, or a new one. A signal that aborts while the connection is
+	 * being made ends the wait at once (a host that does not answer would hold it for the kernel's
+	 * connect timeout); the connection, once made, is kept for the next call.
+	 */
+	const take = async (signal?: AbortSignal): Promise<Connection> => {
 		const now = performance.now();
 		for (let connection = idle.pop(); connection; connection = idle.pop()) {
 			if (connection.closed) continue;
 			if (now - connection.idleSince < idleMs) return connection;
 			fail(connection, null);
 		}
-		return connect();
+		const made = connect();
+		if (!signal) return made;
+		return new Promise((resolve, reject) => {
+			const onAbort = () => reject(signal.reason);
+			signal.addEventListener("abort", onAbort, { once: true });
+			made.then(
+				(connection) => {
+					signal.removeEventListener("abort", onAbort);
+					if (signal.aborted) release(connection);
+					else resolve(connection);
+				},
+				(error: unknown) => {
+					signal.removeEventListener("abort", onAbort);
+					reject(error);
+				},
+			);
+		});
 	};
 
 	return {
 		post: async (path, body, signal) => {
 			signal?.throwIfAborted();
 			if (closed) throw new Http1Error("client closed", "ECONNABORTED");
-			const connection = await take();
+			const connection = await take(signal);
 			const payload = encoder.encode(body);
 			const head = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\nConnection: keep-alive\r\n\r\n`;
 			const request = append(encoder.encode(head), payload);

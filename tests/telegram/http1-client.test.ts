@@ -202,6 +202,19 @@ describe("HTTP/1.1 client: what a server may send", () => {
 		server.stop();
 	});
 
+	test("a signal that aborts while the connection is still being made ends the call at once", async () => {
+		// A TCP server that never speaks TLS: the handshake, and so the connection, never completes.
+		const server = scripted(() => {});
+		const client = createHttp1Client(server.origin.replace("http:", "https:"));
+		const error = await client
+			.post("/x", "{}", AbortSignal.timeout(100))
+			.catch((caught: unknown) => caught);
+		expect((error as Error).name).toBe("TimeoutError");
+		expect(server.connections).toHaveLength(1);
+		client.close();
+		server.stop();
+	});
+
 	test("close() ends the calls in flight and refuses later ones", async () => {
 		const server = scripted(() => {});
 		const client = createHttp1Client(server.origin);
