@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Config, type Env, loadConfig, parseDuration } from "../src/config/index.ts";
 import type { TextKey } from "../src/i18n/en.ts";
+import { tempDir } from "./support/process.ts";
 
 const TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 const GROUP = "-1001234567890";
@@ -443,7 +444,7 @@ describe("config file", () => {
 	});
 
 	test("a real file is read from disk, byte order mark and all", () => {
-		const path = join(mkdtempSync(join(tmpdir(), "topicdesk-config-")), "config.json");
+		const path = join(tempDir("topicdesk-config-"), "config.json");
 		writeFileSync(path, `\uFEFF${JSON.stringify({ ws: { ping: "2s" } })}`);
 		expect(configOf({ CONFIG_FILE: path }).timers.wsPing).toBe(2_000);
 	});

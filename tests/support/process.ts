@@ -1,7 +1,7 @@
 /**
  * Runs the service as a real child process (source or compiled binary) and talks to it over HTTP.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -22,8 +22,23 @@ export function freePort(): number {
 	return port;
 }
 
+/** Directories `tempDir` made, not yet removed. */
+const made: string[] = [];
+
+/**
+ * Removes every directory `tempDir` made: after the whole test run (preload.ts; `bun test` never
+ * emits "exit"), and when a benchmark's process exits.
+ */
+export function removeTempDirs() {
+	for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+process.on("exit", removeTempDirs);
+
+/** A fresh directory under the system's temporary directory, removed at the end of the run. */
 export function tempDir(prefix: string) {
-	return mkdtempSync(join(tmpdir(), prefix));
+	const dir = mkdtempSync(join(tmpdir(), prefix));
+	made.push(dir);
+	return dir;
 }
 
 export async function spawnService(

@@ -3,13 +3,13 @@
  * Telegram double behind TELEGRAM_API_URL. Configuration goes through the same loadConfig as
  * production, including a config file for timers.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.ts";
 import { createLogger, silentLogger } from "../../src/logger.ts";
 import { type RunningService, startService } from "../../src/service.ts";
 import type { TestDatabase } from "./db.ts";
+import { tempDir } from "./process.ts";
 
 export interface DoubleLike {
 	url: string;
@@ -25,7 +25,7 @@ export interface TestServiceOptions {
 }
 
 export function writeConfigFile(content: Record<string, unknown>): string {
-	const path = join(mkdtempSync(join(tmpdir(), "topicdesk-config-")), "config.json");
+	const path = join(tempDir("topicdesk-config-"), "config.json");
 	writeFileSync(path, JSON.stringify(content));
 	return path;
 }
@@ -36,7 +36,7 @@ export function testEnv(options: TestServiceOptions): Record<string, string> {
 		HOST: "127.0.0.1",
 		NODE_ENV: "test",
 		LOG_LEVEL: "error",
-		DATA_DIR: mkdtempSync(join(tmpdir(), "topicdesk-data-")),
+		DATA_DIR: tempDir("topicdesk-data-"),
 	};
 	if (options.db.url) env.DATABASE_URL = options.db.url;
 	if (options.double) {
