@@ -14,7 +14,7 @@ import type { Logger } from "../logger.ts";
 import type { Metrics } from "../web/metrics.ts";
 import { createCallDeadlines } from "./call-deadlines.ts";
 import { chatKeyOf, type FloodBudget } from "./flood-budget.ts";
-import { createHttp1Client, type Http1Options } from "./http1-client.ts";
+import { createHttp1Client } from "./http1-client.ts";
 
 export type BotApi = Bot["api"];
 
@@ -48,8 +48,6 @@ export function createBotClient(options: {
 	log?: Logger;
 	/** JSON calls through `fetch` instead of the HTTP/1.1 client. Default: when a proxy is set. */
 	viaFetch?: boolean;
-	/** The HTTP/1.1 client's options (tests: a certificate authority of their own). */
-	http1?: Http1Options;
 }): BotClient {
 	const shutdown = new AbortController();
 	const deadlines = createCallDeadlines(options.callTimeoutMs ?? 30_000);
@@ -67,7 +65,7 @@ export function createBotClient(options: {
 	const direct =
 		(options.viaFetch ?? proxyInEnvironment(process.env))
 			? null
-			: createHttp1Client(options.apiRoot, options.http1);
+			: createHttp1Client(options.apiRoot);
 	const path = new URL(endpoint).pathname;
 	const post: JsonPost = async (method, body, signal) => {
 		if (direct) {

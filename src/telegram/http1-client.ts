@@ -106,12 +106,10 @@ export function createHttp1Client(origin: string, options: Http1Options = {}): H
 		connection.received = connection.received.subarray(parsed.used);
 		const waiter = connection.waiter;
 		connection.waiter = null;
-		if (parsed.keepAlive && !ended && !closed) release(connection);
-		else {
-			connection.closed = true;
-			open.delete(connection);
-			connection.socket.end();
-		}
+		// Bytes past the answer were never asked for: reused, the connection would hand them to the
+		// next call as its answer.
+		if (parsed.keepAlive && !ended && connection.received.length === 0) release(connection);
+		else fail(connection, null);
 		waiter.resolve({ status: parsed.status, body: parsed.body });
 	};
 

@@ -164,6 +164,21 @@ describe("HTTP/1.1 client: what a server may send", () => {
 		server.stop();
 	});
 
+	test("bytes sent past an answer are never taken for the next call's answer", async () => {
+		let calls = 0;
+		const server = scripted((socket) => {
+			calls++;
+			const answer = `HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n{"n":${calls}}`;
+			socket.write(calls === 1 ? answer + answer.replace(`"n":1`, `"n":9`) : answer);
+		});
+		const client = createHttp1Client(server.origin);
+		expect((await client.post("/one", "{}")).body).toBe('{"n":1}');
+		expect((await client.post("/two", "{}")).body).toBe('{"n":2}');
+		expect(server.connections).toHaveLength(2);
+		client.close();
+		server.stop();
+	});
+
 	test("a server that closes an idle connection: the next call opens another", async () => {
 		const server = scripted((socket) => {
 			socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
