@@ -373,6 +373,13 @@ function readChunked(
 	}
 }
 
+/** The chunks of a chunked body, joined in one copy (folding `append` would copy each again). */
 function concat(parts: Uint8Array[]): Uint8Array {
-	return parts.reduce(append, new Uint8Array(0));
+	const joined = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+	let at = 0;
+	for (const part of parts) {
+		joined.set(part, at);
+		at += part.length;
+	}
+	return joined;
 }
