@@ -14,7 +14,7 @@ import type { SocketClient } from "../tests/support/web-client.ts";
 import { runMessagePhase } from "./foundation-phase.ts";
 import { sleep } from "./support/clock.ts";
 import { CpuMeter, postgresCpuSeconds, threadCpuSeconds } from "./support/proc.ts";
-import { count, fixed, publishReport, table } from "./support/report.ts";
+import { count, fixed, p50p99, publishReport, table } from "./support/report.ts";
 import { startBenchStack, UNTHROTTLED_CONFIG } from "./support/service.ts";
 import { closeSockets, initSessions, openSockets } from "./support/web.ts";
 
@@ -79,16 +79,18 @@ try {
 			perMessage(postgres),
 			`**${perMessage(total)}**`,
 			fixed((total * 1000) / wall, 0),
+			p50p99(result.echo),
+			p50p99(result.webToTopic),
 		]);
 		log(
-			`${rate}/s: ${result.total} messages, ${perMessage(total)} CPU-ms each (service main ${perMessage(main)}, other threads ${perMessage(others)}, PostgreSQL ${perMessage(postgres)})`,
+			`${rate}/s: ${result.total} messages, ${perMessage(total)} CPU-ms each (service main ${perMessage(main)}, other threads ${perMessage(others)}, PostgreSQL ${perMessage(postgres)}); echo p50/p99 ${p50p99(result.echo)}, web → topic ${p50p99(result.webToTopic)}`,
 		);
 		await sleep(3_000);
 	}
 	await closeSockets(sockets);
 
 	const report = [
-		`${count(CUSTOMERS)} customers with topics (each wrote once to warm up); ${WRITING} of them write at each rate in turn for about ${SECONDS} s, no operator answers. CPU from the first message sent to the last copy landed in its topic, in CPU-milliseconds per message; the last column is CPU-milliseconds per second of that time. PostgreSQL counts every process of the cluster. CPU-ms per message equals CPU-s per 1,000 messages (the issue's unit).`,
+		`${count(CUSTOMERS)} customers with topics (each wrote once to warm up); ${WRITING} of them write at each rate in turn for about ${SECONDS} s, no operator answers. CPU from the first message sent to the last copy landed in its topic, in CPU-milliseconds per message; "per second" is CPU-milliseconds per second of that time; the latencies are a visitor's (the message sent → its echo) and an operator's (sent → its copy in the topic). PostgreSQL counts every process of the cluster. CPU-ms per message equals CPU-s per 1,000 messages (the issue's unit).`,
 		"",
 		table(
 			[
@@ -99,6 +101,8 @@ try {
 				"PostgreSQL",
 				"total per message",
 				"per second",
+				"send → echo p50 / p99",
+				"web → topic p50 / p99",
 			],
 			rows,
 		),

@@ -109,6 +109,7 @@ describe("environment", () => {
 			texts: { en, ru: {} },
 			widgetTexts: { en: {}, ru: {} },
 			demoPage: true,
+			acceptLingerMs: 40,
 		});
 	});
 
@@ -228,6 +229,16 @@ describe("environment", () => {
 		["PORT", "65536", 'PORT: must be an integer from 0 to 65535 (got "65536")'],
 		["PORT", "80.5", 'PORT: must be an integer from 0 to 65535 (got "80.5")'],
 		["PORT", "-1", 'PORT: must be an integer from 0 to 65535 (got "-1")'],
+		[
+			"ACCEPT_LINGER_MS",
+			"40ms",
+			'ACCEPT_LINGER_MS: must be an integer from 0 to 1000 (got "40ms")',
+		],
+		[
+			"ACCEPT_LINGER_MS",
+			"1001",
+			'ACCEPT_LINGER_MS: must be an integer from 0 to 1000 (got "1001")',
+		],
 		[
 			"PUBLIC_URL",
 			"desk.example.com",
@@ -469,6 +480,11 @@ describe("config file", () => {
 		expect(configOf({}).retention.mediaMs).toBeUndefined();
 		const bad = withFile({ retention: { media: "forever" } });
 		expect(errorsOf(bad.env, bad.readText)[0]).toStartWith("CONFIG_FILE retention.media: must be");
+	});
+
+	test("ACCEPT_LINGER_MS is read; 0 turns the wait off", () => {
+		expect(configOf({ ACCEPT_LINGER_MS: "0" }).acceptLingerMs).toBe(0);
+		expect(configOf({ ACCEPT_LINGER_MS: "25" }).acceptLingerMs).toBe(25);
 	});
 
 	test("METRICS_TOKEN is read and must be at least 16 characters", () => {

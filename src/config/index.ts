@@ -104,6 +104,11 @@ export const ConfigSchema = Type.Object({
 	metricsToken: Type.Optional(Type.String()),
 	/** Serve the demo page at `/` (SPEC 4.6). */
 	demoPage: Type.Boolean(),
+	/**
+	 * How long a web message that would be stored alone may wait for others while visitors write
+	 * often (README "accept batches"); 0: never.
+	 */
+	acceptLingerMs: Type.Integer({ minimum: 0, maximum: 1000 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -168,6 +173,7 @@ export function loadConfig(
 		nodeEnv: read("NODE_ENV", oneOf(NodeEnvSchema)) ?? "development",
 		logLevel: read("LOG_LEVEL", oneOf(LogLevelSchema)) ?? "info",
 		metricsToken: read("METRICS_TOKEN", secret(16)),
+		acceptLingerMs: read("ACCEPT_LINGER_MS", integerFrom(0, 1000)) ?? 40,
 	};
 	const demoPage = read("DEMO_PAGE", boolean) ?? fields.nodeEnv !== "production";
 

@@ -100,7 +100,8 @@ const batchesOf = new WeakMap<CoreDeps["database"], KeyedBatches<Request, Row>>(
 /**
  * A batch per connection of the hot path's pool (two: one runs while the next gathers what
  * arrives meanwhile; more would only split the same work into smaller batches), 100 messages at
- * most per statement.
+ * most per statement. How long a message alone may wait for others is the service's setting
+ * (`ACCEPT_LINGER_MS`, `CoreDeps.acceptLingerMs`).
  */
 const LIMITS = { inFlight: HOT_CONNECTIONS, size: 100 };
 
@@ -110,7 +111,7 @@ function batchesFor(deps: CoreDeps) {
 		batches = new KeyedBatches<Request, Row>(
 			(batch) => acceptBatch(deps, batch),
 			(request) => request.customerId,
-			LIMITS,
+			{ ...LIMITS, lingerMs: deps.acceptLingerMs ?? 0 },
 		);
 		batchesOf.set(deps.database, batches);
 	}

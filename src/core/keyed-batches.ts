@@ -31,33 +31,76 @@ export interface BatchLimits {
 	inFlight: number;
 	/** Requests per batch. */
 	size: number;
+	/**
+	 * Milliseconds a request that would run alone waits for others while requests arrive often
+	 * (on average less than twice this apart) and no batch is running; 0: never waits.
+	 */
+	lingerMs: number;
 }
+
+/** Weight of the newest gap between two requests in their running average. */
+const GAP_WEIGHT = 0.25;
 
 export class KeyedBatches<Req, Res> {
 	readonly #queue: Pending<Req, Res>[] = [];
 	readonly #busyKeys = new Set<string>();
 	#running = 0;
 	#scheduled = false;
+	#lingering: ReturnType<typeof setTimeout> | undefined;
+	#lastArrival = Number.NEGATIVE_INFINITY;
+	#lastKey: string | undefined;
+	#averageGap = Number.POSITIVE_INFINITY;
 
 	constructor(
 		private readonly run: BatchRunner<Req, Res>,
 		private readonly keyOf: (request: Req) => string,
 		private readonly limits: BatchLimits,
+		private readonly now: () => number = () => performance.now(),
 	) {}
 
 	submit(request: Req): Promise<Res | undefined> {
 		return new Promise((resolve, reject) => {
-			this.#queue.push({ request, key: this.keyOf(request), resolve, reject });
-			// Not at once: after the events already received (a burst's frames arrive in one turn
-			// of the event loop), so they form one batch rather than a first one alone.
-			if (!this.#scheduled) {
-				this.#scheduled = true;
-				setImmediate(() => {
-					this.#scheduled = false;
-					this.#pump();
-				});
+			const key = this.keyOf(request);
+			this.#arrived(key);
+			this.#queue.push({ request, key, resolve, reject });
+			const full = this.#queue.length >= this.limits.size;
+			if (this.#lingering !== undefined && full) {
+				clearTimeout(this.#lingering);
+				this.#lingering = undefined;
+				this.#scheduled = false;
 			}
+			if (this.#scheduled) return;
+			this.#scheduled = true;
+			const go = () => {
+				this.#scheduled = false;
+				this.#lingering = undefined;
+				this.#pump();
+			};
+			// Never at once: after the events already received (a burst's frames arrive in one turn
+			// of the event loop), so they form one batch rather than a first one alone. On a busy
+			// desk with nothing running, the statement would run alone: it waits a little for
+			// the next messages instead (README "accept batches").
+			const busy = this.#averageGap < 2 * this.limits.lingerMs;
+			if (busy && this.#running === 0 && !full)
+				this.#lingering = setTimeout(go, this.limits.lingerMs);
+			else setImmediate(go);
 		});
+	}
+
+	/**
+	 * Keeps the running average of the time between requests of different keys: one key's
+	 * requests never share a batch, so one sender alone, however fast, never makes a request wait.
+	 */
+	#arrived(key: string) {
+		const at = this.now();
+		const gap = at - this.#lastArrival;
+		const sameKey = key === this.#lastKey;
+		this.#lastArrival = at;
+		this.#lastKey = key;
+		if (sameKey || !Number.isFinite(gap)) return;
+		this.#averageGap = Number.isFinite(this.#averageGap)
+			? this.#averageGap + (gap - this.#averageGap) * GAP_WEIGHT
+			: gap;
 	}
 
 	#pump() {

@@ -36,6 +36,11 @@ export interface CoreDeps {
 	 * re-arms from the older history): the timer worker sleeps up to the shortest delay.
 	 */
 	wakeTimers?: () => void;
+	/**
+	 * How long a web message that would be stored alone may wait for others while visitors write
+	 * often (keyed-batches.ts, README "accept batches"); absent: 0, never.
+	 */
+	acceptLingerMs?: number;
 }
 
 export interface Work {

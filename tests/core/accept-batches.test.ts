@@ -35,6 +35,8 @@ beforeAll(async () => {
 		policy: { slaReminders: [600_000], waitingReminder: 60_000, waitingAutoclose: 120_000 },
 		bus,
 		wakeOutbox: () => {},
+		// As the service runs by default (ACCEPT_LINGER_MS).
+		acceptLingerMs: 40,
 	};
 });
 afterAll(async () => {
@@ -129,6 +131,25 @@ describe("accept batches", () => {
 		)) as [{ statements: number }];
 		expect(statements).toBeGreaterThanOrEqual(perCustomer);
 		expect(statements).toBeLessThan((ids.length * perCustomer) / 4);
+	});
+
+	test("while visitors write often, messages received a few milliseconds apart share statements", async () => {
+		const ids = await customers(12);
+		const sent = [];
+		for (const [c, id] of ids.entries()) {
+			sent.push(send(id, `busy ${c}`));
+			// Each in its own turn of the event loop, 5 ms after the one before: alone at once,
+			// each would be a statement of its own.
+			await Bun.sleep(5);
+		}
+		const accepted = await Promise.all(sent);
+		expect(accepted.every((a) => !a.duplicate)).toBe(true);
+		for (const [c, id] of ids.entries()) expect(await textsOf(id)).toEqual([`busy ${c}`]);
+		const [{ statements }] = (await database.query<{ statements: number }>(
+			sql`select count(distinct created_at)::int as statements from messages
+				where customer_id = any(${`{${ids.join(",")}}`}::uuid[])`,
+		)) as [{ statements: number }];
+		expect(statements).toBeLessThanOrEqual(ids.length / 2);
 	});
 
 	test("a message the database refuses fails alone; the batch's others are stored", async () => {

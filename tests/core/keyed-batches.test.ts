@@ -1,0 +1,100 @@
+/**
+ * When a request waits for others (keyed-batches.ts, README "accept batches"): on a quiet desk, or
+ * while a batch runs, or once a batch is full, it runs without waiting; on a busy desk, one that
+ * would run alone waits for the next requests and shares their batch. The clock that tells quiet
+ * from busy is the test's; the waits are real timers, set long where a wait would make the test
+ * time out rather than pass.
+ */
+import { describe, expect, test } from "bun:test";
+import { type BatchLimits, KeyedBatches } from "../../src/core/keyed-batches.ts";
+
+interface Request {
+	key: string;
+	name: string;
+}
+
+/** A turn of the event loop after the ones already queued (what `setImmediate` waits for). */
+const nextTurns = async (turns = 2) => {
+	for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+function batcher(limits: BatchLimits, runGate?: Promise<void>) {
+	let time = 0;
+	const batches: string[][] = [];
+	const batches$ = new KeyedBatches<Request, string>(
+		async (batch) => {
+			batches.push(batch.map((request) => request.name));
+			if (runGate && batches.length === 1) await runGate;
+			return batch.map((request) => `done ${request.name}`);
+		},
+		(request) => request.key,
+		limits,
+		() => time,
+	);
+	return {
+		batches,
+		/** Submits at the test's clock, `after` milliseconds after the previous request. */
+		submit(name: string, after: number, key = name) {
+			time += after;
+			return batches$.submit({ key, name });
+		},
+	};
+}
+
+/** Long enough that a request which waited for it would make the test time out. */
+const FOREVER = 60_000;
+
+describe("keyed batches: waiting for the next requests", () => {
+	test("a quiet desk: a request runs without waiting", async () => {
+		const desk = batcher({ inFlight: 2, size: 100, lingerMs: FOREVER });
+		expect(await desk.submit("a", 0)).toBe("done a");
+		// Requests far apart (more than twice the wait on average) keep the desk quiet.
+		expect(await desk.submit("b", 3 * FOREVER)).toBe("done b");
+		expect(desk.batches).toEqual([["a"], ["b"]]);
+	});
+
+	test("a busy desk: a request that would run alone waits and shares the next ones' batch", async () => {
+		const desk = batcher({ inFlight: 2, size: 100, lingerMs: 30 });
+		await desk.submit("a", 0);
+		await nextTurns(); // "a"'s batch has ended.
+		// 5 ms after the previous: requests come often, so "b" waits instead of running alone…
+		const b = desk.submit("b", 5);
+		await nextTurns();
+		// …and "c", received in a later turn of the event loop, goes in the same statement.
+		const c = desk.submit("c", 5);
+		expect(await Promise.all([b, c])).toEqual(["done b", "done c"]);
+		expect(desk.batches).toEqual([["a"], ["b", "c"]]);
+	});
+
+	test("one sender alone never waits, however fast: its requests cannot share a batch", async () => {
+		const desk = batcher({ inFlight: 2, size: 100, lingerMs: FOREVER });
+		for (let i = 0; i < 5; i++) expect(await desk.submit(`m${i}`, 1, "one")).toBe(`done m${i}`);
+		expect(desk.batches).toEqual([["m0"], ["m1"], ["m2"], ["m3"], ["m4"]]);
+	});
+
+	test("a full batch runs at once", async () => {
+		const desk = batcher({ inFlight: 2, size: 3, lingerMs: FOREVER });
+		await desk.submit("a", 0);
+		await nextTurns();
+		const waiting = desk.submit("b", 5);
+		await nextTurns();
+		const rest = [desk.submit("c", 1), desk.submit("d", 1)];
+		expect(await Promise.all([waiting, ...rest])).toEqual(["done b", "done c", "done d"]);
+		expect(desk.batches).toEqual([["a"], ["b", "c", "d"]]);
+	});
+
+	test("while a batch runs, the next one starts without waiting", async () => {
+		let open = () => {};
+		const gate = new Promise<void>((resolve) => {
+			open = resolve;
+		});
+		const desk = batcher({ inFlight: 2, size: 100, lingerMs: FOREVER }, gate);
+		const a = desk.submit("a", 0);
+		await nextTurns();
+		// "a" holds its batch; the desk is busy (5 ms apart), yet "b" runs at once in the second slot.
+		expect(await desk.submit("b", 5)).toBe("done b");
+		expect(desk.batches).toEqual([["a"], ["b"]]);
+		open();
+		expect(await a).toBe("done a");
+	});
+});
