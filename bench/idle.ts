@@ -95,7 +95,7 @@ try {
 	const pacedCpu = since(pacedStart);
 	const thousands = paced.total / 1000;
 	log(
-		`paced ${PACED_PER_SECOND}/s: ${paced.echoed}/${paced.total}, web→topic ${p50p99(paced.webToTopic)}, CPU/1k service ${fixed(pacedCpu.service / thousands, 2)} s + postgres ${fixed(pacedCpu.postgres / thousands, 2)} s`,
+		`paced ${PACED_PER_SECOND}/s: ${paced.echoed}/${paced.total}, echo ${p50p99(paced.echo)}, web→topic ${p50p99(paced.webToTopic)}, CPU/1k service ${fixed(pacedCpu.service / thousands, 2)} s + postgres ${fixed(pacedCpu.postgres / thousands, 2)} s`,
 	);
 	await closeSockets(sockets);
 
@@ -121,6 +121,7 @@ try {
 					`**${fixed((pacedCpu.service + pacedCpu.postgres) / thousands, 2)} CPU-s** (service ${fixed(pacedCpu.service / thousands, 2)}, PostgreSQL ${fixed(pacedCpu.postgres / thousands, 2)})`,
 					"≤ 2.0 CPU-s",
 				],
+				[`send → echo p50 / p99 at ${PACED_PER_SECOND}/s`, p50p99(paced.echo), "—"],
 				[
 					`web → topic p50 / p99 at ${PACED_PER_SECOND}/s`,
 					`${p50p99(paced.webToTopic)} (${count(paced.webToTopic.count)} copies, ${paced.duplicates} duplicates)`,

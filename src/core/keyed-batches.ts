@@ -32,8 +32,9 @@ export interface BatchLimits {
 	/** Requests per batch. */
 	size: number;
 	/**
-	 * Milliseconds a request that would run alone waits for others while requests arrive often
-	 * (on average less than twice this apart) and no batch is running; 0: never waits.
+	 * Milliseconds a request that would run alone may wait for others while requests arrive often
+	 * (on average less than twice this apart) and no batch is running: twice the average gap,
+	 * at most this; 0: never waits.
 	 */
 	lingerMs: number;
 }
@@ -78,11 +79,12 @@ export class KeyedBatches<Req, Res> {
 			};
 			// Never at once: after the events already received (a burst's frames arrive in one turn
 			// of the event loop), so they form one batch rather than a first one alone. On a busy
-			// desk with nothing running, the statement would run alone: it waits a little for
-			// the next messages instead (README "accept batches").
+			// desk with nothing running, the statement would run alone: it waits for about the next
+			// two requests instead, at most `lingerMs` (README "accept batches"). The wait shrinks
+			// with the gaps between requests, so a burst is not held up.
 			const busy = this.#averageGap < 2 * this.limits.lingerMs;
-			if (busy && this.#running === 0 && !full)
-				this.#lingering = setTimeout(go, this.limits.lingerMs);
+			const wait = Math.min(this.limits.lingerMs, 2 * this.#averageGap);
+			if (busy && wait >= 1 && this.#running === 0 && !full) this.#lingering = setTimeout(go, wait);
 			else setImmediate(go);
 		});
 	}

@@ -1,9 +1,9 @@
 /**
- * When a request waits for others (keyed-batches.ts, README "accept batches"): on a quiet desk, or
- * while a batch runs, or once a batch is full, it runs without waiting; on a busy desk, one that
- * would run alone waits for the next requests and shares their batch. The clock that tells quiet
- * from busy is the test's; the waits are real timers, set long where a wait would make the test
- * time out rather than pass.
+ * When a request waits for others (keyed-batches.ts, README "accept batches"): on a quiet desk, in
+ * a burst, while a batch runs, or once a batch is full, it runs without waiting; on a busy desk,
+ * one that would run alone waits for the next requests and shares their batch. The clock that
+ * tells quiet from busy is the test's; the waits are real timers (twice the test clock's average
+ * gap, at most `lingerMs`), set long where a wait would make the test time out rather than pass.
  */
 import { describe, expect, test } from "bun:test";
 import { type BatchLimits, KeyedBatches } from "../../src/core/keyed-batches.ts";
@@ -72,11 +72,22 @@ describe("keyed batches: waiting for the next requests", () => {
 		expect(desk.batches).toEqual([["m0"], ["m1"], ["m2"], ["m3"], ["m4"]]);
 	});
 
+	test("a burst is not held up: the wait shrinks with the gaps between requests", async () => {
+		const desk = batcher({ inFlight: 2, size: 100, lingerMs: FOREVER });
+		await desk.submit("a", 0);
+		await nextTurns();
+		// A tenth of a millisecond apart: busy, and the wait (twice that) is no wait at all.
+		const burst = [desk.submit("b", 0.1), desk.submit("c", 0.1), desk.submit("d", 0.1)];
+		expect(await Promise.all(burst)).toEqual(["done b", "done c", "done d"]);
+		expect(desk.batches).toEqual([["a"], ["b", "c", "d"]]);
+	});
+
 	test("a full batch runs at once", async () => {
 		const desk = batcher({ inFlight: 2, size: 3, lingerMs: FOREVER });
 		await desk.submit("a", 0);
 		await nextTurns();
-		const waiting = desk.submit("b", 5);
+		// Busy (less than twice the longest wait apart), so "b" would wait for a long time.
+		const waiting = desk.submit("b", FOREVER / 2);
 		await nextTurns();
 		const rest = [desk.submit("c", 1), desk.submit("d", 1)];
 		expect(await Promise.all([waiting, ...rest])).toEqual(["done b", "done c", "done d"]);
@@ -91,8 +102,9 @@ describe("keyed batches: waiting for the next requests", () => {
 		const desk = batcher({ inFlight: 2, size: 100, lingerMs: FOREVER }, gate);
 		const a = desk.submit("a", 0);
 		await nextTurns();
-		// "a" holds its batch; the desk is busy (5 ms apart), yet "b" runs at once in the second slot.
-		expect(await desk.submit("b", 5)).toBe("done b");
+		// "a" holds its batch; the desk is busy (a wait of a long time would apply), yet "b" runs
+		// at once in the second slot.
+		expect(await desk.submit("b", FOREVER / 2)).toBe("done b");
 		expect(desk.batches).toEqual([["a"], ["b"]]);
 		open();
 		expect(await a).toBe("done a");
