@@ -195,7 +195,12 @@ async function counts() {
 	return row;
 }
 
-const SENDING = /^(send|copy|forward|edit|delete|pin|create|close|reopen)/i;
+/**
+ * Bot API methods that put something in a chat or change it. `deleteWebhook` is not one: the
+ * poller clears a webhook whenever it starts polling, which may be while a test runs (it polls
+ * once it holds the instances' lock), and a CI run once caught it there.
+ */
+const SENDING = /^(send|copy|forward|edit|delete(?!Webhook)|pin|create|close|reopen)/i;
 
 describe("robustness", () => {
 	test("600 generated malformed requests: no 5xx, always the envelope, nothing stored or sent", async () => {
