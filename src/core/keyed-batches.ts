@@ -33,8 +33,8 @@ export interface BatchLimits {
 	size: number;
 	/**
 	 * Milliseconds a request that would run alone may wait for others while requests arrive often
-	 * (on average less than twice this apart) and no batch is running: twice the average gap,
-	 * at most this; 0: never waits.
+	 * (on average less than twice this apart), whether or not a batch is running: twice the
+	 * average gap, at most this; 0: never waits.
 	 */
 	lingerMs: number;
 }
@@ -79,12 +79,13 @@ export class KeyedBatches<Req, Res> {
 			};
 			// Never at once: after the events already received (a burst's frames arrive in one turn
 			// of the event loop), so they form one batch rather than a first one alone. On a busy
-			// desk with nothing running, the statement would run alone: it waits for about the next
-			// two requests instead, at most `lingerMs` (README "accept batches"). The wait shrinks
-			// with the gaps between requests, so a burst is not held up.
+			// desk the statement would run alone: it waits for about the next two requests instead,
+			// at most `lingerMs` (README "accept batches"), also when a batch is running (at 50/s a
+			// request that came during another's statement went alone: a third of the statements).
+			// The wait shrinks with the gaps between requests, so a burst is not held up.
 			const busy = this.#averageGap < 2 * this.limits.lingerMs;
 			const wait = Math.min(this.limits.lingerMs, 2 * this.#averageGap);
-			if (busy && wait >= 1 && this.#running === 0 && !full) this.#lingering = setTimeout(go, wait);
+			if (busy && wait >= 1 && !full) this.#lingering = setTimeout(go, wait);
 			else setImmediate(go);
 		});
 	}
@@ -113,7 +114,8 @@ export class KeyedBatches<Req, Res> {
 			void this.#execute(batch).finally(() => {
 				this.#running--;
 				for (const pending of batch) this.#busyKeys.delete(pending.key);
-				this.#pump();
+				// Requests waiting for the next ones are taken when their wait ends, not cut short.
+				if (this.#lingering === undefined) this.#pump();
 			});
 		}
 	}

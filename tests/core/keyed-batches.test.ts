@@ -1,7 +1,7 @@
 /**
  * When a request waits for others (keyed-batches.ts, README "accept batches"): on a quiet desk, in
- * a burst, while a batch runs, or once a batch is full, it runs without waiting; on a busy desk,
- * one that would run alone waits for the next requests and shares their batch. The clock that
+ * a burst, or once a batch is full, it runs without waiting; on a busy desk, one that would run
+ * alone waits for the next requests and shares their batch, also while a batch runs. The clock that
  * tells quiet from busy is the test's; the waits are real timers (twice the test clock's average
  * gap, at most `lingerMs`), set long where a wait would make the test time out rather than pass.
  */
@@ -94,19 +94,26 @@ describe("keyed batches: waiting for the next requests", () => {
 		expect(desk.batches).toEqual([["a"], ["b", "c", "d"]]);
 	});
 
-	test("while a batch runs, the next one starts without waiting", async () => {
+	test("while a batch runs, a request on a busy desk still waits: the batch's end does not cut the wait short", async () => {
 		let open = () => {};
 		const gate = new Promise<void>((resolve) => {
 			open = resolve;
 		});
-		const desk = batcher({ inFlight: 2, size: 100, lingerMs: FOREVER }, gate);
+		const desk = batcher({ inFlight: 2, size: 3, lingerMs: FOREVER }, gate);
 		const a = desk.submit("a", 0);
 		await nextTurns();
-		// "a" holds its batch; the desk is busy (a wait of a long time would apply), yet "b" runs
-		// at once in the second slot.
-		expect(await desk.submit("b", FOREVER / 2)).toBe("done b");
-		expect(desk.batches).toEqual([["a"], ["b"]]);
+		// "a" holds its batch and the second slot is free; the desk is busy, so "b" waits (a long
+		// time) for the next requests instead of running alone in that slot…
+		const b = desk.submit("b", FOREVER / 2);
+		await nextTurns();
 		open();
 		expect(await a).toBe("done a");
+		await nextTurns();
+		// …still after "a"'s batch has ended…
+		expect(desk.batches).toEqual([["a"]]);
+		// …and shares one statement with the next two (a full batch runs at once).
+		const rest = [desk.submit("c", 1), desk.submit("d", 1)];
+		expect(await Promise.all([b, ...rest])).toEqual(["done b", "done c", "done d"]);
+		expect(desk.batches).toEqual([["a"], ["b", "c", "d"]]);
 	});
 });
