@@ -109,7 +109,7 @@ describe("environment", () => {
 			texts: { en, ru: {} },
 			widgetTexts: { en: {}, ru: {} },
 			demoPage: true,
-			acceptLingerMs: 40,
+			acceptLingerMs: 60,
 		});
 	});
 

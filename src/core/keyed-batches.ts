@@ -33,14 +33,20 @@ export interface BatchLimits {
 	size: number;
 	/**
 	 * Milliseconds a request that would run alone may wait for others while requests arrive often
-	 * (on average less than twice this apart), whether or not a batch is running: twice the
-	 * average gap, at most this; 0: never waits.
+	 * (on average less than this apart, so the wait can gather one), whether or not a batch is
+	 * running: three times the average gap, at most this; 0: never waits.
 	 */
 	lingerMs: number;
 }
 
 /** Weight of the newest gap between two requests in their running average. */
 const GAP_WEIGHT = 0.25;
+/**
+ * A wait is this many average gaps (at most `lingerMs`): about three more requests per statement.
+ * Two, with 40 ms at most, gathered two or three at 50/s and lost the race for the third half the
+ * time (docs/BENCHMARKS.md, fifteenth pass).
+ */
+const GAPS_WAITED = 3;
 
 export class KeyedBatches<Req, Res> {
 	readonly #queue: Pending<Req, Res>[] = [];
@@ -79,12 +85,14 @@ export class KeyedBatches<Req, Res> {
 			};
 			// Never at once: after the events already received (a burst's frames arrive in one turn
 			// of the event loop), so they form one batch rather than a first one alone. On a busy
-			// desk the statement would run alone: it waits for about the next two requests instead,
-			// at most `lingerMs` (README "accept batches"), also when a batch is running (at 50/s a
-			// request that came during another's statement went alone: a third of the statements).
-			// The wait shrinks with the gaps between requests, so a burst is not held up.
-			const busy = this.#averageGap < 2 * this.limits.lingerMs;
-			const wait = Math.min(this.limits.lingerMs, 2 * this.#averageGap);
+			// desk the statement would run alone: it waits for about the next three requests
+			// instead, at most `lingerMs` (README "accept batches"), also when a batch is running (at
+			// 50/s a request that came during another's statement went alone: a third of the
+			// statements). Only where the wait can gather one: with requests farther apart than
+			// `lingerMs`, it would only add latency. The wait shrinks with the gaps between requests,
+			// so a burst is not held up.
+			const busy = this.#averageGap < this.limits.lingerMs;
+			const wait = Math.min(this.limits.lingerMs, GAPS_WAITED * this.#averageGap);
 			if (busy && wait >= 1 && !full) this.#lingering = setTimeout(go, wait);
 			else setImmediate(go);
 		});

@@ -2,7 +2,7 @@
  * When a request waits for others (keyed-batches.ts, README "accept batches"): on a quiet desk, in
  * a burst, or once a batch is full, it runs without waiting; on a busy desk, one that would run
  * alone waits for the next requests and shares their batch, also while a batch runs. The clock that
- * tells quiet from busy is the test's; the waits are real timers (twice the test clock's average
+ * tells quiet from busy is the test's; the waits are real timers (three times the test clock's average
  * gap, at most `lingerMs`), set long where a wait would make the test time out rather than pass.
  */
 import { describe, expect, test } from "bun:test";
@@ -48,9 +48,19 @@ describe("keyed batches: waiting for the next requests", () => {
 	test("a quiet desk: a request runs without waiting", async () => {
 		const desk = batcher({ inFlight: 2, size: 100, lingerMs: FOREVER });
 		expect(await desk.submit("a", 0)).toBe("done a");
-		// Requests far apart (more than twice the wait on average) keep the desk quiet.
+		// Requests far apart (more than the longest wait on average) keep the desk quiet.
 		expect(await desk.submit("b", 3 * FOREVER)).toBe("done b");
 		expect(desk.batches).toEqual([["a"], ["b"]]);
+	});
+
+	test("requests farther apart than the longest wait never wait: the wait could gather none", async () => {
+		const desk = batcher({ inFlight: 2, size: 100, lingerMs: FOREVER });
+		await desk.submit("a", 0);
+		// One and a half times the longest wait apart: a wait (at most that long) would end before
+		// the next request came, so it would only add latency.
+		expect(await desk.submit("b", 1.5 * FOREVER)).toBe("done b");
+		expect(await desk.submit("c", 1.5 * FOREVER)).toBe("done c");
+		expect(desk.batches).toEqual([["a"], ["b"], ["c"]]);
 	});
 
 	test("a busy desk: a request that would run alone waits and shares the next ones' batch", async () => {
@@ -76,7 +86,7 @@ describe("keyed batches: waiting for the next requests", () => {
 		const desk = batcher({ inFlight: 2, size: 100, lingerMs: FOREVER });
 		await desk.submit("a", 0);
 		await nextTurns();
-		// A tenth of a millisecond apart: busy, and the wait (twice that) is no wait at all.
+		// A tenth of a millisecond apart: busy, and the wait (three times that) is no wait at all.
 		const burst = [desk.submit("b", 0.1), desk.submit("c", 0.1), desk.submit("d", 0.1)];
 		expect(await Promise.all(burst)).toEqual(["done b", "done c", "done d"]);
 		expect(desk.batches).toEqual([["a"], ["b", "c", "d"]]);
@@ -86,7 +96,7 @@ describe("keyed batches: waiting for the next requests", () => {
 		const desk = batcher({ inFlight: 2, size: 3, lingerMs: FOREVER });
 		await desk.submit("a", 0);
 		await nextTurns();
-		// Busy (less than twice the longest wait apart), so "b" would wait for a long time.
+		// Busy (less than the longest wait apart), so "b" would wait for a long time.
 		const waiting = desk.submit("b", FOREVER / 2);
 		await nextTurns();
 		const rest = [desk.submit("c", 1), desk.submit("d", 1)];
