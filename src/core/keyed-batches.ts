@@ -93,7 +93,8 @@ export class KeyedBatches<Req, Res> {
 			// so a burst is not held up.
 			const busy = this.#averageGap < this.limits.lingerMs;
 			const wait = Math.min(this.limits.lingerMs, GAPS_WAITED * this.#averageGap);
-			if (busy && wait >= 1 && !full) this.#lingering = setTimeout(go, wait);
+			const alone = this.#queue.length === 1;
+			if (busy && alone && !full && wait >= 1) this.#lingering = setTimeout(go, wait);
 			else setImmediate(go);
 		});
 	}
@@ -122,7 +123,13 @@ export class KeyedBatches<Req, Res> {
 			void this.#execute(batch).finally(() => {
 				this.#running--;
 				for (const pending of batch) this.#busyKeys.delete(pending.key);
-				// Requests waiting for the next ones are taken when their wait ends, not cut short.
+				// A request waiting alone for the next ones keeps waiting; several (a burst's tail,
+				// queued while both slots were busy) would not run alone, so they go now.
+				if (this.#lingering !== undefined && this.#queue.length > 1) {
+					clearTimeout(this.#lingering);
+					this.#lingering = undefined;
+					this.#scheduled = false;
+				}
 				if (this.#lingering === undefined) this.#pump();
 			});
 		}

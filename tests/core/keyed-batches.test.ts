@@ -126,4 +126,22 @@ describe("keyed batches: waiting for the next requests", () => {
 		expect(await Promise.all([b, ...rest])).toEqual(["done b", "done c", "done d"]);
 		expect(desk.batches).toEqual([["a"], ["b", "c", "d"]]);
 	});
+
+	test("a batch's end takes at once what queued meanwhile when it is more than one request", async () => {
+		let open = () => {};
+		const gate = new Promise<void>((resolve) => {
+			open = resolve;
+		});
+		const desk = batcher({ inFlight: 1, size: 100, lingerMs: FOREVER }, gate);
+		const a = desk.submit("a", 0);
+		await nextTurns();
+		// "b" would run alone: it waits (a long time)…
+		const b = desk.submit("b", FOREVER / 2);
+		await nextTurns();
+		// …but with "c" queued too, the next statement would not run alone: "a"'s end takes both.
+		const c = desk.submit("c", 1);
+		open();
+		expect(await Promise.all([a, b, c])).toEqual(["done a", "done b", "done c"]);
+		expect(desk.batches).toEqual([["a"], ["b", "c"]]);
+	});
 });
