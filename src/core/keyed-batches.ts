@@ -71,11 +71,7 @@ export class KeyedBatches<Req, Res> {
 			this.#arrived(key);
 			this.#queue.push({ request, key, resolve, reject });
 			const full = this.#queue.length >= this.limits.size;
-			if (this.#lingering !== undefined && full) {
-				clearTimeout(this.#lingering);
-				this.#lingering = undefined;
-				this.#scheduled = false;
-			}
+			if (full) this.#stopWaiting();
 			if (this.#scheduled) return;
 			this.#scheduled = true;
 			const go = () => {
@@ -97,6 +93,14 @@ export class KeyedBatches<Req, Res> {
 			if (busy && alone && !full && wait >= 1) this.#lingering = setTimeout(go, wait);
 			else setImmediate(go);
 		});
+	}
+
+	/** Ends a wait for the next requests, if one is pending: what is queued is scheduled anew. */
+	#stopWaiting() {
+		if (this.#lingering === undefined) return;
+		clearTimeout(this.#lingering);
+		this.#lingering = undefined;
+		this.#scheduled = false;
 	}
 
 	/**
@@ -125,11 +129,7 @@ export class KeyedBatches<Req, Res> {
 				for (const pending of batch) this.#busyKeys.delete(pending.key);
 				// A request waiting alone for the next ones keeps waiting; several (a burst's tail,
 				// queued while both slots were busy) would not run alone, so they go now.
-				if (this.#lingering !== undefined && this.#queue.length > 1) {
-					clearTimeout(this.#lingering);
-					this.#lingering = undefined;
-					this.#scheduled = false;
-				}
+				if (this.#queue.length > 1) this.#stopWaiting();
 				if (this.#lingering === undefined) this.#pump();
 			});
 		}

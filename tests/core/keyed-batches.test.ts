@@ -18,13 +18,18 @@ const nextTurns = async (turns = 2) => {
 	for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-function batcher(limits: BatchLimits, runGate?: Promise<void>) {
+/** `holdFirst`: the first batch runs until `releaseFirst()` (a statement still running). */
+function batcher(limits: BatchLimits, holdFirst = false) {
 	let time = 0;
+	let releaseFirst = () => {};
+	const firstHeld = new Promise<void>((resolve) => {
+		releaseFirst = resolve;
+	});
 	const batches: string[][] = [];
 	const batches$ = new KeyedBatches<Request, string>(
 		async (batch) => {
 			batches.push(batch.map((request) => request.name));
-			if (runGate && batches.length === 1) await runGate;
+			if (holdFirst && batches.length === 1) await firstHeld;
 			return batch.map((request) => `done ${request.name}`);
 		},
 		(request) => request.key,
@@ -33,12 +38,25 @@ function batcher(limits: BatchLimits, runGate?: Promise<void>) {
 	);
 	return {
 		batches,
+		releaseFirst,
 		/** Submits at the test's clock, `after` milliseconds after the previous request. */
 		submit(name: string, after: number, key = name) {
 			time += after;
 			return batches$.submit({ key, name });
 		},
 	};
+}
+
+/**
+ * "a" runs and is held; then "b", on a busy desk, would run alone: it waits (a long time) for the
+ * next requests.
+ */
+async function aHeldThenBWaiting(desk: ReturnType<typeof batcher>) {
+	const a = desk.submit("a", 0);
+	await nextTurns();
+	const b = desk.submit("b", FOREVER / 2);
+	await nextTurns();
+	return { a, b };
 }
 
 /** Long enough that a request which waited for it would make the test time out. */
@@ -105,18 +123,11 @@ describe("keyed batches: waiting for the next requests", () => {
 	});
 
 	test("while a batch runs, a request on a busy desk still waits: the batch's end does not cut the wait short", async () => {
-		let open = () => {};
-		const gate = new Promise<void>((resolve) => {
-			open = resolve;
-		});
-		const desk = batcher({ inFlight: 2, size: 3, lingerMs: FOREVER }, gate);
-		const a = desk.submit("a", 0);
-		await nextTurns();
-		// "a" holds its batch and the second slot is free; the desk is busy, so "b" waits (a long
-		// time) for the next requests instead of running alone in that slot…
-		const b = desk.submit("b", FOREVER / 2);
-		await nextTurns();
-		open();
+		const desk = batcher({ inFlight: 2, size: 3, lingerMs: FOREVER }, true);
+		// "a" holds its batch and the second slot is free, yet "b" waits instead of running alone
+		// in that slot…
+		const { a, b } = await aHeldThenBWaiting(desk);
+		desk.releaseFirst();
 		expect(await a).toBe("done a");
 		await nextTurns();
 		// …still after "a"'s batch has ended…
@@ -128,19 +139,11 @@ describe("keyed batches: waiting for the next requests", () => {
 	});
 
 	test("a batch's end takes at once what queued meanwhile when it is more than one request", async () => {
-		let open = () => {};
-		const gate = new Promise<void>((resolve) => {
-			open = resolve;
-		});
-		const desk = batcher({ inFlight: 1, size: 100, lingerMs: FOREVER }, gate);
-		const a = desk.submit("a", 0);
-		await nextTurns();
-		// "b" would run alone: it waits (a long time)…
-		const b = desk.submit("b", FOREVER / 2);
-		await nextTurns();
-		// …but with "c" queued too, the next statement would not run alone: "a"'s end takes both.
+		const desk = batcher({ inFlight: 1, size: 100, lingerMs: FOREVER }, true);
+		const { a, b } = await aHeldThenBWaiting(desk);
+		// With "c" queued too, the next statement would not run alone: "a"'s end takes both.
 		const c = desk.submit("c", 1);
-		open();
+		desk.releaseFirst();
 		expect(await Promise.all([a, b, c])).toEqual(["done a", "done b", "done c"]);
 		expect(desk.batches).toEqual([["a"], ["b", "c"]]);
 	});
