@@ -1,10 +1,12 @@
 /**
- * Applies the embedded migrations (drizzle/migrations.ts) in one transaction, under an advisory
- * lock so that instances starting together migrate once. Identical on PostgreSQL and PGlite.
+ * Applies the embedded migrations (drizzle/migrations.ts), then the stored functions'
+ * current text (functions/), in one transaction, under an advisory lock so that instances
+ * starting together migrate once. Identical on PostgreSQL and PGlite.
  */
 import { sql } from "drizzle-orm";
 import { migrations as embedded } from "../../drizzle/migrations.ts";
 import type { Database } from "./client.ts";
+import { functionFiles } from "./functions/index.ts";
 
 export interface Migration {
 	tag: string;
@@ -37,15 +39,22 @@ export async function migrate(
 		const applied: string[] = [];
 		for (const migration of migrations) {
 			if (done.has(migration.tag)) continue;
-			for (const statement of migration.sql.split("--> statement-breakpoint")) {
-				if (statement.trim()) await tx.execute(sql.raw(statement));
-			}
+			for (const statement of statements(migration.sql)) await tx.execute(sql.raw(statement));
 			await tx.execute(sql`insert into topicdesk_migrations (tag) values (${migration.tag})`);
 			applied.push(migration.tag);
+		}
+		// Functions are code, not history: their current text replaces whatever is stored, every
+		// start (a few milliseconds), so the text in functions/ is always the one that runs.
+		for (const file of functionFiles) {
+			for (const statement of statements(file.sql)) await tx.execute(sql.raw(statement));
 		}
 		return applied;
 	});
 }
+
+/** A file's statements, separated as drizzle-kit separates them. */
+const statements = (text: string) =>
+	text.split("--> statement-breakpoint").filter((statement) => statement.trim() !== "");
 
 /** True when every embedded migration has been applied (readiness). */
 export async function isMigrated(database: Database): Promise<boolean> {
