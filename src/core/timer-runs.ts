@@ -8,7 +8,7 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { isDatabaseUnavailable } from "../db/errors.ts";
 import { timers } from "../db/schema.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import { errorFacts } from "./error-facts.ts";
 import { fireTimer, type TimerRow } from "./timer-firing.ts";
 import { type CoreDeps, commit } from "./unit-of-work.ts";

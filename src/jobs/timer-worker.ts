@@ -16,7 +16,7 @@
 import { fireDueTimers } from "../core/timer-runs.ts";
 import type { CoreDeps, TimerPolicy } from "../core/unit-of-work.ts";
 import { prepared } from "../db/prepared.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 
 export interface TimerWorker {
 	start(): void;

@@ -24,7 +24,7 @@ import type { CustomerEvent, EventBus } from "../core/events.ts";
 import { mediaRefColumns, toStored } from "../core/stored-message.ts";
 import { type Database, reconnectBackoff } from "../db/client.ts";
 import { media, messages } from "../db/schema.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import { createLocalBus } from "./local-bus.ts";
 
 export const EVENTS_CHANNEL = "topicdesk_events";

@@ -2,7 +2,7 @@
  * The bot checks as the running service uses them: once at start, with a clear log line per
  * failure, and behind `/health/ready`, cached so that probes do not turn into Bot API traffic.
  */
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import { type CheckOptions, type CheckReport, formatResults, runBotChecks } from "./checks.ts";
 
 export interface BotHealth {

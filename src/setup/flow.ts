@@ -6,7 +6,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import {
 	type BotIdentity,
 	type CheckReport,

@@ -6,7 +6,7 @@
  * A basic group upgraded to a supergroup (pitfall 8: a new id, and no "left" for the old one) is
  * one group: the old entry gives way to the new id.
  */
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import { callBotApi } from "./checks.ts";
 
 export const ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"];

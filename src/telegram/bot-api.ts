@@ -10,8 +10,8 @@
  * errors are kept either way.
  */
 import { Bot, TelegramError } from "gramio";
-import type { Logger } from "../logger.ts";
-import type { Metrics } from "../web/metrics.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import { createCallDeadlines } from "./call-deadlines.ts";
 import { chatKeyOf, type FloodBudget } from "./flood-budget.ts";
 import { createHttp1Client } from "./http1-client.ts";

@@ -5,7 +5,7 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { customers } from "../db/schema.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import type { BotClient } from "./bot-api.ts";
 import type { FloodBudget } from "./flood-budget.ts";
 

@@ -11,7 +11,7 @@ import { eraseCustomer } from "../core/erasure.ts";
 import { ALREADY_APPLIED, type CoreDeps, commitUpdate } from "../core/unit-of-work.ts";
 import { customers } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import type { BotApi } from "./bot-api.ts";
 import { isOperatorTopicMessage } from "./topic-updates.ts";
 

@@ -11,7 +11,7 @@
  * query, while a one-connection client fails the query and reconnects cleanly.
  */
 import postgres from "postgres";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import type { Poller } from "./poller.ts";
 import { retryLoop } from "./retry-loop.ts";
 

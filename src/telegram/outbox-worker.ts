@@ -12,7 +12,7 @@ import type { Database, Tx } from "../db/client.ts";
 import { isRetryable } from "../db/errors.ts";
 import { arrayLiteral, dateOrNull, numberOrNull, prepared } from "../db/prepared.ts";
 import type { CopyKind, messages } from "../db/schema.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import { type CallFailure, classifyFailure } from "./bot-api.ts";
 import type { FloodBudget } from "./flood-budget.ts";
 

@@ -5,7 +5,7 @@
  * (never skipped), and `stop()` aborts the held request at once.
  */
 import type { TelegramUpdate } from "gramio";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import type { JsonPost } from "./bot-api.ts";
 
 export interface PollerOptions {

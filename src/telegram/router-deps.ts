@@ -1,7 +1,7 @@
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Locale, Texts } from "../i18n/texts.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import type { BotApi } from "./bot-api.ts";
 
 /** What the Telegram door's update handlers need. */

@@ -4,7 +4,7 @@
  * Telegram keeps the updates). The updates themselves arrive at `POST /telegram/webhook`
  * (src/web/webhook-routes.ts).
  */
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import { type BotApi, classifyFailure } from "./bot-api.ts";
 import { retryLoop } from "./retry-loop.ts";
 

@@ -19,7 +19,7 @@ import { encodeFrame, toFrame } from "./frames.ts";
 import { healthRoutes } from "./health.ts";
 import { mediaRoutes } from "./media-routes.ts";
 import type { MediaSigner } from "./media-url.ts";
-import type { Metrics } from "./metrics.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import { httpObservability, metricsRoutes } from "./metrics-routes.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { setupRoutes } from "./setup-routes.ts";

@@ -2,7 +2,7 @@ import type { Config } from "../config/index.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Texts } from "../i18n/texts.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import type { BotProfile } from "../telegram/bot-profile.ts";
 import type { MediaSigner } from "./media-url.ts";
 import type { SocketRegistry } from "./socket-registry.ts";

@@ -7,7 +7,7 @@ import { Elysia } from "elysia";
 import { errorFacts } from "../core/error-facts.ts";
 import { AppError } from "../core/errors.ts";
 import { connectionFailure, isDatabaseUnavailable } from "../db/errors.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import { failure } from "./envelope.ts";
 
 /** Per-route code for a request that fails schema validation (default INVALID_REQUEST). */

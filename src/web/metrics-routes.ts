@@ -4,8 +4,8 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
-import { type Logger, logContext } from "../logger.ts";
-import type { Metrics } from "./metrics.ts";
+import { type Logger, logContext } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
 

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger } from "../../src/observability/logger.ts";
 
 test("the bot token and app secret never reach a log line, whatever is logged", () => {
 	const lines: string[] = [];

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { Elysia } from "elysia";
 import type { TelegramMessage, TelegramUpdate } from "gramio";
-import { silentLogger } from "../../src/logger.ts";
+import { silentLogger } from "../../src/observability/logger.ts";
 import type { RunningService } from "../../src/service.ts";
 import { jsonBodies } from "../../src/web/body.ts";
 import { errorHandling } from "../../src/web/errors.ts";

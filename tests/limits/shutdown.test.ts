@@ -11,7 +11,7 @@ import { openDatabase } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { createTexts } from "../../src/i18n/texts.ts";
 import { createTimerWorker } from "../../src/jobs/timer-worker.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { silentLogger } from "../../src/observability/logger.ts";
 import { createLocalBus } from "../../src/realtime/local-bus.ts";
 import type { RunningService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/index.ts";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger } from "../../src/observability/logger.ts";
 import { startService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { tempDir } from "../support/process.ts";

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { loadConfig } from "../../src/config/index.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { silentLogger } from "../../src/observability/logger.ts";
 import { type RunningService, startService } from "../../src/service.ts";
 import { testEnv } from "../support/service.ts";
 import { eventually, newUser, topicIdOf, useTelegramFlow } from "../support/telegram-flow.ts";

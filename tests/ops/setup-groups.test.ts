@@ -5,7 +5,7 @@
  * (`migrate_to_chat_id` in the old chat, `migrate_from_chat_id` in the new one) comes first.
  */
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { silentLogger } from "../../src/logger.ts";
+import { silentLogger } from "../../src/observability/logger.ts";
 import { type GroupFinder, startGroupFinder } from "../../src/setup/group-finder.ts";
 import {
 	DEFAULT_OPERATOR,

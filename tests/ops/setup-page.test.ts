@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { type Browser, chromium } from "playwright-core";
 import { loadConfig } from "../../src/config/index.ts";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger } from "../../src/observability/logger.ts";
 import { type RunningService, startService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { freePort } from "../support/process.ts";

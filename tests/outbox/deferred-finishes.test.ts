@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import type { CoreDeps } from "../../src/core/unit-of-work.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { silentLogger } from "../../src/observability/logger.ts";
 import {
 	createOutboxWorker,
 	type OutboxHandler,

@@ -11,7 +11,7 @@ import { sql } from "drizzle-orm";
 import { enqueueOutbox } from "../../src/core/outbox-admin.ts";
 import { type Database, openDatabase } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { silentLogger } from "../../src/observability/logger.ts";
 import {
 	type ClaimedItem,
 	createOutboxWorker,

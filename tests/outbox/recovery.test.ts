@@ -8,7 +8,7 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { enqueueOutbox } from "../../src/core/outbox-admin.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { silentLogger } from "../../src/observability/logger.ts";
 import { createOutboxWorker, type OutboxHandler } from "../../src/telegram/outbox-worker.ts";
 import { insertCustomer, useMigratedDatabase } from "../support/db.ts";
 

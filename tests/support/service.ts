@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.ts";
-import { createLogger, silentLogger } from "../../src/logger.ts";
+import { createLogger, silentLogger } from "../../src/observability/logger.ts";
 import { type RunningService, startService } from "../../src/service.ts";
 import type { TestDatabase } from "./db.ts";
 import { tempDir } from "./process.ts";

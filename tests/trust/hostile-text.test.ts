@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { loadConfig } from "../../src/config/index.ts";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger } from "../../src/observability/logger.ts";
 import { type RunningService, startService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { testEnv } from "../support/service.ts";
