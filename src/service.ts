@@ -20,6 +20,7 @@ import { createTexts } from "./i18n/texts.ts";
 import { createRetentionJob } from "./jobs/retention.ts";
 import { createTimerWorker } from "./jobs/timer-worker.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
+import { createMetrics } from "./observability/metrics.ts";
 import { createLocalBus } from "./realtime/local-bus.ts";
 import { createPgBus } from "./realtime/pg-bus.ts";
 import { type BotHealth, createBotHealth } from "./setup/bot-health.ts";
@@ -31,7 +32,6 @@ import type { OutboxWorker } from "./telegram/outbox-worker.ts";
 import { VERSION } from "./version.ts";
 import { connectBusToServer, createApp } from "./web/app.ts";
 import { createMediaSigner } from "./web/media-url.ts";
-import { createMetrics } from "./observability/metrics.ts";
 import { createSocketRegistry } from "./web/socket-registry.ts";
 
 export interface ServiceOptions {

@@ -4,6 +4,7 @@
  */
 import { Elysia } from "elysia";
 import type { EventBus } from "../core/events.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import type { SetupFlow } from "../setup/flow.ts";
 import { jsonBodies } from "./body.ts";
 import { botRoutes } from "./bot-routes.ts";
@@ -19,7 +20,6 @@ import { encodeFrame, toFrame } from "./frames.ts";
 import { healthRoutes } from "./health.ts";
 import { mediaRoutes } from "./media-routes.ts";
 import type { MediaSigner } from "./media-url.ts";
-import type { Metrics } from "../observability/metrics.ts";
 import { httpObservability, metricsRoutes } from "./metrics-routes.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { setupRoutes } from "./setup-routes.ts";
