@@ -178,7 +178,7 @@ try {
 				],
 			),
 		].join("\n");
-		publishReport("delivery", 10, machine, report);
+		publishReport("delivery", machine, report);
 	};
 	if (process.env.BENCH_BURST_ONLY !== "1") await sustainedAndReport();
 } finally {

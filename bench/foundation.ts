@@ -110,7 +110,7 @@ try {
 		replies,
 		rateLimitsApplied: service.rateLimitsApplied,
 	});
-	publishReport("foundation", 2, machine, report);
+	publishReport("foundation", machine, report);
 } finally {
 	await stop();
 }

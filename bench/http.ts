@@ -1,5 +1,5 @@
 /**
- * Benchmark "http" (issue 3): request throughput of the widget's HTTP API with a bounded number
+ * Benchmark "http": request throughput of the widget's HTTP API with a bounded number
  * of clients in flight, and a broadcast to 20,000 concurrent WebSockets (2,000 customers × 10).
  *
  * 1. 20,000 × POST /api/chat/init (64 in flight).
@@ -213,7 +213,7 @@ try {
 			? `\n\nThe open-files limit (${fdLimit}, not raisable here) caps the service at ${count(sockets)} sockets, so ${count(customers)} customers instead of ${count(WANTED_CUSTOMERS)}.`
 			: "";
 	const report = `${requests}\n\n${fanOut}\n\n${delivery}${limited}`;
-	publishReport("http", 3, machine, report);
+	publishReport("http", machine, report);
 } finally {
 	for (const member of fleet) member.kill();
 	await service.stop();

@@ -130,7 +130,7 @@ try {
 			],
 		),
 	].join("\n");
-	publishReport("idle", 10, machine, report);
+	publishReport("idle", machine, report);
 } finally {
 	await stop();
 }

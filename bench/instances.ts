@@ -1,5 +1,5 @@
 /**
- * Benchmark "instances" (issue 5): two service processes on one PostgreSQL database, one Bot API
+ * Benchmark "instances": two service processes on one PostgreSQL database, one Bot API
  * double. Widgets are connected to instance A; operators answer in the customers' topics; the
  * instance that polls Telegram applies the update and its event reaches the widget on A — by
  * LISTEN/NOTIFY when the poller is B.
@@ -106,7 +106,7 @@ try {
 		rows: [first, onA, onB],
 		handoverMs,
 	});
-	publishReport("instances", 5, machine, report);
+	publishReport("instances", machine, report);
 } finally {
 	for (const service of running) await service.stop();
 	await double.close();

@@ -1,5 +1,5 @@
 /**
- * Benchmark "widget" (issue 8): what the widget costs a site's visitors.
+ * Benchmark "widget": what the widget costs a site's visitors.
  *
  * 1. Size of the served script (JS and CSS together, the CSS is inlined): raw and gzip -9.
  * 2. In headless Chromium, on a shop page served from another site than the service: the time
@@ -122,7 +122,7 @@ const chromiumVersion = Bun.spawnSync([
 ])
 	.stdout.toString()
 	.trim();
-const body = `## widget (issue 8)
+const body = `## widget
 
 ${machineLines(machine)}
 - Browser: ${chromiumVersion}, headless, driven by playwright-core; shop page on \`shop.test\`, service on \`chat.test\` (both 127.0.0.1 through \`--host-resolver-rules\`)

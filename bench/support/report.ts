@@ -11,17 +11,17 @@ export const DOC_PATH = resolve(import.meta.dir, "../../docs/BENCHMARKS.md");
 
 const DOC_HEADER = `# Benchmarks
 
-Run with \`bun run bench\` (all) or \`bun run bench <name>\` (\`foundation\`, \`http\`, \`flood\`, \`instances\`). Each run
-starts the service as a child process (\`bun run src/index.ts\`; two of them for \`instances\`) on 127.0.0.1 against a fresh
-PostgreSQL database (\`BENCH_DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:55432/postgres\`),
-drives it from a separate load-generator process that also hosts the Telegram Bot API double, and
-rewrites its own section below. Benchmarks are bounded in count and time and never run in CI.
-Latencies are wall-clock times between two events seen by the load generator (same clock).
-CPU is user + system time from \`/proc/<pid>/stat\` over the phase, in % of one core (2 cores = 200%).
-
-Knobs for experiments: \`BENCH_SERVICE_DIR=<checkout>\` runs the service from another directory
-(e.g. a scratch copy with a candidate fix), \`BENCH_PROFILE_DIR=<dir>\` makes the service write a
-CPU profile (\`.cpuprofile\` and Markdown) on exit, \`BENCH_WRITE=0\` leaves this file alone.
+\`bun run bench\` runs them all, \`bun run bench <name>…\` the ones named. Each starts the service as
+\`bun start\` does (\`bun run src/index.ts\`; two for \`instances\`) on 127.0.0.1 against a fresh
+PostgreSQL database (\`BENCH_DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:55432/postgres\`;
+\`widget\` on PGlite), drives it from a load-generator process that also hosts the Telegram Bot API
+double, and rewrites its own section below (between its \`bench:<name>\` markers). Bounded in count
+and time, never in CI. Latencies are wall-clock between two events the load generator sees; CPU is
+user + system time from \`/proc/<pid>/stat\` (PostgreSQL: every process of its cluster). Knobs:
+\`BENCH_SERVICE_DIR=<checkout>\` (the service from elsewhere), \`BENCH_PROFILE_DIR=<dir>\` (a CPU
+profile), \`BENCH_WRITE=0\` (leave this file alone), \`BENCH_KEEP_DB=1\`; \`MIMALLOC_*\`, \`BUN_*\`,
+\`JSC_*\` reach the service; a script's own knobs are at its top in \`bench/\`. Earlier results are
+in the git history of this file.
 `;
 
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "—");
@@ -40,14 +40,9 @@ export function table(header: readonly string[], rows: readonly (readonly string
 	return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
+/** One line: the code, the date, the command and the machine a result belongs to. */
 export function machineLines(machine: Machine): string {
-	return [
-		`- Date: ${machine.date}`,
-		`- Command: \`${machine.command}\``,
-		`- Machine: ${machine.cpus} CPUs (\`nproc\`), ${machine.cpuModel}, ${machine.memory}`,
-		`- Bun ${machine.bun}, ${machine.postgres} on the same machine, open-files limit ${machine.openFiles}`,
-		`- Code: ${machine.code}`,
-	].join("\n");
+	return `- Code ${machine.code}, ${machine.date}, \`${machine.command}\`; ${machine.cpus} CPUs (\`nproc\`), ${machine.cpuModel}, ${machine.memory}; Bun ${machine.bun}, ${machine.postgres} on the same machine, open-files limit ${machine.openFiles}`;
 }
 
 /**
@@ -70,10 +65,11 @@ export function writeSection(name: string, body: string): boolean {
 
 /**
  * A benchmark's last word: prints its report, and writes it to docs/BENCHMARKS.md as the section
- * `name` (heading, then the machine and the command, then the report) unless BENCH_WRITE=0.
+ * `name` (heading, then the code, command and machine in one line, then the report) unless
+ * BENCH_WRITE=0.
  */
-export function publishReport(name: string, issue: number, machine: Machine, report: string): void {
+export function publishReport(name: string, machine: Machine, report: string): void {
 	console.log(`\n${report}\n`);
-	if (writeSection(name, `## ${name} (issue ${issue})\n\n${machineLines(machine)}\n\n${report}`))
+	if (writeSection(name, `## ${name}\n\n${machineLines(machine)}\n\n${report}`))
 		console.log(`[${name}] section written to docs/BENCHMARKS.md`);
 }
