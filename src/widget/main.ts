@@ -7,7 +7,7 @@
  */
 const script = document.currentScript as HTMLScriptElement | null;
 
-import { startWidget } from "./controller.ts";
+import { startWidget } from "./controller/start-widget.ts";
 import { type WidgetLocale, type WidgetTexts, widgetTexts } from "./texts.ts";
 import { endpoints } from "./util.ts";
 
