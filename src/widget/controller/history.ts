@@ -3,52 +3,41 @@
  * the visitor's request while the service says there are more.
  */
 import type { Message } from "../store.ts";
-import type { Alerts } from "./alerts.ts";
 import type { Chat } from "./chat.ts";
+import { showError } from "./notices.ts";
 
 export interface Page {
 	messages: Message[];
 	hasMore: boolean;
 }
 
-export function createHistory(
-	{ http, store, view }: Chat,
-	alerts: Alerts,
-	hasSession: () => boolean,
-) {
-	let hasOlder = false;
-	let loading = false;
-
-	function setOlder(more: boolean) {
-		hasOlder = more;
-		view.setMore(more);
-	}
-
-	return {
-		setOlder,
-		/** The newest page: shown, and the pending sends it already holds are settled. */
-		first(page: Page) {
-			view.prepend(page.messages.filter((m) => store.add(m)));
-			setOlder(page.hasMore);
-			for (const m of page.messages)
-				store.settle(m.clientMessageId) && view.drop(m.clientMessageId ?? "");
-		},
-		async older() {
-			if (loading || !hasOlder || !store.oldestId || !hasSession()) return;
-			loading = true;
-			try {
-				const page = await http.call<Page>(
-					`history?before=${encodeURIComponent(store.oldestId)}&limit=50`,
-				);
-				view.prepend(page.messages.filter((m) => store.add(m)));
-				setOlder(page.hasMore);
-			} catch (e) {
-				alerts.show(e);
-			} finally {
-				loading = false;
-			}
-		},
-	};
+export function setOlder(c: Chat, more: boolean) {
+	c.hasOlder = more;
+	c.view.setMore(more);
 }
 
-export type History = ReturnType<typeof createHistory>;
+/** The newest page: shown, and the pending sends it already holds are settled. */
+export function showNewest(c: Chat, page: Page) {
+	const { store, view } = c;
+	view.prepend(page.messages.filter((m) => store.add(m)));
+	setOlder(c, page.hasMore);
+	for (const m of page.messages)
+		store.settle(m.clientMessageId) && view.drop(m.clientMessageId ?? "");
+}
+
+export async function loadOlder(c: Chat) {
+	const { store } = c;
+	if (c.loadingOlder || !c.hasOlder || !store.oldestId || !c.session) return;
+	c.loadingOlder = true;
+	try {
+		const page = await c.http.call<Page>(
+			`history?before=${encodeURIComponent(store.oldestId)}&limit=50`,
+		);
+		c.view.prepend(page.messages.filter((m) => store.add(m)));
+		setOlder(c, page.hasMore);
+	} catch (e) {
+		showError(c, e);
+	} finally {
+		c.loadingOlder = false;
+	}
+}

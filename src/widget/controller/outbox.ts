@@ -5,108 +5,91 @@
  * message "Sending…" and tries again after `Retry-After` or a backoff with jitter; any other
  * refusal marks it failed, with Retry.
  */
-import type { Message } from "../store.ts";
 import { ApiError, transient } from "../transport.ts";
 import { uuid } from "../util.ts";
-import { type Alerts, gone, refusal } from "./alerts.ts";
 import type { Chat } from "./chat.ts";
-import type { Session } from "./session.ts";
-
-export interface OutboxParts {
-	session: Pick<Session, "id" | "ensure" | "drop">;
-	connection: { readonly live: boolean; socket: { now(): void } };
-	receive(m: Message): void;
-}
+import { receive } from "./conversation.ts";
+import { gone, refusal, showError } from "./notices.ts";
+import { dropSession, ensureSession } from "./session.ts";
 
 const MAX_TEXT = 4000;
 
-export function createOutbox({ t, http, store, view }: Chat, alerts: Alerts, p: OutboxParts) {
-	let flushing = false;
-	let kickTimer: ReturnType<typeof setTimeout> | undefined;
-	let flushTimer: ReturnType<typeof setTimeout> | undefined;
-	/** Transient send failures in a row: the backoff's exponent. */
-	let failures = 0;
-
-	/** Get the outbox moving: a session, a socket, and once live, the sends. */
-	function kick() {
-		clearTimeout(kickTimer);
-		if (p.connection.live) flush();
-		else if (p.session.id) p.connection.socket.now();
-		else
-			p.session.ensure().catch((e) => {
-				alerts.show(e);
-				// No session yet and the service unreachable: keep trying while sends wait.
-				if (transient(e) && store.pending.length)
-					kickTimer = setTimeout(kick, 3000 + Math.random() * 4000);
-			});
+/** Queues the visitor's text; false when it was refused here (too long): the box keeps it. */
+export function send(c: Chat, raw: string): boolean {
+	const text = raw.trim();
+	if (!text) return false;
+	if (text.length > MAX_TEXT) {
+		showError(c, new ApiError("MESSAGE_TOO_LONG", ""));
+		return false;
 	}
-
-	async function flush() {
-		if (flushing) return;
-		flushing = true;
-		clearTimeout(flushTimer);
-		try {
-			for (;;) {
-				const next = store.pending.find((item) => !item.error);
-				if (!next || !p.connection.live) return;
-				try {
-					const ack = await http.call<{ messageId: string; seq: number; timestamp: string }>(
-						"message",
-						{ text: next.text, clientMessageId: next.cid },
-					);
-					failures = 0;
-					p.receive({
-						id: ack.messageId,
-						seq: ack.seq,
-						text: next.text,
-						from: "user",
-						channel: "web",
-						timestamp: ack.timestamp,
-						clientMessageId: next.cid,
-					});
-					if (store.settle(next.cid)) view.drop(next.cid);
-				} catch (e) {
-					if (gone(e)) return p.session.drop();
-					if (transient(e)) {
-						const wait =
-							(e instanceof ApiError && e.retryAfter) ||
-							500 + Math.random() * Math.min(30_000, 1000 * 2 ** failures);
-						failures = Math.min(failures + 1, 16);
-						flushTimer = setTimeout(flush, wait);
-						return;
-					}
-					store.fail(next.cid, refusal(t, e));
-					view.pending(next);
-				}
-			}
-		} finally {
-			flushing = false;
-		}
-	}
-
-	return {
-		kick,
-		flush,
-		/** Queues the visitor's text; false when it was refused here (empty or too long). */
-		send(raw: string): boolean {
-			const text = raw.trim();
-			if (!text) return false;
-			if (text.length > MAX_TEXT) {
-				alerts.show(new ApiError("MESSAGE_TOO_LONG", ""));
-				return false;
-			}
-			view.alert("");
-			view.pending(store.queue(text, uuid()));
-			kick();
-			return true;
-		},
-		retry(cid: string) {
-			store.fail(cid, undefined);
-			const item = store.pending.find((pending) => pending.cid === cid);
-			if (item) view.pending(item);
-			kick();
-		},
-	};
+	c.view.alert("");
+	c.view.pending(c.store.queue(text, uuid()));
+	kick(c);
+	return true;
 }
 
-export type Outbox = ReturnType<typeof createOutbox>;
+export function retry(c: Chat, cid: string) {
+	const { store } = c;
+	store.fail(cid, undefined);
+	const item = store.pending.find((p) => p.cid === cid);
+	if (item) c.view.pending(item);
+	kick(c);
+}
+
+/** Get the outbox moving: a session, a socket, and once live, the sends. */
+export function kick(c: Chat) {
+	clearTimeout(c.kickTimer);
+	if (c.live) flush(c);
+	else if (c.session) c.socket.now();
+	else
+		ensureSession(c).catch((e) => {
+			showError(c, e);
+			// No session yet and the service unreachable: keep trying while sends wait.
+			if (transient(e) && c.store.pending.length)
+				c.kickTimer = setTimeout(() => kick(c), 3000 + Math.random() * 4000);
+		});
+}
+
+export async function flush(c: Chat) {
+	const { store, view } = c;
+	if (c.flushing) return;
+	c.flushing = true;
+	clearTimeout(c.flushTimer);
+	try {
+		for (;;) {
+			const next = store.pending.find((p) => !p.error);
+			if (!next || !c.live) return;
+			try {
+				const ack = await c.http.call<{ messageId: string; seq: number; timestamp: string }>(
+					"message",
+					{ text: next.text, clientMessageId: next.cid },
+				);
+				c.sendFailures = 0;
+				receive(c, {
+					id: ack.messageId,
+					seq: ack.seq,
+					text: next.text,
+					from: "user",
+					channel: "web",
+					timestamp: ack.timestamp,
+					clientMessageId: next.cid,
+				});
+				if (store.settle(next.cid)) view.drop(next.cid);
+			} catch (e) {
+				if (gone(e)) return dropSession(c);
+				if (transient(e)) {
+					const wait =
+						(e instanceof ApiError && e.retryAfter) ||
+						500 + Math.random() * Math.min(30_000, 1000 * 2 ** c.sendFailures);
+					c.sendFailures = Math.min(c.sendFailures + 1, 16);
+					c.flushTimer = setTimeout(() => flush(c), wait);
+					return;
+				}
+				store.fail(next.cid, refusal(c.t, e));
+				view.pending(next);
+			}
+		}
+	} finally {
+		c.flushing = false;
+	}
+}

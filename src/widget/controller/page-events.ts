@@ -3,34 +3,28 @@
  * back, and closes on `pagehide` so the browser's back-forward cache can keep the page; another
  * tab of the site reading replies clears the unread count here too.
  */
-import type { Store } from "../store.ts";
-import type { Connection } from "./connection.ts";
+import type { Chat } from "./chat.ts";
+import { unread } from "./conversation.ts";
+import { banner } from "./notices.ts";
+import { kick } from "./outbox.ts";
 
-export interface PageParts {
-	store: Store;
-	connection: Pick<Connection, "socket" | "banner">;
-	hasSession(): boolean;
-	kick(): void;
-	unread(): void;
-}
-
-export function followPage({ store, connection, hasSession, kick, unread }: PageParts) {
-	const { socket } = connection;
+export function followPage(c: Chat) {
+	const { socket } = c;
 	const reconnect = () => {
-		connection.banner();
-		if (hasSession()) socket.restart();
-		else if (store.pending.length) kick();
+		banner(c);
+		if (c.session) socket.restart();
+		else if (c.store.pending.length) kick(c);
 	};
 	window.addEventListener("online", reconnect);
 	window.addEventListener("offline", reconnect);
 	window.addEventListener("pagehide", () => socket.stop());
 	window.addEventListener("pageshow", (e) => {
-		if (e.persisted && hasSession()) socket.now();
+		if (e.persisted && c.session) socket.now();
 	});
-	store.followOtherTabs(unread);
+	c.store.followOtherTabs(() => unread(c));
 	document.addEventListener("visibilitychange", () => {
 		if (document.visibilityState !== "visible") return;
-		unread();
-		if (hasSession()) socket.now();
+		unread(c);
+		if (c.session) socket.now();
 	});
 }

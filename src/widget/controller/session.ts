@@ -1,66 +1,59 @@
 /**
- * The conversation's session id. It is kept in storage and created by `init` only when the
- * visitor acts, so a page view creates no session. An id different from the stored one means
- * another conversation; an id the service no longer knows is dropped, and replaced at once while
- * the panel is open or sends wait.
+ * The conversation's session. Its id is kept in storage and created by `init` only when the
+ * visitor acts, so a page view creates no session. An id other than the stored one means another
+ * conversation; an id the service no longer knows is dropped, and replaced at once while the
+ * panel is open or sends wait.
  */
-import { load, save } from "../storage.ts";
-import type { Http } from "../transport.ts";
-import type { StatusData } from "./ticket.ts";
+import { save } from "../storage.ts";
+import type { Chat } from "./chat.ts";
+import { setOlder } from "./history.ts";
+import { banner, gone, showError } from "./notices.ts";
+import { applyStatus, type StatusData } from "./status.ts";
 
-const SESSION_KEY = "session";
+export const SESSION_KEY = "session";
 
-export interface SessionHooks {
-	/** Another conversation's id replaced the stored one: what was shown belongs to the old one. */
-	switched(): void;
-	/** There is a session now: connect. */
-	connect(): void;
-	/** The session is gone: disconnect. */
-	disconnect(): void;
-	/** Whether a new session is needed at once. */
-	wanted(): boolean;
-	/** The ticket's state as `init` answered it. */
-	started(data: StatusData): void;
+function setSession(c: Chat, id: string) {
+	if (c.session && c.session !== id) {
+		// Another conversation: what was shown belongs to the old one.
+		c.store.reset();
+		c.view.clear();
+		setOlder(c, false);
+	}
+	c.session = id;
+	save(SESSION_KEY, id);
+	banner(c);
+	c.socket.now();
 }
 
-export function createSession(http: Http, hooks: SessionHooks) {
-	let id = load(SESSION_KEY);
-	let starting: Promise<string> | null = null;
-
-	function set(next: string) {
-		if (id && id !== next) hooks.switched();
-		id = next;
-		save(SESSION_KEY, next);
-		hooks.connect();
-	}
-
-	function ensure(): Promise<string> {
-		if (id) return Promise.resolve(id);
-		starting ??= http
-			.call<StatusData & { sessionId: string }>("init", { pageUrl: location.href })
-			.then((data) => {
-				set(data.sessionId);
-				hooks.started(data);
-				return data.sessionId;
-			})
-			.finally(() => {
-				starting = null;
-			});
-		return starting;
-	}
-
-	return {
-		get id() {
-			return id;
-		},
-		ensure,
-		drop() {
-			id = null;
-			save(SESSION_KEY, null);
-			hooks.disconnect();
-			if (hooks.wanted()) ensure().catch(() => {});
-		},
-	};
+export function ensureSession(c: Chat): Promise<string> {
+	if (c.session) return Promise.resolve(c.session);
+	c.starting ??= c.http
+		.call<StatusData & { sessionId: string }>("init", { pageUrl: location.href })
+		.then((data) => {
+			setSession(c, data.sessionId);
+			applyStatus(c, data);
+			return data.sessionId;
+		})
+		.finally(() => {
+			c.starting = null;
+		});
+	return c.starting;
 }
 
-export type Session = ReturnType<typeof createSession>;
+export function dropSession(c: Chat) {
+	c.session = null;
+	save(SESSION_KEY, null);
+	c.live = false;
+	c.socket.stop();
+	banner(c);
+	if (c.isOpen || c.store.pending.length) ensureSession(c).catch(() => {});
+}
+
+/** Runs an action of the visitor; its failure is shown in words, never thrown. */
+export function task(c: Chat, action: () => Promise<void>) {
+	c.view.alert("");
+	action().catch((e) => {
+		if (gone(e)) dropSession(c);
+		showError(c, e);
+	});
+}
