@@ -17,6 +17,7 @@ import { applyStatus, type StatusData, setRated } from "./status.ts";
 const TYPING_MS = 5000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The socket and what each frame does; close code 4001 means the service forgot the session. */
 export function createConnection(c: Chat) {
 	return createSocket(
 		() => (c.session ? `${c.config.ws}?session=${encodeURIComponent(c.session)}` : null),

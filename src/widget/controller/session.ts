@@ -4,13 +4,16 @@
  * conversation; an id the service no longer knows is dropped, and replaced at once while the
  * panel is open or sends wait.
  */
-import { save } from "../storage.ts";
+import { load, save } from "../storage.ts";
 import type { Chat } from "./chat.ts";
 import { setOlder } from "./history.ts";
 import { banner, gone, showError } from "./notices.ts";
 import { applyStatus, type StatusData } from "./status.ts";
 
-export const SESSION_KEY = "session";
+const SESSION_KEY = "session";
+
+/** The id kept from an earlier page view, if any. */
+export const storedSession = () => load(SESSION_KEY);
 
 function setSession(c: Chat, id: string) {
 	if (c.session && c.session !== id) {
@@ -25,6 +28,7 @@ function setSession(c: Chat, id: string) {
 	c.socket.now();
 }
 
+/** The session, created by one `init` however many ask for it meanwhile. */
 export function ensureSession(c: Chat): Promise<string> {
 	if (c.session) return Promise.resolve(c.session);
 	c.starting ??= c.http
@@ -40,6 +44,7 @@ export function ensureSession(c: Chat): Promise<string> {
 	return c.starting;
 }
 
+/** The service forgot the session: disconnect, and start a new one if the visitor is waiting. */
 export function dropSession(c: Chat) {
 	c.session = null;
 	save(SESSION_KEY, null);

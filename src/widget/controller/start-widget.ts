@@ -3,7 +3,6 @@
  * them. The parts are plain functions of the shared `Chat`; this file builds it, opens and closes
  * the panel, and starts what a page view starts.
  */
-import { load } from "../storage.ts";
 import { createStore } from "../store.ts";
 import { createHttp } from "../transport.ts";
 import { createView } from "../view/view.ts";
@@ -14,7 +13,7 @@ import { loadOlder } from "./history.ts";
 import { banner, showError } from "./notices.ts";
 import { kick, retry, send } from "./outbox.ts";
 import { followPage } from "./page-events.ts";
-import { ensureSession, SESSION_KEY } from "./session.ts";
+import { ensureSession, storedSession } from "./session.ts";
 import { linkTelegram } from "./telegram-link.ts";
 import { endConversation, rate } from "./ticket-actions.ts";
 import { uploadFiles } from "./uploads.ts";
@@ -46,7 +45,7 @@ export function startWidget(config: WidgetConfig) {
 	const c = {
 		config,
 		t,
-		session: load(SESSION_KEY),
+		session: storedSession(),
 		starting: null,
 		isOpen: false,
 		live: false,
