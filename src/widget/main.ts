@@ -1,13 +1,13 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 /**
- * Entry point. `document.currentScript` exists only while this file's top level runs (field notes
- * 1), so it is read first; `window.topicdesk` is claimed synchronously so a second copy of the
- * snippet does nothing (notes 2).
+ * Entry point. `document.currentScript` exists only while this file's top level runs, so it is
+ * read first; `window.topicdesk` is claimed synchronously so a second copy of the snippet does
+ * nothing.
  */
 const script = document.currentScript as HTMLScriptElement | null;
 
-import { startWidget } from "./controller.ts";
+import { startWidget } from "./controller/start-widget.ts";
 import { type WidgetLocale, type WidgetTexts, widgetTexts } from "./texts.ts";
 import { endpoints } from "./util.ts";
 

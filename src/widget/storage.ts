@@ -1,6 +1,6 @@
 /**
  * The widget's only door to localStorage. Merely reading `window.localStorage` throws when the
- * visitor blocks cookies (field notes 12), and the storage belongs to the host site, so every key
+ * visitor blocks cookies, and the storage belongs to the host site, so every key
  * is prefixed and every access guarded, with an in-memory copy as the fallback.
  */
 const PREFIX = "topicdesk:";

@@ -44,7 +44,7 @@ function unwrap<T>(status: number, body: Envelope<T> | null, after: string | nul
 
 export function createHttp(api: string, session: () => string | null) {
 	const headers = (json: boolean) => {
-		// No Content-Type on GETs: it would cost a CORS preflight per URL (field notes 11).
+		// No Content-Type on GETs: it would cost a CORS preflight per URL.
 		const list: Record<string, string> = json ? { "Content-Type": "application/json" } : {};
 		const id = session();
 		if (id) list["X-Session-Id"] = id;
@@ -119,8 +119,8 @@ const STABLE_MS = 10_000;
 /**
  * One live socket at a time. Capped exponential backoff with full jitter, forever; the attempt
  * counter resets only once `connected` arrived and the socket stayed up for a while, so a server
- * that accepts and drops at once does not cause a tight loop (field notes 13). Events of retired
- * sockets are ignored: after bfcache restore the old socket's `close` arrives late (notes 16).
+ * that accepts and drops at once does not cause a tight loop. Events of retired sockets are
+ * ignored: after a back-forward cache restore the old socket's `close` arrives late.
  */
 export function createSocket(url: () => string | null, on: SocketHandlers) {
 	let ws: WebSocket | null = null;
@@ -212,9 +212,6 @@ export function createSocket(url: () => string | null, on: SocketHandlers) {
 			running = false;
 			clearTimeout(retryTimer);
 			retire();
-		},
-		get up() {
-			return ws?.readyState === WebSocket.OPEN;
 		},
 	};
 }

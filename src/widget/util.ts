@@ -1,9 +1,6 @@
 /** Small pure helpers, kept free of the DOM so `bun test` can check them. */
 
-/**
- * A UUID v4 from `crypto.getRandomValues`: `crypto.randomUUID` is missing on plain-http pages
- * (field notes 15).
- */
+/** A UUID v4 from `crypto.getRandomValues`: `crypto.randomUUID` is missing on plain-http pages. */
 export function uuid(): string {
 	const b = crypto.getRandomValues(new Uint8Array(16));
 	b[6] = ((b[6] ?? 0) & 15) | 64;
@@ -12,7 +9,7 @@ export function uuid(): string {
 	return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-/** Text split into plain runs and http(s) links; anything else stays text (field notes 18). */
+/** Text split into plain runs and http(s) links; anything else (javascript:, data:…) stays text. */
 export function splitLinks(text: string): { text: string; href?: string }[] {
 	const parts: { text: string; href?: string }[] = [];
 	let last = 0;
@@ -50,8 +47,8 @@ function luminance([r, g, b]: number[]): number {
 const contrast = (a: number, b: number) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 
 /**
- * Text colour for a brand background: white or dark ink, whichever contrasts more by WCAG
- * (field notes 23). Accepts `rgb(r, g, b)` (a computed style) or `#rgb` / `#rrggbb`.
+ * Text colour for a brand background: white or dark ink, whichever contrasts more by WCAG.
+ * Accepts `rgb(r, g, b)` (a computed style) or `#rgb` / `#rrggbb`.
  */
 export function inkFor(color: string): string {
 	let rgb = color.match(/\d+(\.\d+)?/g)?.map(Number) ?? [];

@@ -2,10 +2,11 @@
  * The message list: one element per message (keyed by server id) or pending send (keyed by
  * `clientMessageId`), kept in `seq` order with pending sends last. Text goes in as text nodes only.
  */
+
+import type { Message, Pending } from "../store.ts";
+import type { WidgetTexts } from "../texts.ts";
+import { splitLinks } from "../util.ts";
 import { h } from "./dom.ts";
-import type { Message, Pending } from "./store.ts";
-import type { WidgetTexts } from "./texts.ts";
-import { splitLinks } from "./util.ts";
 
 export interface ListActions {
 	retry(cid: string): void;

@@ -1,6 +1,6 @@
 /**
  * The one DOM helper. Children are appended as nodes or text nodes, never parsed as HTML, and
- * attributes never carry styles (the host's CSP may forbid inline styles: field notes 5).
+ * attributes never carry styles (the host's CSP may forbid inline styles).
  */
 type Child = Node | string | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;

@@ -1,7 +1,8 @@
 /** The 1–5 rating offered after a close, with optional feedback, then a thank-you. */
+
+import type { WidgetTexts } from "../texts.ts";
+import { fill } from "../util.ts";
 import { h, show } from "./dom.ts";
-import type { WidgetTexts } from "./texts.ts";
-import { fill } from "./util.ts";
 
 export function createRating(t: WidgetTexts, rate: (rating: number, feedback: string) => void) {
 	let chosen = 0;

@@ -1,0 +1,34 @@
+/**
+ * The messages as they arrive. Each is shown once however it came (the answer to its POST, the
+ * socket, the catch-up) and replaces its pending copy; an edit shows in the message and in the
+ * quotes of replies to it; the unread count follows, for the launcher and the host page.
+ */
+import type { Message } from "../store.ts";
+import type { Chat } from "./chat.ts";
+
+export function unread(c: Chat) {
+	const { store } = c;
+	if (c.isOpen && document.visibilityState === "visible") store.markRead();
+	const count = store.unread;
+	c.view.setUnread(count);
+	if (count !== c.lastUnread) {
+		c.lastUnread = count;
+		c.config.emit("unread", { count });
+	}
+}
+
+export function receive(c: Chat, m: Message) {
+	const { store, view } = c;
+	if (!m || typeof m.id !== "string") return;
+	if (m.clientMessageId && store.settle(m.clientMessageId)) view.drop(m.clientMessageId);
+	if (!store.add(m)) return;
+	view.message(m);
+	c.config.emit("message", m);
+	unread(c);
+}
+
+export function edited({ store, view }: Chat, data: Record<string, unknown>) {
+	const id = String(data.id);
+	const m = store.edit(id, String(data.text ?? ""), String(data.editedAt ?? ""));
+	if (m) for (const r of store.messages.values()) if (r === m || r.replyTo === id) view.message(r);
+}
