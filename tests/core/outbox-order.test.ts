@@ -7,8 +7,8 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import { createFloodBudget } from "../../src/telegram/flood-budget.ts";
-import { createOutboxWorker } from "../../src/telegram/outbox-worker.ts";
+import { createFloodBudget } from "../../src/outbox/flood-budget.ts";
+import { createOutboxWorker } from "../../src/outbox/worker.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 
 let db: TestDatabase;

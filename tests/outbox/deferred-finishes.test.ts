@@ -8,11 +8,8 @@ import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import type { CoreDeps } from "../../src/core/unit-of-work.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import {
-	createOutboxWorker,
-	type OutboxHandler,
-	type OutboxWorker,
-} from "../../src/telegram/outbox-worker.ts";
+import type { OutboxHandler } from "../../src/outbox/delivery.ts";
+import { createOutboxWorker, type OutboxWorker } from "../../src/outbox/worker.ts";
 import { landedIn, sendWebText, workerDeps } from "../support/core-deps.ts";
 import { useMigratedDatabase } from "../support/db.ts";
 import { until } from "../support/settle.ts";

@@ -8,16 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { enqueueOutbox } from "../../src/core/outbox-admin.ts";
 import { type Database, openDatabase } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import {
-	type ClaimedItem,
-	createOutboxWorker,
-	type OutboxHandler,
-	type OutboxWorker,
-} from "../../src/telegram/outbox-worker.ts";
+import type { ClaimedItem, OutboxHandler } from "../../src/outbox/delivery.ts";
+import { enqueueOutbox } from "../../src/outbox/enqueue.ts";
+import { createOutboxWorker, type OutboxWorker } from "../../src/outbox/worker.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 
 const CUSTOMERS = 12;

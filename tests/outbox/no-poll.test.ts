@@ -6,9 +6,10 @@
  * can be waiting; a wrong skip would leave an item to the poll and this test would time out.
  */
 import { describe, expect, test } from "bun:test";
-import { enqueueOutbox } from "../../src/core/outbox-admin.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import { createOutboxWorker, type OutboxHandler } from "../../src/telegram/outbox-worker.ts";
+import type { OutboxHandler } from "../../src/outbox/delivery.ts";
+import { enqueueOutbox } from "../../src/outbox/enqueue.ts";
+import { createOutboxWorker } from "../../src/outbox/worker.ts";
 import { insertCustomer, useMigratedDatabase } from "../support/db.ts";
 
 const migrated = useMigratedDatabase();

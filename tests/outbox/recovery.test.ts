@@ -7,9 +7,10 @@
  */
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { enqueueOutbox } from "../../src/core/outbox-admin.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import { createOutboxWorker, type OutboxHandler } from "../../src/telegram/outbox-worker.ts";
+import type { OutboxHandler } from "../../src/outbox/delivery.ts";
+import { enqueueOutbox } from "../../src/outbox/enqueue.ts";
+import { createOutboxWorker } from "../../src/outbox/worker.ts";
 import { insertCustomer, useMigratedDatabase } from "../support/db.ts";
 
 const migrated = useMigratedDatabase();
