@@ -24,7 +24,7 @@ export interface CoreDeps {
 	database: Database;
 	/** Texts in the desk's default locale, for what the core itself writes (system messages). */
 	texts: Texts;
-	/** Timer offsets and opening hours (SPEC §1.2, §3.5). */
+	/** Timer offsets (SLA reminders, waiting reminder and auto-close) and opening hours. */
 	policy: TimerPolicy;
 	bus: EventBus;
 	/**

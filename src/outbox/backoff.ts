@@ -57,6 +57,13 @@ export async function recordFailure(
 		await markDead(database, item.id, failure.description, notice);
 		return null;
 	}
+	if (failure.kind === "transient")
+		log.debug("outbox retry", {
+			event: "outbox.retry",
+			customerId: item.customerId,
+			id: item.id,
+			error: failure,
+		});
 	const delay = aborted
 		? 0
 		: failure.kind === "flood"

@@ -25,4 +25,15 @@ export class InFlight {
 	drained(): Promise<void> {
 		return this.idle;
 	}
+
+	/** Waits up to `ms` for nothing to be in flight; true when that happened in time. */
+	async drainedWithin(ms: number): Promise<boolean> {
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const timeUp = new Promise<boolean>((resolve) => {
+			timer = setTimeout(() => resolve(false), ms);
+		});
+		const drained = await Promise.race([this.idle.then(() => true), timeUp]);
+		clearTimeout(timer);
+		return drained;
+	}
 }

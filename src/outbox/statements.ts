@@ -84,6 +84,10 @@ export function requeueItems(
 	);
 }
 
+/** Puts claimed items back unleased and due now, the attempt not counted (nobody sent them). */
+export const releaseItems = (database: Database, ids: number[]) =>
+	requeueItems(database, ids, 0, null, 1);
+
 /** The item failed for good; `notice` (JSON text, or null) joins its queue for operators. */
 export function markDead(database: Database, id: number, reason: string, notice: string | null) {
 	return retrying(() =>

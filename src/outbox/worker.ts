@@ -6,8 +6,6 @@
  * (backoff.ts). Claimed items are leased (leases.ts), so several instances share the work
  * without delivering anything twice; only the group sender (sender-lock.ts) sends group work.
  */
-import type { Database } from "../db/client.ts";
-import type { Logger } from "../observability/logger.ts";
 import { recordFailure } from "./backoff.ts";
 import { Breaker } from "./breaker.ts";
 import { type Claimed, claimHeads } from "./claim.ts";
@@ -21,8 +19,9 @@ import { FinishBatcher, runHandler } from "./finish.ts";
 import { InFlight } from "./in-flight.ts";
 import { Leases } from "./leases.ts";
 import { type OutboxWorkerOptions, tunings } from "./options.ts";
+import { Schedule } from "./schedule.ts";
 import { GroupSender } from "./sender-lock.ts";
-import { repairHeads, requeueItems } from "./statements.ts";
+import { releaseItems } from "./statements.ts";
 
 export interface OutboxWorker {
 	/**
@@ -45,13 +44,12 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 }
 
 class Worker implements OutboxWorker {
-	private readonly database: Database;
-	private readonly log: Logger;
 	private readonly tunings: ReturnType<typeof tunings>;
 	private readonly leases: Leases;
 	private readonly finishes: FinishBatcher;
 	private readonly sender: GroupSender;
 	private readonly breakers: Record<Target, Breaker>;
+	private readonly schedule: Schedule;
 	private readonly inFlight = new InFlight();
 	private running = false;
 	/** stop() gave up waiting: the calls in flight are being aborted. */
@@ -66,14 +64,9 @@ class Worker implements OutboxWorker {
 	private lastClaimExhausted = false;
 	/** An item may wait behind a head whose finish is (or will be) deferred. */
 	private queuedBehind = false;
-	private budgetWakeAt = Number.POSITIVE_INFINITY;
-	private pollTimer: ReturnType<typeof setInterval> | undefined;
-	private repairTimer: ReturnType<typeof setInterval> | undefined;
 
 	constructor(private readonly options: OutboxWorkerOptions) {
 		const { database, log } = options;
-		this.database = database;
-		this.log = log;
 		this.tunings = tunings(options);
 		const pump = () => this.pump();
 		this.leases = new Leases(database, this.tunings.leaseMs, log);
@@ -89,6 +82,7 @@ class Worker implements OutboxWorker {
 			group: new Breaker("group", this.tunings.breaker, database, log, pump),
 			dm: new Breaker("dm", this.tunings.breaker, database, log, pump),
 		};
+		this.schedule = new Schedule(database, log, this.tunings, pump);
 	}
 
 	wake(queuedBehind = true): void {
@@ -105,33 +99,21 @@ class Worker implements OutboxWorker {
 		if (this.running) return;
 		this.running = true;
 		this.stopping = false;
-		this.pollTimer = setInterval(() => this.pump(), this.tunings.idlePollMs);
+		this.schedule.start();
 		this.leases.start();
-		this.repairTimer = setInterval(() => void this.repair(), this.tunings.repairMs);
-		this.repairTimer.unref?.();
 		this.sender.start();
-		// Heads left wrong by anything outside the write paths (a restore, rows written by hand)
-		// are re-derived at once, not only after the first sweep interval.
-		void this.repair();
 		this.pump();
 	}
 
 	async stop(): Promise<void> {
 		this.running = false;
-		clearInterval(this.pollTimer);
-		clearInterval(this.repairTimer);
+		this.schedule.stop();
 		this.sender.stop();
 		for (const breaker of Object.values(this.breakers)) breaker.stop();
 		await this.pumpDone;
 		// Items in flight get a grace to finish; then their calls are aborted, and each aborted
 		// item is put back due at once (recordFailure) rather than left leased for a minute.
-		let graceTimer: ReturnType<typeof setTimeout> | undefined;
-		const graceOver = new Promise<boolean>((resolve) => {
-			graceTimer = setTimeout(() => resolve(false), this.tunings.stopGraceMs);
-		});
-		const finished = await Promise.race([this.inFlight.drained().then(() => true), graceOver]);
-		clearTimeout(graceTimer);
-		if (!finished) {
+		if (!(await this.inFlight.drainedWithin(this.tunings.stopGraceMs))) {
 			this.stopping = true;
 			this.options.abortCalls?.();
 			await this.inFlight.drained();
@@ -158,7 +140,7 @@ class Worker implements OutboxWorker {
 				if (!(await this.claimRound())) break;
 			} while (this.again && this.running);
 		} catch (error) {
-			this.log.warn("outbox claim failed", { error: String(error) });
+			this.options.log.warn("outbox claim failed", { error: String(error) });
 		} finally {
 			this.pumping = false;
 		}
@@ -183,7 +165,7 @@ class Worker implements OutboxWorker {
 			: Math.min(room, budget ? budget.available("group") - this.inFlight.group : room);
 		const groupRoom = this.breakers.group.room(budgetRoom);
 		const wakesBefore = this.wakes;
-		const rows = await claimHeads(this.database, dmRoom, groupRoom, this.tunings.leaseMs);
+		const rows = await claimHeads(this.options.database, dmRoom, groupRoom, this.tunings.leaseMs);
 		const direct = rows.filter((row) => row.target === "dm");
 		let grouped = rows.filter((row) => row.target === "group");
 		// Both targets had more work than room: the group heads beyond it go back at once.
@@ -199,7 +181,8 @@ class Worker implements OutboxWorker {
 			budget.noteGroupBacklog(
 				sending && budgetRoom < room - direct.length && grouped.length >= budgetRoom,
 			);
-			if (sending && budgetRoom <= 0) this.wakeForBudget(Math.max(50, budget.waitMs("group")));
+			if (sending && budgetRoom <= 0)
+				this.schedule.afterBudget(Math.max(50, budget.waitMs("group")));
 		}
 		// While a target is down, what was claimed there is its probe; a probe that found nothing
 		// ready readies one backed-off item and claims again.
@@ -256,52 +239,21 @@ class Worker implements OutboxWorker {
 		// A call cut short by stop() says nothing about Telegram, and was no real attempt.
 		if (failure.kind !== "transient") this.breakers[target].answered(item.id);
 		else if (!this.stopping) this.breakers[target].unanswered(item.id);
-		if (failure.kind === "transient")
-			this.log.debug("outbox retry", {
-				event: "outbox.retry",
-				customerId: item.customerId,
-				id: item.id,
-				error: failure,
-			});
 		const aborted = this.stopping && failure.kind === "transient";
+		const { database, log } = this.options;
 		try {
-			const dueIn = await recordFailure(this.database, this.log, item, failure, aborted);
-			// Be awake when the item is due rather than up to one idle poll late.
-			if (dueIn !== null) this.wakeAfter(dueIn);
+			const dueIn = await recordFailure(database, log, item, failure, aborted);
+			if (dueIn !== null) this.schedule.after(dueIn);
 		} catch (error) {
-			this.log.error("could not record outbox failure", { id: item.id, error: String(error) });
+			log.error("could not record outbox failure", { id: item.id, error: String(error) });
 		}
 	}
 
-	/** Puts claimed items back unleased and due, the attempt not counted (nobody sends them). */
+	/** Claimed while stopping or beyond the room: back to their queues, due now. */
 	private release(claimed: Claimed[]) {
-		const ids = claimed.map(({ item }) => item.id);
-		return requeueItems(this.database, ids, 0, null, 1);
-	}
-
-	/** The failsafe: heads that no write path should have left wrong are re-derived. */
-	private async repair() {
-		try {
-			const fixed = await repairHeads(this.database);
-			if (fixed > 0) {
-				this.log.warn("outbox heads repaired", { event: "outbox.heads_repaired", queues: fixed });
-				this.pump();
-			}
-		} catch (error) {
-			this.log.warn("outbox heads repair failed", { error: String(error) });
-		}
-	}
-
-	private wakeAfter(ms: number) {
-		const timer = setTimeout(() => this.pump(), ms + 5);
-		timer.unref?.();
-	}
-
-	/** Wakes when the group budget refills; one pending timer is enough however often asked. */
-	private wakeForBudget(ms: number) {
-		const at = Date.now() + ms;
-		if (this.budgetWakeAt > Date.now() && this.budgetWakeAt <= at) return;
-		this.budgetWakeAt = at;
-		this.wakeAfter(ms);
+		return releaseItems(
+			this.options.database,
+			claimed.map(({ item }) => item.id),
+		);
 	}
 }

@@ -128,7 +128,7 @@ export function createTelegramDoor(options: {
 		budget,
 		abortCalls: client.abort,
 		// Instances sharing a PostgreSQL: one sends group work at a time, so the group's budget
-		// (kept in that instance's memory) is the whole group's (README, flood control).
+		// (kept in that instance's memory) is the whole group's.
 		...(database.kind === "postgres" && config.databaseUrl
 			? {
 					groupLock: advisoryLock({

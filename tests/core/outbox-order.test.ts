@@ -1,5 +1,5 @@
 /**
- * The outbox's serving order against a real database (SPEC §3.6): per customer strictly in order,
+ * The outbox's serving order against a real database: per customer strictly in order,
  * customer messages before reminders and card edits, and a chatty customer cannot starve others.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

@@ -1,5 +1,5 @@
 /**
- * The outbox heads under contention (README "outbox heads"), on PGlite and PostgreSQL: several
+ * The outbox heads under contention, on PGlite and PostgreSQL: several
  * enqueuers (each holding the customer row, as every command does; plus customer-less notices)
  * and several workers (separate pools on PostgreSQL, like instances), some deliveries failing
  * once. At the end every item was delivered exactly once, each customer's items in id order and

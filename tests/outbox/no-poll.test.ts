@@ -1,5 +1,5 @@
 /**
- * The outbox needs no poll to keep going (README "outbox heads"): with the safety-net poll set to
+ * The outbox needs no poll to keep going: with the safety-net poll set to
  * a minute, every item still goes, each found by a wake-up or by the claim after a delivery —
  * a customer's next item behind the one delivered, items written while one is in flight,
  * notices about no one customer. The worker skips the claim after a delivery only when nothing

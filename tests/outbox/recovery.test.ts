@@ -1,5 +1,5 @@
 /**
- * Recovery after a Telegram outage (README "outbox heads", outage): while every call fails with a
+ * Recovery after a Telegram outage: while every call fails with a
  * transient error, the worker stops sending everything and probes with one item at a time, so
  * items written during the outage do not each spend an attempt; when a call gets through, the
  * items that backed off during the outage are due at once instead of after their own backoffs
