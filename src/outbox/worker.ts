@@ -40,10 +40,11 @@ export interface OutboxWorker {
 }
 
 export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
-	return new Worker(options);
+	return new WorkerLoop(options);
 }
 
-class Worker implements OutboxWorker {
+/** The worker's state, explicit: what is in flight, what woke it, whether it is running. */
+class WorkerLoop implements OutboxWorker {
 	private readonly tunings: ReturnType<typeof tunings>;
 	private readonly leases: Leases;
 	private readonly finishes: FinishBatcher;
