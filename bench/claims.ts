@@ -21,7 +21,7 @@ import { sql } from "drizzle-orm";
 import { type Database, openDatabase } from "../src/db/client.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { arrayLiteral, prepared } from "../src/db/prepared.ts";
-import { CLAIM_SQL } from "../src/telegram/outbox-worker.ts";
+import { CLAIM_SQL } from "../src/outbox/claim.ts";
 import { summarize } from "./support/clock.ts";
 import { createBenchDatabase } from "./support/database.ts";
 import { describeMachine } from "./support/machine.ts";

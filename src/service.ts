@@ -21,6 +21,7 @@ import { createRetentionJob } from "./jobs/retention.ts";
 import { createTimerWorker } from "./jobs/timer-worker.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
 import { createMetrics } from "./observability/metrics.ts";
+import { createOutboxWorker, type OutboxWorker } from "./outbox/worker.ts";
 import { createLocalBus } from "./realtime/local-bus.ts";
 import { createPgBus } from "./realtime/pg-bus.ts";
 import { type BotHealth, createBotHealth } from "./setup/bot-health.ts";
@@ -28,7 +29,6 @@ import { createSetupFlow, type SetupFlow } from "./setup/flow.ts";
 import { readStoredBot, saveStoredBot } from "./setup/stored-bot.ts";
 import { type BotProfile, disabledBotProfile } from "./telegram/bot-profile.ts";
 import { createTelegramDoor, type TelegramDoor } from "./telegram/door.ts";
-import type { OutboxWorker } from "./telegram/outbox-worker.ts";
 import { VERSION } from "./version.ts";
 import { connectBusToServer, createApp } from "./web/app.ts";
 import { createMediaSigner } from "./web/media-url.ts";
@@ -129,16 +129,12 @@ export async function startService(
 		},
 		bus: countingBus,
 		// Another instance may be the sender of what was committed here (the group sender).
-		wakeOutbox: () => {
-			outboxWorker?.wake();
+		wakeOutbox: (queuedBehind) => {
+			outboxWorker?.wake(queuedBehind);
 			bus.announceWork?.();
 		},
 		wakeTimers: () => timerWorker.wake(),
 		acceptLingerMs: config.acceptLingerMs,
-		handOff: {
-			reserve: () => outboxWorker?.handOff.reserve() ?? null,
-			giveBack: async (itemId) => outboxWorker?.handOff.giveBack(itemId),
-		},
 	};
 
 	// Before visitors: the web hot path's connections open and its statement ready (fast-accept.ts).
@@ -161,6 +157,7 @@ export async function startService(
 			log,
 			metrics,
 			limiter,
+			settleOutbox: async () => outboxWorker?.settle(),
 		});
 		telegram = door;
 		botHealth = createBotHealth({
@@ -181,11 +178,16 @@ export async function startService(
 				return fetch(input, init);
 			}) as typeof fetch,
 		});
-		outboxWorker = telegram.outbox;
+		outboxWorker = createOutboxWorker({
+			database,
+			log,
+			...door.deliveries,
+			...(config.outbox.leaseMs ? { leaseMs: config.outbox.leaseMs } : {}),
+		});
 		return telegram;
 	};
 	const startDoor = (door: TelegramDoor) => {
-		door.outbox.start();
+		outboxWorker?.start();
 		door.receiver.start();
 		// Not awaited: a slow or unreachable Telegram must not delay serving the web chat.
 		void botHealth?.checkAndLog();

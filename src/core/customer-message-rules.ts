@@ -5,7 +5,7 @@
  * same inputs through both and compares the rows written.
  */
 import { type Channel, type TicketStatus, ticketStatuses } from "../db/schema.ts";
-import type { OutboxItem } from "./outbox-items.ts";
+import type { OutboxItem } from "../outbox/items.ts";
 
 export interface CustomerMessageInput {
 	customerId: string;

@@ -16,7 +16,7 @@ import {
 	timers,
 	webSessions,
 } from "../db/schema.ts";
-import { lockOutboxHeads, syncOutboxHeads } from "./outbox-admin.ts";
+import { lockOutboxHeads, syncOutboxHeads } from "../outbox/admin.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export interface ErasureResult {

@@ -7,14 +7,14 @@
  * first, a customer row held by another transaction) returns null and takes the general path.
  */
 import { HOT_CONNECTIONS } from "../db/client.ts";
-import { numberOrNull, prepared, quotedArrayLiteral } from "../db/prepared.ts";
+import { prepared, quotedArrayLiteral } from "../db/prepared.ts";
+import { outboxRouting } from "../outbox/routing.ts";
 import {
 	type CustomerMessageInput,
 	statusesKeptByCustomerMessage,
 	topicCopyOf,
 } from "./customer-message-rules.ts";
 import { KeyedBatches } from "./keyed-batches.ts";
-import { outboxRouting } from "./outbox-routing.ts";
 import { conversationsExceeded } from "./quotas.ts";
 import { slaFireAt } from "./sla-clock.ts";
 import { type StoredMessage, toStored } from "./stored-message.ts";
@@ -83,7 +83,7 @@ from accept_web_message($1::text::timestamptz, $2::text::uuid, $3::text, $4::tex
 	$6::text::timestamptz, $7::text::timestamptz, $8::text::integer, '{${KEPT}}', '${COPY}',
 	'${ROUTE.target}', ${ROUTE.priority})`;
 
-/** One message of a batch: a customer's text and, for a hand-off, the lease end. */
+/** One message of a batch: a customer's text (`lease` is always null: nothing is pre-leased). */
 interface Request {
 	customerId: string;
 	channel: string;
@@ -182,36 +182,26 @@ export async function fastAcceptMessage(
 	text: string,
 ): Promise<StoredMessage | null> {
 	if (input.replyTo) return null;
-	const reservation = deps.handOff?.reserve() ?? null;
 	const request: Request = {
 		customerId: input.customerId,
 		channel: input.channel,
 		text,
 		clientMessageId: input.clientMessageId ?? null,
-		lease: reservation?.lease ?? null,
+		lease: null,
 		openingLimit: input.openingLimit ?? null,
 	};
-	let row: Row | undefined;
-	try {
+	let row = await batchesFor(deps).submit(request);
+	// Held (the customer's topic being created, an operator's reply): such a transaction ends
+	// within milliseconds, and the hot path then takes the message; the general path at once
+	// would queue a transaction of several statements on the main pool, which a burst of new
+	// customers keeps busy (1% of such a burst's messages took 130-150 ms that way).
+	for (const pause of HELD_PAUSES_MS) {
+		if (!row?.held) break;
+		await Bun.sleep(pause);
 		row = await batchesFor(deps).submit(request);
-		// Held (the customer's topic being created, an operator's reply): such a transaction ends
-		// within milliseconds, and the hot path then takes the message; the general path at once
-		// would queue a transaction of several statements on the main pool, which a burst of new
-		// customers keeps busy (1% of such a burst's messages took 130-150 ms that way).
-		for (const pause of HELD_PAUSES_MS) {
-			if (!row?.held) break;
-			await Bun.sleep(pause);
-			row = await batchesFor(deps).submit(request);
-		}
-	} catch (error) {
-		reservation?.cancel();
-		throw error;
 	}
-	const handedOff = Boolean(row?.leased && row.took_head);
-	if (!handedOff) reservation?.cancel();
 	if (!row || row.held) return null;
 	if (row.refused) throw conversationsExceeded();
-	// The stored row as a claim would read it: the event's record and the hand-off carry the same.
 	const record = {
 		id: row.id,
 		seq: Number(row.seq),
@@ -228,20 +218,6 @@ export async function fastAcceptMessage(
 	};
 	const message = toStored(record);
 	deps.bus.publish(input.customerId, { type: "message", message });
-	if (handedOff)
-		reservation?.deliver({
-			id: Number(row.outbox_id),
-			customerId: input.customerId,
-			message: record,
-			chatId: numberOrNull(row.chat_id),
-			topicId: numberOrNull(row.topic_id),
-			cardMessageId: numberOrNull(row.card_message_id),
-		});
-	else {
-		// Leased, but a concurrent first message of this customer became the head: the lease is
-		// given back so the item is not held until it runs out once its turn comes.
-		if (row.leased) await deps.handOff?.giveBack(Number(row.outbox_id));
-		deps.wakeOutbox();
-	}
+	deps.wakeOutbox(!row.took_head);
 	return message;
 }

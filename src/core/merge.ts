@@ -14,7 +14,7 @@ import {
 	timers,
 	webSessions,
 } from "../db/schema.ts";
-import { lockOutboxHeads, syncOutboxHeads } from "./outbox-admin.ts";
+import { lockOutboxHeads, syncOutboxHeads } from "../outbox/admin.ts";
 import { slaFireAt } from "./sla-clock.ts";
 import type { Work } from "./unit-of-work.ts";
 

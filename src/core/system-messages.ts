@@ -6,7 +6,7 @@
 import { eq } from "drizzle-orm";
 import { customers, messages, webSessions } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
-import type { DmKeyboard } from "./outbox-items.ts";
+import type { DmKeyboard } from "../outbox/items.ts";
 import { toStored } from "./stored-message.ts";
 import type { Work } from "./unit-of-work.ts";
 

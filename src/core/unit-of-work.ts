@@ -9,9 +9,9 @@ import type { BusinessHours } from "../config/file.ts";
 import type { Database, Tx } from "../db/client.ts";
 import { isRetryable } from "../db/errors.ts";
 import type { Texts } from "../i18n/texts.ts";
+import { enqueueOutbox } from "../outbox/enqueue.ts";
+import type { OutboxItem } from "../outbox/items.ts";
 import type { CustomerEvent, EventBus } from "./events.ts";
-import { enqueueOutbox } from "./outbox-admin.ts";
-import type { OutboxHandOff, OutboxItem } from "./outbox-items.ts";
 
 export interface TimerPolicy {
 	slaReminders: number[];
@@ -24,13 +24,14 @@ export interface CoreDeps {
 	database: Database;
 	/** Texts in the desk's default locale, for what the core itself writes (system messages). */
 	texts: Texts;
-	/** Timer offsets and opening hours (SPEC §1.2, §3.5). */
+	/** Timer offsets (SLA reminders, waiting reminder and auto-close) and opening hours. */
 	policy: TimerPolicy;
 	bus: EventBus;
-	/** Called after a commit that enqueued Telegram work, so the worker need not wait to poll. */
-	wakeOutbox: () => void;
-	/** The outbox worker's side of the hand-off (outbox-items.ts), when this instance sends. */
-	handOff?: OutboxHandOff;
+	/**
+	 * Called after a commit that enqueued Telegram work, so the worker need not wait to poll.
+	 * `queuedBehind`: some item waits behind its queue's head (absent: it may).
+	 */
+	wakeOutbox: (queuedBehind?: boolean) => void;
 	/**
 	 * Called after a commit that armed a timer sooner than the policy's delays allow for (a merge
 	 * re-arms from the older history): the timer worker sleeps up to the shortest delay.
@@ -105,6 +106,7 @@ async function runOnce<T>(
 ): Promise<T | typeof ALREADY_APPLIED> {
 	const events: [string, CustomerEvent][] = [];
 	let enqueued = false;
+	let queuedBehind = false;
 	let timersChanged = false;
 	const result = await deps.database.db.transaction(async (tx) => {
 		if (updateId !== undefined) {
@@ -121,11 +123,12 @@ async function runOnce<T>(
 			policy: deps.policy,
 			emit: (customerId, event) => events.push([customerId, event]),
 			enqueue: async (customerId, item) => {
-				await enqueueOutbox(tx, customerId, item);
+				if (!(await enqueueOutbox(tx, customerId, item))) queuedBehind = true;
 				enqueued = true;
 			},
 			outboxChanged: () => {
 				enqueued = true;
+				queuedBehind = true;
 			},
 			timersChanged: () => {
 				timersChanged = true;
@@ -133,7 +136,7 @@ async function runOnce<T>(
 		});
 	});
 	for (const [customerId, event] of events) deps.bus.publish(customerId, event);
-	if (enqueued) deps.wakeOutbox();
+	if (enqueued) deps.wakeOutbox(queuedBehind);
 	if (timersChanged) deps.wakeTimers?.();
 	return result;
 }

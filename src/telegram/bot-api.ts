@@ -12,8 +12,8 @@
 import { Bot, TelegramError } from "gramio";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import { chatKeyOf, type FloodBudget } from "../outbox/flood-budget.ts";
 import { createCallDeadlines } from "./call-deadlines.ts";
-import { chatKeyOf, type FloodBudget } from "./flood-budget.ts";
 import { createHttp1Client } from "./http1-client.ts";
 
 export type BotApi = Bot["api"];

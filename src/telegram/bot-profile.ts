@@ -6,8 +6,8 @@ import { eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { customers } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { FloodBudget } from "../outbox/flood-budget.ts";
 import type { BotClient } from "./bot-api.ts";
-import type { FloodBudget } from "./flood-budget.ts";
 
 export interface BotIdentity {
 	name: string;

@@ -5,9 +5,9 @@
  */
 import { eq } from "drizzle-orm";
 import { customers } from "../db/schema.ts";
+import type { OutboxHandler } from "../outbox/delivery.ts";
 import { classifyFailure } from "./bot-api.ts";
 import { loadCardView, renderCard } from "./card.ts";
-import type { OutboxHandler } from "./outbox-worker.ts";
 import { ensureTopic, fitTopicName, type TopicDeps } from "./topics.ts";
 
 const notModified = (error: unknown) => {

@@ -6,14 +6,14 @@
  */
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { markReplyDelivered } from "../core/operator-messages.ts";
-import type { DmKeyboard, Vars } from "../core/outbox-items.ts";
 import { type CoreDeps, commit } from "../core/unit-of-work.ts";
 import { customers, messages } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
+import type { OutboxHandler } from "../outbox/delivery.ts";
+import type { DmKeyboard, Vars } from "../outbox/items.ts";
 import { classifyFailure } from "./bot-api.ts";
 import { copyIdOf, customerHasWeb, recordCopy, replyTo } from "./copies.ts";
-import type { OutboxHandler } from "./outbox-worker.ts";
 import type { TopicDeps } from "./topics.ts";
 
 export interface DmDeps extends TopicDeps {

@@ -5,8 +5,8 @@
 import { eq, sql } from "drizzle-orm";
 import { format, join, mention } from "gramio";
 import { customers } from "../db/schema.ts";
+import type { OutboxHandler } from "../outbox/delivery.ts";
 import { classifyFailure } from "./bot-api.ts";
-import type { OutboxHandler } from "./outbox-worker.ts";
 import { sendToTopic, type TopicDeps, topicLink } from "./topics.ts";
 
 /** `90m` → "1h 30m": short and language-neutral. */

@@ -8,6 +8,7 @@ import { and, asc, eq, gt } from "drizzle-orm";
 import type { TelegramMessage, TelegramMessageEntity } from "gramio";
 import { mediaById } from "../core/media.ts";
 import { customers, media, messages, outbox } from "../db/schema.ts";
+import type { OutboxHandler } from "../outbox/delivery.ts";
 import {
 	CAPTION_MAX,
 	copyIdOf,
@@ -18,7 +19,6 @@ import {
 	splitText,
 	TEXT_MAX,
 } from "./copies.ts";
-import type { OutboxHandler } from "./outbox-worker.ts";
 import { sendToTopic, type TopicDeps } from "./topics.ts";
 
 type MessageRow = typeof messages.$inferSelect;

@@ -3,12 +3,12 @@
  * links…, rendered in the desk's language at delivery) and `topic_text` (command answers).
  */
 import { eq } from "drizzle-orm";
-import type { Vars } from "../core/outbox-items.ts";
 import { customers } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
+import type { OutboxHandler } from "../outbox/delivery.ts";
+import type { Vars } from "../outbox/items.ts";
 import { splitText, TEXT_MAX } from "./copies.ts";
-import type { OutboxHandler } from "./outbox-worker.ts";
 import { sendToTopic, type TopicDeps, topicLink } from "./topics.ts";
 
 export function renderNotice(texts: Texts, key: TextKey, vars: Vars = {}) {

@@ -1,17 +1,22 @@
 /**
- * The Telegram door, assembled: the GramIO client, the outbox worker with a handler for every
- * kind of item, the update router with what feeds it (the elected long poller, or the webhook
- * registration), and the bot's profile for the web door.
+ * The Telegram door, assembled: the GramIO client, what the outbox worker needs to deliver
+ * (a handler for every kind of item, the flood budget, the group sender lock), the update router
+ * with what feeds it (the elected long poller, or the webhook registration), and the bot's
+ * profile for the web door.
  */
 import type { Config } from "../config/index.ts";
-import type { OutboxKind } from "../core/outbox-items.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Database } from "../db/client.ts";
 import { createTexts, type Locale, type Texts } from "../i18n/texts.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { createBotClient } from "./bot-api.ts";
+import type { OutboxHandler } from "../outbox/delivery.ts";
+import { createFloodBudget } from "../outbox/flood-budget.ts";
+import type { OutboxKind } from "../outbox/items.ts";
+import type { OutboxDeliveries } from "../outbox/options.ts";
+import { groupSenderLockKey } from "../outbox/sender-lock.ts";
+import { classifyFailure, createBotClient } from "./bot-api.ts";
 import { type BotProfile, createBotProfile } from "./bot-profile.ts";
 import { cardHandler, topicRenameHandler } from "./deliver-card.ts";
 import {
@@ -30,14 +35,7 @@ import {
 	topicTextHandler,
 } from "./deliver-topic-notice.ts";
 import { createEraseHandler } from "./erase.ts";
-import { createFloodBudget } from "./flood-budget.ts";
 import { advisoryLock, createPollingLeader, pollerLockKey, soleInstance } from "./leader.ts";
-import {
-	createOutboxWorker,
-	groupSenderLockKey,
-	type OutboxHandler,
-	type OutboxWorker,
-} from "./outbox-worker.ts";
 import { createPoller } from "./poller.ts";
 import { createUpdateRouter } from "./updates.ts";
 import { createWebhookRegistration } from "./webhook.ts";
@@ -52,7 +50,8 @@ export interface UpdateReceiver {
 
 export interface TelegramDoor {
 	bot: BotProfile;
-	outbox: OutboxWorker;
+	/** What the outbox worker delivers with (the composition root builds the worker). */
+	deliveries: OutboxDeliveries;
 	receiver: UpdateReceiver;
 	/** Webhook mode: the secret Telegram must present with each update. */
 	webhookSecret?: string;
@@ -74,6 +73,8 @@ export function createTelegramDoor(options: {
 	metrics?: Metrics;
 	/** The limiter the web door uses too (one per instance); the DM flood guard spends from it. */
 	limiter: RateLimiter;
+	/** Writes the outbox's deferred finishes (the copies an update may refer to). */
+	settleOutbox: () => Promise<void>;
 }): TelegramDoor {
 	const { config, core, database, log, metrics } = options;
 	const budget = createFloodBudget({
@@ -121,15 +122,13 @@ export function createTelegramDoor(options: {
 		sla_reminder: slaReminderHandler(deps),
 		group_notice: groupNoticeHandler(deps),
 	};
-	const outbox = createOutboxWorker({
-		database,
-		log,
+	const deliveries: OutboxDeliveries = {
 		handlers,
+		classifyFailure,
 		budget,
-		...(config.outbox.leaseMs ? { leaseMs: config.outbox.leaseMs } : {}),
 		abortCalls: client.abort,
 		// Instances sharing a PostgreSQL: one sends group work at a time, so the group's budget
-		// (kept in that instance's memory) is the whole group's (README, flood control).
+		// (kept in that instance's memory) is the whole group's.
 		...(database.kind === "postgres" && config.databaseUrl
 			? {
 					groupLock: advisoryLock({
@@ -142,7 +141,7 @@ export function createTelegramDoor(options: {
 		onDelivered: (kind) => {
 			if (kind === "dm_message") metrics?.operatorReplyDelivered("telegram");
 		},
-	});
+	};
 	const route = createUpdateRouter({
 		core,
 		api: client.api,
@@ -166,7 +165,7 @@ export function createTelegramDoor(options: {
 	const handleUpdate: typeof route = async (update) => {
 		// An operator may answer a copy this instance delivered a moment ago, whose finish (and
 		// with it the copy's Telegram id) may still be deferred.
-		await outbox.settle();
+		await options.settleOutbox();
 		try {
 			if (!(await erase(update))) await route(update);
 		} catch (error) {
@@ -213,7 +212,7 @@ export function createTelegramDoor(options: {
 	});
 	return {
 		bot,
-		outbox,
+		deliveries,
 		receiver,
 		...(webhook ? { webhookSecret: webhook.secret } : {}),
 		handleUpdate,

@@ -5,12 +5,12 @@
 import { eq } from "drizzle-orm";
 import type { TelegramMessage } from "gramio";
 import { editOperatorMessage, recordOperatorMessage } from "../core/operator-messages.ts";
-import { retryDead } from "../core/outbox-admin.ts";
 import { lastEvents, type TicketEvent } from "../core/ticket-history.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { customers } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
+import { retryDead } from "../outbox/admin.ts";
 import { displayTime } from "./display-time.ts";
 import { mediaOf, textOf } from "./incoming.ts";
 import type { RouterDeps } from "./router-deps.ts";

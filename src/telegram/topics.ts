@@ -7,9 +7,9 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { customers } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
+import type { FloodBudget } from "../outbox/flood-budget.ts";
 import { type BotApi, classifyFailure, isTopicGone } from "./bot-api.ts";
 import { loadCardView, renderCard } from "./card.ts";
-import type { FloodBudget } from "./flood-budget.ts";
 
 /** Telegram limits topic names to 128 characters. */
 export const TOPIC_NAME_MAX = 128;

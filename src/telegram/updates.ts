@@ -11,10 +11,10 @@
 import { sql } from "drizzle-orm";
 import type { TelegramUpdate } from "gramio";
 import { errorFacts } from "../core/error-facts.ts";
-import { enqueueOutbox } from "../core/outbox-admin.ts";
 import { commit, commitUpdate } from "../core/unit-of-work.ts";
 import { isDatabaseUnavailable } from "../db/errors.ts";
 import { failedUpdates } from "../db/schema.ts";
+import { enqueueOutbox } from "../outbox/enqueue.ts";
 import { onCallback } from "./callbacks.ts";
 import { onPrivateEdit, onPrivateMessage } from "./private-chat.ts";
 import type { AfterCommit, RouterDeps } from "./router-deps.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createFloodBudget } from "../../src/telegram/flood-budget.ts";
+import { createFloodBudget } from "../../src/outbox/flood-budget.ts";
 
 function budgetAt(clock: { t: number }) {
 	return createFloodBudget({

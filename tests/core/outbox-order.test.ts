@@ -1,5 +1,5 @@
 /**
- * The outbox's serving order against a real database (SPEC §3.6): per customer strictly in order,
+ * The outbox's serving order against a real database: per customer strictly in order,
  * customer messages before reminders and card edits, and a chatty customer cannot starve others.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -7,8 +7,8 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import { createFloodBudget } from "../../src/telegram/flood-budget.ts";
-import { createOutboxWorker } from "../../src/telegram/outbox-worker.ts";
+import { createFloodBudget } from "../../src/outbox/flood-budget.ts";
+import { createOutboxWorker } from "../../src/outbox/worker.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 
 let db: TestDatabase;

@@ -1,5 +1,5 @@
 /**
- * Honest flood budgets (issue 9 point 5, SPEC §3.6): typing never spends the group's message
+ * Honest flood budgets: typing never spends the group's message
  * budget and is dropped when it is short; a call held longer than its item's lease keeps the item
  * (no second attempt meanwhile); a breach DM that failed for one admin is retried for that admin
  * only; /retry keeps one item in flight per customer, in order; texts and captions past Telegram's

@@ -1,5 +1,5 @@
 /**
- * The group's flood budget holds across instances (issue 9 point 5): instances sharing a
+ * The group's flood budget holds across instances: instances sharing a
  * PostgreSQL elect one group sender (an advisory lock), so two instances never send twice the
  * group's budget, and every call into the group waits its turn in the window (an item makes
  * several calls). The double enforces the group limit with 429s; the service's budget is set

@@ -1,5 +1,5 @@
 /**
- * Finishes at a light load (README): the finish of an item with nothing queued behind it is
+ * Finishes at a light load: the finish of an item with nothing queued behind it is
  * deferred so that the finishes of deliveries made one after another share one statement. What
  * must hold: each such finish is written (copy and item) within the deferral; a customer's next
  * message does not wait the deferral out; settle() and a graceful stop write what is deferred.
@@ -8,11 +8,8 @@ import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import type { CoreDeps } from "../../src/core/unit-of-work.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import {
-	createOutboxWorker,
-	type OutboxHandler,
-	type OutboxWorker,
-} from "../../src/telegram/outbox-worker.ts";
+import type { OutboxHandler } from "../../src/outbox/delivery.ts";
+import { createOutboxWorker, type OutboxWorker } from "../../src/outbox/worker.ts";
 import { landedIn, sendWebText, workerDeps } from "../support/core-deps.ts";
 import { useMigratedDatabase } from "../support/db.ts";
 import { until } from "../support/settle.ts";
@@ -51,7 +48,7 @@ function startWorker(finishDeferMs: number): { worker: OutboxWorker; deps: CoreD
 		database: database(),
 		handlers: { topic_message: topicMessage },
 		log: silentLogger,
-		// No poll to lean on: every item must be found by a hand-off, a wake-up or a claim.
+		// No poll to lean on: every item must be found by a wake-up or the claim after a delivery.
 		idlePollMs: 60_000,
 		finishDeferMs,
 	});

@@ -1,5 +1,5 @@
 /**
- * The outbox heads under contention (README "outbox heads"), on PGlite and PostgreSQL: several
+ * The outbox heads under contention, on PGlite and PostgreSQL: several
  * enqueuers (each holding the customer row, as every command does; plus customer-less notices)
  * and several workers (separate pools on PostgreSQL, like instances), some deliveries failing
  * once. At the end every item was delivered exactly once, each customer's items in id order and
@@ -8,16 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { enqueueOutbox } from "../../src/core/outbox-admin.ts";
 import { type Database, openDatabase } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import {
-	type ClaimedItem,
-	createOutboxWorker,
-	type OutboxHandler,
-	type OutboxWorker,
-} from "../../src/telegram/outbox-worker.ts";
+import type { ClaimedItem, OutboxHandler } from "../../src/outbox/delivery.ts";
+import { enqueueOutbox } from "../../src/outbox/enqueue.ts";
+import { createOutboxWorker, type OutboxWorker } from "../../src/outbox/worker.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 
 const CUSTOMERS = 12;

@@ -1,14 +1,14 @@
 /**
- * The outbox's functions reach rows by key only (migration 0012), on PGlite and PostgreSQL. Their
- * plans are made once per session, and a plan made while a table is small would read it whole
- * on every later call until new statistics replan it. Each function runs in one transaction
+ * The outbox's functions reach rows by key only (src/db/functions/outbox.sql), on PGlite and
+ * PostgreSQL. Their plans are made once per session, and a plan made while a table is small
+ * would read it whole on every later call until new statistics replan it. Each function runs in one transaction
  * whose own statistics (`pg_stat_xact_user_tables`) then show how many times `outbox` and
  * `outbox_heads` were read whole: never.
  */
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { enqueueOutbox } from "../../src/core/outbox-admin.ts";
 import type { Tx } from "../../src/db/client.ts";
+import { enqueueOutbox } from "../../src/outbox/enqueue.ts";
 import { insertCustomer, useMigratedDatabase } from "../support/db.ts";
 
 const database = useMigratedDatabase();
@@ -54,7 +54,7 @@ async function pendingIds(customerId: string): Promise<number[]> {
 }
 
 describe("outbox functions read by key", () => {
-	test("finish, requeue, renew, give back and dead never read outbox or its heads whole", async () => {
+	test("finish, requeue, renew and dead never read outbox or its heads whole", async () => {
 		const { db, query } = database();
 		const customers = [
 			await insertCustomer(database(), "a"),
@@ -84,7 +84,6 @@ describe("outbox functions read by key", () => {
 				(tx) => query(sql`select outbox_requeue(${array(first)}::bigint[], now(), 'again', 1)`, tx),
 			],
 			["finish", (tx) => query(sql`select outbox_finish(${array(first)}::bigint[])`, tx)],
-			["give back", (tx) => query(sql`select outbox_give_back(${a?.[2] as number})`, tx)],
 			["dead", (tx) => query(sql`select outbox_dead(${b?.[1] as number}, 'gone', null)`, tx)],
 		];
 		for (const [name, call] of calls) {
@@ -108,8 +107,8 @@ describe("outbox functions read by key", () => {
 			["c", "d", "e"].map((name) => insertCustomer(database(), name)),
 		);
 		const tables = ["customers", "messages", "outbox", "outbox_heads", "timers", "web_sessions"];
-		// Each message with a conversation cap: the openers' step (migration 0014) runs too. One
-		// message has a function of its own (0015), two or more the set form.
+		// Each message with a conversation cap: the openers' step runs too. One message has a
+		// function of its own (accept_web_message), two or more the set form.
 		const accept = (ids: string[], round: number) => (tx: Tx) =>
 			ids.length === 1
 				? query(

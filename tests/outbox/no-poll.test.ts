@@ -1,14 +1,15 @@
 /**
- * The outbox needs no poll to keep going (README "outbox heads"): with the safety-net poll set to
+ * The outbox needs no poll to keep going: with the safety-net poll set to
  * a minute, every item still goes, each found by a wake-up or by the claim after a delivery —
  * a customer's next item behind the one delivered, items written while one is in flight,
  * notices about no one customer. The worker skips the claim after a delivery only when nothing
  * can be waiting; a wrong skip would leave an item to the poll and this test would time out.
  */
 import { describe, expect, test } from "bun:test";
-import { enqueueOutbox } from "../../src/core/outbox-admin.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import { createOutboxWorker, type OutboxHandler } from "../../src/telegram/outbox-worker.ts";
+import type { OutboxHandler } from "../../src/outbox/delivery.ts";
+import { enqueueOutbox } from "../../src/outbox/enqueue.ts";
+import { createOutboxWorker } from "../../src/outbox/worker.ts";
 import { insertCustomer, useMigratedDatabase } from "../support/db.ts";
 
 const migrated = useMigratedDatabase();

@@ -1,5 +1,5 @@
 /**
- * Recovery after a Telegram outage (README "outbox heads", outage): while every call fails with a
+ * Recovery after a Telegram outage: while every call fails with a
  * transient error, the worker stops sending everything and probes with one item at a time, so
  * items written during the outage do not each spend an attempt; when a call gets through, the
  * items that backed off during the outage are due at once instead of after their own backoffs
@@ -7,9 +7,10 @@
  */
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { enqueueOutbox } from "../../src/core/outbox-admin.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import { createOutboxWorker, type OutboxHandler } from "../../src/telegram/outbox-worker.ts";
+import type { OutboxHandler } from "../../src/outbox/delivery.ts";
+import { enqueueOutbox } from "../../src/outbox/enqueue.ts";
+import { createOutboxWorker } from "../../src/outbox/worker.ts";
 import { insertCustomer, useMigratedDatabase } from "../support/db.ts";
 
 const migrated = useMigratedDatabase();

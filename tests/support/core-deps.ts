@@ -1,13 +1,13 @@
 /**
- * The core's dependencies wired to an outbox worker as the service wires them (the hand-off and
- * the wake-up), for tests that run the web hot path and the worker without a service.
+ * The core's dependencies wired to an outbox worker as the service wires them (the wake-up after
+ * a commit), for tests that run the web hot path and the worker without a service.
  */
 import { fastAcceptMessage } from "../../src/core/fast-accept.ts";
 import type { CoreDeps } from "../../src/core/unit-of-work.ts";
 import type { Database } from "../../src/db/client.ts";
 import { createTexts } from "../../src/i18n/texts.ts";
+import type { OutboxWorker } from "../../src/outbox/worker.ts";
 import { createLocalBus } from "../../src/realtime/local-bus.ts";
-import type { OutboxWorker } from "../../src/telegram/outbox-worker.ts";
 import { until } from "./settle.ts";
 
 export function workerDeps(database: Database, worker: OutboxWorker): CoreDeps {
@@ -16,8 +16,7 @@ export function workerDeps(database: Database, worker: OutboxWorker): CoreDeps {
 		texts: createTexts("en"),
 		policy: { slaReminders: [], waitingReminder: 60_000, waitingAutoclose: 120_000 },
 		bus: createLocalBus(),
-		wakeOutbox: () => worker.wake(),
-		handOff: worker.handOff,
+		wakeOutbox: (queuedBehind) => worker.wake(queuedBehind),
 	};
 }
 

@@ -142,25 +142,6 @@ BEGIN
 	END LOOP;
 END $$;
 --> statement-breakpoint
--- A copy filed already leased to the accepting instance (the hand-off) whose queue head another
--- copy took first gets its lease back. The queue's head is locked first (by customer, since the
--- copy is not its head yet), as every writer does: a finish that is making this copy the head
--- either commits before (and the sync below makes it ready now) or after (and reads the lease
--- already gone).
-CREATE OR REPLACE FUNCTION outbox_give_back(item bigint) RETURNS void LANGUAGE plpgsql
-SET enable_seqscan = off
-AS $$
-DECLARE q uuid;
-BEGIN
-	SELECT coalesce(customer_id, '00000000-0000-0000-0000-000000000000') INTO q FROM outbox
-		WHERE id = item;
-	IF q IS NULL THEN RETURN; END IF;
-	PERFORM 1 FROM outbox_heads WHERE customer_id = q FOR UPDATE;
-	UPDATE outbox SET locked_until = 'epoch', attempts = greatest(0, attempts - 1)
-		WHERE id = item AND state = 'pending';
-	PERFORM outbox_head_sync(q);
-END $$;
---> statement-breakpoint
 -- The repair sweep: queues with pending items but no head, and heads on items no longer
 -- pending, are recomputed. A failsafe; every write path keeps heads right by itself.
 CREATE OR REPLACE FUNCTION outbox_heads_repair() RETURNS integer LANGUAGE plpgsql AS $$

@@ -3,7 +3,7 @@
  * customer messages go before reminders and card edits when the budget is short. Every writer
  * of outbox rows (the unit of work, the web hot path) routes through here.
  */
-import type { OutboxKind } from "./outbox-items.ts";
+import type { OutboxKind } from "./items.ts";
 
 export interface OutboxRoute {
 	target: "group" | "dm";

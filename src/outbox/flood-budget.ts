@@ -1,5 +1,5 @@
 /**
- * Telegram's flood limits as budgets (SPEC §3.6): about 20 calls a minute into the support group,
+ * Telegram's flood limits as budgets: about 20 calls a minute into the support group,
  * one a second per private chat, 30 a second overall. Every Bot API call is counted here (the
  * client's hook); the outbox worker claims group work only while the group has budget left, and a
  * 429 pauses the chat it came from, and only that chat, for `retry_after`. A call Telegram never

@@ -1,21 +1,18 @@
 /**
  * Operators' handle on the outbox (/retry), and the writes that keep `outbox_heads` true for
- * every path that changes a queue outside the worker: enqueue, merge, erasure, revive.
+ * the paths that move or revive a queue's items outside the worker: merge, erasure, revive.
  */
 import { and, eq, sql } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
 import { arrayLiteral, prepared } from "../db/prepared.ts";
 import { outbox } from "../db/schema.ts";
-import { ENQUEUE_SQL, enqueueParams, NO_CUSTOMER_QUEUE, type OutboxItem } from "./outbox-items.ts";
-import type { Work } from "./unit-of-work.ts";
+import { NO_CUSTOMER_QUEUE } from "./items.ts";
 
-/** Files one item in the caller's transaction; its queue's head follows (`ENQUEUE_SQL`). */
-export async function enqueueOutbox(
-	tx: Tx,
-	customerId: string | null,
-	item: OutboxItem,
-): Promise<void> {
-	await prepared(tx, ENQUEUE_SQL, enqueueParams(customerId, item));
+/** The part of a command's unit of work that /retry needs (the core's `Work` fits). */
+export interface OutboxWork {
+	tx: Tx;
+	/** Queued work changed: the worker is woken after the commit. */
+	outboxChanged(): void;
 }
 
 const queuesOf = (customerIds: readonly (string | null)[]) =>
@@ -43,7 +40,7 @@ export async function syncOutboxHeads(tx: Tx, customerIds: readonly (string | nu
 }
 
 /** Puts the customer's dead items back in the queue, in their original order; returns how many. */
-export async function retryDead(work: Work, customerId: string): Promise<number> {
+export async function retryDead(work: OutboxWork, customerId: string): Promise<number> {
 	await lockOutboxHeads(work.tx, [customerId]);
 	const revived = await work.tx
 		.update(outbox)

@@ -1,25 +1,21 @@
 /**
- * The hand-off (README): a web message whose topic copy becomes the head of an idle queue is
- * leased to this instance's worker by the accept statement itself and delivered without a claim.
- * What must hold: every copy is delivered once and in order per customer; a copy behind one in
- * flight waits its turn and is then claimed; when two first messages of a new customer race for
- * the head, the loser's lease is given back (else it would wait out the 60 s lease once its turn
- * came: the wait below is far shorter); nothing is handed off while the worker cannot take it.
+ * Web messages accepted by the hot path reach the worker: the accept files each topic copy and
+ * wakes the worker, which claims it. What must hold: every copy is delivered once, with one
+ * attempt, and in order per customer; a copy behind one in flight waits its turn; two first
+ * messages of a new customer racing for its queue's head both go; a copy accepted while the
+ * worker is stopped waits in the queue until it starts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { ENQUEUE_SQL, enqueueParams } from "../../src/core/outbox-items.ts";
 import type { CoreDeps } from "../../src/core/unit-of-work.ts";
 import type { Database } from "../../src/db/client.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import {
-	createOutboxWorker,
-	type OutboxHandler,
-	type OutboxWorker,
-} from "../../src/telegram/outbox-worker.ts";
+import type { OutboxHandler } from "../../src/outbox/delivery.ts";
+import { ENQUEUE_SQL, enqueueParams } from "../../src/outbox/enqueue.ts";
+import { createOutboxWorker, type OutboxWorker } from "../../src/outbox/worker.ts";
 import { landedIn, sendWebText, workerDeps } from "../support/core-deps.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { until } from "../support/settle.ts";
@@ -28,7 +24,7 @@ let db: TestDatabase;
 let database: Database;
 let worker: OutboxWorker;
 let deps: CoreDeps;
-/** Delivered texts per customer, and whether each came with its message read in advance. */
+/** Delivered texts per customer, and how many came with their message read by the claim. */
 const delivered = new Map<string, string[]>();
 let prefetchedCount = 0;
 /** Lets a test hold deliveries in flight. */
@@ -58,7 +54,7 @@ beforeAll(async () => {
 		database,
 		handlers: { topic_message: topicMessage },
 		log: silentLogger,
-		// No poll to lean on: every item must be found by a hand-off, a wake-up or a claim.
+		// No poll to lean on: every item must be found by a wake-up or the claim after a delivery.
 		idlePollMs: 60_000,
 	});
 	deps = workerDeps(database, worker);
@@ -87,8 +83,8 @@ async function items(customerId: string) {
 	);
 }
 
-describe("hand-off from the accept statement to the worker", () => {
-	test("a copy that heads an idle queue is delivered at once, with one attempt and no claim", async () => {
+describe("web messages from the accept to the worker", () => {
+	test("a copy is delivered once, with one attempt and its message read by the claim; its queue is idle after", async () => {
 		const customer = await newCustomer();
 		const before = prefetchedCount;
 		expect(await send(customer, "hello")).not.toBeNull();
@@ -114,14 +110,14 @@ describe("hand-off from the accept statement to the worker", () => {
 		await send(customer, "one");
 		await send(customer, "two");
 		await send(customer, "three");
-		// "one" is in flight (handed off); the others are queued behind it.
+		// "one" is in flight; the others are queued behind it.
 		expect(delivered.get(customer)).toBeUndefined();
 		open();
 		await landed(customer, 3);
 		expect(delivered.get(customer)).toEqual(["one", "two", "three"]);
 	});
 
-	test("first messages racing for a new customer's head: each once, none held by a lease", async () => {
+	test("first messages racing for a new customer's head: each once", async () => {
 		const customers = await Promise.all(Array.from({ length: 20 }, () => newCustomer()));
 		await Promise.all(
 			customers.flatMap((customer) => [send(customer, "first"), send(customer, "second")]),
@@ -133,19 +129,18 @@ describe("hand-off from the accept statement to the worker", () => {
 		}
 	}, 30_000);
 
-	test("a copy leased but beaten to its queue's head gives the lease back and goes next", async () => {
+	test("a copy accepted behind another transaction's first item of the customer goes after it", async () => {
 		const customer = await newCustomer();
 		if (!db.url) {
-			// PGlite runs one statement at a time: an accept always sees the head the other made,
-			// so the second of two first messages is never leased.
+			// PGlite runs one statement at a time: an accept always sees the head the other made.
 			await Promise.all([send(customer, "zero"), send(customer, "one")]);
 			await landed(customer, 2);
 			expect((await items(customer)).map((item) => item.attempts)).toEqual([1, 1]);
 			return;
 		}
 		// Forced on PostgreSQL: another transaction files "zero" as the first item of this new
-		// customer and holds its commit. The accept of "one" sees no head row yet, files its copy
-		// leased, then waits on that row; once "zero" commits, "zero" is the head and "one" lost.
+		// customer and holds its commit. The accept of "one" sees no head row yet, files its copy,
+		// then waits on that row; once "zero" commits, "zero" is the head and "one" queues behind.
 		const other = postgres(db.url, { max: 1, onnotice: () => {} });
 		try {
 			let commit: () => void = () => {};
@@ -176,7 +171,7 @@ describe("hand-off from the accept statement to the worker", () => {
 			commit();
 			await filed;
 			expect(await accepted).not.toBeNull();
-			// Nothing woke the worker for "zero" but the give-back of "one" does.
+			// Nothing woke the worker for "zero" but the accept of "one" does.
 			await landed(customer, 2);
 			expect(delivered.get(customer)).toEqual(["zero", "one"]);
 			expect((await items(customer)).map((item) => item.attempts)).toEqual([1, 1]);
@@ -185,7 +180,7 @@ describe("hand-off from the accept statement to the worker", () => {
 		}
 	}, 20_000);
 
-	test("nothing is handed off while the worker is stopped; the copy waits in the queue", async () => {
+	test("a copy accepted while the worker is stopped waits in the queue and goes once it starts", async () => {
 		await worker.stop();
 		const customer = await newCustomer();
 		await send(customer, "while stopped");

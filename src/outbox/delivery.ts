@@ -1,0 +1,71 @@
+/**
+ * The contract between the outbox worker and whoever delivers its items (the Telegram door's
+ * handlers, one per item kind): what a handler is given, how it reports what it did, and how a
+ * failure is classified. The outbox owns these types so that it never imports a door.
+ */
+import type { Tx } from "../db/client.ts";
+import type { CopyKind, messages } from "../db/schema.ts";
+
+type MessageRow = typeof messages.$inferSelect;
+
+/** Which chat an item's calls go to: the support group, or a customer's private chat. */
+export type Target = "group" | "dm";
+
+export interface ClaimedItem {
+	id: number;
+	customerId: string;
+	kind: string;
+	payload: Record<string, unknown>;
+	attempts: number;
+	/**
+	 * `topic_message`: the message (null when it is gone) and its customer's chat, topic and card,
+	 * read by the claim itself, so delivery needs no further read in the common case.
+	 */
+	prefetched?: {
+		message: MessageRow | null;
+		chatId?: number | null;
+		topicId?: number | null;
+		cardMessageId?: number | null;
+	};
+}
+
+/** Where a delivered message now lives in Telegram (a `message_copies` row). */
+export interface DeliveredCopy {
+	messageId: string;
+	kind: CopyKind;
+	chatId: number;
+	telegramMessageId: number;
+}
+
+export interface OutboxHandlerContext {
+	item: ClaimedItem;
+	/** Marks the item done inside the handler's own final transaction (no resend after a crash). */
+	complete(tx: Tx): Promise<void>;
+	/**
+	 * Records the copies a delivery made and marks the item (and any `alsoDone` items it carried)
+	 * done, in one statement: the cheapest way to finish the common delivery.
+	 */
+	finish(copies: DeliveredCopy[], alsoDone?: number[]): Promise<void>;
+}
+
+/** Delivers one item; throws what the delivery threw when it fails. */
+export type OutboxHandler = (context: OutboxHandlerContext) => Promise<void>;
+
+/**
+ * What a failed delivery means for its item: `flood` waits the given time, `transient` (the
+ * other side did not answer) backs off and counts against the target's breaker, `permanent`
+ * will fail the same way again, so the item is dead.
+ */
+export type DeliveryFailure =
+	| { kind: "flood"; retryAfterMs: number; description: string }
+	| { kind: "transient"; description: string }
+	| { kind: "permanent"; code: number; description: string };
+
+/** Turns what a handler threw into a `DeliveryFailure` (the Telegram door's `classifyFailure`). */
+export type ClassifyFailure = (error: unknown) => DeliveryFailure;
+
+/** Without a classifier every failure is worth another try. */
+export const retryEverything: ClassifyFailure = (error) => ({
+	kind: "transient",
+	description: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+});

@@ -1,0 +1,39 @@
+/**
+ * The items this worker is delivering now: how many in all (the room a claim may fill), how many
+ * into the group (they count against the group's flood budget before they have made their calls),
+ * and a promise kept while any is in flight (stop() waits on it).
+ */
+import type { Target } from "./delivery.ts";
+
+export class InFlight {
+	total = 0;
+	group = 0;
+	private idle: Promise<void> = Promise.resolve();
+	private releaseIdle: (() => void) | undefined;
+
+	add(target: Target): void {
+		if (target === "group") this.group++;
+		if (this.total++ === 0) this.idle = new Promise((resolve) => (this.releaseIdle = resolve));
+	}
+
+	remove(target: Target): void {
+		if (target === "group") this.group--;
+		if (--this.total === 0) this.releaseIdle?.();
+	}
+
+	/** Resolves once nothing is in flight. */
+	drained(): Promise<void> {
+		return this.idle;
+	}
+
+	/** Waits up to `ms` for nothing to be in flight; true when that happened in time. */
+	async drainedWithin(ms: number): Promise<boolean> {
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const timeUp = new Promise<boolean>((resolve) => {
+			timer = setTimeout(() => resolve(false), ms);
+		});
+		const drained = await Promise.race([this.idle.then(() => true), timeUp]);
+		clearTimeout(timer);
+		return drained;
+	}
+}

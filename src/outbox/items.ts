@@ -1,0 +1,56 @@
+/**
+ * What the core can owe Telegram. Each item is a row in `outbox`, written in the transaction
+ * that caused it (enqueue.ts); the worker hands each kind to the handler the Telegram door gave
+ * it. Items name stored facts (a message id, the customer) rather than carry rendered text where
+ * they can, so what is sent reflects the state at delivery (a card is never sent stale).
+ */
+import type { TextKey } from "../i18n/en.ts";
+
+export type Vars = Record<string, string | number>;
+
+/** Reply keyboards the bot attaches to its own DM texts. */
+export type DmKeyboard = "phone" | "remove" | "rating";
+
+export type OutboxItem =
+	/** A customer's message, into their topic (created with its card first if needed). */
+	| { kind: "topic_message"; messageId: string }
+	/**
+	 * A notice for operators in the topic, rendered at delivery. Skipped when the customer has no
+	 * topic yet. `topicId` addresses a topic that is no longer the customer's (after a merge);
+	 * `{topicLink}` in the text is the link to the customer's current topic.
+	 */
+	| { kind: "topic_notice"; text: TextKey; vars?: Vars; topicId?: number }
+	/** Text already rendered for operators (command answers such as /history). */
+	| { kind: "topic_text"; text: string }
+	/** The customer edited a message in the DM: its copy in the topic follows. */
+	| { kind: "topic_edit"; messageId: string }
+	/** The topic's name follows the customer's name (linking, merging). */
+	| { kind: "topic_rename" }
+	/** The pinned card shows the current state (status, phone, channels…). */
+	| { kind: "card" }
+	/** A text from the bot to the customer's private chat, in the customer's language. */
+	| { kind: "dm_text"; text: TextKey; vars?: Vars; keyboard?: DmKeyboard }
+	/** An operator's message, copied into the customer's private chat. */
+	| { kind: "dm_message"; messageId: string }
+	/** An operator edited a delivered message: the DM copy follows. */
+	| { kind: "dm_edit"; messageId: string }
+	/** After linking: the conversation so far, so the customer sees it in Telegram too. */
+	| { kind: "dm_digest" }
+	/**
+	 * An SLA reminder in the topic, mentioning the group's human admins; the `breach` (last one)
+	 * also sends each admin a link to the topic.
+	 */
+	| { kind: "sla_reminder"; waitedMs: number; breach: boolean }
+	/**
+	 * A notice for operators in the support group's General topic (no thread), about no one
+	 * customer: its outbox row has no customer (a Telegram update set aside).
+	 */
+	| { kind: "group_notice"; text: TextKey; vars?: Vars };
+
+export type OutboxKind = OutboxItem["kind"];
+
+/**
+ * The queue of notices about no one customer (`group_notice`): the nil UUID in `outbox_heads`,
+ * so they keep their order among themselves and never hold up a customer.
+ */
+export const NO_CUSTOMER_QUEUE = "00000000-0000-0000-0000-000000000000";

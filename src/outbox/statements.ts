@@ -1,0 +1,118 @@
+/**
+ * The worker's writes to the outbox, each a call of a stored function in
+ * src/db/functions/outbox.sql (where the locking order they keep is explained): finish, requeue,
+ * dead, renew, repair. Every hot statement is prepared once per connection.
+ */
+import type { Database, Tx } from "../db/client.ts";
+import { isRetryable } from "../db/errors.ts";
+import { arrayLiteral, prepared } from "../db/prepared.ts";
+import type { DeliveredCopy } from "./delivery.ts";
+
+/**
+ * A timestamp `ms` from now as ISO text: Drizzle's postgres.js driver sends no Date objects.
+ * Times come from this process's clock, not the database's, so that a wait such as Telegram's
+ * retry_after is measured on the same clock that measured the failure.
+ */
+export const isoAt = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+/** A statement PostgreSQL chose as a deadlock victim is simply run again. */
+export async function retrying<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await fn();
+		} catch (error) {
+			if (attempt >= attempts || !isRetryable(error)) throw error;
+			await Bun.sleep(5 * attempt);
+		}
+	}
+}
+
+/** Items to mark done, with the copies their deliveries made. */
+export interface Finished {
+	ids: number[];
+	copies: DeliveredCopy[];
+}
+
+const FINISH_SQL = "select outbox_finish($1::text::bigint[])";
+
+const FINISH_WITH_COPIES_SQL = `with c as (
+	insert into message_copies (message_id, kind, chat_id, telegram_message_id, state)
+	select m, k, ch, t, 'delivered'
+	from unnest($1::text::uuid[], $2::text::text[], $3::text::bigint[], $4::text::bigint[]) as u(m, k, ch, t)
+	on conflict (message_id, kind) do update set telegram_message_id = excluded.telegram_message_id,
+		state = 'delivered', error = null
+)
+select outbox_finish($5::text::bigint[])`;
+
+/**
+ * Records the copies deliveries made and finishes their items, in one statement. Copies of one
+ * message and kind appear once (the latest wins), as one INSERT cannot touch a row twice.
+ */
+export function finishItems(executor: Database["db"] | Tx, entries: readonly Finished[]) {
+	const ids = entries.flatMap((entry) => entry.ids);
+	const copies = new Map<string, DeliveredCopy>();
+	for (const entry of entries)
+		for (const copy of entry.copies) copies.set(`${copy.messageId}/${copy.kind}`, copy);
+	if (copies.size === 0) return prepared(executor, FINISH_SQL, [arrayLiteral(ids)]);
+	const rows = [...copies.values()];
+	return prepared(executor, FINISH_WITH_COPIES_SQL, [
+		arrayLiteral(rows.map((c) => c.messageId)),
+		arrayLiteral(rows.map((c) => c.kind)),
+		arrayLiteral(rows.map((c) => c.chatId)),
+		arrayLiteral(rows.map((c) => c.telegramMessageId)),
+		arrayLiteral(ids),
+	]);
+}
+
+const REQUEUE_SQL =
+	"select outbox_requeue($1::text::bigint[], $2::text::timestamptz, $3::text, $4::int)";
+
+/**
+ * Puts claimed items back in their queues, due `delayMs` from now. `error` is recorded (null
+ * keeps the last one); `undo` attempts are taken back (1: the claim was no real attempt).
+ */
+export function requeueItems(
+	database: Database,
+	ids: number[],
+	delayMs: number,
+	error: string | null,
+	undo: 0 | 1,
+) {
+	if (ids.length === 0) return Promise.resolve([]);
+	return retrying(() =>
+		prepared(database.db, REQUEUE_SQL, [arrayLiteral(ids), isoAt(delayMs), error, undo]),
+	);
+}
+
+/** Puts claimed items back unleased and due now, the attempt not counted (nobody sent them). */
+export const releaseItems = (database: Database, ids: number[]) =>
+	requeueItems(database, ids, 0, null, 1);
+
+/** The item failed for good; `notice` (JSON text, or null) joins its queue for operators. */
+export function markDead(database: Database, id: number, reason: string, notice: string | null) {
+	return retrying(() =>
+		prepared(database.db, "select outbox_dead($1::bigint, $2::text, $3::text::jsonb)", [
+			id,
+			reason,
+			notice,
+		]),
+	);
+}
+
+/** Extends the leases of items in flight to `leaseMs` from now. */
+export function renewLeases(database: Database, ids: number[], leaseMs: number) {
+	return prepared(database.db, "select outbox_renew($1::text::bigint[], $2::text::timestamptz)", [
+		arrayLiteral(ids),
+		isoAt(leaseMs),
+	]);
+}
+
+/** The failsafe sweep: re-derives heads no write path should have left wrong; how many. */
+export async function repairHeads(database: Database): Promise<number> {
+	const [row] = await prepared<{ fixed: number }>(
+		database.db,
+		"select outbox_heads_repair() as fixed",
+		[],
+	);
+	return Number(row?.fixed ?? 0);
+}
