@@ -134,7 +134,6 @@ export async function startService(
 			bus.announceWork?.();
 		},
 		wakeTimers: () => timerWorker.wake(),
-		acceptLingerMs: config.acceptLingerMs,
 		handOff: {
 			reserve: () => outboxWorker?.handOff.reserve() ?? null,
 			giveBack: async (itemId) => outboxWorker?.handOff.giveBack(itemId),

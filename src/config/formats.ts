@@ -1,0 +1,163 @@
+/**
+ * What each kind of config value must look like: a pattern, or a format registered with TypeBox's
+ * FormatRegistry so that `Value.Errors` reports it, and the phrase an error line gives, as well as
+ * the functions that decode such values.
+ */
+import { isIP } from "node:net";
+import { FormatRegistry } from "@sinclair/typebox";
+
+export const quote = (text: unknown): string => JSON.stringify(text);
+
+/** A registered format and its phrase; the "config." prefix keeps clear of Elysia's formats. */
+function format(name: string, description: string, check: (text: string) => boolean) {
+	FormatRegistry.Set(`config.${name}`, check);
+	return { format: `config.${name}`, description };
+}
+
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * Milliseconds of a duration such as "500ms", "90s", "10m", "2h" or "7d", or what is wrong with
+ * it. A year at most: a typo ("7000000d") would be a date neither Date nor PostgreSQL can hold.
+ */
+export function measure(text: string): number | string {
+	const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(text) ?? [];
+	const ms = Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
+	if (Number.isNaN(ms))
+		return `must be a duration: a whole number and a unit (ms, s, m, h or d), e.g. "90s", "10m", "2h", "7d" (got ${quote(text)})`;
+	if (ms === 0) return `must be longer than zero (got ${quote(text)})`;
+	return ms > 365 * UNIT_MS.d ? `must be at most 365d (got ${quote(text)})` : ms;
+}
+
+/** @example parseDuration("90s") // 90000; otherwise a RangeError says what is accepted */
+export function parseDuration(text: string): number {
+	const ms = measure(text);
+	if (typeof ms === "string") throw new RangeError(`duration ${ms}`);
+	return ms;
+}
+
+/** An IANA time zone in its canonical spelling ("utc" is "UTC"), or undefined. */
+export function canonicalZone(zone: string): string | undefined {
+	try {
+		return new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
+	} catch {
+		return undefined;
+	}
+}
+
+const entries = (text: string) =>
+	text
+		.split(",")
+		.map((entry) => entry.trim())
+		.filter(Boolean);
+
+/** An ALLOWED_ORIGINS entry's hostname, by hand: URL would turn an IDN into punycode. */
+const originHost = (entry: string) =>
+	entry
+		.toLowerCase()
+		.replace(/^[a-z][a-z0-9+.-]*:\/\//, "") // scheme
+		.replace(/[/?#].*$/, "") // path, query, fragment
+		.replace(/^.*@/, "") // credentials
+		.replace(/:\d*$/, "") // port
+		.replace(/^\*\./, "") // "*.example.com": subdomains are allowed anyway
+		.replace(/\.$/, ""); // fully qualified form
+
+// Letters of any script, so a Cyrillic domain is accepted as written; punycode is plain ASCII.
+const HOSTNAME = /^[\p{L}\p{N}\p{M}_-]+(\.[\p{L}\p{N}\p{M}_-]+)*$/u;
+
+/** @example originHosts("Example.com, https://shop.example.org/cart,") // ["example.com", "shop.example.org"] */
+export const originHosts = (text: string) => [...new Set(entries(text).map(originHost))];
+export const notDomains = (text: string) =>
+	entries(text).filter((entry) => !HOSTNAME.test(originHost(entry)));
+
+/** Entries a production desk refuses: not https, or a single-label host (`localhost`, `com`). */
+export const notForProduction = (text: string) =>
+	entries(text).filter((entry) => {
+		const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(entry)?.[1]?.toLowerCase();
+		return (scheme !== undefined && scheme !== "https") || !originHost(entry).includes(".");
+	});
+
+const WORDS: Record<string, boolean> = {
+	true: true,
+	1: true,
+	yes: true,
+	false: false,
+	0: false,
+	no: false,
+};
+export const isTrue = (word: string) => WORDS[word] === true;
+
+/** TRUST_PROXY (lower-cased): off, one proxy, 2 to 16 hops, or the proxies' addresses and ranges. */
+export function trustedProxies(text: string): boolean | number | string[] | undefined {
+	if (text in WORDS) return WORDS[text];
+	if (/^\d+$/.test(text)) return +text >= 2 && +text <= 16 ? +text : undefined;
+	const ranges = entries(text);
+	const valid = ranges.every((range) => {
+		const [address = "", bits] = range.split("/");
+		const width = isIP(address) === 4 ? 32 : 128;
+		return isIP(address) !== 0 && (bits === undefined || (/^\d+$/.test(bits) && +bits <= width));
+	});
+	return ranges.length > 0 && valid ? ranges : undefined;
+}
+
+const httpUrl = (text: string) => {
+	const url = URL.parse(text);
+	return url?.protocol === "http:" || url?.protocol === "https:" ? url : undefined;
+};
+
+/** Each phrase follows the variable or key name in an error line. */
+export const VALUES = {
+	duration: format(
+		"duration",
+		'must be a duration like "10m"',
+		(text) => typeof measure(text) === "number",
+	),
+	timeZone: format(
+		"time-zone",
+		'must be an IANA time zone such as "UTC" or "Europe/Moscow"',
+		(text) => !!canonicalZone(text),
+	),
+	port: format(
+		"port",
+		"must be an integer from 0 to 65535",
+		(text) => /^\d{1,5}$/.test(text) && +text <= 65_535,
+	),
+	// Forums exist only in supergroups, whose Bot API ids are "-100" followed by the channel id.
+	supergroup: format(
+		"supergroup",
+		"must be the id of a forum supergroup: a negative integer starting with -100, e.g. -1001234567890",
+		(text) => /^-100\d+$/.test(text) && Number.isSafeInteger(+text),
+	),
+	httpUrl: format("http-url", "must be an http:// or https:// URL", (text) => !!httpUrl(text)),
+	baseUrl: format(
+		"base-url",
+		"must be an http:// or https:// URL without a query or fragment (paths are appended to it)",
+		(text) => httpUrl(text)?.search === "" && !httpUrl(text)?.hash,
+	),
+	origins: format(
+		"origins",
+		'must be comma-separated domains or URLs, e.g. "example.com, https://shop.example.org"',
+		(text) => notDomains(text).length === 0,
+	),
+	trustProxy: format(
+		"trust-proxy",
+		'must be true, false, 1, 0, yes or no, a number of proxies up to 16, or the proxies\' addresses and CIDR ranges such as "10.0.0.0/8, ::1"',
+		(text) => trustedProxies(text) !== undefined,
+	),
+	boolean: format("boolean", "must be true, false, 1, 0, yes or no", (text) => text in WORDS),
+	botToken: {
+		pattern: "^\\d+:[A-Za-z0-9_-]+$",
+		description:
+			'must look like "123456789:AAH…": the bot id, a colon and the key, as BotFather gives it',
+	},
+	// Telegram's alphabet for a secret token; fewer than 32 characters could be guessed.
+	webhookSecret: {
+		pattern: "^[A-Za-z0-9_-]{32,256}$",
+		description: "must be 32 to 256 characters of A-Z, a-z, 0-9, _ and -",
+	},
+	// Only the scheme: postgres.js takes forms URL refuses (a socket directory in `?host=`).
+	postgresUrl: {
+		pattern: "^postgres(ql)?://\\S+$",
+		description: "must be a postgres:// or postgresql:// URL",
+	},
+};
