@@ -3,26 +3,40 @@
  * the field's name in upper snake case (`telegramApiUrl` is TELEGRAM_API_URL), with the defaults
  * as they would be written, and the rules that span several variables.
  */
-import {
-	type StringOptions,
-	type TLiteral,
-	type TString,
-	type TUnion,
-	Type,
-} from "@sinclair/typebox";
+import { type StringOptions, type TString, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { LOCALES } from "./file.ts";
 import * as values from "./formats.ts";
 
-const { VALUES, quote } = values;
+const { format, quote } = values;
 
 /** The environment as the process sees it; values may be missing. */
 export type Env = Record<string, string | undefined>;
 
-// A `secret` never appears in an error line (those end up in logs); a `caseless` value is read
+// What a variable must be, by format: the phrase after its name in an error line.
+const MUST = {
+	"bot-token":
+		'must look like "123456789:AAH…": the bot id, a colon and the key, as BotFather gives it',
+	supergroup:
+		"must be the id of a forum supergroup: a negative integer starting with -100, e.g. -1001234567890",
+	"base-url":
+		"must be an http:// or https:// URL without a query or fragment (paths are appended to it)",
+	"http-url": "must be an http:// or https:// URL",
+	"webhook-secret": "must be 32 to 256 characters of A-Z, a-z, 0-9, _ and -",
+	"postgres-url": "must be a postgres:// or postgresql:// URL",
+	port: "must be an integer from 0 to 65535",
+	origins: 'must be comma-separated domains or URLs, e.g. "example.com, https://shop.example.org"',
+	"trust-proxy":
+		'must be true, false, 1, 0, yes or no, a number of proxies up to 16, or the proxies\' addresses and CIDR ranges such as "10.0.0.0/8, ::1"',
+	"time-zone": 'must be an IANA time zone such as "UTC" or "Europe/Moscow"',
+	boolean: "must be true, false, 1, 0, yes or no",
+};
+
+// A `secret` never appears in an error line (they end up in logs); a `caseless` value is read
 // lower-cased ("INFO" is info).
 type Options = StringOptions & { secret?: true; caseless?: true };
-const text = (options: Options) => Type.String(options);
+const text = (kind: keyof typeof MUST, options: Options = {}) =>
+	Type.String({ format: format(kind), description: MUST[kind], ...options });
 const decoded = <T>(schema: TString, decode: (text: string) => T) =>
 	Type.Transform(schema).Decode(decode).Encode(String);
 const oneOf = <const T extends string>(choices: readonly T[], fallback: T) =>
@@ -31,48 +45,49 @@ const oneOf = <const T extends string>(choices: readonly T[], fallback: T) =>
 		caseless: true,
 		default: fallback,
 	});
-const baseUrl = (options: Options = {}) =>
-	decoded(text({ ...VALUES.baseUrl, ...options }), (url) => url.replace(/\/+$/, ""));
+const baseUrl = (options?: Options) =>
+	decoded(text("base-url", options), (url) => url.replace(/\/+$/, ""));
 const secret = (minLength: number) =>
-	text({ minLength, secret: true, description: `must be at least ${minLength} characters long` });
+	Type.String({
+		minLength,
+		secret: true,
+		description: `must be at least ${minLength} characters long`,
+	});
 
 export const EnvSchema = Type.Object({
 	/** Absent: the bot is disabled and Telegram work waits in the outbox. */
-	botToken: Type.Optional(text({ ...VALUES.botToken, secret: true })),
-	supportGroupId: Type.Optional(decoded(text(VALUES.supergroup), Number)),
+	botToken: Type.Optional(text("bot-token", { secret: true })),
+	supportGroupId: Type.Optional(decoded(text("supergroup"), Number)),
 	/** Bot API root without a trailing slash. */
 	telegramApiUrl: baseUrl({ default: "https://api.telegram.org" }),
 	telegramMode: oneOf(["polling", "webhook"], "polling"),
-	telegramWebhookUrl: Type.Optional(text(VALUES.httpUrl)),
-	telegramWebhookSecret: Type.Optional(text({ ...VALUES.webhookSecret, secret: true })),
+	telegramWebhookUrl: Type.Optional(text("http-url")),
+	telegramWebhookSecret: Type.Optional(text("webhook-secret", { secret: true })),
 	/** Absent: embedded PGlite in dataDir. */
-	databaseUrl: Type.Optional(text({ ...VALUES.postgresUrl, secret: true })),
-	dataDir: text({ default: "./data" }),
+	databaseUrl: Type.Optional(text("postgres-url", { secret: true })),
+	dataDir: Type.String({ default: "./data" }),
 	/** 0: any free port. */
-	port: decoded(text({ ...VALUES.port, default: "3000" }), Number),
-	host: text({ default: "0.0.0.0" }),
+	port: decoded(text("port", { default: "3000" }), Number),
+	host: Type.String({ default: "0.0.0.0" }),
 	/** Absent: http://localhost:<port>. */
 	publicUrl: Type.Optional(baseUrl()),
 	/** Lower-cased hostnames, IDN kept as written. */
-	allowedOrigins: decoded(text({ ...VALUES.origins, default: "" }), values.originHosts),
+	allowedOrigins: decoded(text("origins", { default: "" }), values.originHosts),
 	/** Absent: generated once and stored in the database. */
 	appSecret: Type.Optional(secret(32)),
 	trustProxy: decoded(
-		text({ ...VALUES.trustProxy, default: "false", caseless: true }),
+		text("trust-proxy", { default: "false", caseless: true }),
 		(proxies) => values.trustedProxies(proxies) ?? false,
 	),
 	locale: oneOf(LOCALES, "en"),
-	displayTimezone: decoded(
-		text({ ...VALUES.timeZone, default: "UTC" }),
-		(zone) => values.canonicalZone(zone) ?? zone,
-	),
+	displayTimezone: decoded(text("time-zone", { default: "UTC" }), values.canonicalZone),
 	nodeEnv: oneOf(["development", "production", "test"], "development"),
 	logLevel: oneOf(["debug", "info", "warn", "error"], "info"),
 	/** Bearer token for `GET /metrics`; absent: `/metrics` is off (404). */
 	metricsToken: Type.Optional(secret(16)),
 	/** The demo page at `/`; absent: everywhere but in production. */
-	demoPage: Type.Optional(decoded(text({ ...VALUES.boolean, caseless: true }), values.isTrue)),
-	configFile: Type.Optional(text({})),
+	demoPage: Type.Optional(decoded(text("boolean", { caseless: true }), values.isTrue)),
+	configFile: Type.Optional(Type.String()),
 });
 
 const variable = (field: string) => field.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();

@@ -5,7 +5,6 @@
 import {
 	type Static,
 	type StaticDecode,
-	type TObject,
 	type TOptional,
 	type TProperties,
 	type TString,
@@ -18,7 +17,7 @@ import { type RateKind, rateLimits } from "../core/rate-limiter.ts";
 import { en } from "../i18n/en.ts";
 import type { Locale } from "../i18n/texts.ts";
 import { widgetTexts } from "../widget/texts.ts";
-import { measure, parseDuration, quote, VALUES } from "./formats.ts";
+import { format, measure, parseDuration, quote } from "./formats.ts";
 
 /** The shipped locales: the values of LOCALE and the keys of `texts`. */
 export const LOCALES = ["en", "ru"] as const satisfies Locale[];
@@ -32,7 +31,13 @@ const strict = (description: string, fallback?: object) => ({
 const section = <T extends TProperties>(properties: T) =>
 	Type.Object(properties, strict("must be an object", {}));
 const duration = (fallback?: string) =>
-	Type.Transform(Type.String({ ...VALUES.duration, ...(fallback && { default: fallback }) }))
+	Type.Transform(
+		Type.String({
+			format: format("duration"),
+			description: 'must be a duration like "10m"',
+			...(fallback && { default: fallback }),
+		}),
+	)
 		.Decode(parseDuration)
 		.Encode((ms) => `${ms}ms`);
 const rate = (fallback: number) =>
@@ -134,7 +139,10 @@ export const FileSchema = Type.Object(
 		businessHours: Type.Optional(
 			Type.Object(
 				{
-					timeZone: Type.String(VALUES.timeZone),
+					timeZone: Type.String({
+						format: format("time-zone"),
+						description: 'must be an IANA time zone such as "Europe/Berlin"',
+					}),
 					week: Type.Object(week, strict("must be an object of weekdays (mon … sun)")),
 				},
 				strict("must be an object with timeZone and week"),
@@ -149,15 +157,10 @@ export const FileSchema = Type.Object(
 );
 
 /** What the file sets, in the shape the rest of the service reads. */
-function settingsOf({
-	sla,
-	waiting,
-	ws,
-	outbox,
-	retention,
-	texts,
-	...file
-}: StaticDecode<typeof FileSchema>) {
+function settingsOf(file: StaticDecode<typeof FileSchema>) {
+	const { sla, waiting, ws, texts } = file;
+	const { groupWindow: groupWindowMs, lease: leaseMs, ...budgets } = file.outbox;
+	const { bookkeeping, media: mediaMs, interval: intervalMs } = file.retention;
 	// The widget's overrides travel to the browser with its script; the bot's stay here.
 	const { widget: enWidget = {}, ...enBot } = texts.en;
 	const { widget: ruWidget = {}, ...ruBot } = texts.ru;
@@ -172,19 +175,9 @@ function settingsOf({
 			pollTimeout: file.telegram.pollTimeout,
 			mediaUrlTtl: file.media.urlTtl,
 		},
-		outbox: {
-			groupPerMinute: outbox.groupPerMinute,
-			groupWindowMs: outbox.groupWindow,
-			privatePerSecond: outbox.privatePerSecond,
-			globalPerSecond: outbox.globalPerSecond,
-			leaseMs: outbox.lease,
-		},
+		outbox: { ...budgets, groupWindowMs, leaseMs },
 		uploads: file.uploads,
-		retention: {
-			bookkeepingMs: retention.bookkeeping,
-			...(retention.media && { mediaMs: retention.media }),
-			intervalMs: retention.interval,
-		},
+		retention: { bookkeepingMs: bookkeeping, intervalMs, ...(mediaMs && { mediaMs }) },
 		...(file.rateLimits && { rateLimits: file.rateLimits }),
 		...(file.quotas && { quotas: file.quotas }),
 		sessionIdleMs: file.session.idle,
@@ -199,12 +192,8 @@ export type FileSettings = ReturnType<typeof settingsOf>;
  * Rules across keys, on the file as written with its defaults, so a bad value elsewhere hides
  * none of them; a value the schema refused is skipped, its line is already there.
  */
-function crossKeyErrors({
-	sla,
-	waiting,
-	ws,
-	telegram,
-}: Partial<Static<typeof FileSchema>>): string[] {
+function crossKeyErrors(file: Partial<Static<typeof FileSchema>>): string[] {
+	const { sla, waiting, ws, telegram } = file;
 	const ms = (text: unknown) => (typeof text === "string" ? measure(text) : undefined);
 	const after = (later: unknown, earlier: unknown) => Number(ms(later)) <= Number(ms(earlier));
 	const reminders: unknown[] = Array.isArray(sla?.reminders) ? sla.reminders : [];
@@ -233,11 +222,9 @@ function line({ type, path, schema, value }: ValueError): string {
 		.replaceAll("/", ".")
 		.slice(1);
 	const problem =
-		schema.format === VALUES.duration.format && typeof value === "string"
-			? measure(value)
-			: undefined;
+		schema.format === format("duration") && typeof value === "string" ? measure(value) : undefined;
 	if (type === ValueErrorType.ObjectAdditionalProperties) {
-		const known = Object.keys((schema as TObject).properties);
+		const known = Object.keys(schema.properties);
 		// Listing hundreds of text keys would drown the line; the catalogue is the reference.
 		return `CONFIG_FILE ${key}: unknown key (${known.length <= 16 ? `allowed: ${known.join(", ")}` : "not a key of the text catalogue"})`;
 	}
@@ -249,33 +236,23 @@ function line({ type, path, schema, value }: ValueError): string {
 	return `CONFIG_FILE${key ? ` ${key}` : ""}: ${message}`;
 }
 
-/** The JSON in the file at `path`, or the line that says why there is none. */
-function parse(
-	path: string,
-	readText: (path: string) => string,
-): { json: unknown } | { error: string } {
-	let content: string;
-	try {
-		content = readText(path);
-	} catch (error) {
-		return { error: `CONFIG_FILE: cannot read ${quote(path)}: ${(error as Error).message}` };
-	}
-	try {
-		// Editors on Windows like to start UTF-8 files with a byte order mark.
-		return { json: JSON.parse(content.replace(/^\uFEFF/, "")) };
-	} catch (error) {
-		return { error: `CONFIG_FILE: ${quote(path)} is not valid JSON: ${(error as Error).message}` };
-	}
-}
-
 /** Reads, checks and decodes the config file at `path`; without one, the defaults. */
 export function readConfigFile(path: string | undefined, readText: (path: string) => string) {
-	const parsed = path === undefined ? { json: {} } : parse(path, readText);
-	if ("error" in parsed) return { ok: false as const, errors: [parsed.error] };
-	const file = Value.Default(FileSchema, parsed.json);
+	let json: unknown = {};
+	let doing = `cannot read ${quote(path)}`;
+	try {
+		if (path !== undefined) {
+			const content = readText(path);
+			doing = `${quote(path)} is not valid JSON`;
+			// Editors on Windows like to start UTF-8 files with a byte order mark.
+			json = JSON.parse(content.replace(/^\uFEFF/, ""));
+		}
+	} catch (error) {
+		return { ok: false as const, errors: [`CONFIG_FILE: ${doing}: ${(error as Error).message}`] };
+	}
+	const file = Value.Default(FileSchema, json);
 	const errors = [...new Set([...Value.Errors(FileSchema, file)].map(line))];
-	if (file !== null && typeof file === "object")
-		errors.push(...crossKeyErrors(file as Static<typeof FileSchema>));
+	if (file !== null && typeof file === "object") errors.push(...crossKeyErrors(file));
 	if (errors.length > 0) return { ok: false as const, errors };
 	return { ok: true as const, settings: settingsOf(Value.Decode(FileSchema, file)) };
 }

@@ -1,18 +1,11 @@
 /**
- * What each kind of config value must look like: a pattern, or a format registered with TypeBox's
- * FormatRegistry so that `Value.Errors` reports it, and the phrase an error line gives, as well as
- * the functions that decode such values.
+ * What each kind of config value must look like, as formats registered with TypeBox (so that
+ * `Value.Errors` reports a bad value), and the functions that decode such values.
  */
 import { isIP } from "node:net";
 import { FormatRegistry } from "@sinclair/typebox";
 
 export const quote = (text: unknown): string => JSON.stringify(text);
-
-/** A registered format and its phrase; the "config." prefix keeps clear of Elysia's formats. */
-function format(name: string, description: string, check: (text: string) => boolean) {
-	FormatRegistry.Set(`config.${name}`, check);
-	return { format: `config.${name}`, description };
-}
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -36,14 +29,9 @@ export function parseDuration(text: string): number {
 	return ms;
 }
 
-/** An IANA time zone in its canonical spelling ("utc" is "UTC"), or undefined. */
-export function canonicalZone(zone: string): string | undefined {
-	try {
-		return new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
-	} catch {
-		return undefined;
-	}
-}
+/** An IANA time zone in its canonical spelling ("utc" is "UTC"); throws on an unknown zone. */
+export const canonicalZone = (zone: string) =>
+	new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
 
 const entries = (text: string) =>
 	text
@@ -105,59 +93,33 @@ const httpUrl = (text: string) => {
 	return url?.protocol === "http:" || url?.protocol === "https:" ? url : undefined;
 };
 
-/** Each phrase follows the variable or key name in an error line. */
-export const VALUES = {
-	duration: format(
-		"duration",
-		'must be a duration like "10m"',
-		(text) => typeof measure(text) === "number",
-	),
-	timeZone: format(
-		"time-zone",
-		'must be an IANA time zone such as "UTC" or "Europe/Moscow"',
-		(text) => !!canonicalZone(text),
-	),
-	port: format(
-		"port",
-		"must be an integer from 0 to 65535",
-		(text) => /^\d{1,5}$/.test(text) && +text <= 65_535,
-	),
-	// Forums exist only in supergroups, whose Bot API ids are "-100" followed by the channel id.
-	supergroup: format(
-		"supergroup",
-		"must be the id of a forum supergroup: a negative integer starting with -100, e.g. -1001234567890",
-		(text) => /^-100\d+$/.test(text) && Number.isSafeInteger(+text),
-	),
-	httpUrl: format("http-url", "must be an http:// or https:// URL", (text) => !!httpUrl(text)),
-	baseUrl: format(
-		"base-url",
-		"must be an http:// or https:// URL without a query or fragment (paths are appended to it)",
-		(text) => httpUrl(text)?.search === "" && !httpUrl(text)?.hash,
-	),
-	origins: format(
-		"origins",
-		'must be comma-separated domains or URLs, e.g. "example.com, https://shop.example.org"',
-		(text) => notDomains(text).length === 0,
-	),
-	trustProxy: format(
-		"trust-proxy",
-		'must be true, false, 1, 0, yes or no, a number of proxies up to 16, or the proxies\' addresses and CIDR ranges such as "10.0.0.0/8, ::1"',
-		(text) => trustedProxies(text) !== undefined,
-	),
-	boolean: format("boolean", "must be true, false, 1, 0, yes or no", (text) => text in WORDS),
-	botToken: {
-		pattern: "^\\d+:[A-Za-z0-9_-]+$",
-		description:
-			'must look like "123456789:AAH…": the bot id, a colon and the key, as BotFather gives it',
-	},
-	// Telegram's alphabet for a secret token; fewer than 32 characters could be guessed.
-	webhookSecret: {
-		pattern: "^[A-Za-z0-9_-]{32,256}$",
-		description: "must be 32 to 256 characters of A-Z, a-z, 0-9, _ and -",
-	},
-	// Only the scheme: postgres.js takes forms URL refuses (a socket directory in `?host=`).
-	postgresUrl: {
-		pattern: "^postgres(ql)?://\\S+$",
-		description: "must be a postgres:// or postgresql:// URL",
-	},
+const zoneKnown = (zone: string) => {
+	try {
+		return canonicalZone(zone) !== "";
+	} catch {
+		return false;
+	}
 };
+
+/** Formats the config schemas name, in TypeBox's registry so that `Value.Errors` checks them. */
+const FORMATS: Record<string, (text: string) => boolean> = {
+	duration: (text) => typeof measure(text) === "number",
+	"time-zone": zoneKnown,
+	port: (text) => /^\d{1,5}$/.test(text) && +text <= 65_535,
+	// Forums exist only in supergroups, whose Bot API ids are "-100" followed by the channel id.
+	supergroup: (text) => /^-100\d+$/.test(text) && Number.isSafeInteger(+text),
+	"http-url": (text) => httpUrl(text) !== undefined,
+	// A base has paths appended to it: a query or fragment cannot stay.
+	"base-url": (text) => httpUrl(text)?.search === "" && !httpUrl(text)?.hash,
+	// Only the scheme: postgres.js takes forms URL refuses (a socket directory in `?host=`).
+	"postgres-url": (text) => /^postgres(ql)?:\/\/\S+$/.test(text),
+	"bot-token": (text) => /^\d+:[A-Za-z0-9_-]+$/.test(text),
+	// Telegram's alphabet for a secret token; fewer than 32 characters could be guessed.
+	"webhook-secret": (text) => /^[A-Za-z0-9_-]{32,256}$/.test(text),
+	origins: (text) => notDomains(text).length === 0,
+	"trust-proxy": (text) => trustedProxies(text) !== undefined,
+	boolean: (text) => text in WORDS,
+};
+// The prefix keeps clear of the formats Elysia registers in the same registry.
+for (const [name, check] of Object.entries(FORMATS)) FormatRegistry.Set(`config.${name}`, check);
+export const format = (name: keyof typeof FORMATS) => `config.${name}`;
