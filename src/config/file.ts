@@ -3,158 +3,133 @@
  * settings it gives the config once its durations are decoded to milliseconds.
  */
 import {
+	type NumberOptions,
 	type Static,
 	type StaticDecode,
-	type TOptional,
 	type TProperties,
-	type TString,
+	type TSchema,
 	Type,
 } from "@sinclair/typebox";
 import { Value, type ValueError, ValueErrorType } from "@sinclair/typebox/value";
 import type { BusinessHours, Weekday } from "../core/business-hours.ts";
 import { QuotasSchema } from "../core/quotas.ts";
 import { type RateKind, rateLimits } from "../core/rate-limiter.ts";
-import { en } from "../i18n/en.ts";
+import { en, type TextKey } from "../i18n/en.ts";
 import type { Locale } from "../i18n/texts.ts";
-import { widgetTexts } from "../widget/texts.ts";
+import { type WidgetTextKey, widgetTexts } from "../widget/texts.ts";
 import { format, measure, parseDuration, quote } from "./formats.ts";
 
 /** The shipped locales: the values of LOCALE and the keys of `texts`. */
 export const LOCALES = ["en", "ru"] as const satisfies Locale[];
 
-// Every `description` is the phrase that follows the key in an error line.
-const strict = (description: string, fallback?: object) => ({
-	additionalProperties: false,
-	description,
-	...(fallback && { default: fallback }),
-});
-const section = <T extends TProperties>(properties: T) =>
-	Type.Object(properties, strict("must be an object", {}));
+// Every `description` completes "must be …" in an error line.
+const object = <T extends TProperties>(description: string, properties: T, fallback?: object) =>
+	Type.Object(properties, { additionalProperties: false, description, default: fallback });
+const section = <T extends TProperties>(properties: T) => object("an object", properties, {});
 const duration = (fallback?: string) =>
 	Type.Transform(
 		Type.String({
 			format: format("duration"),
-			description: 'must be a duration like "10m"',
-			...(fallback && { default: fallback }),
+			default: fallback,
+			description: 'a duration like "10m"',
 		}),
 	)
 		.Decode(parseDuration)
 		.Encode((ms) => `${ms}ms`);
+const count = (description: string, options: NumberOptions) =>
+	Type.Number({ description, ...options });
 const rate = (fallback: number) =>
-	Type.Number({
-		exclusiveMinimum: 0,
-		default: fallback,
-		description: "must be a number greater than 0",
-	});
+	count("a number greater than 0", { exclusiveMinimum: 0, default: fallback });
 const bytes = (fallback: number) =>
-	Type.Integer({
-		minimum: 1,
-		default: fallback,
-		description: "must be a whole number of bytes, at least 1",
-	});
-const perMinute = Type.Integer({
+	count("a whole number of bytes, at least 1", { minimum: 1, multipleOf: 1, default: fallback });
+const perMinute = count("a whole number of requests per minute, at least 1", {
 	minimum: 1,
-	description: "must be a whole number of requests per minute, at least 1",
+	multipleOf: 1,
 });
-
-/** Optional strings keyed by a catalogue's keys, so a text added there is overridable at once. */
-function overrides<K extends string>(catalogue: Record<K, string>, description: string) {
-	const properties = Object.keys(catalogue).map((key) => [
-		key,
-		Type.Optional(Type.String({ description: "must be a string" })),
-	]);
+const keyed = <K extends string, T extends TSchema>(keys: readonly K[], schema: T) =>
 	// Object.fromEntries forgets the key names; the cast restores them.
-	return Type.Object(
-		Object.fromEntries(properties) as { [P in K]: TOptional<TString> },
-		strict(description, {}),
-	);
-}
-const localeTexts = Type.Object(
+	Object.fromEntries(keys.map((key) => [key, schema])) as Record<K, T>;
+
+// Keys from the catalogues, so a text added there is overridable at once and a typo is an error.
+const text = Type.String({ description: "a string" });
+const botTexts = keyed(Object.keys(en) as TextKey[], Type.Optional(text));
+const widget = keyed(Object.keys(widgetTexts.en) as WidgetTextKey[], Type.Optional(text));
+const localeTexts = object(
+	"an object of text overrides",
 	{
-		...overrides(en, "").properties,
-		widget: Type.Optional(overrides(widgetTexts.en, "must be an object of widget text overrides")),
+		...botTexts,
+		widget: Type.Optional(object("an object of widget text overrides", widget, {})),
 	},
-	strict("must be an object of text overrides", {}),
+	{},
 );
 
 const clockTime = Type.String({
 	pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$",
-	description: 'must be a time of day like "09:00"',
-});
-const openHours = Type.Tuple([clockTime, clockTime], {
-	description: 'must be a pair of times like ["09:00", "18:00"]',
+	description: 'a time of day like "09:00"',
 });
 const weekdays: Weekday[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-const week = Object.fromEntries(weekdays.map((day) => [day, Type.Optional(openHours)])) as {
-	[K in Weekday]: TOptional<typeof openHours>;
-};
-const limits = Object.fromEntries(
-	Object.keys(rateLimits).map((kind) => [kind, Type.Optional(perMinute)]),
-) as { [K in RateKind]: TOptional<typeof perMinute> };
+const openHours = Type.Tuple([clockTime, clockTime], {
+	description: 'a pair of times like ["09:00", "18:00"]',
+});
+const week = keyed(weekdays, Type.Optional(openHours));
 
 /** The file as written: every key optional (the defaults fill the gaps), unknown keys refused. */
-export const FileSchema = Type.Object(
-	{
-		/** SLA reminders: offsets from the oldest unanswered customer message, increasing. */
-		sla: section({
-			reminders: Type.Array(duration(), {
-				minItems: 1,
-				maxItems: 10,
-				default: ["10m", "30m", "2h"],
-				description: 'must be a list of 1 to 10 durations, e.g. ["10m", "30m", "2h"]',
+export const FileSchema = object("a JSON object", {
+	/** SLA reminders: offsets from the oldest unanswered customer message, increasing. */
+	sla: section({
+		reminders: Type.Array(duration(), {
+			minItems: 1,
+			maxItems: 10,
+			default: ["10m", "30m", "2h"],
+			description: 'a list of 1 to 10 durations, e.g. ["10m", "30m", "2h"]',
+		}),
+	}),
+	waiting: section({ reminder: duration("24h"), autoclose: duration("7d") }),
+	linkToken: section({ ttl: duration("1h") }),
+	ws: section({ ping: duration("30s"), idle: duration("5m") }),
+	/** The getUpdates long-poll timeout. */
+	telegram: section({ pollTimeout: duration("25s") }),
+	/** Flood budgets; the group window is a minute unless a test scales it down. */
+	outbox: section({
+		groupPerMinute: rate(20),
+		groupWindow: duration("1m"),
+		privatePerSecond: rate(1),
+		globalPerSecond: rate(30),
+		/** How long a claimed item stays leased to one instance (renewed while in flight). */
+		lease: duration("60s"),
+	}),
+	uploads: section({ imageMaxBytes: bytes(10 * 2 ** 20), documentMaxBytes: bytes(20 * 2 ** 20) }),
+	/** Validity of signed media URLs. */
+	media: section({ urlTtl: duration("24h") }),
+	/** Bookkeeping rows and media bytes; media absent: kept forever. */
+	retention: section({
+		bookkeeping: duration("7d"),
+		media: Type.Optional(duration()),
+		interval: duration("1h"),
+	}),
+	/** Per-instance limits per minute; a key left out keeps the limiter's own. */
+	rateLimits: Type.Optional(
+		object(
+			"an object of rate limits per minute",
+			keyed(Object.keys(rateLimits) as RateKind[], Type.Optional(perMinute)),
+		),
+	),
+	/** A key left out keeps the quota of `core/quotas.ts`. */
+	quotas: Type.Optional(QuotasSchema),
+	/** A web session unused this long expires. */
+	session: section({ idle: duration("180d") }),
+	/** Absent: the SLA clock runs around the clock. */
+	businessHours: Type.Optional(
+		object("an object with timeZone and week", {
+			timeZone: Type.String({
+				format: format("time-zone"),
+				description: 'an IANA time zone such as "Europe/Berlin"',
 			}),
+			week: object("an object of weekdays (mon … sun)", week),
 		}),
-		waiting: section({ reminder: duration("24h"), autoclose: duration("7d") }),
-		linkToken: section({ ttl: duration("1h") }),
-		ws: section({ ping: duration("30s"), idle: duration("5m") }),
-		/** The getUpdates long-poll timeout. */
-		telegram: section({ pollTimeout: duration("25s") }),
-		/** Flood budgets; the group window is a minute unless a test scales it down. */
-		outbox: section({
-			groupPerMinute: rate(20),
-			groupWindow: duration("1m"),
-			privatePerSecond: rate(1),
-			globalPerSecond: rate(30),
-			/** How long a claimed item stays leased to one instance (renewed while in flight). */
-			lease: duration("60s"),
-		}),
-		uploads: section({ imageMaxBytes: bytes(10 * 2 ** 20), documentMaxBytes: bytes(20 * 2 ** 20) }),
-		/** Validity of signed media URLs. */
-		media: section({ urlTtl: duration("24h") }),
-		/** Bookkeeping rows and media bytes; media absent: kept forever. */
-		retention: section({
-			bookkeeping: duration("7d"),
-			media: Type.Optional(duration()),
-			interval: duration("1h"),
-		}),
-		/** Per-instance limits per minute; a key left out keeps the limiter's own. */
-		rateLimits: Type.Optional(
-			Type.Object(limits, strict("must be an object of rate limits per minute")),
-		),
-		/** A key left out keeps the quota of `core/quotas.ts`. */
-		quotas: Type.Optional(QuotasSchema),
-		/** A web session unused this long expires. */
-		session: section({ idle: duration("180d") }),
-		/** Absent: the SLA clock runs around the clock. */
-		businessHours: Type.Optional(
-			Type.Object(
-				{
-					timeZone: Type.String({
-						format: format("time-zone"),
-						description: 'must be an IANA time zone such as "Europe/Berlin"',
-					}),
-					week: Type.Object(week, strict("must be an object of weekdays (mon … sun)")),
-				},
-				strict("must be an object with timeZone and week"),
-			),
-		),
-		texts: Type.Object(
-			{ en: localeTexts, ru: localeTexts },
-			strict("must be an object with the locales en and ru", {}),
-		),
-	},
-	strict("must be a JSON object"),
-);
+	),
+	texts: object("an object with the locales en and ru", { en: localeTexts, ru: localeTexts }, {}),
+});
 
 /** What the file sets, in the shape the rest of the service reads. */
 function settingsOf(file: StaticDecode<typeof FileSchema>) {
@@ -232,7 +207,7 @@ function line({ type, path, schema, value }: ValueError): string {
 	const message =
 		typeof problem === "string"
 			? problem
-			: `${schema.description} (got ${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown})`;
+			: `must be ${schema.description} (got ${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown})`;
 	return `CONFIG_FILE${key ? ` ${key}` : ""}: ${message}`;
 }
 
