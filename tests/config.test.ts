@@ -255,6 +255,11 @@ describe("environment", () => {
 		],
 		["LOCALE", "fr", 'LOCALE: must be one of en, ru (got "fr")'],
 		[
+			"DEMO_PAGE",
+			"constructor",
+			'DEMO_PAGE: must be true, false, 1, 0, yes or no (got "constructor")',
+		],
+		[
 			"DISPLAY_TIMEZONE",
 			"Mars/Olympus",
 			'DISPLAY_TIMEZONE: must be an IANA time zone such as "UTC" or "Europe/Moscow" (got "Mars/Olympus")',

@@ -30,7 +30,7 @@ const MUST = {
 		'must be true, false, 1, 0, yes or no, a number of proxies up to 16, or the proxies\' addresses and CIDR ranges such as "10.0.0.0/8, ::1"',
 	"time-zone": 'must be an IANA time zone such as "UTC" or "Europe/Moscow"',
 	boolean: "must be true, false, 1, 0, yes or no",
-};
+} satisfies Partial<Record<Parameters<typeof format>[0], string>>;
 
 // A `secret` never appears in an error line (they end up in logs); a `caseless` value is read
 // lower-cased ("INFO" is info).

@@ -223,7 +223,8 @@ export function readConfigFile(path: string | undefined, readText: (path: string
 			json = JSON.parse(content.replace(/^\uFEFF/, ""));
 		}
 	} catch (error) {
-		return { ok: false as const, errors: [`CONFIG_FILE: ${doing}: ${(error as Error).message}`] };
+		const reason = error instanceof Error ? error.message : String(error);
+		return { ok: false as const, errors: [`CONFIG_FILE: ${doing}: ${reason}`] };
 	}
 	const file = Value.Default(FileSchema, json);
 	const errors = [...new Set([...Value.Errors(FileSchema, file)].map(line))];

@@ -65,19 +65,13 @@ export const notForProduction = (text: string) =>
 		return (scheme !== undefined && scheme !== "https") || !originHost(entry).includes(".");
 	});
 
-const WORDS: Record<string, boolean> = {
-	true: true,
-	1: true,
-	yes: true,
-	false: false,
-	0: false,
-	no: false,
-};
-export const isTrue = (word: string) => WORDS[word] === true;
+const TRUE_WORDS = ["true", "1", "yes"];
+const WORDS = [...TRUE_WORDS, "false", "0", "no"];
+export const isTrue = (word: string) => TRUE_WORDS.includes(word);
 
 /** TRUST_PROXY (lower-cased): off, one proxy, 2 to 16 hops, or the proxies' addresses and ranges. */
 export function trustedProxies(text: string): boolean | number | string[] | undefined {
-	if (text in WORDS) return WORDS[text];
+	if (WORDS.includes(text)) return isTrue(text);
 	if (/^\d+$/.test(text)) return +text >= 2 && +text <= 16 ? +text : undefined;
 	const ranges = entries(text);
 	const valid = ranges.every((range) => {
@@ -95,14 +89,14 @@ const httpUrl = (text: string) => {
 
 const zoneKnown = (zone: string) => {
 	try {
-		return canonicalZone(zone) !== "";
+		return !!canonicalZone(zone);
 	} catch {
 		return false;
 	}
 };
 
 /** Formats the config schemas name, in TypeBox's registry so that `Value.Errors` checks them. */
-const FORMATS: Record<string, (text: string) => boolean> = {
+const FORMATS = {
 	duration: (text) => typeof measure(text) === "number",
 	"time-zone": zoneKnown,
 	port: (text) => /^\d{1,5}$/.test(text) && +text <= 65_535,
@@ -118,8 +112,8 @@ const FORMATS: Record<string, (text: string) => boolean> = {
 	"webhook-secret": (text) => /^[A-Za-z0-9_-]{32,256}$/.test(text),
 	origins: (text) => notDomains(text).length === 0,
 	"trust-proxy": (text) => trustedProxies(text) !== undefined,
-	boolean: (text) => text in WORDS,
-};
+	boolean: (text) => WORDS.includes(text),
+} satisfies Record<string, (text: string) => boolean>;
 // The prefix keeps clear of the formats Elysia registers in the same registry.
 for (const [name, check] of Object.entries(FORMATS)) FormatRegistry.Set(`config.${name}`, check);
 export const format = (name: keyof typeof FORMATS) => `config.${name}`;

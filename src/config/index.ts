@@ -17,10 +17,9 @@ export type Config = EnvSettings & FileSettings;
 export type LoadConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
 /**
- * Builds the config from an environment and the optional CONFIG_FILE, reading nothing but that
- * file through `readText`. Every problem is reported, one line each, naming the variable or the
- * file key: `PORT: must be an integer from 0 to 65535 (got "abc")`,
- * `CONFIG_FILE sla.reminders[1]: must be …`.
+ * Builds the config from an environment and the optional CONFIG_FILE (read through `readText`).
+ * Every problem is reported, one line each naming the variable or the file key:
+ * `PORT: must be an integer from 0 to 65535 (got "abc")`, `CONFIG_FILE ws.idle: must be …`.
  *
  * @example
  * const result = loadConfig({ PORT: "0", CONFIG_FILE: "timers.json" });
