@@ -26,14 +26,9 @@ export const LOCALES = ["en", "ru"] as const satisfies Locale[];
 const object = <T extends TProperties>(description: string, properties: T, fallback?: object) =>
 	Type.Object(properties, { additionalProperties: false, description, default: fallback });
 const section = <T extends TProperties>(properties: T) => object("an object", properties, {});
+const DURATION = { format: format("duration"), description: 'a duration like "10m"' };
 const duration = (fallback?: string) =>
-	Type.Transform(
-		Type.String({
-			format: format("duration"),
-			default: fallback,
-			description: 'a duration like "10m"',
-		}),
-	)
+	Type.Transform(Type.String({ ...DURATION, default: fallback }))
 		.Decode(parseDuration)
 		.Encode((ms) => `${ms}ms`);
 const count = (description: string, options: NumberOptions) =>
@@ -54,12 +49,10 @@ const keyed = <K extends string, T extends TSchema>(keys: readonly K[], schema: 
 const text = Type.String({ description: "a string" });
 const botTexts = keyed(Object.keys(en) as TextKey[], Type.Optional(text));
 const widget = keyed(Object.keys(widgetTexts.en) as WidgetTextKey[], Type.Optional(text));
+const widgetOverrides = Type.Optional(object("an object of widget text overrides", widget, {}));
 const localeTexts = object(
 	"an object of text overrides",
-	{
-		...botTexts,
-		widget: Type.Optional(object("an object of widget text overrides", widget, {})),
-	},
+	{ ...botTexts, widget: widgetOverrides },
 	{},
 );
 
