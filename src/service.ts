@@ -134,7 +134,6 @@ export async function startService(
 			bus.announceWork?.();
 		},
 		wakeTimers: () => timerWorker.wake(),
-		acceptLingerMs: config.acceptLingerMs,
 	};
 
 	// Before visitors: the web hot path's connections open and its statement ready (fast-accept.ts).

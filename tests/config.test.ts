@@ -109,7 +109,6 @@ describe("environment", () => {
 			texts: { en, ru: {} },
 			widgetTexts: { en: {}, ru: {} },
 			demoPage: true,
-			acceptLingerMs: 60,
 		});
 	});
 
@@ -196,12 +195,12 @@ describe("environment", () => {
 		[
 			"TELEGRAM_API_URL",
 			"ftp://api.example.com",
-			'TELEGRAM_API_URL: must be an http:// or https:// URL (got "ftp://api.example.com")',
+			'TELEGRAM_API_URL: must be an http:// or https:// URL without a query or fragment (paths are appended to it) (got "ftp://api.example.com")',
 		],
 		[
 			"TELEGRAM_API_URL",
 			"https://api.example.com/?x=1",
-			"TELEGRAM_API_URL: must not have a query or fragment",
+			'TELEGRAM_API_URL: must be an http:// or https:// URL without a query or fragment (paths are appended to it) (got "https://api.example.com/?x=1")',
 		],
 		["TELEGRAM_MODE", "push", 'TELEGRAM_MODE: must be one of polling, webhook (got "push")'],
 		[
@@ -230,21 +229,15 @@ describe("environment", () => {
 		["PORT", "80.5", 'PORT: must be an integer from 0 to 65535 (got "80.5")'],
 		["PORT", "-1", 'PORT: must be an integer from 0 to 65535 (got "-1")'],
 		[
-			"ACCEPT_LINGER_MS",
-			"40ms",
-			'ACCEPT_LINGER_MS: must be an integer from 0 to 1000 (got "40ms")',
-		],
-		[
-			"ACCEPT_LINGER_MS",
-			"1001",
-			'ACCEPT_LINGER_MS: must be an integer from 0 to 1000 (got "1001")',
+			"PUBLIC_URL",
+			"desk.example.com",
+			'PUBLIC_URL: must be an http:// or https:// URL without a query or fragment (paths are appended to it) (got "desk.example.com")',
 		],
 		[
 			"PUBLIC_URL",
-			"desk.example.com",
-			'PUBLIC_URL: must be an http:// or https:// URL (got "desk.example.com")',
+			"https://desk.example.com/#x",
+			'PUBLIC_URL: must be an http:// or https:// URL without a query or fragment (paths are appended to it) (got "https://desk.example.com/#x")',
 		],
-		["PUBLIC_URL", "https://desk.example.com/#x", "PUBLIC_URL: must not have a query or fragment"],
 		[
 			"ALLOWED_ORIGINS",
 			"example.com, not a domain",
@@ -253,14 +246,19 @@ describe("environment", () => {
 		[
 			"APP_SECRET",
 			"short",
-			"APP_SECRET: must be at least 32 characters long (got 5, value not shown)",
+			"APP_SECRET: must be at least 32 characters long (got 5 characters, value not shown)",
 		],
 		[
 			"TRUST_PROXY",
 			"maybe",
-			'TRUST_PROXY: must be true, false, 1, 0, yes or no, a number of proxies, or the proxies\' addresses and CIDR ranges such as "10.0.0.0/8, ::1" (got "maybe")',
+			'TRUST_PROXY: must be true, false, 1, 0, yes or no, a number of proxies up to 16, or the proxies\' addresses and CIDR ranges such as "10.0.0.0/8, ::1" (got "maybe")',
 		],
 		["LOCALE", "fr", 'LOCALE: must be one of en, ru (got "fr")'],
+		[
+			"DEMO_PAGE",
+			"constructor",
+			'DEMO_PAGE: must be true, false, 1, 0, yes or no (got "constructor")',
+		],
 		[
 			"DISPLAY_TIMEZONE",
 			"Mars/Olympus",
@@ -312,7 +310,7 @@ describe("environment", () => {
 		});
 		expect(errors).toEqual([
 			'PORT: must be an integer from 0 to 65535 (got "abc")',
-			'TRUST_PROXY: must be true, false, 1, 0, yes or no, a number of proxies, or the proxies\' addresses and CIDR ranges such as "10.0.0.0/8, ::1" (got "maybe")',
+			'TRUST_PROXY: must be true, false, 1, 0, yes or no, a number of proxies up to 16, or the proxies\' addresses and CIDR ranges such as "10.0.0.0/8, ::1" (got "maybe")',
 			'LOCALE: must be one of en, ru (got "fr")',
 			'LOG_LEVEL: must be one of debug, info, warn, error (got "loud")',
 		]);
@@ -482,11 +480,6 @@ describe("config file", () => {
 		expect(errorsOf(bad.env, bad.readText)[0]).toStartWith("CONFIG_FILE retention.media: must be");
 	});
 
-	test("ACCEPT_LINGER_MS is read; 0 turns the wait off", () => {
-		expect(configOf({ ACCEPT_LINGER_MS: "0" }).acceptLingerMs).toBe(0);
-		expect(configOf({ ACCEPT_LINGER_MS: "25" }).acceptLingerMs).toBe(25);
-	});
-
 	test("METRICS_TOKEN is read and must be at least 16 characters", () => {
 		expect(configOf({ METRICS_TOKEN: "0123456789abcdef" }).metricsToken).toBe("0123456789abcdef");
 		expect(errorsOf({ METRICS_TOKEN: "short" })[0]).toStartWith(
@@ -535,10 +528,10 @@ describe("config file", () => {
 		});
 		expect(errorsOf(env, readText)).toEqual([
 			'CONFIG_FILE sla.reminders[1]: must be a duration: a whole number and a unit (ms, s, m, h or d), e.g. "90s", "10m", "2h", "7d" (got "half an hour")',
-			'CONFIG_FILE sla.reminders[3]: must be a duration like "10m" (got 7)',
-			'CONFIG_FILE ws.idle: must be a duration: a whole number and a unit (ms, s, m, h or d), e.g. "90s", "10m", "2h", "7d" (got "5 minutes")',
-			'CONFIG_FILE linkToken.ttl: must be at most 365d (got "1000d")',
 			'CONFIG_FILE sla.reminders[2]: must be longer than zero (got "0s")',
+			'CONFIG_FILE sla.reminders[3]: must be a duration like "10m" (got 7)',
+			'CONFIG_FILE linkToken.ttl: must be at most 365d (got "1000d")',
+			'CONFIG_FILE ws.idle: must be a duration: a whole number and a unit (ms, s, m, h or d), e.g. "90s", "10m", "2h", "7d" (got "5 minutes")',
 		]);
 	});
 

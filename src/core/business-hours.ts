@@ -2,7 +2,16 @@
  * Adding "business time": the SLA clock runs only inside the configured opening hours, in their
  * time zone. Without business hours, time is simply added.
  */
-import type { BusinessHours, Weekday } from "../config/file.ts";
+export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+
+/**
+ * Opening hours: a day left out is closed; a pair like ["09:00", "18:00"] is the open interval,
+ * on the wall clock of `timeZone`.
+ */
+export type BusinessHours = {
+	timeZone: string;
+	week: Partial<Record<Weekday, [open: string, close: string]>>;
+};
 
 const WEEKDAYS: Weekday[] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 const DAY_MS = 86_400_000;

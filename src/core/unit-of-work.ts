@@ -5,12 +5,12 @@
  */
 
 import { sql } from "drizzle-orm";
-import type { BusinessHours } from "../config/file.ts";
 import type { Database, Tx } from "../db/client.ts";
 import { isRetryable } from "../db/errors.ts";
 import type { Texts } from "../i18n/texts.ts";
 import { enqueueOutbox } from "../outbox/enqueue.ts";
 import type { OutboxItem } from "../outbox/items.ts";
+import type { BusinessHours } from "./business-hours.ts";
 import type { CustomerEvent, EventBus } from "./events.ts";
 
 export interface TimerPolicy {

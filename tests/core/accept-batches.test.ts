@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { DEFAULT_ACCEPT_LINGER_MS } from "../../src/config/index.ts";
 import type { CustomerEvent } from "../../src/core/events.ts";
 import { warmAcceptPath } from "../../src/core/fast-accept.ts";
 import { acceptCustomerMessage } from "../../src/core/messages.ts";
@@ -37,7 +36,7 @@ beforeAll(async () => {
 		bus,
 		wakeOutbox: () => {},
 		// As the service runs by default (ACCEPT_LINGER_MS).
-		acceptLingerMs: DEFAULT_ACCEPT_LINGER_MS,
+		acceptLingerMs: 60,
 	};
 });
 afterAll(async () => {

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { BusinessHours } from "../../src/config/file.ts";
-import { addBusinessTime } from "../../src/core/business-hours.ts";
+import { addBusinessTime, type BusinessHours } from "../../src/core/business-hours.ts";
 
 const berlin: BusinessHours = {
 	timeZone: "Europe/Berlin",
