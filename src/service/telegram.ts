@@ -51,23 +51,26 @@ export interface TelegramSideOptions {
 	wakers: Wakers;
 }
 
+/** A configured bot: its door, and the checks that tell whether it can do its work. */
+interface RunningBot {
+	door: TelegramDoor;
+	health: BotHealth;
+}
+
 export async function openTelegramSide(options: TelegramSideOptions): Promise<TelegramSide> {
 	const { config, database, appSecret, log } = options;
-	let door: TelegramDoor | undefined;
-	let health: BotHealth | undefined;
+	let running: RunningBot | undefined;
 	let setup: SetupFlow | undefined;
 	const connect = (bot: StoredBot) => {
-		const built = openDoor(options, bot);
-		door = built.door;
-		health = built.health;
-		options.wakers.outbox = built.door.outbox;
-		return built;
+		running = openDoor(options, bot);
+		options.wakers.outbox = running.door.outbox;
+		return running;
 	};
-	const run = (built: { door: TelegramDoor; health: BotHealth }) => {
-		built.door.outbox.start();
-		built.door.receiver.start();
+	const run = ({ door, health }: RunningBot) => {
+		door.outbox.start();
+		door.receiver.start();
 		// Not awaited: a slow or unreachable Telegram must not delay serving the web chat.
-		void built.health.checkAndLog();
+		void health.checkAndLog();
 	};
 	const chosen = await chooseBot(config, database, appSecret, log);
 	if (chosen === "none")
@@ -81,32 +84,36 @@ export async function openTelegramSide(options: TelegramSideOptions): Promise<Te
 			},
 		});
 	else if (chosen !== "unreadable") connect(chosen);
-	const current = () => door?.bot ?? disabledBotProfile;
+	const profile = () => running?.door.bot ?? disabledBotProfile;
 	return {
 		bot: {
 			get enabled() {
-				return door?.bot.enabled ?? false;
+				return profile().enabled;
 			},
-			identity: () => current().identity(),
-			avatar: () => current().avatar(),
-			download: (fileId, range) => current().download(fileId, range),
-			typing: (customerId) => door?.bot.typing(customerId),
+			identity: () => profile().identity(),
+			avatar: () => profile().avatar(),
+			download: (fileId, range) => profile().download(fileId, range),
+			typing: (customerId) => profile().typing(customerId),
 		},
 		async readiness() {
-			if (!door) return { ok: true, detail: "disabled" };
-			const status = door.receiver.status();
-			if (!status.ok || !health) return status;
-			const report = await withTimeout(health.current(), 3000, undefined);
+			if (!running) return { ok: true, detail: "disabled" };
+			const status = running.door.receiver.status();
+			if (!status.ok) return status;
+			const report = await withTimeout(running.health.current(), 3000, undefined);
 			if (report && !report.ok) return { ok: false, detail: report.problem ?? "bot checks failed" };
 			return status;
 		},
-		webhook: () =>
-			door?.webhookSecret ? { secret: door.webhookSecret, handle: door.handleUpdate } : undefined,
+		webhook() {
+			const door = running?.door;
+			return door?.webhookSecret
+				? { secret: door.webhookSecret, handle: door.handleUpdate }
+				: undefined;
+		},
 		setup: () => setup,
-		groupBudgetLeft: () => door?.groupBudgetLeft(),
-		mode: () => (door ? config.telegramMode : "disabled"),
+		groupBudgetLeft: () => running?.door.groupBudgetLeft(),
+		mode: () => (running ? config.telegramMode : "disabled"),
 		start(publicUrl) {
-			if (door && health) run({ door, health });
+			if (running) run(running);
 			if (setup)
 				log.warn(`Set up the bot: open ${publicUrl}/setup?code=${setup.code}`, {
 					event: "setup.link",
@@ -114,19 +121,18 @@ export async function openTelegramSide(options: TelegramSideOptions): Promise<Te
 		},
 		async stopReceiving() {
 			await setup?.stop();
-			await door?.receiver.stop();
+			await running?.door.receiver.stop();
 		},
 		async stopSending() {
-			await door?.outbox.stop();
-			door?.abort();
+			await running?.door.outbox.stop();
+			running?.door.abort();
 		},
 	};
 }
 
 /**
  * The bot to run: the environment's wins over one the setup page saved. "none" opens the setup
- * page; "unreadable" (saved with another APP_SECRET) does not, so it cannot be overwritten
- * unawares.
+ * page; "unreadable" (saved under another APP_SECRET) is logged with the way out, and runs none.
  */
 async function chooseBot(
 	config: Config,
@@ -158,11 +164,11 @@ async function chooseBot(
 	return "none";
 }
 
-/** Builds the Telegram door for a bot, and the checks that tell whether it can do its work. */
-function openDoor(
-	options: TelegramSideOptions,
-	bot: StoredBot,
-): { door: TelegramDoor; health: BotHealth } {
+/**
+ * Builds the Telegram door for a bot, not started yet. Setting the webhook is the receiver's
+ * business once started (its readiness says "webhook not set" when that failed).
+ */
+function openDoor(options: TelegramSideOptions, bot: StoredBot): RunningBot {
 	const { config, log } = options;
 	log.redact?.(bot.token);
 	const door = createTelegramDoor({
