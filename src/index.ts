@@ -1,6 +1,6 @@
 /**
- * The composition root: the only module with side effects at import. Hands the command line and
- * the environment to the CLI (src/cli/main.ts); `serve`, the default, runs until a signal.
+ * The entry point: the only module with side effects at import. Hands the command line and the
+ * environment to the CLI (src/cli/main.ts); `serve`, the default, runs the service until a signal.
  */
 import { runCli } from "./cli/main.ts";
 

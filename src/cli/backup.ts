@@ -8,10 +8,11 @@ import { renameSync, writeFileSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import type { Config } from "../config/index.ts";
 import { pgliteAssets } from "../db/pglite-assets.ts";
-import { askService, claimDataDirChecked, DataDirBusy, holderOf } from "./data-dir.ts";
+import { askService } from "../runtime/control-socket.ts";
+import { claimDataDirChecked, DataDirBusy, holderOf } from "../runtime/data-dir.ts";
+import { dumpPglite } from "../runtime/pglite-backup.ts";
 import type { Output } from "./output.ts";
 import { usePgTools } from "./output.ts";
-import { dumpPglite } from "./pglite-backup.ts";
 
 export async function backup(config: Config, file: string | undefined, io: Output) {
 	if (config.databaseUrl) {

@@ -3,8 +3,8 @@
  * (✓, ✗ with how to fix it, ⚠ advice); exit 1 when any check fails.
  */
 import type { Config } from "../config/index.ts";
+import { holderOf } from "../runtime/data-dir.ts";
 import { formatResults, runBotChecks } from "../setup/checks.ts";
-import { holderOf } from "./data-dir.ts";
 import type { Output } from "./output.ts";
 
 export async function doctor(config: Config, io: Output) {

@@ -5,7 +5,7 @@
 import type { Config } from "../config/index.ts";
 import { openDatabase } from "../db/client.ts";
 import { migrate as applyMigrations } from "../db/migrate.ts";
-import { claimDataDirChecked, DataDirBusy } from "./data-dir.ts";
+import { claimDataDirChecked, DataDirBusy } from "../runtime/data-dir.ts";
 import type { Output } from "./output.ts";
 
 export async function migrate(config: Config, io: Output) {

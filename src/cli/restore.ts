@@ -8,9 +8,10 @@ import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import type { Config } from "../config/index.ts";
 import { pgliteAssets } from "../db/pglite-assets.ts";
-import { askService, claimDataDirChecked, DataDirBusy, holderOf } from "./data-dir.ts";
+import { askService } from "../runtime/control-socket.ts";
+import { claimDataDirChecked, DataDirBusy, holderOf } from "../runtime/data-dir.ts";
+import { BadBackup, validateBackup } from "../runtime/pglite-backup.ts";
 import { type Output, usePgTools } from "./output.ts";
-import { BadBackup, validateBackup } from "./pglite-backup.ts";
 
 export async function restore(config: Config, file: string | undefined, io: Output) {
 	if (config.databaseUrl) {

@@ -1,7 +1,7 @@
 /** `topicdesk serve` (the default): starts the service and shuts it down once on SIGINT/SIGTERM. */
 import type { Config } from "../config/index.ts";
+import { DataDirBusy } from "../runtime/data-dir.ts";
 import { type RunningService, startService } from "../service.ts";
-import { DataDirBusy } from "./data-dir.ts";
 
 export async function serve(config: Config): Promise<void> {
 	let service: RunningService;

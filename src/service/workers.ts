@@ -1,0 +1,32 @@
+/**
+ * The workers that run beside the doors: durable timers (SLA reminders, waiting reminder,
+ * auto-close) and retention. The outbox worker belongs to the Telegram door.
+ */
+import type { Config } from "../config/index.ts";
+import type { CoreDeps } from "../core/unit-of-work.ts";
+import { createRetentionJob } from "../jobs/retention.ts";
+import { createTimerWorker, type TimerWorker } from "../jobs/timer-worker.ts";
+import type { Logger } from "../observability/logger.ts";
+
+export interface Workers {
+	timers: TimerWorker;
+	start(): void;
+	/** Lets the runs in progress finish. */
+	stop(): Promise<void>;
+}
+
+export function createWorkers(config: Config, core: CoreDeps, log: Logger): Workers {
+	const timers = createTimerWorker(core, log);
+	const retention = createRetentionJob({ database: core.database, policy: config.retention, log });
+	return {
+		timers,
+		start() {
+			timers.start();
+			retention.start();
+		},
+		async stop() {
+			await timers.stop();
+			await retention.stop();
+		},
+	};
+}
