@@ -39,7 +39,7 @@ export interface WebDeps {
 	production: boolean;
 	/** PUBLIC_URL, with the real port once listening when the service was started on port 0. */
 	publicUrl(): string;
-	/** Per-instance rate limits (SPEC §4.5). */
+	/** Per-instance rate limits. */
 	limits: RateLimiter;
 	/** Service version, for /health. */
 	version: string;
