@@ -1,40 +1,26 @@
 /**
- * The Bot API client we send every call through: `TELEGRAM_API_URL` is its root, each call
- * carries its own timeout and ends at shutdown, and the flood budgets and metrics wrap every call.
- * Calls with JSON parameters (all but uploads) bypass GramIO's call path, which builds a stack
- * trace, a `debug` logger (checking the terminal) and async hook chains per call, a measured share
- * of each message's CPU. They go over our keep-alive HTTP/1.1 client on the event loop's own
- * sockets (http1-client.ts says why), or through `fetch` when a proxy is set in the environment
- * (`fetch` honours HTTP(S)_PROXY and NO_PROXY; we do not reimplement that). Uploads (a `File`
- * among the parameters) go through GramIO, which builds the multipart body. GramIO's types and
- * errors are kept either way.
+ * The Bot API client every call goes through (bot-transport.ts puts each on the wire): each call
+ * carries its own deadline and ends at shutdown, and the flood budgets and metrics wrap every
+ * call. `api` offers every Bot API method by name, with GramIO's types.
  */
-import { Bot, TelegramError } from "gramio";
+import { type Bot, TelegramError } from "gramio";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { chatKeyOf, type FloodBudget } from "../outbox/flood-budget.ts";
+import { type BotCall, createBotTransport } from "./bot-transport.ts";
 import { createCallDeadlines } from "./call-deadlines.ts";
-import { createHttp1Client } from "./http1-client.ts";
 
 export type BotApi = Bot["api"];
 
 export interface BotClient {
-	bot: Bot;
 	api: BotApi;
 	/** Numeric id of the bot, from the token (`<id>:<secret>`), so no getMe is needed to know it. */
 	botId: number;
 	/** Aborts every call in flight (shutdown). */
 	abort(): void;
-	/** The bare transport, without budgets, metrics or deadline (the poller's long poll). */
-	post: JsonPost;
+	/** The bare call, without budgets, metrics or deadline: the poller's long poll has its own. */
+	call: BotCall;
 }
-
-/** Sends a JSON body to a Bot API method; answers with the HTTP status and the parsed body. */
-export type JsonPost = (
-	method: string,
-	body: string,
-	signal: AbortSignal,
-) => Promise<{ status: number; data: unknown }>;
 
 export function createBotClient(options: {
 	token: string;
@@ -46,50 +32,16 @@ export function createBotClient(options: {
 	metrics?: Metrics;
 	/** At debug level, one line per call with its method and result (never its parameters). */
 	log?: Logger;
-	/** JSON calls through `fetch` instead of the HTTP/1.1 client. Default: when a proxy is set. */
-	viaFetch?: boolean;
 }): BotClient {
 	const shutdown = new AbortController();
 	const deadlines = createCallDeadlines(options.callTimeoutMs ?? 30_000);
-	const fetchOptions: RequestInit = {};
-	// GramIO spreads `fetchOptions` into every request, which evaluates this getter per call: an
-	// upload gets its deadline from the same sweep (its entry lapses at the deadline, as GramIO
-	// does not say when the call settled) and ends at shutdown like any call.
-	Object.defineProperty(fetchOptions, "signal", {
-		enumerable: true,
-		get: () => deadlines.start().signal,
-	});
-	const bot = new Bot(options.token, { api: { baseURL: `${options.apiRoot}/bot`, fetchOptions } });
-	const endpoint = `${options.apiRoot}/bot${options.token}/`;
-	const uploads = bot.api as unknown as Record<string, (params: unknown) => Promise<unknown>>;
-	const direct =
-		(options.viaFetch ?? proxyInEnvironment(process.env))
-			? null
-			: createHttp1Client(options.apiRoot);
-	const path = new URL(endpoint).pathname;
-	const post: JsonPost = async (method, body, signal) => {
-		if (direct) {
-			const answer = await direct.post(path + method, body, signal);
-			return { status: answer.status, data: JSON.parse(answer.body) };
-		}
-		const response = await fetch(endpoint + method, {
-			method: "POST",
-			headers: JSON_HEADERS,
-			body,
-			signal,
-		});
-		return { status: response.status, data: await response.json() };
-	};
+	const call = createBotTransport(options.apiRoot, options.token);
 	const send: Transport = async (method, params) => {
-		if (carriesFile(params)) return uploads[method]?.(params);
-		const call = deadlines.start();
+		const deadline = deadlines.start();
 		try {
-			const { data } = await post(method, JSON.stringify(params ?? {}), call.signal);
-			const answer = data as ApiResponse;
-			if (!answer.ok) throw new TelegramError(answer, method as never, params as never);
-			return answer.result;
+			return await call(method, params as object | undefined, deadline.signal);
 		} finally {
-			call.done();
+			deadline.done();
 		}
 	};
 	const layers: Layer[] = [];
@@ -153,32 +105,32 @@ export function createBotClient(options: {
 				throw error;
 			}
 		});
-	// The first layer is the outermost, as GramIO ran its onApiCall hooks.
+	// The first layer is the outermost: metrics see the time a call waited for its budget.
 	const run = layers.reduceRight<Transport>(
 		(next, layer) => (method, params) => layer({ method, params }, () => next(method, params)),
 		send,
 	);
+	// Every property of `api` is the Bot API method of that name, made on first use. `then` is
+	// none, so that `api` is never taken for a promise.
 	const methods = new Map<string, (params?: unknown) => Promise<unknown>>();
 	const api = new Proxy({} as BotApi, {
 		get: (_target, method) => {
-			if (typeof method !== "string") return undefined;
-			let call = methods.get(method);
-			if (!call) {
-				call = (params?: unknown) => run(method, params);
-				methods.set(method, call);
+			if (typeof method !== "string" || method === "then") return undefined;
+			let bound = methods.get(method);
+			if (!bound) {
+				bound = (params?: unknown) => run(method, params);
+				methods.set(method, bound);
 			}
-			return call;
+			return bound;
 		},
 	});
 	return {
-		bot,
 		api,
 		botId: Number(options.token.split(":")[0]),
-		post,
+		call,
 		abort: () => {
 			shutdown.abort();
 			deadlines.abortAll(shutdown.signal.reason);
-			direct?.close();
 		},
 	};
 }
@@ -188,22 +140,6 @@ type Layer = (
 	context: { method: string; params: unknown },
 	next: () => Promise<unknown>,
 ) => Promise<unknown>;
-type ApiResponse =
-	| { ok: true; result: unknown }
-	| { ok: false; error_code: number; description: string; parameters?: { retry_after?: number } };
-
-const JSON_HEADERS = { "Content-Type": "application/json" };
-
-/** Whether `fetch` would send the Bot API's calls through a proxy set in the environment. */
-export const proxyInEnvironment = (env: Record<string, string | undefined>) =>
-	["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"].some((name) => Boolean(env[name]));
-
-/** Whether the parameters upload a file (a `File` or `Blob` value): then GramIO sends them. */
-const carriesFile = (params: unknown) =>
-	typeof params === "object" &&
-	params !== null &&
-	Object.values(params).some((value) => value instanceof Blob);
-
 /** Sleeps `ms`, or rejects as soon as `signal` aborts. */
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 	if (signal.aborted) return Promise.reject(signal.reason);

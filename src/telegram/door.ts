@@ -193,7 +193,7 @@ export function createTelegramDoor(options: {
 						timeoutSeconds: Math.max(1, Math.round(config.timers.pollTimeout / 1000)),
 						log,
 						handle: handleUpdate,
-						post: client.post,
+						call: client.call,
 						onCall: (method, result) => {
 							metrics?.telegramCall(method, result);
 							log.debug("telegram call", { event: "telegram.call", method, result });

@@ -4,9 +4,9 @@
  * loop is ours: an update is confirmed only after `handle` resolved, a failing update is retried
  * (never skipped), and `stop()` aborts the held request at once.
  */
-import type { TelegramUpdate } from "gramio";
+import { TelegramError, type TelegramUpdate } from "gramio";
 import type { Logger } from "../observability/logger.ts";
-import type { JsonPost } from "./bot-api.ts";
+import type { BotCall } from "./bot-transport.ts";
 
 export interface PollerOptions {
 	/** Long-poll timeout in seconds. */
@@ -24,8 +24,8 @@ export interface PollerOptions {
 	onPoll?: () => void;
 	/** Told how each getUpdates ended: "ok", the error code, or "network" (metrics). */
 	onCall?: (method: string, result: string) => void;
-	/** How calls are sent: the bot client's transport (bot-api.ts). */
-	post: JsonPost;
+	/** How calls are sent: the bot client's bare call (bot-transport.ts). */
+	call: BotCall;
 }
 
 /**
@@ -84,31 +84,26 @@ export function createPoller(options: PollerOptions): Poller {
 	let offset = 0;
 	// Optimistic until a poll fails: a held long poll gives no answer for up to its timeout.
 	let healthy = true;
-	const { post } = options;
+	const { call } = options;
 
+	/** One long poll: held by Telegram up to its timeout, given 15 s more to answer. */
 	async function fetchUpdates(): Promise<TelegramUpdate[]> {
-		const response = await post(
-			"getUpdates",
-			JSON.stringify({ offset, timeout: options.timeoutSeconds }),
-			AbortSignal.any([abort.signal, AbortSignal.timeout((options.timeoutSeconds + 15) * 1000)]),
-		).catch((error: unknown) => {
-			if (!abort.signal.aborted) options.onCall?.("getUpdates", "network");
-			throw error;
-		});
-		const body = response.data as {
-			ok: boolean;
-			result?: TelegramUpdate[];
-			error_code?: number;
-			description?: string;
-			parameters?: { retry_after?: number };
-		};
-		options.onCall?.("getUpdates", body.ok ? "ok" : String(body.error_code ?? response.status));
-		if (!body.ok) {
-			const error = new Error(`getUpdates: ${body.description ?? response.status}`);
-			Object.assign(error, { retryAfter: body.parameters?.retry_after });
+		try {
+			const updates = await call(
+				"getUpdates",
+				{ offset, timeout: options.timeoutSeconds },
+				AbortSignal.any([abort.signal, AbortSignal.timeout((options.timeoutSeconds + 15) * 1000)]),
+			);
+			options.onCall?.("getUpdates", "ok");
+			return (updates ?? []) as TelegramUpdate[];
+		} catch (error) {
+			if (!abort.signal.aborted)
+				options.onCall?.(
+					"getUpdates",
+					error instanceof TelegramError ? String(error.code) : "network",
+				);
 			throw error;
 		}
-		return body.result ?? [];
 	}
 
 	/** Retries an update until it commits (it is confirmed only by the next offset). */
@@ -135,9 +130,9 @@ export function createPoller(options: PollerOptions): Poller {
 	 * once, keeping pending updates. Best effort: a failure shows up as failing polls.
 	 */
 	async function clearWebhook() {
-		await post(
+		await call(
 			"deleteWebhook",
-			JSON.stringify({ drop_pending_updates: false }),
+			{ drop_pending_updates: false },
 			AbortSignal.any([abort.signal, AbortSignal.timeout(10_000)]),
 		).catch(() => undefined);
 	}
@@ -156,7 +151,7 @@ export function createPoller(options: PollerOptions): Poller {
 				if (abort.signal.aborted) break;
 				healthy = false;
 				failures++;
-				const retryAfter = (error as { retryAfter?: number }).retryAfter;
+				const retryAfter = error instanceof TelegramError ? error.payload?.retry_after : undefined;
 				options.log.warn("getUpdates failed", {
 					event: "telegram.poll_failed",
 					error: String(error),

@@ -1,5 +1,5 @@
 /**
- * A customer in a private chat with the bot (SPEC §3.1), end to end through the Bot API double.
+ * A customer in a private chat with the bot, end to end through the Bot API double.
  */
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";

@@ -1,5 +1,5 @@
 /**
- * Erasure (SPEC 1.5): `/erase` in a customer's topic asks for confirmation; a press from outside
+ * Erasure: `/erase` in a customer's topic asks for confirmation; a press from outside
  * the support group changes nothing; the operator's press deletes the customer's sessions,
  * messages, files and identity, closes the ticket and their sockets, leaves a notice in the
  * topic, and logs an event without personal data; the same person writing again starts fresh.

@@ -1,5 +1,5 @@
 /**
- * Web → Telegram linking (SPEC §3.8), end to end: a widget session asks for a one-time link, the
+ * Web → Telegram linking, end to end: a widget session asks for a one-time link, the
  * customer opens it in Telegram (`/start <token>`), and from then on both channels lead to one
  * topic. Covers the notices, rename, card, welcome and digest, the used / expired / unknown
  * tokens, and the merge of two customers when the Telegram account already had its own ticket.
@@ -136,7 +136,7 @@ const isConfirmation = (userId: number) => (c: ApiCall) =>
 	JSON.stringify(c.params.reply_markup).includes('"Link"');
 
 /**
- * `user` opens the link (`/start <token>`), gets the confirmation (SPEC §3.8) and presses "Link".
+ * `user` opens the link (`/start <token>`), gets the confirmation and presses "Link".
  * Returns where the calls the press caused begin.
  */
 async function consent(user: ReturnType<typeof newUser>, token: string) {
@@ -415,7 +415,7 @@ describe("web → Telegram linking", () => {
 		expect(row?.topic_id ?? null).toBeNull();
 		expect(Number(row?.n ?? 0)).toBe(0);
 		expect(tg.calls.slice(since).some((c) => c.method === "createForumTopic")).toBe(false);
-		// An unknown token makes no customer row at all (SPEC §3.8).
+		// An unknown token makes no customer row at all.
 		const [rows] = await flow.service.database.query<{ n: number }>(
 			sql`select count(*)::int as n from customers where telegram_user_id = ${zoe.id}`,
 		);
@@ -496,7 +496,7 @@ describe("web → Telegram linking", () => {
 		const link = await linkToken(web.sessionId);
 		const since = await consent(ivo, link.token);
 		await nextCall(tg, since, (c) => inDm(c, ivo.id, isDigest));
-		// SPEC §3.8: channel_linked goes to the customer's web sockets, this one included.
+		// channel_linked goes to the customer's web sockets, this one included.
 		expect((await web.socket.next("channel_linked")).data).toEqual({
 			telegram: "ivo_r",
 		});
@@ -621,7 +621,7 @@ describe("an expired link", () => {
 		const [token] = await service.database.query<{ used_at: Date | null }>(
 			sql`select used_at from link_tokens where customer_id = ${web.customerId}`,
 		);
-		// Expiry burns the token (SPEC §3.8); Leo got no customer row from it.
+		// Expiry burns the token; Leo got no customer row from it.
 		expect(token?.used_at ?? null).not.toBeNull();
 		const [leoRows] = await service.database.query<{ n: number }>(
 			sql`select count(*)::int as n from customers where telegram_user_id = ${leo.id}`,

@@ -1,5 +1,5 @@
 /**
- * The operators' desk (SPEC §3.2–3.4, §3.9), end to end through the Bot API double: the pinned
+ * The operators' desk, end to end through the Bot API double: the pinned
  * card's status buttons, /history and /help, the customer's "✅ Resolved" and rating, reopening a
  * closed ticket, entry links from a website, simultaneous customers, and a deleted topic.
  */
@@ -76,7 +76,7 @@ async function pressStatus(cardId: number, status: keyof typeof STATUS_TEXT) {
 	return nextCall(tg, since, (c) => answerOf(c, press.id));
 }
 
-/** The card's status buttons as SPEC §3.2 wants them: every status but NEW and the current one. */
+/** The card's status buttons as operators get them: every status but NEW and the current one. */
 function buttonsFor(current: keyof typeof STATUS_TEXT) {
 	const choices = (["IN_PROGRESS", "WAITING_CLIENT", "CLOSED"] as const).filter(
 		(s) => s !== current,

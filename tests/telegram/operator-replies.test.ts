@@ -1,5 +1,5 @@
 /**
- * Operators answering in a customer's topic (SPEC §3.3, §3.4): every human message reaches every
+ * Operators answering in a customer's topic: every human message reaches every
  * channel of the customer; notes stay internal; replies, edits and failures are carried over.
  */
 import { describe, expect, test } from "bun:test";
@@ -48,7 +48,7 @@ async function linkedCustomer(name: string) {
 	const user = newUser(name);
 	const since = tg.calls.length;
 	tg.customerSends(user, `/start ${link.body.data.token}`);
-	// Linking asks first (SPEC §3.8): the customer presses "Link" on the confirmation.
+	// Linking asks first: the customer presses "Link" on the confirmation.
 	const ask = await nextCall(
 		tg,
 		since,

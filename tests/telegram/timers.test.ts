@@ -1,5 +1,5 @@
 /**
- * Durable timers with second-scale durations from the config file (SPEC §1.2, §3.5): SLA
+ * Durable timers with second-scale durations from the config file: SLA
  * reminders and breach, the waiting reminder and auto-close, closed tickets, restarts.
  */
 import { describe, expect, test } from "bun:test";
