@@ -8,13 +8,14 @@ import { pgliteAssets } from "../db/pglite-assets.ts";
 
 /**
  * A consistent copy of a running PGlite. `dumpDataDir` alone waits only for the statement in
- * progress; holding PGlite's transaction mutex as well means no transaction is half done (Drizzle
- * runs its transactions through `PGlite.transaction`, which holds that mutex throughout). The
+ * progress; taking the copy inside a transaction of our own means no other transaction is half
+ * done, because PGlite runs one transaction at a time (Drizzle runs its transactions through
+ * `PGlite.transaction` too). Ours runs no statement, so the copy holds no trace of it. The
  * checkpoint first makes the copy start without WAL replay.
  */
 export async function dumpPglite(pglite: PGlite): Promise<Blob> {
 	await pglite.exec("checkpoint");
-	return pglite._runExclusiveTransaction(() => pglite.dumpDataDir("gzip"));
+	return pglite.transaction(() => pglite.dumpDataDir("gzip"));
 }
 
 /** Why a backup file cannot be restored, in words for the person running `restore`. */
