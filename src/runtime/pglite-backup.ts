@@ -10,7 +10,7 @@ import { pgliteAssets } from "../db/pglite-assets.ts";
  * A consistent copy of a running PGlite. `dumpDataDir` alone waits only for the statement in
  * progress; taking the copy inside a transaction of our own means no other transaction is half
  * done, because PGlite runs one transaction at a time (Drizzle runs its transactions through
- * `PGlite.transaction` too). Ours runs no statement, so the copy holds no trace of it. The
+ * `PGlite.transaction` too). Ours writes nothing, so the copy holds no trace of it. The
  * checkpoint first makes the copy start without WAL replay.
  */
 export async function dumpPglite(pglite: PGlite): Promise<Blob> {
