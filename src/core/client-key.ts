@@ -1,5 +1,5 @@
 /**
- * The key a client's per-IP limits and quotas count under (SPEC §4.5), from an address already
+ * The key a client's per-IP limits and quotas count under, from an address already
  * normalized by the door that received it (`web/client-ip.ts`). Pure address arithmetic, shared
  * by the rate limiter, the quotas and the web door's range checks.
  */

@@ -1,5 +1,5 @@
 /**
- * Entry links from a website (SPEC §3.9): the page a visitor came from, kept for an hour under a
+ * Entry links from a website: the page a visitor came from, kept for an hour under a
  * short id that travels as the bot's /start payload.
  */
 import { and, eq, gt, lt, sql } from "drizzle-orm";

@@ -1,5 +1,5 @@
 /**
- * Erasure of one customer's data (SPEC 1.5, `/erase`): web sessions, messages (with their
+ * Erasure of one customer's data (`/erase`): web sessions, messages (with their
  * Telegram copies' records), files, link tokens, timers, queued Telegram work and the ticket's
  * log are deleted; the customer row stays as an anonymous tombstone that keeps the topic, so the
  * topic gets its notice and a new conversation from the same person starts a new customer (the

@@ -1,7 +1,7 @@
 /**
  * What may be logged about an unexpected error: its kind, the database's SQLSTATE and where in
  * the code it happened, under a fresh id the client is told too. Never its message: a driver's
- * or Drizzle's message quotes the failed query's parameters, which are user text (issue 9).
+ * or Drizzle's message quotes the failed query's parameters, which are user text.
  */
 export interface ErrorFacts {
 	errorId: string;

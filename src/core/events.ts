@@ -9,7 +9,7 @@ export type CustomerEvent =
 	| { type: "message"; message: StoredMessage }
 	| { type: "message_edited"; id: string; text: string; editedAt: string }
 	| { type: "status"; status: TicketStatus }
-	/** `telegram`: the username without `@`, else the first name (SPEC §3.8). */
+	/** `telegram`: the username without `@`, else the first name. */
 	| { type: "channel_linked"; telegram: string }
 	/** The customer rated the closed ticket (any channel): the widget stops offering to rate. */
 	| { type: "rated"; rating: number }

@@ -1,5 +1,5 @@
 /**
- * Web → Telegram link tokens (SPEC §3.8): single use, 128 random bits, only their hash stored.
+ * Web → Telegram link tokens: single use, 128 random bits, only their hash stored.
  * Opening a link only asks (`offerLink`); the Telegram side's "Link" press links (`confirmLink`),
  * "Cancel" (`cancelLink`) or expiry burns the token.
  */
@@ -74,7 +74,7 @@ function burn(work: Work, tokenHash: string) {
 }
 
 /**
- * `/start link_<token>` (SPEC §3.8): nothing is linked yet. A valid token is reserved for this
+ * `/start link_<token>`: nothing is linked yet. A valid token is reserved for this
  * Telegram account and the facts of the web conversation are returned for the confirmation the
  * bot sends with "Link" and "Cancel". Writes no customer row, whatever the outcome.
  */
@@ -124,7 +124,7 @@ export async function cancelLink(work: Work, token: string, telegramUserId: numb
 export type LinkOutcome = "linked" | "merged";
 
 /**
- * "Link" pressed on the confirmation (SPEC §3.8), by the account the token was offered to while
+ * "Link" pressed on the confirmation, by the account the token was offered to while
  * it is valid: ties the Telegram account to the web customer who asked for the token. When the
  * account already belongs to another customer the two become one (`merge.ts`). Refusals change
  * nothing but an expired token, which is burnt.
@@ -191,7 +191,7 @@ export async function confirmLink(
 
 /**
  * The Telegram name the widget shows after linking (`channel_linked.telegram`): the username
- * without `@`, else the first name. A string, as the existing widget expects (SPEC §3.8).
+ * without `@`, else the first name. A string, as the existing widget expects.
  */
 export function linkedName(person: TelegramPerson): string {
 	return person.username || person.firstName;

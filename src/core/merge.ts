@@ -1,5 +1,5 @@
 /**
- * Two customers become one (SPEC §3.8: a web customer links a Telegram account that already has
+ * Two customers become one (a web customer links a Telegram account that already has
  * its own ticket). Everything of the merged-away customer moves to the survivor: history,
  * sessions, files, events, tokens, queued Telegram work and running timers.
  */

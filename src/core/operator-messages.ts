@@ -116,7 +116,7 @@ export async function recordOperatorMessage(
 	return message;
 }
 
-/** NEW → IN_PROGRESS once an operator reply reached at least one channel (SPEC §3.4). */
+/** NEW → IN_PROGRESS once an operator reply reached at least one channel. */
 export async function markReplyDelivered(work: Work, customerId: string, operatorId?: number) {
 	await changeStatus(
 		work,

@@ -1,5 +1,5 @@
 /**
- * Per-instance token buckets (SPEC §4.5), one limiter shared by both doors: the web door spends
+ * Per-instance token buckets, one limiter shared by both doors: the web door spends
  * `init` … `widgetErrors`, the Telegram door `telegramDm`. Each kind has a capacity refilled
  * evenly over a minute; `take` spends one token or throws 429 RATE_LIMITED with the seconds until
  * the next token.

@@ -12,7 +12,7 @@ export interface SessionRef {
 	customerId: string;
 }
 
-/** A session unused this long is expired (`session.idle`, SPEC §4.1): 180 days. */
+/** A session unused this long is expired (`session.idle`): 180 days. */
 export const DEFAULT_SESSION_IDLE_MS = 180 * 24 * 3_600_000;
 /** `last_seen_at` is written at most this often per session, not on every request. */
 const SEEN_EVERY_MS = 3_600_000;

@@ -1,5 +1,5 @@
 /**
- * When the SLA clock's reminders fall due (SPEC §3.5): each step counts from the oldest
+ * When the SLA clock's reminders fall due: each step counts from the oldest
  * unanswered message, in business time. Arming, firing, merging and the web hot path
  * (`fast-accept.ts`) all ask here, so they cannot disagree about a fire time.
  */

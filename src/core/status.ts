@@ -1,5 +1,5 @@
 /**
- * Ticket status changes (SPEC §3.4). Every change writes its event row, edits the card, leaves a
+ * Ticket status changes. Every change writes its event row, edits the card, leaves a
  * notice in the topic and tells the customer's sockets; a close also tells the customer, in every
  * channel they use, how to reopen and asks for a rating. Callers decide *when*; this decides *how*.
  */

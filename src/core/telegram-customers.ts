@@ -1,5 +1,5 @@
 /**
- * Customers who write to the bot in a private chat (SPEC §3.1): who they are, their messages,
+ * Customers who write to the bot in a private chat: who they are, their messages,
  * their phone number. The Telegram door turns updates into these plain inputs.
  */
 import { and, eq, sql } from "drizzle-orm";
@@ -19,7 +19,7 @@ export interface TelegramPerson {
 	languageCode?: string;
 }
 
-/** `<first> <last> (@username)`, the topic name of a Telegram customer (SPEC §3.2). */
+/** `<first> <last> (@username)`, the topic name of a Telegram customer. */
 export function telegramDisplayName(
 	person: Pick<TelegramPerson, "firstName" | "lastName" | "username">,
 ) {

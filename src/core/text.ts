@@ -1,8 +1,8 @@
 /**
- * Control characters in text from outside (SPEC §4.5). Clients may send tab and line feed; every
+ * Control characters in text from outside. Clients may send tab and line feed; every
  * other C0 control (NUL, BEL, ESC, …, and carriage return), DEL and the C1 controls are refused.
  *
- * Carriage return is refused too: the SPEC allows only tab and newline, browsers hand a
+ * Carriage return is refused too: browsers hand a
  * textarea's value over with bare line feeds, and the shipped widget sends nothing else, so a CR
  * only ever comes from a hand-made request. PostgreSQL refuses NUL in text outright, and the
  * others corrupt logs, terminals and Telegram texts.

@@ -1,5 +1,5 @@
 /**
- * What a due timer does (SPEC §3.5): an SLA reminder to operators (and the next step armed), a
+ * What a due timer does: an SLA reminder to operators (and the next step armed), a
  * waiting reminder to the customer, or the auto-close. `timer-runs.ts` claims due timers and
  * calls `fireTimer` one transaction each.
  */

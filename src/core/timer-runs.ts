@@ -1,5 +1,5 @@
 /**
- * One pass of the timer worker (SPEC §3.5, issue 9): due timers fire one transaction each, so a
+ * One pass of the timer worker: due timers fire one transaction each, so a
  * timer whose effects fail rolls back alone and never blocks the others. A failing timer is
  * tried again later with backoff and, after `MAX_TIMER_ATTEMPTS` failures, parked: it stays in
  * `timers` with `parked_at` and its reason, out of the worker's way, until the ticket's next

@@ -159,11 +159,11 @@ export const outbox = pgTable(
 );
 
 /**
- * The head of each customer's outbox queue (README, "outbox heads"): the one item that may be
- * claimed or is in flight, so a claim reads only runnable heads, never the backlog behind them.
- * Kept in the transaction of every enqueue (`enqueue_outbox`, fast-accept), finish, failure,
- * `/retry`, merge and erasure; the SQL functions live in the migration (drizzle/0008). Notices
- * about no one customer (`group_notice`, customer_id null) share the queue of the nil UUID, so
+ * The head of each customer's outbox queue (docs/ARCHITECTURE.md, "Outbox heads"): the one item
+ * that may be claimed or is in flight, so a claim reads only runnable heads, never the backlog
+ * behind them. Kept in the transaction of every enqueue (`enqueue_outbox`, fast-accept), finish,
+ * failure, `/retry`, merge and erasure, by the SQL functions in src/db/functions/. Notices about
+ * no one customer (`group_notice`, customer_id null) share the queue of the nil UUID, so
  * there is no foreign key. `readyAt` is when the head may be claimed: the lease end while in
  * flight, the retry time after a failure, `'infinity'` when the queue is empty (`headId` null).
  * An empty queue's head has target `'idle'`: it lies outside the claim's index range for
@@ -213,7 +213,7 @@ export const timerKinds = ["sla", "waiting_reminder", "waiting_autoclose"] as co
 export type TimerKind = (typeof timerKinds)[number];
 
 /**
- * Durable timers (SPEC §3.5): at most one of each kind per customer, fired once by whichever
+ * Durable timers: at most one of each kind per customer, fired once by whichever
  * instance claims it first (`FOR UPDATE SKIP LOCKED`), in the transaction that applies its effect.
  */
 export const timers = pgTable(
@@ -251,7 +251,7 @@ export const processedUpdates = pgTable(
 );
 
 /**
- * Updates whose effects kept failing (SPEC §3.7, issue 9): acknowledged and skipped so intake
+ * Updates whose effects kept failing: acknowledged and skipped so intake
  * goes on, kept here with the reason for an operator to look at.
  */
 export const failedUpdates = pgTable("failed_updates", {
@@ -318,7 +318,7 @@ export const linkTokens = pgTable(
 			.references(() => customers.id, { onDelete: "cascade" }),
 		expiresAt: timestamp({ withTimezone: true, mode: "date" }).notNull(),
 		usedAt: timestamp({ withTimezone: true, mode: "date" }),
-		/** The Telegram user asked to confirm (SPEC §3.8): only they may press "Link". */
+		/** The Telegram user asked to confirm: only they may press "Link". */
 		offeredTo: bigint({ mode: "number" }),
 		createdAt: createdAt(),
 	},
@@ -339,7 +339,7 @@ export const entryContexts = pgTable(
 	(t) => [index("entry_contexts_expires_idx").on(t.expiresAt)],
 );
 
-/** Daily quota counts (SPEC §4.5): `session:<ip>`, `topic:<ip>`, `download:<customer>` per UTC day. */
+/** Daily quota counts: `session:<ip>`, `topic:<ip>`, `download:<customer>` per UTC day. */
 export const quotaUsage = pgTable(
 	"quota_usage",
 	{

@@ -1,5 +1,5 @@
 /**
- * Retention (SPEC 1.5): prunes bookkeeping rows older than `retention.bookkeeping` (processed
+ * Retention: prunes bookkeeping rows older than `retention.bookkeeping` (processed
  * update ids, delivered outbox items, used or expired link tokens, expired entry contexts, updates
  * set aside as failed) and,
  * when `retention.media` is set, deletes the bytes of older files, leaving the media row as a

@@ -1,5 +1,5 @@
 /**
- * The service's Prometheus metrics (SPEC 1.5), through prom-client (it runs unchanged on Bun).
+ * The service's Prometheus metrics, through prom-client (it runs unchanged on Bun).
  * Counters and histograms are fed by the parts that see the events (the web door's request hook,
  * the Bot API client, the poller's router, the outbox worker); gauges about the database (outbox
  * depth and age, dead items, timers) are queried when Prometheus scrapes, so they are right

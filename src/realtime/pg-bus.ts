@@ -1,5 +1,5 @@
 /**
- * The event bus across instances (SPEC §5): on PostgreSQL, every instance delivers its own events
+ * The event bus across instances: on PostgreSQL, every instance delivers its own events
  * to its sockets at once and announces them with NOTIFY; a dedicated LISTEN connection hears the
  * other instances' events and delivers them to this instance's sockets. A socket may therefore
  * live on any instance behind the load balancer.

@@ -1,6 +1,7 @@
 /**
  * The workers that run beside the doors: durable timers (SLA reminders, waiting reminder,
- * auto-close) and retention. The outbox worker belongs to the Telegram door.
+ * auto-close) and retention. The outbox worker is built in `telegram.ts`, from the Telegram door's
+ * deliveries (`src/outbox/worker.ts`).
  */
 import type { Config } from "../config/index.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";

@@ -1,6 +1,7 @@
 /**
- * The bot checks of the field notes (research/telegram-setup-field-notes.md, "Checks, in
- * order"), shared by the setup page, `topicdesk doctor`, the startup log and `/health/ready`.
+ * The bot checks, in the order each depends on the ones before (token, bot settings, update
+ * channel, group, Topics, admin rights, a human admin), shared by the setup page,
+ * `topicdesk doctor`, the startup log and `/health/ready`.
  * They talk to the Bot API with plain fetch rather than the service's GramIO client: the setup
  * page checks a token before any client exists, and a check must never count against the
  * outbox's flood budget or wait out its pauses.

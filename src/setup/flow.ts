@@ -1,5 +1,5 @@
 /**
- * The first-run setup (SPEC 1.4) as state: a one-time code, the pasted token and its bot, the
+ * The first-run setup as state: a one-time code, the pasted token and its bot, the
  * groups the bot was added to, the checks of the chosen group, and the save that hands the bot
  * to the service. The web door renders it (src/web/setup-routes.ts); nothing here knows HTTP.
  */
@@ -19,7 +19,7 @@ import { type FoundGroup, type GroupFinder, startGroupFinder } from "./group-fin
 export const SETUP_CODE_FILE = "setup-code";
 
 /**
- * The admin rights Telegram pre-ticks when someone adds the bot to a group (field notes: the
+ * The admin rights Telegram pre-ticks when someone adds the bot to a group (missing
  * rights are where self-hosters get stuck): those the checks require (manage topics, pin) and
  * deleting messages (deleteForumTopic needs it). Every other right is asked for as off, so the
  * bot is never offered more than it uses. The page's `startgroup` link asks for the same ones.

@@ -1,10 +1,12 @@
 /**
  * The setup page's poller: long-polls getUpdates with the pasted token and keeps the groups the
  * bot was added to (`my_chat_member`), so nobody has to type a group id. It sends the full list
- * of update types the service needs (allowed_updates sticks across calls, field notes pitfall 5);
- * other updates it confirms are logged as dropped (pitfall 6), as the desk is not running yet.
- * A basic group upgraded to a supergroup (pitfall 8: a new id, and no "left" for the old one) is
- * one group: the old entry gives way to the new id.
+ * of update types the service needs: Telegram keeps the last `allowed_updates` across calls and
+ * restarts, so a shorter list here would leave the running desk deaf to the rest. Confirming an
+ * offset confirms every update below it, so the other updates it confirms are logged as dropped,
+ * as the desk is not running yet to take them. A basic group upgraded to a supergroup (it gets a
+ * new id, and no "left" arrives for the old one) is one group: the old entry gives way to the new
+ * id.
  */
 import type { Logger } from "../observability/logger.ts";
 import { callBotApi } from "./checks.ts";

@@ -1,5 +1,5 @@
 /**
- * Button presses (SPEC §3.3, §3.4): status buttons on the topic card (any member of the support
+ * Button presses: status buttons on the topic card (any member of the support
  * group; presses from anywhere else are ignored), and in the private chat "✅ Resolved" and the
  * 1–5 rating, and "Link" / "Cancel" on a link confirmation. Each press gets its toast after the change committed.
  */
@@ -81,7 +81,7 @@ async function onCustomerButton(
 }
 
 /**
- * "Link" / "Cancel" on a link confirmation (SPEC §3.8). Only the account the confirmation was
+ * "Link" / "Cancel" on a link confirmation. Only the account the confirmation was
  * sent to, in its own chat, while the token is valid: anyone else's press changes nothing.
  * The confirmation loses its buttons once answered, so it cannot be pressed again by mistake.
  */

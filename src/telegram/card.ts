@@ -1,5 +1,5 @@
 /**
- * The pinned card at the top of every customer topic (SPEC §3.2): who the customer is, how they
+ * The pinned card at the top of every customer topic: who the customer is, how they
  * reach us, where they came from, and the status with a button for every status one may choose.
  * Customer-provided values go in as plain text inside entities, never as markup.
  */

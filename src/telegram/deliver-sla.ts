@@ -1,5 +1,5 @@
 /**
- * Outbox handler `sla_reminder` (SPEC §3.5): an internal notice in the topic mentioning the
+ * Outbox handler `sla_reminder`: an internal notice in the topic mentioning the
  * group's human admins; the breach (the last reminder) also sends each admin the topic link.
  */
 import { eq, sql } from "drizzle-orm";

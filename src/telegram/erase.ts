@@ -1,5 +1,5 @@
 /**
- * `/erase` in a customer's topic (SPEC 1.5): the bot asks for confirmation with two buttons;
+ * `/erase` in a customer's topic: the bot asks for confirmation with two buttons;
  * "Erase all data", pressed by a member of the support group, erases the customer
  * (core/erasure.ts). A press by anyone else, from another chat or with forged data changes
  * nothing. Checked ahead of the update router, in the same applied-once transaction per update.

@@ -10,7 +10,7 @@ import { stripControlCharacters as clean } from "../core/text.ts";
 export function personOf(user: TelegramUser): TelegramPerson {
 	return {
 		id: user.id,
-		// Telegram's texts are not refused but cleaned (SPEC §4.5): stored without controls.
+		// Telegram's texts are not refused (nobody could fix them) but stored without controls.
 		firstName: clean(user.first_name),
 		lastName: user.last_name === undefined ? undefined : clean(user.last_name),
 		username: user.username,
@@ -59,7 +59,7 @@ export function mediaOf(message: TelegramMessage): TelegramMedia | undefined {
 	return undefined;
 }
 
-/** What copyMessage can copy (SPEC §3.1); anything else gets a polite reply instead. */
+/** What copyMessage can copy; anything else gets a polite reply instead. */
 export function isCopyable(message: TelegramMessage): boolean {
 	return Boolean(
 		message.text ||
@@ -80,7 +80,7 @@ export function isCopyable(message: TelegramMessage): boolean {
 
 /**
  * A short text standing for a message in the stored conversation (history, digest, web view),
- * without control characters other than tab and newline (SPEC §4.5): the database refuses NUL,
+ * without control characters other than tab and newline: the database refuses NUL,
  * and what is stored is what the web view shows and what the bot re-sends.
  */
 export function textOf(message: TelegramMessage): string {

@@ -1,5 +1,5 @@
 /**
- * One poller per bot token across instances (SPEC §3.7): Telegram answers a second concurrent
+ * One poller per bot token across instances: Telegram answers a second concurrent
  * getUpdates with 409, so the instances sharing a PostgreSQL elect one poller with a session
  * advisory lock. The lock lives on a connection of its own; when the leader dies (even kill -9)
  * its connection drops, PostgreSQL releases the lock, and a standby, retrying every 2 s, takes

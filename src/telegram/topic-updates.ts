@@ -1,5 +1,5 @@
 /**
- * Operators in a customer's topic (SPEC §3.3): their messages and edits go to every channel of
+ * Operators in a customer's topic: their messages and edits go to every channel of
  * the customer, internal notes stay, and /history and /help answer in the topic.
  */
 import { eq } from "drizzle-orm";

@@ -1,6 +1,6 @@
 /**
  * Routes each Telegram update to its handler inside one transaction that also records the update
- * id (applied at most once in effect, SPEC §3.7); ephemeral answers follow the commit.
+ * id (applied at most once in effect); ephemeral answers follow the commit.
  *
  * A poisoned update never stops intake: when its effects keep failing (anything but the database
  * being unreachable, which is nobody's update's fault), it is tried a few times with backoff,

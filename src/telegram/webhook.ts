@@ -1,5 +1,5 @@
 /**
- * Webhook mode (SPEC §3.7): at startup the webhook is registered with Telegram, retried with
+ * Webhook mode: at startup the webhook is registered with Telegram, retried with
  * backoff until Telegram accepts it, without holding up startup (the web chat works meanwhile and
  * Telegram keeps the updates). The updates themselves arrive at `POST /telegram/webhook`
  * (src/web/webhook-routes.ts).

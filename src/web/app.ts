@@ -1,6 +1,7 @@
 /**
  * The web door: one Elysia app made of one plugin per feature. `createApp` has no side effects;
- * the composition root (src/index.ts) listens and wires the event bus to the server.
+ * the composition root (src/service.ts, its web part in src/service/web.ts) listens and wires the
+ * event bus to the server.
  */
 import { Elysia } from "elysia";
 import type { EventBus } from "../core/events.ts";
@@ -39,7 +40,7 @@ export function createApp(
 		/** The Telegram door's webhook when there is one (webhook mode), asked per request. */
 		telegramWebhook?: () => TelegramWebhook | undefined;
 		metrics?: Metrics;
-		/** The first-run setup, while there is one (SPEC 1.4). */
+		/** The first-run setup, while there is one. */
 		setup?: () => SetupFlow | undefined;
 	},
 ) {

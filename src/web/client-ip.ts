@@ -1,6 +1,5 @@
 /**
- * The client's IP address, the key of the per-IP rate limits and quotas (SPEC §1.1 TRUST_PROXY,
- * §4.5).
+ * The client's IP address, the key of the per-IP rate limits and quotas.
  *
  * Without TRUST_PROXY it is the socket's peer, and `X-Forwarded-For` is ignored: anyone can send
  * that header. With TRUST_PROXY the operator says which hops are theirs, and only those are

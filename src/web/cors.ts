@@ -1,11 +1,11 @@
 /**
- * CORS for the widget (SPEC §4.1). Requests without an Origin (server to server, curl, a same-origin
+ * CORS for the widget. Requests without an Origin (server to server, curl, a same-origin
  * GET) pass untouched. An allowed Origin gets its CORS headers on every answer, errors included, so
  * the widget can read them; a disallowed one is refused with 403 ORIGIN_NOT_ALLOWED before its body
  * is read or any route runs, so nothing from it is processed or stored.
  *
- * WebSocket upgrades are left to the socket, which answers a disallowed Origin with close 4003
- * (SPEC §4.3): a browser cannot read an HTTP error on a failed upgrade.
+ * WebSocket upgrades are left to the socket, which answers a disallowed Origin with close 4003:
+ * a browser cannot read an HTTP error on a failed upgrade.
  */
 import { Elysia } from "elysia";
 import { AppError } from "../core/errors.ts";

@@ -1,5 +1,5 @@
 /**
- * `GET /` (SPEC §4.6): a sample site with the widget on it and the snippet to paste for this
+ * `GET /`: a sample site with the widget on it and the snippet to paste for this
  * deployment, so `bun start` and a browser are all it takes to see a working chat. In production
  * (unless DEMO_PAGE=true) it only says whether the service is configured: a public desk should
  * not advertise its setup to visitors.

@@ -49,7 +49,7 @@ export function docsRoutes(getSpec: () => Promise<Spec>) {
 					info: {
 						title: "topicdesk web chat API",
 						version: VERSION,
-						description: "The widget's HTTP API (SPEC §4).",
+						description: "The widget's HTTP API.",
 					},
 				},
 				exclude: { paths: ["/docs", "/docs/json"] },

@@ -1,5 +1,5 @@
 /**
- * The JSON envelope of every web response (SPEC §4.1), as values and as the TypeBox schemas the
+ * The JSON envelope of every web response, as values and as the TypeBox schemas the
  * routes declare, so `/docs/json` shows each answer and each error code a route can give.
  */
 import { type TSchema, t } from "elysia";

@@ -1,5 +1,5 @@
 /**
- * The WebSocket protocol of `/ws/chat` (SPEC §4.3) as TypeBox schemas: every frame is JSON
+ * The WebSocket protocol of `/ws/chat` (docs/PROTOCOL.md) as TypeBox schemas: every frame is JSON
  * `{type, data}`. Server frames are typed from these schemas; client frames are read with them
  * (`readClientFrame`), never field by field by hand.
  */

@@ -1,4 +1,4 @@
-/** Liveness and readiness (SPEC §4.2). */
+/** Liveness (`/health`) and readiness (`/health/ready`), for load balancers and orchestrators. */
 import { Elysia, t } from "elysia";
 import type { WebDeps } from "./deps.ts";
 import { errorResponses, Failure, failure, Ok, ok } from "./envelope.ts";

@@ -1,5 +1,5 @@
 /**
- * `GET /api/media/:id` (SPEC §4.4): files of the conversation behind signed, expiring URLs. Files
+ * `GET /api/media/:id`: files of the conversation behind signed, expiring URLs. Files
  * we hold are served from the database; files that live in Telegram are streamed through, so the
  * bot token and file ids never reach a browser. Ranges are honoured for audio and video players,
  * and a range reads only its bytes from the database. Only an allowlist of types is shown inline;

@@ -1,5 +1,5 @@
 /**
- * Signed, expiring media URLs (SPEC §4.4): `/api/media/<id>?exp=<unix s>&sig=<hmac>`. The HMAC
+ * Signed, expiring media URLs: `/api/media/<id>?exp=<unix s>&sig=<hmac>`. The HMAC
  * (SHA-256, APP_SECRET) covers the id and the expiry, so a URL cannot be reused for another file or
  * extended; without the URL nobody reads a file, whatever ids they guess.
  */

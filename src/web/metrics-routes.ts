@@ -1,5 +1,5 @@
 /**
- * `GET /metrics` behind a bearer token (SPEC 1.5), and the hook that times every HTTP request by
+ * `GET /metrics` behind a bearer token, and the hook that times every HTTP request by
  * its route pattern (`/api/media/:id`, never the raw path, so labels stay few).
  */
 import { createHash, timingSafeEqual } from "node:crypto";

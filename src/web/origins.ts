@@ -1,5 +1,5 @@
 /**
- * Which browser origins may use the API and the WebSocket (SPEC §1.1 ALLOWED_ORIGINS, §4.1, §4.3).
+ * Which browser origins may use the API and the WebSocket (`ALLOWED_ORIGINS`).
  * Pure functions of the config, shared by the CORS plugin and the socket's upgrade check.
  *
  * Hostnames are compared in their ASCII (punycode) form, lower-cased, so `пример.рф` in the config

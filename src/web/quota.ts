@@ -1,5 +1,5 @@
 /**
- * The web door's quotas (SPEC §4.5), one set per app: new sessions and new conversations per
+ * The web door's quotas, one set per app: new sessions and new conversations per
  * client IP per day, uploads (bytes stored, uploads at once) and media downloads. Over a quota:
  * 429 `QUOTA_EXCEEDED` (413 `FILE_TOO_LARGE` for a file bigger than the whole quota), checked
  * before anything is stored.

@@ -1,6 +1,6 @@
 /**
  * Finding the caller's session: cookie `webchat_session`, else header `X-Session-Id`, else — on
- * the WebSocket upgrade only, where a browser cannot set a header — query `?session=` (SPEC §4.1).
+ * the WebSocket upgrade only, where a browser cannot set a header — query `?session=`.
  * Over HTTP a session id in the URL would end up in access logs, proxies and Referer headers.
  */
 import type { Cookie } from "elysia";

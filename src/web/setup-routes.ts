@@ -1,8 +1,8 @@
 /**
- * `/setup` (SPEC 1.4), open only while the service runs without a bot and only with the one-time
- * code; otherwise 404, as if it did not exist. Served from `onRequest`, ahead of the JSON-only
- * body parser, because its forms post `application/x-www-form-urlencoded` (no JavaScript
- * needed). Each action redirects back to the page (post/redirect/get).
+ * `/setup`, the first-run setup page, open only while the service runs without a bot and only
+ * with the one-time code; otherwise 404, as if it did not exist. Served from `onRequest`, ahead
+ * of the JSON-only body parser, because its forms post `application/x-www-form-urlencoded` (no
+ * JavaScript needed). Each action redirects back to the page (post/redirect/get).
  */
 import { Elysia } from "elysia";
 import type { SetupFlow } from "../setup/flow.ts";

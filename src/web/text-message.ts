@@ -1,6 +1,6 @@
 /**
  * A web visitor's text message, from a WebSocket frame or `POST /api/chat/message` alike: stored
- * with the conversation quota (SPEC §4.5) checked in the same statement when it may open a
+ * with the daily conversation quota checked in the same statement when it may open a
  * conversation, so a new customer's first message costs one round trip, not two.
  */
 import { type Accepted, acceptCustomerMessage } from "../core/messages.ts";

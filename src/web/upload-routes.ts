@@ -1,5 +1,5 @@
 /**
- * `POST /api/chat/upload` (SPEC §4.2): one file in a multipart body, judged by its content,
+ * `POST /api/chat/upload`: one file in a multipart body, judged by its content,
  * within per-type size limits. The body is read with the limit enforced as it streams in, so an
  * oversized upload is refused (413) without ever being held whole.
  */

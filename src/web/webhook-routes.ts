@@ -1,5 +1,5 @@
 /**
- * `POST /telegram/webhook` (SPEC §3.7), present in webhook mode only (otherwise the path is
+ * `POST /telegram/webhook`, present in webhook mode only (otherwise the path is
  * unknown: 404). The route asks for the webhook on every request rather than once, so a bot the
  * setup page saves in webhook mode receives its updates at once, with no restart. Telegram
  * proves itself with the `X-Telegram-Bot-Api-Secret-Token` header, checked before the body is

@@ -1,5 +1,5 @@
 /**
- * Serves the widget (SPEC §4.6): `/widget.js`, the same file at the older embed path
+ * Serves the widget: `/widget.js`, the same file at the older embed path
  * `/chat-widget/chat-widget.js`, and a content-hashed copy at `/widget/<hash>.js` that never
  * changes and may be cached for a year. The short-lived names revalidate cheaply with `ETag`.
  * Bytes are prepared once: the build (or the copy embedded in the binary), wrapped with this
@@ -66,7 +66,7 @@ function serve(asset: WidgetAsset, request: Request, cacheControl: string): Resp
 export function widgetRoutes(asset: () => Promise<WidgetAsset>) {
 	return new Elysia({ name: "widget-routes" })
 		.get("/widget.js", async ({ request }) => serve(await asset(), request, SHORT_CACHE), {
-			detail: { summary: "The chat widget script (one line to embed, SPEC §4.6)" },
+			detail: { summary: "The chat widget script (one line to embed)" },
 		})
 		.get(
 			"/chat-widget/chat-widget.js",

@@ -1,10 +1,10 @@
-/** Core data → the widget protocol's JSON shapes (SPEC §4.1, §4.3). */
+/** Core data → the widget protocol's JSON shapes (docs/PROTOCOL.md). */
 import { type Static, t } from "elysia";
 import type { StoredMessage } from "../core/stored-message.ts";
 import { authors, channels } from "../db/schema.ts";
 import type { MediaSigner } from "./media-url.ts";
 
-/** A message as the widget sees it (SPEC §4.1); history, the send answer and `message` frames. */
+/** A message as the widget sees it: history, the send answer and `message` frames. */
 export const WireMessageSchema = t.Object({
 	id: t.String(),
 	seq: t.Number(),
