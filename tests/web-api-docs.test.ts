@@ -1,5 +1,5 @@
 /**
- * `/docs/json` describes the whole widget API (issue 9, "Models are schemas"): every /api
+ * `/docs/json` describes the whole widget API: every /api
  * operation carries its request schema where it takes one, the schema of its success envelope,
  * and error envelopes whose codes are listed, so a client can be written from it alone.
  */

@@ -1,5 +1,5 @@
 /**
- * The rest of the widget API (SPEC §4.2) over a real listener, with the Bot API double behind it.
+ * The rest of the widget API over a real listener, with the Bot API double behind it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";

@@ -1,7 +1,7 @@
 /**
- * The existing widget keeps working against our API (issue 8, point 8): `channel_linked` carries
- * the Telegram name as a string (SPEC §3.8), a history cursor that is not a message of this chat
- * answers an empty page (SPEC §4.2), and uploads accept what visitors actually send, judged by
+ * The existing widget keeps working against our API: `channel_linked` carries
+ * the Telegram name as a string, a history cursor that is not a message of this chat
+ * answers an empty page, and uploads accept what visitors actually send, judged by
  * content, with images a browser cannot show served as attachments. Real service, real sockets,
  * the Bot API double, real files built from their magic bytes.
  */

@@ -14,7 +14,7 @@ import {
 const OWN = "https://desk.support.test";
 
 let db: TestDatabase;
-/** Development-like (NODE_ENV=test), domains configured as the README shows them. */
+/** Development-like (NODE_ENV=test), domains written as a site owner would: bare, one in Unicode. */
 let service: RunningService;
 /** Production, the IDN configured in punycode and a subdomain configured instead of a site. */
 let production: RunningService;

@@ -1,5 +1,5 @@
 /**
- * Sessions and isolation (SPEC §2, §4.1, §5): where a session id may come from, which ids are
+ * Sessions and isolation: where a session id may come from, which ids are
  * adopted, the cookie's attributes, and that one customer never reaches another's data.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

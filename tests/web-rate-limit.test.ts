@@ -6,7 +6,7 @@ import { freshDatabase, type TestDatabase } from "./support/db.ts";
 import { startTestService } from "./support/service.ts";
 import { type ApiResponse, api, connectSocket, type Envelope } from "./support/web-client.ts";
 
-// Small limits from the config file (SPEC §1.2 mechanism), so a test reaches them in a few calls.
+// Small limits from the config file, so a test reaches them in a few calls.
 // A bucket refills evenly over a minute: with 3 a minute the next token is 20 s away, far longer
 // than any test here takes.
 const configFile = { rateLimits: { message: 3, init: 2, read: 5 } };

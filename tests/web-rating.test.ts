@@ -1,5 +1,5 @@
 /**
- * Rating a closed ticket from the widget (SPEC §4.2 `POST /api/chat/rate`, §4.3 WS `rate`),
+ * Rating a closed ticket from the widget (`POST /api/chat/rate`, the socket's `rate` frame),
  * whoever closed it (the visitor, an operator, auto-close), once per close and whichever channel
  * rated first (the Telegram rating buttons included), end to end through the real service, real
  * sockets and the Bot API double.

@@ -10,7 +10,7 @@ let service: RunningService;
 
 beforeAll(async () => {
 	db = await freshDatabase();
-	// Second-scale keep-alive timers from the config file, as SPEC §1.2 intends for tests.
+	// Second-scale keep-alive timers from the config file, so a test sees pings and idle closes.
 	service = await startTestService({ db, configFile: { ws: { ping: "300ms", idle: "1200ms" } } });
 });
 afterAll(async () => {

@@ -1,5 +1,5 @@
 /**
- * The widget as a site owner's browser fetches it (SPEC §4.6): one classic script, small, cached
+ * The widget as a site owner's browser fetches it: one classic script, small, cached
  * the right way at every URL it is served from, with this deployment's texts inside; and the demo
  * page at `/` with the snippet to paste.
  */

@@ -1,6 +1,7 @@
 /**
  * Pages that come and go: the back/forward cache left on (Playwright turns it off by default,
- * field notes 16–17) — leaving and coming back restores the page with exactly one socket and
+ * which hides its bugs: the closed socket's `close` event arrives after `pageshow`, so a naive
+ * widget opens a second socket) — leaving and coming back restores the page with exactly one socket and
  * the reply that came meanwhile shown once; and the snippet in <head> (twice) across a
  * Turbo-style swap of <body> — one launcher, one socket, still working.
  */

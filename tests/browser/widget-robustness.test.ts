@@ -1,5 +1,5 @@
 /**
- * Hosts that make life hard (field notes, "the 15 things most worth testing"): a strict
+ * Hosts that make life hard: a strict
  * Content-Security-Policy written as docs/WIDGET.md tells site owners, storage that throws on
  * access, and the same visitor in two tabs.
  */

@@ -71,7 +71,7 @@ describe("Telegram", () => {
 		const lena = { id: nextUser, first_name: "Lena" };
 		const since = tg.calls.length;
 		tg.customerSends(lena, `/start ${token}`);
-		// SPEC §3.8: the Telegram side may be asked to confirm with a "Link" button; press it if so.
+		// The Telegram side may be asked to confirm with a "Link" button; press it if so.
 		const linkedText = w.inPanel(w.t.linkedAs("Lena"));
 		await until(
 			async () => {

@@ -1,5 +1,5 @@
 /**
- * Telegram misbehaving (SPEC §3.6, §5): 429s, 500s and dropped connections on a random 20% of
+ * Telegram misbehaving: 429s, 500s and dropped connections on a random 20% of
  * calls, getUpdates included. Everything still arrives, once, in order. (A "drop" here never
  * reaches Telegram: a send that Telegram applied but whose answer was lost cannot be told apart
  * from one it never got, and the Bot API has no idempotency key, so that case is at-least-once.)

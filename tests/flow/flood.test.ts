@@ -1,5 +1,5 @@
 /**
- * Under Telegram's flood limits (SPEC §3.6): the double enforces the group budget with 429 and
+ * Under Telegram's flood limits: the double enforces the group budget with 429 and
  * retry_after in a scaled-down window, the service's budget is configured to match, and a rush of
  * customers still gets everything delivered, in order, with queued texts merged.
  */

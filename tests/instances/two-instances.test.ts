@@ -1,5 +1,5 @@
 /**
- * Several instances on one PostgreSQL (SPEC §3.7, §5): exactly one polls Telegram (an advisory
+ * Several instances on one PostgreSQL: exactly one polls Telegram (an advisory
  * lock elects it), events reach a customer's sockets whichever instance committed them
  * (LISTEN/NOTIFY), and when the poller stops or dies another instance takes over within 10 s.
  *

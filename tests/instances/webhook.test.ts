@@ -1,5 +1,5 @@
 /**
- * Webhook mode end to end (SPEC §3.7): the service registers its own `/telegram/webhook` with the
+ * Webhook mode end to end: the service registers its own `/telegram/webhook` with the
  * Bot API double, which then POSTs every update there (retrying until 2xx) instead of answering
  * getUpdates. The secret header is required; an update delivered twice is applied once.
  */

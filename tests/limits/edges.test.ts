@@ -1,5 +1,5 @@
 /**
- * Tighter edges (issue 9 point 7): history after a cursor is paged; a range reads only its bytes;
+ * Tighter edges: history after a cursor is paged; a range reads only its bytes;
  * media are inline only from an allowlist and always sandboxed; production refuses http and
  * single-label ALLOWED_ORIGINS and short webhook secrets; idle sessions expire; `?session=` is for
  * the WebSocket only; a failed getMe is remembered briefly.

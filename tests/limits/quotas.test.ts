@@ -1,5 +1,5 @@
 /**
- * Rates and quotas against hostile volume (issue 9 point 6, SPEC §4.5): IPv6 clients counted by
+ * Rates and quotas against hostile volume: IPv6 clients counted by
  * /64, widget error reports by client IP whatever the Origin says, the limiter's memory bounded,
  * daily caps on new sessions and new conversations per client, stored upload bytes, uploads at
  * once and media downloads, and closing a ticket inside the message budget. Over a quota: 429
@@ -167,7 +167,7 @@ describe("daily quotas per client", () => {
 		const sockets = sessions.map((session) => connectSocket(running.url, `?session=${session}`));
 		for (const socket of sockets) await socket.next("connected");
 		// Sent in one turn, so the hot path takes them together: one accept statement spends the
-		// network's quota for several new conversations (migration 0014).
+		// network's quota for several new conversations.
 		sockets.forEach((socket, i) => {
 			socket.send({ type: "message", data: { text: `hello ${i}` } });
 		});

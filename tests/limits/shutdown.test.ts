@@ -1,5 +1,5 @@
 /**
- * Shutdown and restarts lose no time (issue 9 point 8): the timer worker's stop() returns only
+ * Shutdown and restarts lose no time: the timer worker's stop() returns only
  * after the tick in flight committed, and the outbox puts back what it had leased, so a restart
  * delivers at once instead of after the 60 s lease.
  */
@@ -78,7 +78,8 @@ test("the timer worker's stop() waits for the tick in flight", async () => {
 		worker.start();
 		// The tick is under way once the first batch is gone…
 		while ((await timersLeft()) === 500) await Bun.sleep(5);
-		// …and several intervals pass while it runs (each used to replace the promise stop() awaits).
+		// …and several intervals pass while it runs (one that replaced the promise stop() awaits would
+		// let stop() return before this tick committed).
 		await Bun.sleep(60);
 		expect(await timersLeft()).toBeGreaterThan(0);
 		await worker.stop();

@@ -1,6 +1,6 @@
 /**
  * The subcommands: version and help, migrate, and backup/restore of the embedded database while
- * the service runs and takes messages (SPEC 1.5). Children run on PGlite whatever the suite's
+ * the service runs and takes messages. Children run on PGlite whatever the suite's
  * engine, since backup/restore are about the embedded database; with DATABASE_URL they point to
  * pg_dump / pg_restore.
  */

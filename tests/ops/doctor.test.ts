@@ -1,7 +1,7 @@
 /**
- * The bot checks (SPEC 1.4): `topicdesk doctor` (one line per check, exit 0/1), the startup log
- * and `/health/ready`, against the Bot API double set up right or wrong in each way the field
- * notes list.
+ * The bot checks: `topicdesk doctor` (one line per check, exit 0/1), the startup log
+ * and `/health/ready`, against the Bot API double set up right or wrong in each way a
+ * self-hoster gets it wrong.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/index.ts";

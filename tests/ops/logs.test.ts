@@ -1,5 +1,5 @@
 /**
- * Logs as an operator reads them (issue 11, point 8): in production one JSON line per event with
+ * Logs as an operator reads them: in production one JSON line per event with
  * a stable `event` name, the request id on HTTP lines (echoed in `x-request-id`), the customer id
  * and never personal data on domain lines, and with LOG_LEVEL=debug one line per Telegram call
  * with its method and result. The service runs as a child process, exactly as deployed.

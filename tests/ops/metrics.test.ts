@@ -1,5 +1,5 @@
 /**
- * GET /metrics (SPEC 1.5): bearer METRICS_TOKEN (401 without or wrong, 404 when unset), and
+ * GET /metrics: bearer METRICS_TOKEN (401 without or wrong, 404 when unset), and
  * counters that move with real traffic through both doors and the Bot API double.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

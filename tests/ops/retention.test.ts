@@ -1,5 +1,5 @@
 /**
- * Retention (SPEC 1.5) with second-scale durations from the config file: bookkeeping rows are
+ * Retention with second-scale durations from the config file: bookkeeping rows are
  * pruned after `retention.bookkeeping`, media bytes after `retention.media` leave a "file
  * expired" stub in history, and a pass runs once per interval for all instances together.
  */

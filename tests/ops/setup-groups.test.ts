@@ -1,5 +1,5 @@
 /**
- * The setup page's group list (field notes, pitfall 8): a basic group the bot was added to and
+ * The setup page's group list: a basic group the bot was added to and
  * that Telegram then upgrades to a supergroup has a new id, and the bot hears of no "left" for
  * the old one. The list shows one group, under the new id, whichever of the two service messages
  * (`migrate_to_chat_id` in the old chat, `migrate_from_chat_id` in the new one) comes first.

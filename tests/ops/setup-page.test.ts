@@ -1,5 +1,5 @@
 /**
- * The first-run setup page (SPEC 1.4) driven in Chromium against the Bot API double: the one-time
+ * The first-run setup page driven in Chromium against the Bot API double: the one-time
  * link in the log, a rejected token, the bot found by getMe, the group found through
  * my_chat_member, a failing check with its fix, the save that starts the bot without a restart,
  * and /setup closed for good afterwards. Elements are found by role and accessible name; any

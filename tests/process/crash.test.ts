@@ -1,5 +1,5 @@
 /**
- * kill -9 under load (SPEC §5): 200 widget sessions send messages; the service process is killed
+ * kill -9 under load: 200 widget sessions send messages; the service process is killed
  * without warning and started again. Every acknowledged message reaches its topic, in order per
  * customer, and every operator reply reaches the web exactly once (catch-up by `after=`).
  *

@@ -137,7 +137,7 @@ export function telegramCustomers(flow: () => TelegramFlow) {
 		return { user, topicId, customerId, cardId: await cardOf(customerId) };
 	}
 
-	/** A one-time link of a web session to Telegram (SPEC §3.8). */
+	/** A one-time link of a web session to Telegram. */
 	async function linkToken(sessionId: string) {
 		const response = await api<Envelope<{ token: string; telegramUrl: string; expiresAt: string }>>(
 			flow().service.url,
@@ -151,7 +151,7 @@ export function telegramCustomers(flow: () => TelegramFlow) {
 
 	/**
 	 * The user opens a new link of the web customer in Telegram and presses "Link" when the bot
-	 * asks (SPEC §3.8); resolves with the `channel_linked` frame the widget's socket receives.
+	 * asks; resolves with the `channel_linked` frame the widget's socket receives.
 	 */
 	async function linkConfirmed(
 		web: { sessionId: string; socket: SocketClient },

@@ -1,5 +1,5 @@
 /**
- * Telegram Bot API double for end-to-end tests (DESIGN.md §5).
+ * Telegram Bot API double for end-to-end tests.
  *
  * A real HTTP server on 127.0.0.1 that speaks the Bot API wire format, so the service under
  * test talks to it exactly as to Telegram through `TELEGRAM_API_URL=<double.url>`:

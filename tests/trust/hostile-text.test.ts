@@ -1,5 +1,5 @@
 /**
- * Hostile text (SPEC §4.5, issue 9 point 3): control characters other than tab and newline in
+ * Hostile text: control characters other than tab and newline in
  * any client text — message, caption, feedback, file name, page URL, WebSocket frames — are
  * refused with 400 (or an `error` frame), never 500, and nothing is stored. No user text reaches
  * the logs. Telegram updates carrying them are stored with the characters removed.

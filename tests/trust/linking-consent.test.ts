@@ -1,5 +1,5 @@
 /**
- * Linking needs the Telegram side's consent (SPEC §3.8, issue 9 point 1): `/start <token>` only
+ * Linking needs the Telegram side's consent: `/start <token>` only
  * asks, naming what will be joined; only "Link", pressed by the same account while the token is
  * valid, links. "Cancel" and expiry burn the token; a stranger's press, an unknown, used or
  * expired token change nothing and make no customer row. Before the press, nothing of the

@@ -1,5 +1,5 @@
 /**
- * Merging moves everything (SPEC §3.8, issue 9 point 2): when a web customer links a Telegram
+ * Merging moves everything: when a web customer links a Telegram
  * account that already has its own ticket, the running timers move (the SLA clock from the
  * oldest unanswered message of the merged conversation, the waiting reminder and auto-close),
  * queued Telegram work keeps its order, and frames a widget had already queued on the

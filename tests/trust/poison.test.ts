@@ -1,5 +1,5 @@
 /**
- * A poisoned update never stops intake (SPEC §3.7, issue 9 point 4): an update whose effects the
+ * A poisoned update never stops intake: an update whose effects the
  * database keeps refusing is retried a few times, then recorded in `failed_updates` with its
  * reason, logged, counted in /metrics, announced in the support group's General topic, and
  * acknowledged, while other chats keep flowing. Timers likewise: one failing timer never blocks
