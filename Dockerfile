@@ -19,7 +19,8 @@ RUN apt-get update \
 COPY --from=build /app/dist/topicdesk /usr/local/bin/topicdesk
 USER topicdesk
 WORKDIR /data
-# BUN_JSC_useFTLJIT=0: as `bun start` (README, "The JavaScript engine's top tier").
+# BUN_JSC_useFTLJIT=0, as `bun start`: the engine's top tier (FTL) costs CPU compiling at a light
+# load and makes nothing faster (README, "The JavaScript engine's top tier").
 ENV NODE_ENV=production \
 	BUN_JSC_useFTLJIT=0 \
 	DATA_DIR=/data \

@@ -32,7 +32,9 @@ const CUSTOMERS = 1_000;
 const DONE_ROWS = 5_000;
 /**
  * Customers who wrote before and have nothing pending: their heads are idle. A claim must not
- * read past them (they were left on their last target, ready "now", before migration 0009).
+ * read past them: an idle head has target 'idle', outside every claim's range; left on its last
+ * target, ready "now", it would be read by every claim that finds fewer heads ready than it may
+ * take.
  */
 const IDLE_CUSTOMERS = Number(process.env.BENCH_CLAIMS_IDLE ?? 100_000);
 const SIZES = (process.env.BENCH_CLAIMS_SIZES ?? "2000,20000,100000").split(",").map(Number);
