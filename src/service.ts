@@ -11,7 +11,7 @@ import { dumpPglite } from "./cli/pglite-backup.ts";
 import type { Config } from "./config/index.ts";
 import { resolveAppSecret } from "./core/app-secret.ts";
 import type { EventBus } from "./core/events.ts";
-import { warmAcceptPath } from "./core/fast-accept.ts";
+import { createMessageBatches } from "./core/messages.ts";
 import { createRateLimiter, rateLimits } from "./core/rate-limiter.ts";
 import type { CoreDeps } from "./core/unit-of-work.ts";
 import { type Database, openDatabase } from "./db/client.ts";
@@ -118,7 +118,7 @@ export async function startService(
 		},
 		subscribe: (listener) => bus.subscribe(listener),
 	};
-	const core: CoreDeps = {
+	const base: CoreDeps = {
 		database,
 		texts,
 		policy: {
@@ -134,17 +134,12 @@ export async function startService(
 			bus.announceWork?.();
 		},
 		wakeTimers: () => timerWorker.wake(),
-		acceptLingerMs: config.acceptLingerMs,
 		handOff: {
 			reserve: () => outboxWorker?.handOff.reserve() ?? null,
 			giveBack: async (itemId) => outboxWorker?.handOff.giveBack(itemId),
 		},
 	};
-
-	// Before visitors: the web hot path's connections open and its statement ready (fast-accept.ts).
-	await warmAcceptPath(core).catch((error: unknown) =>
-		log.warn("could not ready the web hot path", { error: String(error) }),
-	);
+	const core: CoreDeps = { ...base, messageBatches: createMessageBatches(base) };
 
 	// One rate limiter for both doors (SPEC §4.5): each door spends its own kinds from it.
 	const limiter = createRateLimiter({ ...rateLimits, ...config.rateLimits });

@@ -4,9 +4,15 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
-import { arrayLiteral, prepared } from "../db/prepared.ts";
+import { arrayLiteral, rawQuery } from "../db/raw-sql.ts";
 import { outbox } from "../db/schema.ts";
-import { ENQUEUE_SQL, enqueueParams, NO_CUSTOMER_QUEUE, type OutboxItem } from "./outbox-items.ts";
+import {
+	ENQUEUE_SQL,
+	enqueueParams,
+	NO_CUSTOMER_QUEUE,
+	type OutboxItem,
+	type OwedItem,
+} from "./outbox-items.ts";
 import type { Work } from "./unit-of-work.ts";
 
 /** Files one item in the caller's transaction; its queue's head follows (`ENQUEUE_SQL`). */
@@ -15,7 +21,12 @@ export async function enqueueOutbox(
 	customerId: string | null,
 	item: OutboxItem,
 ): Promise<void> {
-	await prepared(tx, ENQUEUE_SQL, enqueueParams(customerId, item));
+	await enqueueAll(tx, [{ customerId, item }]);
+}
+
+/** Files items of many queues in one statement, in the order given (`ENQUEUE_SQL`). */
+export async function enqueueAll(tx: Tx, owed: readonly OwedItem[]): Promise<void> {
+	if (owed.length > 0) await rawQuery(tx, ENQUEUE_SQL, enqueueParams(owed));
 }
 
 const queuesOf = (customerIds: readonly (string | null)[]) =>
@@ -26,7 +37,7 @@ const queuesOf = (customerIds: readonly (string | null)[]) =>
  * their items (merge): every writer of a queue locks its head first, so nobody deadlocks.
  */
 export async function lockOutboxHeads(tx: Tx, customerIds: readonly (string | null)[]) {
-	await prepared(
+	await rawQuery(
 		tx,
 		"select 1 from outbox_heads where customer_id = any($1::text::uuid[]) order by customer_id for update",
 		[arrayLiteral(queuesOf(customerIds))],
@@ -39,7 +50,7 @@ export async function lockOutboxHeads(tx: Tx, customerIds: readonly (string | nu
  */
 export async function syncOutboxHeads(tx: Tx, customerIds: readonly (string | null)[]) {
 	for (const queue of queuesOf(customerIds))
-		await prepared(tx, "select outbox_head_sync($1::uuid)", [queue]);
+		await rawQuery(tx, "select outbox_head_sync($1::uuid)", [queue]);
 }
 
 /** Puts the customer's dead items back in the queue, in their original order; returns how many. */

@@ -4,6 +4,7 @@
  * facts (a message id, the customer) rather than carry rendered text where they can, so what is
  * sent reflects the state at delivery (a card is never sent stale).
  */
+import { arrayLiteral, quotedArrayLiteral } from "../db/raw-sql.ts";
 import type { messages } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import { outboxRouting } from "./outbox-routing.ts";
@@ -57,28 +58,48 @@ export type OutboxKind = OutboxItem["kind"];
  */
 export const NO_CUSTOMER_QUEUE = "00000000-0000-0000-0000-000000000000";
 
+/** An item owed, with the customer whose queue it joins (null: `NO_CUSTOMER_QUEUE`). */
+export interface OwedItem {
+	customerId: string | null;
+	item: OutboxItem;
+}
+
 /**
- * Files an item and, when its queue is idle, makes it the queue's head, in one statement of the
- * caller's transaction. The upsert locks the head row even when it changes nothing, so a finish
- * of the same queue (which locks the head first) waits for this commit and then sees the item.
- * Parameters: customer id (or null), kind, payload as JSON text, target, priority.
+ * Files items, in the order given, and makes the first of each idle queue its head, in one
+ * statement of the caller's transaction. The upsert locks the head rows (in key order) even when
+ * it changes nothing, so a finish of the same queue (which locks the head first) waits for this
+ * commit and then sees the item. Parameters, one array element per item: customer id (or null),
+ * kind, payload as JSON text, target, priority.
  */
-export const ENQUEUE_SQL = `with o as (
+export const ENQUEUE_SQL = `with i as (
+	select * from unnest($1::text::uuid[], $2::text::text[], $3::text::text[], $4::text::text[],
+		$5::text::int[]) with ordinality as i(customer_id, kind, payload, target, priority, n)
+), o as (
 	insert into outbox (customer_id, kind, payload, target, priority)
-	values ($1::uuid, $2::text, $3::text::jsonb, $4::text, $5::int)
-	returning id, next_attempt_at
+	select customer_id, kind, payload::jsonb, target, priority from i order by n
+	returning id, customer_id, target, priority, next_attempt_at
 )
 insert into outbox_heads as h (customer_id, head_id, target, priority, ready_at)
-select coalesce($1::uuid, '${NO_CUSTOMER_QUEUE}'::uuid), o.id, $4::text, $5::int, o.next_attempt_at from o
+select distinct on (queue) queue, id, target, priority, next_attempt_at
+from (select coalesce(customer_id, '${NO_CUSTOMER_QUEUE}'::uuid) as queue, * from o) o
+order by queue, id
 on conflict (customer_id) do update set head_id = excluded.head_id, target = excluded.target,
 	priority = excluded.priority, ready_at = excluded.ready_at
 where h.head_id is null`;
 
-/** The parameters of ENQUEUE_SQL for one item. */
-export function enqueueParams(customerId: string | null, item: OutboxItem) {
-	const { kind, ...payload } = item;
-	const { target, priority } = outboxRouting(kind);
-	return [customerId, kind, JSON.stringify(payload), target, priority] as const;
+/** The parameters of ENQUEUE_SQL for these items. */
+export function enqueueParams(owed: readonly OwedItem[]) {
+	const routed = owed.map(({ customerId, item }) => {
+		const { kind, ...payload } = item;
+		return { customerId, kind, payload: JSON.stringify(payload), ...outboxRouting(kind) };
+	});
+	return [
+		quotedArrayLiteral(routed.map((entry) => entry.customerId)),
+		quotedArrayLiteral(routed.map((entry) => entry.kind)),
+		quotedArrayLiteral(routed.map((entry) => entry.payload)),
+		quotedArrayLiteral(routed.map((entry) => entry.target)),
+		arrayLiteral(routed.map((entry) => entry.priority)),
+	] as const;
 }
 
 /**

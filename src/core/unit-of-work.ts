@@ -10,8 +10,10 @@ import type { Database, Tx } from "../db/client.ts";
 import { isRetryable } from "../db/errors.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { CustomerEvent, EventBus } from "./events.ts";
+import type { GroupCommit } from "./group-commit.ts";
 import { enqueueOutbox } from "./outbox-admin.ts";
 import type { OutboxHandOff, OutboxItem } from "./outbox-items.ts";
+import type { CustomerMessageInput, RecordedMessage } from "./stored-message.ts";
 
 export interface TimerPolicy {
 	slaReminders: number[];
@@ -37,11 +39,14 @@ export interface CoreDeps {
 	 */
 	wakeTimers?: () => void;
 	/**
-	 * How long a web message that would be stored alone may wait for others while visitors write
-	 * often (keyed-batches.ts, README "accept batches"); absent: 0, never.
+	 * The group commit of customers' messages (`createMessageBatches`, one per service); absent:
+	 * each message is stored in a transaction of its own.
 	 */
-	acceptLingerMs?: number;
+	messageBatches?: MessageBatches;
 }
+
+/** Customers' messages that arrive while a batch commits, gathered into the next one. */
+export type MessageBatches = GroupCommit<CustomerMessageInput, RecordedMessage>;
 
 export interface Work {
 	tx: Tx;

@@ -15,7 +15,7 @@
  */
 import { fireDueTimers } from "../core/timer-runs.ts";
 import type { CoreDeps, TimerPolicy } from "../core/unit-of-work.ts";
-import { prepared } from "../db/prepared.ts";
+import { rawQuery } from "../db/raw-sql.ts";
 import type { Logger } from "../observability/logger.ts";
 
 export interface TimerWorker {
@@ -53,7 +53,7 @@ export function createTimerWorker(
 	let wakeAgain = false;
 
 	const nextDue = async (): Promise<number> => {
-		const [row] = await prepared<{ at: number | string | null }>(
+		const [row] = await rawQuery<{ at: number | string | null }>(
 			core.database.db,
 			NEXT_DUE_SQL,
 			[],

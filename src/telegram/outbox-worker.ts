@@ -10,7 +10,7 @@
 import type { HandedOffItem, OutboxHandOff } from "../core/outbox-items.ts";
 import type { Database, Tx } from "../db/client.ts";
 import { isRetryable } from "../db/errors.ts";
-import { arrayLiteral, dateOrNull, numberOrNull, prepared } from "../db/prepared.ts";
+import { arrayLiteral, dateOrNull, numberOrNull, rawQuery } from "../db/raw-sql.ts";
 import type { CopyKind, messages } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import { type CallFailure, classifyFailure } from "./bot-api.ts";
@@ -341,9 +341,9 @@ function runFinish(
 	for (const entry of entries)
 		for (const copy of entry.copies) copies.set(`${copy.messageId}/${copy.kind}`, copy);
 	if (copies.size === 0)
-		return prepared(executor, "select outbox_finish($1::text::bigint[])", [arrayLiteral(ids)]);
+		return rawQuery(executor, "select outbox_finish($1::text::bigint[])", [arrayLiteral(ids)]);
 	const rows = [...copies.values()];
-	return prepared(executor, FINISH_WITH_COPIES_SQL, [
+	return rawQuery(executor, FINISH_WITH_COPIES_SQL, [
 		arrayLiteral(rows.map((c) => c.messageId)),
 		arrayLiteral(rows.map((c) => c.kind)),
 		arrayLiteral(rows.map((c) => c.chatId)),
@@ -442,7 +442,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				// this clock is read in whole milliseconds: a claim right after a finish, in the same
 				// millisecond, would read "not yet" and leave the head to the idle poll. One millisecond
 				// ahead covers the truncation.
-				prepared<ClaimRow>(database.db, CLAIM_SQL, [
+				rawQuery<ClaimRow>(database.db, CLAIM_SQL, [
 					Math.max(0, dmLimit),
 					Math.max(0, groupLimit),
 					isoAt(1),
@@ -558,7 +558,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 		let woken = 0;
 		for (let i = 0; i < ids.length; i += WAKE_CHUNK) {
 			const rows = await retrying(() =>
-				prepared(database.db, WAKE_SQL, [arrayLiteral(ids.slice(i, i + WAKE_CHUNK)), isoAt(0)]),
+				rawQuery(database.db, WAKE_SQL, [arrayLiteral(ids.slice(i, i + WAKE_CHUNK)), isoAt(0)]),
 			);
 			woken += rows.length;
 		}
@@ -666,7 +666,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				? null
 				: JSON.stringify({ text: "noticeDead", vars: { reason: failure.description } });
 			await retrying(() =>
-				prepared(database.db, "select outbox_dead($1::bigint, $2::text, $3::text::jsonb)", [
+				rawQuery(database.db, "select outbox_dead($1::bigint, $2::text, $3::text::jsonb)", [
 					item.id,
 					failure.description,
 					notice,
@@ -683,7 +683,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				? failure.retryAfterMs
 				: backoffMs(item.attempts);
 		await retrying(() =>
-			prepared(database.db, REQUEUE_SQL, [
+			rawQuery(database.db, REQUEUE_SQL, [
 				arrayLiteral([item.id]),
 				isoAt(delay),
 				failure.description,
@@ -740,7 +740,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	const release = async (ids: number[]) => {
 		if (ids.length === 0) return;
 		await retrying(() =>
-			prepared(database.db, REQUEUE_SQL, [arrayLiteral(ids), isoAt(0), null, 1]),
+			rawQuery(database.db, REQUEUE_SQL, [arrayLiteral(ids), isoAt(0), null, 1]),
 		);
 	};
 
@@ -751,7 +751,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	 */
 	const renewLeases = async () => {
 		if (claimed.size === 0) return;
-		await prepared(database.db, "select outbox_renew($1::text::bigint[], $2::text::timestamptz)", [
+		await rawQuery(database.db, "select outbox_renew($1::text::bigint[], $2::text::timestamptz)", [
 			arrayLiteral([...claimed]),
 			isoAt(leaseMs),
 		]).catch((error: unknown) => log.warn("outbox lease renewal failed", { error: String(error) }));
@@ -760,7 +760,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	/** The failsafe: heads that no write path should have left wrong are re-derived. */
 	const repairHeads = async () => {
 		try {
-			const [row] = await prepared<{ fixed: number }>(
+			const [row] = await rawQuery<{ fixed: number }>(
 				database.db,
 				"select outbox_heads_repair() as fixed",
 				[],
@@ -856,7 +856,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			};
 		},
 		giveBack: async (itemId) => {
-			await retrying(() => prepared(database.db, "select outbox_give_back($1::bigint)", [itemId]));
+			await retrying(() => rawQuery(database.db, "select outbox_give_back($1::bigint)", [itemId]));
 		},
 	};
 

@@ -1,3 +1,10 @@
 -- Stored functions no longer used, dropped at every start (a no-op once they are gone). Keep an
 -- entry here as long as a database from before its removal may still be upgraded.
-SELECT 1;
+
+-- The one-statement accept of a web message: its rule now lives once, in TypeScript
+-- (src/core/customer-messages.ts), run as a few set statements in one transaction.
+DROP FUNCTION IF EXISTS accept_web_message(timestamptz, uuid, text, text, text, timestamptz,
+	timestamptz, integer, text[], text, text, integer);
+--> statement-breakpoint
+DROP FUNCTION IF EXISTS accept_web_messages(timestamptz, uuid[], text[], text[], text[],
+	timestamptz, timestamptz[], integer[], text[], text, text, integer);
