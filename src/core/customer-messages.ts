@@ -6,7 +6,8 @@
  * spends the client's conversation quota. Written once, in set form: the messages of many
  * customers (a group commit) take the same few statements as one message.
  */
-import { and, eq, inArray, or, sql } from "drizzle-orm";
+import { and, eq, or, sql } from "drizzle-orm";
+import { arrayLiteral } from "../db/raw-sql.ts";
 import { customers, messages, type TicketStatus } from "../db/schema.ts";
 import { enqueueAll } from "./outbox-admin.ts";
 import { spendOnOpenings } from "./quotas.ts";
@@ -41,6 +42,13 @@ export interface RecordOptions {
 const idOf = (customerId: string) => customerId.toLowerCase();
 
 /**
+ * `column = any(ids)`, the ids one array parameter: the statement's text is the same for any
+ * number of customers, so the prepared statements below are parsed once per connection.
+ */
+const anyOf = (column: typeof customers.id) =>
+	sql`${column} = any(${sql.placeholder("ids")}::text::uuid[])`;
+
+/**
  * Records the messages of distinct customers in the caller's transaction, with everything that
  * follows from them; answers what became of each, in the order given. The number of statements
  * does not grow with the number of messages, except for a status change (a reopen), which goes
@@ -62,29 +70,30 @@ export async function recordCustomerMessages(
 			? []
 			: [{ customerId: input.customerId, limit: input.openingLimit }],
 	);
-	if (options.skipHeld || openers.length > 0) {
-		// The customers' rows first, so that the quota is read and spent for the messages stored.
-		const locked = await work.tx
-			.select({ id: customers.id })
-			.from(customers)
-			.where(inArray(customers.id, ids))
-			.for("no key update", options.skipHeld ? { skipLocked: true } : {});
-		const free = new Set(locked.map((row) => idOf(row.id)));
-		if (options.skipHeld)
-			for (const id of ids) if (!free.has(id)) outcome.set(id, { kind: "held" });
-		const refused = await spendOnOpenings(
-			work.tx,
-			openers.filter((opener) => !outcome.has(idOf(opener.customerId))),
-		);
-		for (const id of refused) outcome.set(id, { kind: "refused" });
-	}
+	// The customers' rows first: their status tells which tickets the messages reopen, and the
+	// quota is read and spent for the messages then stored.
+	const locked = await work.tx
+		.select({ id: customers.id, status: customers.status })
+		.from(customers)
+		.where(anyOf(customers.id))
+		.for("no key update", options.skipHeld ? { skipLocked: true } : {})
+		.prepare(options.skipHeld ? "lock_free_customers" : "lock_customers")
+		.execute({ ids: arrayLiteral(ids) });
+	const statusOf = new Map(locked.map((row) => [idOf(row.id), row.status]));
+	if (options.skipHeld)
+		for (const id of ids) if (!statusOf.has(id)) outcome.set(id, { kind: "held" });
+	const refused = await spendOnOpenings(
+		work.tx,
+		openers.filter((opener) => !outcome.has(idOf(opener.customerId))),
+	);
+	for (const id of refused) outcome.set(id, { kind: "refused" });
 	const toStore = inputs.filter((input) => !outcome.has(idOf(input.customerId)));
 	const stored = await storeNew(work, toStore);
 	for (const [id, message] of stored)
 		outcome.set(id, { kind: "stored", message, duplicate: false });
 	for (const [id, message] of await storedBefore(work, toStore, stored))
 		outcome.set(id, { kind: "stored", message, duplicate: true });
-	await followNewMessages(work, [...stored.values()]);
+	await followNewMessages(work, [...stored.values()], statusOf);
 	return ids.map((id) => {
 		const result = outcome.get(id);
 		if (!result) throw new Error("a customer's message was neither stored nor found");
@@ -110,7 +119,10 @@ async function storeNew(work: Work, inputs: readonly CustomerMessageInput[]) {
 			})),
 		)
 		.onConflictDoNothing({ target: [messages.customerId, messages.clientMessageId] })
-		.returning();
+		.returning()
+		// One text per batch size (at most the group commit's), each parsed once per connection.
+		.prepare("store_messages")
+		.execute();
 	const attachments = new Map(inputs.map((input) => [idOf(input.customerId), input.attachment]));
 	return new Map(
 		rows.map((row) => [idOf(row.customerId), toStored(row, attachments.get(idOf(row.customerId)))]),
@@ -142,38 +154,42 @@ async function storedBefore(
 }
 
 /** Everything a new message sets off, for many customers at once. */
-async function followNewMessages(work: Work, added: readonly StoredMessage[]) {
+async function followNewMessages(
+	work: Work,
+	added: readonly StoredMessage[],
+	statusOf: ReadonlyMap<string, TicketStatus>,
+) {
 	if (added.length === 0) return;
-	// The same instant as the messages' own `created_at`: both are the transaction's start.
-	const touched = await work.tx
-		.update(customers)
-		.set({ lastMessageAt: sql`now()` })
-		.where(
-			inArray(
-				customers.id,
-				added.map((message) => message.customerId),
-			),
-		)
-		.returning({ id: customers.id, status: customers.status });
 	// Reopened before the copies are filed, so the notice comes first in the topic.
-	for (const { id, status } of touched) {
-		const next = statusAfterCustomerMessage[status];
-		if (next) await changeStatus(work, id, next, "customer");
+	for (const message of added) {
+		const status = statusOf.get(idOf(message.customerId));
+		const next = status && statusAfterCustomerMessage[status];
+		if (next) await changeStatus(work, message.customerId, next, "customer");
 	}
-	await enqueueAll(
-		work.tx,
-		added.map((message) => ({
-			customerId: message.customerId,
-			item: { kind: "topic_message", messageId: message.id },
-		})),
-	);
+	// Independent of each other: sent together, they share the round trips.
+	await Promise.all([
+		work.tx
+			.update(customers)
+			// The same instant as the messages' own `created_at`: both are the transaction's start.
+			.set({ lastMessageAt: sql`now()` })
+			.where(anyOf(customers.id))
+			.prepare("touch_customers")
+			.execute({ ids: arrayLiteral(added.map((message) => message.customerId)) }),
+		enqueueAll(
+			work.tx,
+			added.map((message) => ({
+				customerId: message.customerId,
+				item: { kind: "topic_message", messageId: message.id },
+			})),
+		),
+		armSla(
+			work,
+			added.map((message) => ({
+				customerId: message.customerId,
+				since: new Date(message.createdAt),
+			})),
+		),
+	]);
 	work.outboxChanged();
-	await armSla(
-		work,
-		added.map((message) => ({
-			customerId: message.customerId,
-			since: new Date(message.createdAt),
-		})),
-	);
 	for (const message of added) work.emit(message.customerId, { type: "message", message });
 }

@@ -8,7 +8,7 @@
 import { type Static, type TInteger, type TOptional, Type } from "@sinclair/typebox";
 import { sql } from "drizzle-orm";
 import type { Database, Tx } from "../db/client.ts";
-import { arrayLiteral, quotedArrayLiteral, rawQuery } from "../db/raw-sql.ts";
+import { arrayLiteral, quotedArrayLiteral, rawQuery, rawStatement } from "../db/raw-sql.ts";
 import { AppError } from "./errors.ts";
 
 const MB = 1024 * 1024;
@@ -92,7 +92,7 @@ export async function spendDaily(
 	limit: number,
 	amount = 1,
 ): Promise<boolean> {
-	const [row] = await rawQuery<{ spent: boolean }>(database.db, SPEND_DAILY_SQL, [
+	const [row] = await rawStatement<{ spent: boolean }>(database, SPEND_DAILY_SQL, [
 		key,
 		limit,
 		amount,

@@ -19,7 +19,8 @@ export async function armSla(work: Work, waiting: readonly { customerId: string;
 		const fireAt = slaFireAt(work.policy, since);
 		return fireAt ? [{ customerId, kind: "sla" as const, step: 0, since, fireAt }] : [];
 	});
-	if (clocks.length > 0) await work.tx.insert(timers).values(clocks).onConflictDoNothing();
+	if (clocks.length > 0)
+		await work.tx.insert(timers).values(clocks).onConflictDoNothing().prepare("arm_sla").execute();
 }
 
 export async function cancelTimers(work: Work, customerId: string, kinds: TimerKind[]) {

@@ -1,13 +1,16 @@
 /**
  * Statements kept as fixed SQL text with `$n` parameters (set forms over arrays, CTE chains that
- * Drizzle's builder cannot express), run through Drizzle's `sql` and `execute` like any other
- * statement, on the database handle or inside a transaction alike, whichever the driver.
+ * Drizzle's builder cannot express). Inside a transaction they run through Drizzle's `sql` and
+ * `execute` like any other statement (`rawQuery`); outside one, through the driver's own
+ * documented call with the statement prepared once per connection (`rawStatement`): PostgreSQL
+ * then neither parses nor plans it again, and postgres.js skips the round trip in which it
+ * describes an unnamed statement before running it.
  *
  * Parameters are passed as text and cast in SQL (`$1::text::bigint[]`), so both drivers send
  * them as they are: arrays as `{1,2}` literals (`arrayLiteral`), JSON as its text.
  */
 import { type SQL, sql } from "drizzle-orm";
-import type { Db, Tx } from "./client.ts";
+import type { Database, Db, Tx } from "./client.ts";
 
 export type Param = string | number | boolean | null;
 
@@ -48,6 +51,22 @@ export async function rawQuery<T>(
 	const result = (await executor.execute(sqlOf(text, params))) as unknown;
 	if (Array.isArray(result)) return result as T[];
 	return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+/**
+ * Runs a fixed statement outside any transaction, prepared once per connection: postgres.js
+ * `unsafe(text, params, { prepare: true })`, or PGlite's `query` (extended protocol, in-process).
+ * For statements that run often (the outbox's claims and finishes, the timer worker's look-ahead).
+ */
+export async function rawStatement<T>(
+	database: Database,
+	text: string,
+	params: readonly Param[],
+): Promise<T[]> {
+	if (database.pg)
+		return (await database.pg.unsafe(text, params as Param[], { prepare: true })) as unknown as T[];
+	if (database.pglite) return (await database.pglite.query<T>(text, params as Param[])).rows;
+	return rawQuery<T>(database.db, text, params);
 }
 
 /** A PostgreSQL array literal of plain tokens (numbers, uuids, simple words): `{1,2,3}`. */

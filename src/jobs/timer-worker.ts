@@ -15,7 +15,7 @@
  */
 import { fireDueTimers } from "../core/timer-runs.ts";
 import type { CoreDeps, TimerPolicy } from "../core/unit-of-work.ts";
-import { rawQuery } from "../db/raw-sql.ts";
+import { rawStatement } from "../db/raw-sql.ts";
 import type { Logger } from "../observability/logger.ts";
 
 export interface TimerWorker {
@@ -53,8 +53,8 @@ export function createTimerWorker(
 	let wakeAgain = false;
 
 	const nextDue = async (): Promise<number> => {
-		const [row] = await rawQuery<{ at: number | string | null }>(
-			core.database.db,
+		const [row] = await rawStatement<{ at: number | string | null }>(
+			core.database,
 			NEXT_DUE_SQL,
 			[],
 		);

@@ -10,7 +10,14 @@
 import type { HandedOffItem, OutboxHandOff } from "../core/outbox-items.ts";
 import type { Database, Tx } from "../db/client.ts";
 import { isRetryable } from "../db/errors.ts";
-import { arrayLiteral, dateOrNull, numberOrNull, rawQuery } from "../db/raw-sql.ts";
+import {
+	arrayLiteral,
+	dateOrNull,
+	numberOrNull,
+	type Param,
+	rawQuery,
+	rawStatement,
+} from "../db/raw-sql.ts";
 import type { CopyKind, messages } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import { type CallFailure, classifyFailure } from "./bot-api.ts";
@@ -332,18 +339,18 @@ interface PendingFinish {
  * Records the copies deliveries made and finishes their items, in one statement. Copies of one
  * message and kind appear once (the latest wins), as one INSERT cannot touch a row twice.
  */
-function runFinish(
-	executor: Database["db"] | Tx,
-	entries: Pick<PendingFinish, "ids" | "copies">[],
-) {
+function runFinish(executor: Database | Tx, entries: Pick<PendingFinish, "ids" | "copies">[]) {
+	// Prepared outside a transaction; inside one, as the transaction's other statements.
+	const run = (text: string, params: Param[]) =>
+		"db" in executor ? rawStatement(executor, text, params) : rawQuery(executor, text, params);
 	const ids = entries.flatMap((entry) => entry.ids);
 	const copies = new Map<string, DeliveredCopy>();
 	for (const entry of entries)
 		for (const copy of entry.copies) copies.set(`${copy.messageId}/${copy.kind}`, copy);
 	if (copies.size === 0)
-		return rawQuery(executor, "select outbox_finish($1::text::bigint[])", [arrayLiteral(ids)]);
+		return run("select outbox_finish($1::text::bigint[])", [arrayLiteral(ids)]);
 	const rows = [...copies.values()];
-	return rawQuery(executor, FINISH_WITH_COPIES_SQL, [
+	return run(FINISH_WITH_COPIES_SQL, [
 		arrayLiteral(rows.map((c) => c.messageId)),
 		arrayLiteral(rows.map((c) => c.kind)),
 		arrayLiteral(rows.map((c) => c.chatId)),
@@ -442,7 +449,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				// this clock is read in whole milliseconds: a claim right after a finish, in the same
 				// millisecond, would read "not yet" and leave the head to the idle poll. One millisecond
 				// ahead covers the truncation.
-				rawQuery<ClaimRow>(database.db, CLAIM_SQL, [
+				rawStatement<ClaimRow>(database, CLAIM_SQL, [
 					Math.max(0, dmLimit),
 					Math.max(0, groupLimit),
 					isoAt(1),
@@ -494,14 +501,14 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	const deferredPending = () => batch.length > awaitedInBatch || deferredRunning > 0;
 	const runFinishes = async (entries: PendingFinish[]) => {
 		try {
-			await retrying(() => runFinish(database.db, entries));
+			await retrying(() => runFinish(database, entries));
 			for (const entry of entries) entry.resolve();
 		} catch (error) {
 			// One bad entry must not fail the others: each on its own.
 			if (entries.length === 1) entries[0]?.reject(error);
 			else
 				for (const entry of entries)
-					await retrying(() => runFinish(database.db, [entry])).then(entry.resolve, entry.reject);
+					await retrying(() => runFinish(database, [entry])).then(entry.resolve, entry.reject);
 		}
 	};
 	const flushWithin = (ms: number) => {
@@ -558,7 +565,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 		let woken = 0;
 		for (let i = 0; i < ids.length; i += WAKE_CHUNK) {
 			const rows = await retrying(() =>
-				rawQuery(database.db, WAKE_SQL, [arrayLiteral(ids.slice(i, i + WAKE_CHUNK)), isoAt(0)]),
+				rawStatement(database, WAKE_SQL, [arrayLiteral(ids.slice(i, i + WAKE_CHUNK)), isoAt(0)]),
 			);
 			woken += rows.length;
 		}
@@ -666,7 +673,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				? null
 				: JSON.stringify({ text: "noticeDead", vars: { reason: failure.description } });
 			await retrying(() =>
-				rawQuery(database.db, "select outbox_dead($1::bigint, $2::text, $3::text::jsonb)", [
+				rawStatement(database, "select outbox_dead($1::bigint, $2::text, $3::text::jsonb)", [
 					item.id,
 					failure.description,
 					notice,
@@ -683,7 +690,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 				? failure.retryAfterMs
 				: backoffMs(item.attempts);
 		await retrying(() =>
-			rawQuery(database.db, REQUEUE_SQL, [
+			rawStatement(database, REQUEUE_SQL, [
 				arrayLiteral([item.id]),
 				isoAt(delay),
 				failure.description,
@@ -740,7 +747,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	const release = async (ids: number[]) => {
 		if (ids.length === 0) return;
 		await retrying(() =>
-			rawQuery(database.db, REQUEUE_SQL, [arrayLiteral(ids), isoAt(0), null, 1]),
+			rawStatement(database, REQUEUE_SQL, [arrayLiteral(ids), isoAt(0), null, 1]),
 		);
 	};
 
@@ -751,7 +758,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	 */
 	const renewLeases = async () => {
 		if (claimed.size === 0) return;
-		await rawQuery(database.db, "select outbox_renew($1::text::bigint[], $2::text::timestamptz)", [
+		await rawStatement(database, "select outbox_renew($1::text::bigint[], $2::text::timestamptz)", [
 			arrayLiteral([...claimed]),
 			isoAt(leaseMs),
 		]).catch((error: unknown) => log.warn("outbox lease renewal failed", { error: String(error) }));
@@ -760,8 +767,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 	/** The failsafe: heads that no write path should have left wrong are re-derived. */
 	const repairHeads = async () => {
 		try {
-			const [row] = await rawQuery<{ fixed: number }>(
-				database.db,
+			const [row] = await rawStatement<{ fixed: number }>(
+				database,
 				"select outbox_heads_repair() as fixed",
 				[],
 			);
@@ -856,7 +863,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 			};
 		},
 		giveBack: async (itemId) => {
-			await retrying(() => rawQuery(database.db, "select outbox_give_back($1::bigint)", [itemId]));
+			await retrying(() => rawStatement(database, "select outbox_give_back($1::bigint)", [itemId]));
 		},
 	};
 
