@@ -48,6 +48,11 @@ const idOf = (customerId: string) => customerId.toLowerCase();
 const anyOf = (column: typeof customers.id) =>
 	sql`${column} = any(${sql.placeholder("ids")}::text::uuid[])`;
 
+/** As `anyOf`, leaving out the rows another transaction holds (not waited for). */
+const freeOf = (column: typeof customers.id) =>
+	sql`${column} in (select c.id from customers c
+		where c.id = any(${sql.placeholder("ids")}::text::uuid[]) for no key update skip locked)`;
+
 /**
  * Records the messages of distinct customers in the caller's transaction, with everything that
  * follows from them; answers what became of each, in the order given. The number of statements
@@ -70,16 +75,17 @@ export async function recordCustomerMessages(
 			? []
 			: [{ customerId: input.customerId, limit: input.openingLimit }],
 	);
-	// The customers' rows first: their status tells which tickets the messages reopen, and the
-	// quota is read and spent for the messages then stored.
-	const locked = await work.tx
-		.select({ id: customers.id, status: customers.status })
-		.from(customers)
-		.where(anyOf(customers.id))
-		.for("no key update", options.skipHeld ? { skipLocked: true } : {})
-		.prepare(options.skipHeld ? "lock_free_customers" : "lock_customers")
+	// The customers' rows first, locked by moving their last activity (to the transaction's start,
+	// the instant the messages' own `created_at` holds): their status tells which tickets the
+	// messages reopen, and the quota is then read and spent for the messages stored.
+	const touched = await work.tx
+		.update(customers)
+		.set({ lastMessageAt: sql`now()` })
+		.where(options.skipHeld ? freeOf(customers.id) : anyOf(customers.id))
+		.returning({ id: customers.id, status: customers.status })
+		.prepare(options.skipHeld ? "touch_free_customers" : "touch_customers")
 		.execute({ ids: arrayLiteral(ids) });
-	const statusOf = new Map(locked.map((row) => [idOf(row.id), row.status]));
+	const statusOf = new Map(touched.map((row) => [idOf(row.id), row.status]));
 	if (options.skipHeld)
 		for (const id of ids) if (!statusOf.has(id)) outcome.set(id, { kind: "held" });
 	const refused = await spendOnOpenings(
@@ -168,13 +174,6 @@ async function followNewMessages(
 	}
 	// Independent of each other: sent together, they share the round trips.
 	await Promise.all([
-		work.tx
-			.update(customers)
-			// The same instant as the messages' own `created_at`: both are the transaction's start.
-			.set({ lastMessageAt: sql`now()` })
-			.where(anyOf(customers.id))
-			.prepare("touch_customers")
-			.execute({ ids: arrayLiteral(added.map((message) => message.customerId)) }),
 		enqueueAll(
 			work.tx,
 			added.map((message) => ({
