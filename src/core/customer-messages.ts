@@ -76,8 +76,9 @@ export async function recordCustomerMessages(
 			: [{ customerId: input.customerId, limit: input.openingLimit }],
 	);
 	// The customers' rows first, locked by moving their last activity (to the transaction's start,
-	// the instant the messages' own `created_at` holds): their status tells which tickets the
-	// messages reopen, and the quota is then read and spent for the messages stored.
+	// the instant the messages' own `created_at` holds; a repeat or a refused message is activity
+	// too): their status tells which tickets the messages reopen, and the quota is then read and
+	// spent for the messages stored. One statement locks and writes each row once.
 	const touched = await work.tx
 		.update(customers)
 		.set({ lastMessageAt: sql`now()` })
