@@ -50,8 +50,8 @@ const anyOf = (column: typeof customers.id) =>
 
 /** As `anyOf`, leaving out the rows another transaction holds (not waited for). */
 const freeOf = (column: typeof customers.id) =>
-	sql`${column} in (select c.id from customers c
-		where c.id = any(${sql.placeholder("ids")}::text::uuid[]) for no key update skip locked)`;
+	sql`${column} = any(array(select c.id from customers c
+		where c.id = any(${sql.placeholder("ids")}::text::uuid[]) for no key update skip locked))`;
 
 /**
  * Records the messages of distinct customers in the caller's transaction, with everything that
@@ -79,13 +79,19 @@ export async function recordCustomerMessages(
 	// the instant the messages' own `created_at` holds; a repeat or a refused message is activity
 	// too): their status tells which tickets the messages reopen, and the quota is then read and
 	// spent for the messages stored. One statement locks and writes each row once.
-	const touched = await work.tx
-		.update(customers)
-		.set({ lastMessageAt: sql`now()` })
-		.where(options.skipHeld ? freeOf(customers.id) : anyOf(customers.id))
-		.returning({ id: customers.id, status: customers.status })
-		.prepare(options.skipHeld ? "touch_free_customers" : "touch_customers")
-		.execute({ ids: arrayLiteral(ids) });
+	const [, touched] = await Promise.all([
+		// Rows by key only, whatever the planner believes of tables that grew since they were last
+		// analyzed: a plan made while a table was small would read it whole on every later call of
+		// a prepared statement. Sent with the next statement, in the same round trip.
+		work.tx.execute(sql`set local enable_seqscan = off`),
+		work.tx
+			.update(customers)
+			.set({ lastMessageAt: sql`now()` })
+			.where(options.skipHeld ? freeOf(customers.id) : anyOf(customers.id))
+			.returning({ id: customers.id, status: customers.status })
+			.prepare(options.skipHeld ? "touch_free_customers" : "touch_customers")
+			.execute({ ids: arrayLiteral(ids) }),
+	]);
 	const statusOf = new Map(touched.map((row) => [idOf(row.id), row.status]));
 	if (options.skipHeld)
 		for (const id of ids) if (!statusOf.has(id)) outcome.set(id, { kind: "held" });
