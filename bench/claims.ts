@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { type Database, openDatabase } from "../src/db/client.ts";
 import { migrate } from "../src/db/migrate.ts";
-import { arrayLiteral, prepared } from "../src/db/prepared.ts";
+import { arrayLiteral, rawQuery } from "../src/db/raw-sql.ts";
 import { CLAIM_SQL } from "../src/outbox/claim.ts";
 import { summarize } from "./support/clock.ts";
 import { createBenchDatabase } from "./support/database.ts";
@@ -103,7 +103,7 @@ async function addIdleCustomers(database: Database) {
 				select customer_id, id, target, priority, next_attempt_at from o)
 			select id from o`);
 		const rows = Array.isArray(ids) ? ids : (ids as { rows: { id: number | string }[] }).rows;
-		await prepared(database.db, "select outbox_finish($1::text::bigint[])", [
+		await rawQuery(database.db, "select outbox_finish($1::text::bigint[])", [
 			arrayLiteral(rows.map((row) => Number(row.id))),
 		]);
 	}
@@ -156,7 +156,7 @@ async function drain(database: Database, size: number) {
 		const at = new Date().toISOString();
 		const lease = new Date(Date.now() + 60_000).toISOString();
 		const t0 = performance.now();
-		const claimed = await prepared<{ id: number | string }>(database.db, CLAIM_SQL, [
+		const claimed = await rawQuery<{ id: number | string }>(database.db, CLAIM_SQL, [
 			BATCH,
 			BATCH,
 			at,
@@ -166,7 +166,7 @@ async function drain(database: Database, size: number) {
 		claimMs.push(t1 - t0);
 		const ids = claimed.map((row) => Number(row.id));
 		if (ids.length === 0) throw new Error(`nothing claimed after ${drained} of ${size}`);
-		await prepared(database.db, "select outbox_finish($1::text::bigint[])", [arrayLiteral(ids)]);
+		await rawQuery(database.db, "select outbox_finish($1::text::bigint[])", [arrayLiteral(ids)]);
 		finishMs.push(performance.now() - t1);
 		drained += ids.length;
 	}

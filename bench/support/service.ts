@@ -76,9 +76,6 @@ function environment(options: BenchServiceOptions, config: Record<string, unknow
 	// The runtime's own tuning (allocator, JavaScript engine) reaches the service as given.
 	for (const [key, value] of Object.entries(process.env))
 		if (value !== undefined && /^(MIMALLOC|BUN|JSC)_/.test(key)) env[key] = value;
-	// The service's own latency-for-CPU setting, to compare its values (README "accept batches").
-	if (process.env.ACCEPT_LINGER_MS !== undefined)
-		env.ACCEPT_LINGER_MS = process.env.ACCEPT_LINGER_MS;
 	return env;
 }
 

@@ -5,9 +5,10 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { type MediaKind, media } from "../db/schema.ts";
+import { recordCustomerMessages } from "./customer-messages.ts";
 import { AppError } from "./errors.ts";
-import { MAX_TEXT, recordCustomerMessage } from "./messages.ts";
-import { chargeOpening } from "./quotas.ts";
+import { MAX_TEXT } from "./messages.ts";
+import { conversationsExceeded } from "./quotas.ts";
 import type { MediaRef, StoredMessage } from "./stored-message.ts";
 import { type CoreDeps, commit } from "./unit-of-work.ts";
 
@@ -32,7 +33,6 @@ export async function acceptCustomerUpload(
 	const caption = input.caption?.trim() ?? "";
 	if (caption.length > Math.min(MAX_TEXT, MAX_CAPTION))
 		throw new AppError("MESSAGE_TOO_LONG", `The caption is longer than ${MAX_CAPTION} characters.`);
-	await chargeOpening(deps.database, input.customerId, input.openingLimit);
 	return commit(deps, async (work) => {
 		const [row] = await work.tx
 			.insert(media)
@@ -54,12 +54,18 @@ export async function acceptCustomerUpload(
 			size: input.bytes.byteLength,
 			duration: null,
 		};
-		const message = await recordCustomerMessage(
-			work,
-			{ customerId: input.customerId, channel: "web", text: caption, mediaId: row.id },
-			ref,
-		);
-		return { message, media: ref };
+		const [recorded] = await recordCustomerMessages(work, [
+			{
+				customerId: input.customerId,
+				channel: "web",
+				text: caption,
+				attachment: ref,
+				openingLimit: input.openingLimit,
+			},
+		]);
+		// Over the conversation quota: the file goes with the rolled back transaction.
+		if (recorded?.kind !== "stored") throw conversationsExceeded();
+		return { message: recorded.message, media: ref };
 	});
 }
 

@@ -1,27 +1,19 @@
 /**
- * Customer messages: validating the text, storing a message (either door) with what follows from
- * it, and accepting a web message idempotently by `clientMessageId`. The record itself is
- * `stored-message.ts`, paging is `message-history.ts`.
+ * A web visitor's text message: validated, then stored with what follows from it
+ * (`customer-messages.ts`) idempotently by `clientMessageId`. Messages of different visitors that
+ * arrive while another batch commits share the next transaction (`group-commit.ts`). The record
+ * itself is `stored-message.ts`, paging is `message-history.ts`.
  */
 import { and, eq } from "drizzle-orm";
-import type { Database, Tx } from "../db/client.ts";
-import { isUniqueViolation } from "../db/errors.ts";
-import { customers, messages } from "../db/schema.ts";
-import {
-	type CustomerMessageInput,
-	statusAfterCustomerMessage,
-	topicCopyOf,
-} from "./customer-message-rules.ts";
+import type { Database } from "../db/client.ts";
+import { messages } from "../db/schema.ts";
+import { recordCustomerMessages } from "./customer-messages.ts";
 import { AppError } from "./errors.ts";
-import { fastAcceptMessage } from "./fast-accept.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { isUuid } from "./ids.ts";
-import { chargeOpening } from "./quotas.ts";
-import { changeStatus } from "./status.ts";
-import { type MediaRef, type StoredMessage, toStored } from "./stored-message.ts";
-import { armSla } from "./timer-arming.ts";
-import { type CoreDeps, commit, type Work } from "./unit-of-work.ts";
-
-export type { CustomerMessageInput } from "./customer-message-rules.ts";
+import { conversationsExceeded } from "./quotas.ts";
+import type { CustomerMessageInput, RecordedMessage, StoredMessage } from "./stored-message.ts";
+import { type CoreDeps, commit, type MessageBatches } from "./unit-of-work.ts";
 
 export const MAX_TEXT = 4000;
 
@@ -34,61 +26,34 @@ export function checkText(text: unknown): string {
 	return text;
 }
 
-/**
- * Writes a customer's message (any channel) with what follows from it: the customer's last
- * activity, a reopened or resumed ticket, the copy owed to the topic and the echo to sockets.
- * `fast-accept.ts` does the same for the common web case in one statement: a new effect here
- * must be added there too: both take their rules from `customer-message-rules.ts`, and
- * tests/core/accept-paths.test.ts compares the rows the two paths write.
- */
-export async function recordCustomerMessage(
-	work: Work,
-	input: CustomerMessageInput & { mediaId?: string; entities?: unknown },
-	attachment?: MediaRef,
-): Promise<StoredMessage> {
-	const [row] = await work.tx
-		.insert(messages)
-		.values({
-			customerId: input.customerId,
-			author: "user",
-			channel: input.channel,
-			text: input.text,
-			mediaId: input.mediaId ?? null,
-			entities: input.entities ?? null,
-			replyToId: input.replyTo ?? null,
-			clientMessageId: input.clientMessageId ?? null,
-		})
-		.returning();
-	if (!row) throw new Error("message insert returned nothing");
-	const [customer] = await work.tx
-		.update(customers)
-		.set({ lastMessageAt: row.createdAt })
-		.where(eq(customers.id, input.customerId))
-		.returning({ status: customers.status });
-	// The customer writing again reopens a closed ticket (before the message is copied, so the
-	// notice comes first in the topic) and takes a waiting one back in progress.
-	const next = customer && statusAfterCustomerMessage[customer.status];
-	if (next) await changeStatus(work, input.customerId, next, "customer");
-	await work.enqueue(input.customerId, topicCopyOf(row.id));
-	await armSla(work, input.customerId, row.createdAt);
-	const message = toStored(row, attachment);
-	work.emit(input.customerId, { type: "message", message });
-	return message;
-}
-
 export interface Accepted {
 	message: StoredMessage;
 	/** True when `clientMessageId` named a message already stored: nothing new happened. */
 	duplicate: boolean;
 }
 
-async function byClientId(tx: Tx | Database["db"], customerId: string, clientMessageId: string) {
-	const [row] = await tx
-		.select()
-		.from(messages)
-		.where(and(eq(messages.customerId, customerId), eq(messages.clientMessageId, clientMessageId)))
-		.limit(1);
-	return row;
+/**
+ * Messages per transaction, and transactions at once: one commits while the next gathers what
+ * arrives meanwhile; more would only split the same work into smaller batches.
+ */
+const BATCH = { size: 100, inFlight: 2 };
+
+/**
+ * The service's group commit of customers' messages (one per service, in `CoreDeps`). In a batch
+ * of several, a customer whose row another transaction holds is skipped and then runs alone,
+ * waiting for it, so it holds up no one else.
+ */
+export function createMessageBatches(deps: CoreDeps): MessageBatches {
+	return new GroupCommit<CustomerMessageInput, RecordedMessage>({
+		...BATCH,
+		keyOf: (input) => input.customerId.toLowerCase(),
+		run: async (batch) => {
+			const recorded = await commit(deps, (work) =>
+				recordCustomerMessages(work, batch, { skipHeld: batch.length > 1 }),
+			);
+			return recorded.map((result) => (result.kind === "held" ? undefined : result));
+		},
+	});
 }
 
 /**
@@ -99,36 +64,21 @@ export async function acceptCustomerMessage(
 	deps: CoreDeps,
 	input: CustomerMessageInput,
 ): Promise<Accepted> {
-	const text = checkText(input.text);
-	const fast = await fastAcceptMessage(deps, input, text);
-	if (fast) return { message: fast, duplicate: false };
-	// Not the hot path's case (it spent nothing): the conversation quota in a statement of its own.
-	await chargeOpening(deps.database, input.customerId, input.openingLimit);
-	try {
-		return await commit(deps, async (work) => {
-			if (input.clientMessageId) {
-				const existing = await byClientId(work.tx, input.customerId, input.clientMessageId);
-				if (existing) return { message: toStored(existing), duplicate: true };
-			}
-			if (input.replyTo) await assertOwnMessage(work.tx, input.customerId, input.replyTo);
-			const message = await recordCustomerMessage(work, { ...input, text });
-			return { message, duplicate: false };
-		});
-	} catch (error) {
-		// Two retries racing with one clientMessageId: the loser returns the winner's message.
-		if (input.clientMessageId && isUniqueViolation(error)) {
-			const existing = await byClientId(deps.database.db, input.customerId, input.clientMessageId);
-			if (existing) return { message: toStored(existing), duplicate: true };
-		}
-		throw error;
-	}
+	const request = { ...input, text: checkText(input.text) };
+	if (input.replyTo) await assertOwnMessage(deps.database, input.customerId, input.replyTo);
+	const recorded = deps.messageBatches
+		? await deps.messageBatches.submit(request)
+		: (await commit(deps, (work) => recordCustomerMessages(work, [request])))[0];
+	if (recorded?.kind === "refused") throw conversationsExceeded();
+	if (recorded?.kind !== "stored") throw new Error("the message was not recorded");
+	return { message: recorded.message, duplicate: recorded.duplicate };
 }
 
-async function assertOwnMessage(tx: Tx, customerId: string, id: string) {
+async function assertOwnMessage(database: Database, customerId: string, id: string) {
 	const found =
 		isUuid(id) &&
 		(
-			await tx
+			await database.db
 				.select({ id: messages.id })
 				.from(messages)
 				.where(and(eq(messages.id, id), eq(messages.customerId, customerId)))

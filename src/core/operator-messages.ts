@@ -3,7 +3,7 @@
  * channel the customer uses.
  */
 import { and, eq } from "drizzle-orm";
-import { dateOrNull, prepared } from "../db/prepared.ts";
+import { dateOrNull, rawQuery } from "../db/raw-sql.ts";
 import { messageCopies, messages } from "../db/schema.ts";
 import { changeStatus } from "./status.ts";
 import { type StoredMessage, toStored } from "./stored-message.ts";
@@ -60,14 +60,14 @@ interface TopicCustomerRow {
  * Records an operator's message posted in a topic and delivers it to every channel of the
  * customer: stored and pushed to the widget at once, copied to the private chat by the outbox.
  * Returns null when the topic belongs to no customer (e.g. a topic operators made themselves).
- * Two statements in the common case (fixed SQL, prepared): the customer with its facts, then
+ * Two statements in the common case (fixed SQL): the customer with its facts, then
  * the message with its copy and the stopped SLA clock.
  */
 export async function recordOperatorMessage(
 	work: Work,
 	input: OperatorMessageInput,
 ): Promise<StoredMessage | null> {
-	const [customer] = await prepared<TopicCustomerRow>(work.tx, TOPIC_CUSTOMER_SQL, [input.topicId]);
+	const [customer] = await rawQuery<TopicCustomerRow>(work.tx, TOPIC_CUSTOMER_SQL, [input.topicId]);
 	if (!customer) return null;
 	const replyTo =
 		input.replyToTelegramMessageId !== undefined
@@ -75,7 +75,7 @@ export async function recordOperatorMessage(
 			: null;
 	const attachment = input.media ? await storeTelegramMedia(work, customer.id, input.media) : null;
 	const entities = input.entities ?? null;
-	const [row] = await prepared<{ id: string; seq: number | string; created_at: Date | string }>(
+	const [row] = await rawQuery<{ id: string; seq: number | string; created_at: Date | string }>(
 		work.tx,
 		STORE_REPLY_SQL,
 		[

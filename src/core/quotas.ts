@@ -7,8 +7,8 @@
 
 import { type Static, type TInteger, type TOptional, Type } from "@sinclair/typebox";
 import { sql } from "drizzle-orm";
-import type { Database } from "../db/client.ts";
-import { prepared } from "../db/prepared.ts";
+import type { Database, Tx } from "../db/client.ts";
+import { arrayLiteral, quotedArrayLiteral, rawQuery, rawStatement } from "../db/raw-sql.ts";
 import { AppError } from "./errors.ts";
 
 const MB = 1024 * 1024;
@@ -68,19 +68,16 @@ export const conversationsExceeded = () =>
 	quotaExceeded("Too many new conversations from this network today.", true);
 
 /**
- * Spends `$amount` of today's quota for the key the statement's `k` yields (none: nothing) when
- * that keeps it within `$limit`; `spent` has a row when it did. One statement: concurrent
- * spenders never overshoot. Shared by `spendDaily` and `spendOnOpening`.
+ * Spends `$3` of today's quota `$1` when that keeps it within `$2`; a row when it did. One
+ * statement: concurrent spenders never overshoot.
  */
-const spentFromK = (amount: string, limit: string) => `spent as (
+const SPEND_DAILY_SQL = `with spent as (
 	insert into quota_usage (key, day, used)
-	select k.key, (now() at time zone 'utc')::date, ${amount} from k where ${amount} <= ${limit}
-	on conflict (key, day) do update set used = quota_usage.used + ${amount}
-		where quota_usage.used + ${amount} <= ${limit}
+	select $1::text, (now() at time zone 'utc')::date, $3::bigint where $3::bigint <= $2::bigint
+	on conflict (key, day) do update set used = quota_usage.used + $3::bigint
+		where quota_usage.used + $3::bigint <= $2::bigint
 	returning used
-)`;
-
-const SPEND_DAILY_SQL = `with k as (select $1::text as key), ${spentFromK("$2::bigint", "$3::bigint")}
+)
 select exists (select 1 from spent) as spent`;
 
 /**
@@ -95,10 +92,10 @@ export async function spendDaily(
 	limit: number,
 	amount = 1,
 ): Promise<boolean> {
-	const [row] = await prepared<{ spent: boolean }>(database.db, SPEND_DAILY_SQL, [
+	const [row] = await rawStatement<{ spent: boolean }>(database, SPEND_DAILY_SQL, [
 		key,
-		amount,
 		limit,
+		amount,
 	]);
 	// Yesterday's counts are of no use; clearing them now and then keeps the table small.
 	if (Math.random() < 0.01)
@@ -109,48 +106,78 @@ export async function spendDaily(
 }
 
 /**
- * A web customer's next message and the conversation quota, in one statement: when the message
- * opens a conversation (no topic yet, nothing written yet), one unit of the daily `topic:` quota
- * of the client key their session was created from is spent, if `limit` allows. "started": the
- * conversation exists (or the session has no client key), nothing spent; "spent"; "refused".
+ * Which of these customers' messages open a conversation (no topic yet, nothing written yet),
+ * and the daily `topic:` quota of the client key their first session was created from, spent
+ * for all of them at once: a key's units are added in one upsert, whose row lock holds until
+ * the caller's transaction ends, so concurrent spenders never overshoot. Parameters: customer
+ * ids, their caps (one array element each). Each row: a customer that opens a conversation, its
+ * key's usage after the upsert, how many of the batch asked on that key, its rank among them,
+ * and the cap.
  */
-const SPEND_ON_OPENING_SQL = `with opening as (
-	select s.client_key from customers c join web_sessions s on s.customer_id = c.id
-	where c.id = $1::uuid and c.topic_id is null
+const SPEND_ON_OPENINGS_SQL = `with opening as (
+	select c.id, i.cap, (select s.client_key from web_sessions s where s.customer_id = c.id
+		order by s.created_at limit 1) as client_key
+	from unnest($1::text::uuid[], $2::text::int[]) as i(id, cap) join customers c on c.id = i.id
+	where c.id = any($1::text::uuid[]) and c.topic_id is null
 		and not exists (select 1 from messages m where m.customer_id = c.id and m.author = 'user')
-	order by s.created_at limit 1
-), k as (
-	select 'topic:' || client_key as key from opening where client_key is not null
-), ${spentFromK("1", "$2::bigint")}
-select exists (select 1 from k) as opening, exists (select 1 from spent) as spent`;
+), asked as (
+	select id, 'topic:' || client_key as key, cap,
+		row_number() over (partition by client_key order by id) as rank
+	from opening where client_key is not null
+), wanted as (
+	select key, count(*)::int as asked, min(cap) as cap from asked group by key
+), spent as (
+	insert into quota_usage as q (key, day, used)
+	select key, (now() at time zone 'utc')::date, asked from wanted
+	on conflict (key, day) do update set used = q.used + excluded.used
+	returning key, used
+)
+select a.id, a.key, s.used::int as used, w.asked, a.rank::int as rank, w.cap
+from asked a join wanted w using (key) join spent s using (key)`;
 
-export async function spendOnOpening(
-	database: Database,
-	customerId: string,
-	limit: number,
-): Promise<"started" | "spent" | "refused"> {
-	const [row] = await prepared<{ opening: boolean; spent: boolean }>(
-		database.db,
-		SPEND_ON_OPENING_SQL,
-		[customerId, limit],
-	);
-	if (!row?.opening) return "started";
-	return row.spent ? "spent" : "refused";
+/** Gives back units spent beyond a key's cap (refused messages spend nothing). */
+const CAP_USAGE_SQL = `update quota_usage q set used = v.used
+from unnest($1::text::text[], $2::text::int[]) as v(key, used)
+where q.key = v.key and q.day = (now() at time zone 'utc')::date`;
+
+/** A message that may open a conversation, with the daily cap on conversations to check. */
+export interface Opener {
+	customerId: string;
+	limit: number;
 }
 
 /**
- * The conversation quota of a message that may open a conversation (`limit` given), in a
- * statement of its own: uploads and the general path of a text message. The web hot path spends
- * it inside its accept instead (migration 0014). Over it: 429 and nothing stored.
+ * Spends the conversation quota (SPEC §4.5) for the messages among these that open a
+ * conversation, in the caller's transaction (rolled back with it); answers the customers whose
+ * message is over the cap (lower-case ids): those must store nothing (429 `QUOTA_EXCEEDED`).
  */
-export async function chargeOpening(
-	database: Database,
-	customerId: string,
-	limit: number | undefined,
-): Promise<void> {
-	if (limit === undefined) return;
-	if ((await spendOnOpening(database, customerId, limit)) === "refused")
-		throw conversationsExceeded();
+export async function spendOnOpenings(tx: Tx, openers: readonly Opener[]): Promise<Set<string>> {
+	const refused = new Set<string>();
+	if (openers.length === 0) return refused;
+	const rows = await rawQuery<{
+		id: string;
+		key: string;
+		used: number;
+		asked: number;
+		rank: number;
+		cap: number;
+	}>(tx, SPEND_ON_OPENINGS_SQL, [
+		arrayLiteral(openers.map((opener) => opener.customerId)),
+		arrayLiteral(openers.map((opener) => opener.limit)),
+	]);
+	const capped = new Map<string, number>();
+	for (const row of rows) {
+		// The key's usage before this batch, then the batch's askers in rank order up to the cap.
+		const before = row.used - row.asked;
+		if (before + row.rank > row.cap) refused.add(row.id.toLowerCase());
+		if (row.used > row.cap) capped.set(row.key, Math.max(before, row.cap));
+	}
+	if (capped.size > 0)
+		await rawQuery(tx, CAP_USAGE_SQL, [
+			quotedArrayLiteral([...capped.keys()]),
+			arrayLiteral([...capped.values()]),
+		]);
+	return refused;
 }
 
 /** Bytes of uploaded files stored for a customer and in total. */

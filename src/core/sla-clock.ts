@@ -1,7 +1,7 @@
 /**
  * When the SLA clock's reminders fall due: each step counts from the oldest
- * unanswered message, in business time. Arming, firing, merging and the web hot path
- * (`fast-accept.ts`) all ask here, so they cannot disagree about a fire time.
+ * unanswered message, in business time. Arming, firing and merging all ask here, so they cannot
+ * disagree about a fire time.
  */
 import { addBusinessTime } from "./business-hours.ts";
 import type { TimerPolicy } from "./unit-of-work.ts";

@@ -65,3 +65,33 @@ export function toStored(row: MessageRow, attachment?: MediaRow | null): StoredM
 		media: attachment ? { ...attachment } : null,
 	};
 }
+
+/** A customer's message to store, from either door. */
+export interface CustomerMessageInput {
+	customerId: string;
+	channel: Channel;
+	text: string;
+	/** The client's own id of the message: a repeat returns the stored message (`duplicate`). */
+	clientMessageId?: string;
+	/** A message of the same customer this one answers. */
+	replyTo?: string;
+	/** Telegram formatting of the text, as received. */
+	entities?: unknown;
+	/** The attachment, already stored in `media`. */
+	attachment?: MediaRef;
+	/**
+	 * The daily cap on new conversations of the client (SPEC §4.5) when this message may open one
+	 * (a web customer not yet known to have written): spent in the same transaction that stores
+	 * it, or nothing stored (`refused`). Absent: not checked.
+	 */
+	openingLimit?: number;
+}
+
+/** What became of a customer's message. */
+export type RecordedMessage =
+	/** Stored now, or (`duplicate`) already stored under the same `clientMessageId`. */
+	| { kind: "stored"; message: StoredMessage; duplicate: boolean }
+	/** It would open a conversation over the client's daily cap: nothing stored. */
+	| { kind: "refused" }
+	/** Its customer's row was held by another transaction and the caller asked not to wait. */
+	| { kind: "held" };

@@ -5,7 +5,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { customers, messageCopies, messages } from "../db/schema.ts";
 import type { Locale } from "../i18n/texts.ts";
-import { recordCustomerMessage } from "./messages.ts";
+import { recordCustomerMessages } from "./customer-messages.ts";
 import { recordEvent } from "./status.ts";
 import type { StoredMessage } from "./stored-message.ts";
 import { storeTelegramMedia, type TelegramMedia } from "./telegram-media.ts";
@@ -131,18 +131,18 @@ export async function acceptTelegramMessage(
 			: undefined;
 	const attachment =
 		(input.media && (await storeTelegramMedia(work, input.customer.id, input.media))) || undefined;
-	const message = await recordCustomerMessage(
-		work,
+	const [recorded] = await recordCustomerMessages(work, [
 		{
 			customerId: input.customer.id,
 			channel: "telegram",
 			text: input.text,
 			entities: input.entities,
-			mediaId: attachment?.id,
+			attachment,
 			replyTo,
 		},
-		attachment,
-	);
+	]);
+	if (recorded?.kind !== "stored") throw new Error("a private-chat message was not stored");
+	const { message } = recorded;
 	// The customer's own message in their chat: the original every later copy refers back to.
 	await work.tx.insert(messageCopies).values({
 		messageId: message.id,

@@ -10,16 +10,17 @@ import { slaFireAt } from "./sla-clock.ts";
 import type { Work } from "./unit-of-work.ts";
 
 /**
- * A customer message is waiting: the SLA clock starts unless it already runs (it counts from the
- * oldest unanswered message, so a later message does not restart it).
+ * Customers' messages are waiting: each one's SLA clock starts unless it already runs (it counts
+ * from the oldest unanswered message, so a later message does not restart it). One statement for
+ * any number of customers.
  */
-export async function armSla(work: Work, customerId: string, since: Date) {
-	const fireAt = slaFireAt(work.policy, since);
-	if (!fireAt) return;
-	await work.tx
-		.insert(timers)
-		.values({ customerId, kind: "sla", step: 0, since, fireAt })
-		.onConflictDoNothing();
+export async function armSla(work: Work, waiting: readonly { customerId: string; since: Date }[]) {
+	const clocks = waiting.flatMap(({ customerId, since }) => {
+		const fireAt = slaFireAt(work.policy, since);
+		return fireAt ? [{ customerId, kind: "sla" as const, step: 0, since, fireAt }] : [];
+	});
+	if (clocks.length > 0)
+		await work.tx.insert(timers).values(clocks).onConflictDoNothing().prepare("arm_sla").execute();
 }
 
 export async function cancelTimers(work: Work, customerId: string, kinds: TimerKind[]) {

@@ -8,10 +8,12 @@ import { sql } from "drizzle-orm";
 import type { Database, Tx } from "../db/client.ts";
 import { isRetryable } from "../db/errors.ts";
 import type { Texts } from "../i18n/texts.ts";
-import { enqueueOutbox } from "../outbox/enqueue.ts";
-import type { OutboxItem } from "../outbox/items.ts";
+import { enqueueAll } from "../outbox/enqueue.ts";
+import type { OutboxItem, OwedItem } from "../outbox/items.ts";
 import type { BusinessHours } from "./business-hours.ts";
 import type { CustomerEvent, EventBus } from "./events.ts";
+import type { GroupCommit } from "./group-commit.ts";
+import type { CustomerMessageInput, RecordedMessage } from "./stored-message.ts";
 
 export interface TimerPolicy {
 	slaReminders: number[];
@@ -38,11 +40,14 @@ export interface CoreDeps {
 	 */
 	wakeTimers?: () => void;
 	/**
-	 * How long a web message that would be stored alone may wait for others while visitors write
-	 * often (keyed-batches.ts, README "accept batches"); absent: 0, never.
+	 * The group commit of customers' messages (`createMessageBatches`, one per service); absent:
+	 * each message is stored in a transaction of its own.
 	 */
-	acceptLingerMs?: number;
+	messageBatches?: MessageBatches;
 }
+
+/** Customers' messages that arrive while a batch commits, gathered into the next one. */
+export type MessageBatches = GroupCommit<CustomerMessageInput, RecordedMessage>;
 
 export interface Work {
 	tx: Tx;
@@ -50,6 +55,8 @@ export interface Work {
 	policy: TimerPolicy;
 	emit(customerId: string, event: CustomerEvent): void;
 	enqueue(customerId: string, item: OutboxItem): Promise<void>;
+	/** Files items of several queues in one statement, in the order given. */
+	enqueueAll(owed: readonly OwedItem[]): Promise<void>;
 	/** Queued work changed without `enqueue` (/retry revived items): wake the worker after commit. */
 	outboxChanged(): void;
 	/** A timer may now be due sooner than the policy's shortest delay: wake the timer worker. */
@@ -109,6 +116,11 @@ async function runOnce<T>(
 	let queuedBehind = false;
 	let timersChanged = false;
 	const result = await deps.database.db.transaction(async (tx) => {
+		const enqueue = async (owed: readonly OwedItem[]) => {
+			if (owed.length === 0) return;
+			if (!(await enqueueAll(tx, owed))) queuedBehind = true;
+			enqueued = true;
+		};
 		if (updateId !== undefined) {
 			const fresh = await deps.database.query(
 				sql`insert into processed_updates (update_id) values (${updateId})
@@ -122,10 +134,8 @@ async function runOnce<T>(
 			texts: deps.texts,
 			policy: deps.policy,
 			emit: (customerId, event) => events.push([customerId, event]),
-			enqueue: async (customerId, item) => {
-				if (!(await enqueueOutbox(tx, customerId, item))) queuedBehind = true;
-				enqueued = true;
-			},
+			enqueue: (customerId, item) => enqueue([{ customerId, item }]),
+			enqueueAll: (owed) => enqueue(owed),
 			outboxChanged: () => {
 				enqueued = true;
 				queuedBehind = true;

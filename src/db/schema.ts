@@ -161,7 +161,7 @@ export const outbox = pgTable(
 /**
  * The head of each customer's outbox queue (docs/ARCHITECTURE.md, "Outbox heads"): the one item
  * that may be claimed or is in flight, so a claim reads only runnable heads, never the backlog
- * behind them. Kept in the transaction of every enqueue (`enqueue_outbox`, fast-accept), finish,
+ * behind them. Kept in the transaction of every enqueue (`ENQUEUE_SQL`), finish,
  * failure, `/retry`, merge and erasure, by the SQL functions in src/db/functions/. Notices about
  * no one customer (`group_notice`, customer_id null) share the queue of the nil UUID, so
  * there is no foreign key. `readyAt` is when the head may be claimed: the lease end while in

@@ -15,7 +15,7 @@
  */
 import { fireDueTimers } from "../core/timer-runs.ts";
 import type { CoreDeps, TimerPolicy } from "../core/unit-of-work.ts";
-import { prepared } from "../db/prepared.ts";
+import { rawStatement } from "../db/raw-sql.ts";
 import type { Logger } from "../observability/logger.ts";
 
 export interface TimerWorker {
@@ -53,8 +53,8 @@ export function createTimerWorker(
 	let wakeAgain = false;
 
 	const nextDue = async (): Promise<number> => {
-		const [row] = await prepared<{ at: number | string | null }>(
-			core.database.db,
+		const [row] = await rawStatement<{ at: number | string | null }>(
+			core.database,
 			NEXT_DUE_SQL,
 			[],
 		);

@@ -4,7 +4,7 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
-import { arrayLiteral, prepared } from "../db/prepared.ts";
+import { arrayLiteral, rawQuery } from "../db/raw-sql.ts";
 import { outbox } from "../db/schema.ts";
 import { NO_CUSTOMER_QUEUE } from "./items.ts";
 
@@ -23,7 +23,7 @@ const queuesOf = (customerIds: readonly (string | null)[]) =>
  * their items (merge): every writer of a queue locks its head first, so nobody deadlocks.
  */
 export async function lockOutboxHeads(tx: Tx, customerIds: readonly (string | null)[]) {
-	await prepared(
+	await rawQuery(
 		tx,
 		"select 1 from outbox_heads where customer_id = any($1::text::uuid[]) order by customer_id for update",
 		[arrayLiteral(queuesOf(customerIds))],
@@ -36,7 +36,7 @@ export async function lockOutboxHeads(tx: Tx, customerIds: readonly (string | nu
  */
 export async function syncOutboxHeads(tx: Tx, customerIds: readonly (string | null)[]) {
 	for (const queue of queuesOf(customerIds))
-		await prepared(tx, "select outbox_head_sync($1::uuid)", [queue]);
+		await rawQuery(tx, "select outbox_head_sync($1::uuid)", [queue]);
 }
 
 /** Puts the customer's dead items back in the queue, in their original order; returns how many. */

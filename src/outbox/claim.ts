@@ -5,7 +5,7 @@
  * does not grow with the backlog behind them or depend on the planner's statistics.
  */
 import type { Database } from "../db/client.ts";
-import { arrayLiteral, dateOrNull, numberOrNull, prepared } from "../db/prepared.ts";
+import { arrayLiteral, dateOrNull, numberOrNull, rawStatement } from "../db/raw-sql.ts";
 import type { messages } from "../db/schema.ts";
 import type { ClaimedItem, Target } from "./delivery.ts";
 import { isoAt, retrying } from "./statements.ts";
@@ -116,7 +116,7 @@ export async function claimHeads(
 	leaseMs: number,
 ): Promise<Claimed[]> {
 	if (dmLimit <= 0 && groupLimit <= 0) return [];
-	const rows = await prepared<ClaimRow>(database.db, CLAIM_SQL, [
+	const rows = await rawStatement<ClaimRow>(database, CLAIM_SQL, [
 		Math.max(0, dmLimit),
 		Math.max(0, groupLimit),
 		// A finish sets the next head's ready_at from the database's clock in microseconds, while
@@ -196,7 +196,7 @@ export async function wakeHeads(database: Database, ids: number[]): Promise<numb
 	let woken = 0;
 	for (let i = 0; i < ids.length; i += WAKE_CHUNK) {
 		const chunk = arrayLiteral(ids.slice(i, i + WAKE_CHUNK));
-		const rows = await retrying(() => prepared(database.db, WAKE_SQL, [chunk, isoAt(0)]));
+		const rows = await retrying(() => rawStatement(database, WAKE_SQL, [chunk, isoAt(0)]));
 		woken += rows.length;
 	}
 	return woken;

@@ -1,51 +1,65 @@
 /**
- * Files an outbox item in the caller's transaction. Every writer of outbox rows outside the
+ * Files outbox items in the caller's transaction. Every writer of outbox rows outside the
  * worker files them here, so each item gets its route and priority (routing.ts) and its queue's
  * head (see src/db/functions/outbox.sql) the same way.
  */
 import type { Tx } from "../db/client.ts";
-import { prepared } from "../db/prepared.ts";
-import { NO_CUSTOMER_QUEUE, type OutboxItem } from "./items.ts";
+import { arrayLiteral, quotedArrayLiteral, rawQuery } from "../db/raw-sql.ts";
+import { NO_CUSTOMER_QUEUE, type OutboxItem, type OwedItem } from "./items.ts";
 import { outboxRouting } from "./routing.ts";
 
 /**
- * Files an item and, when its queue is idle, makes it the queue's head, in one statement of the
- * caller's transaction. The upsert locks the head row even when it changes nothing, so a finish
- * of the same queue (which locks the head first) waits for this commit and then sees the item.
- * Parameters: customer id (or null), kind, payload as JSON text, target, priority. Returns a row
- * when the item became its queue's head, none when it waits behind another.
+ * Files items, in the order given, and makes the first of each idle queue its head, in one
+ * statement of the caller's transaction. The upsert locks the head rows (in key order) even when
+ * it changes nothing, so a finish of the same queue (which locks the head first) waits for this
+ * commit and then sees the item. Parameters, one array element per item: customer id (or null),
+ * kind, payload as JSON text, target, priority. Returns one row per queue whose head it set.
  */
-export const ENQUEUE_SQL = `with o as (
+export const ENQUEUE_SQL = `with i as (
+	select * from unnest($1::text::uuid[], $2::text::text[], $3::text::text[], $4::text::text[],
+		$5::text::int[]) with ordinality as i(customer_id, kind, payload, target, priority, n)
+), o as (
 	insert into outbox (customer_id, kind, payload, target, priority)
-	values ($1::uuid, $2::text, $3::text::jsonb, $4::text, $5::int)
-	returning id, next_attempt_at
+	select customer_id, kind, payload::jsonb, target, priority from i order by n
+	returning id, customer_id, target, priority, next_attempt_at
 )
 insert into outbox_heads as h (customer_id, head_id, target, priority, ready_at)
-select coalesce($1::uuid, '${NO_CUSTOMER_QUEUE}'::uuid), o.id, $4::text, $5::int, o.next_attempt_at from o
+select distinct on (queue) queue, id, target, priority, next_attempt_at
+from (select coalesce(customer_id, '${NO_CUSTOMER_QUEUE}'::uuid) as queue, * from o) o
+order by queue, id
 on conflict (customer_id) do update set head_id = excluded.head_id, target = excluded.target,
 	priority = excluded.priority, ready_at = excluded.ready_at
 where h.head_id is null
 returning h.customer_id`;
 
-/** The parameters of ENQUEUE_SQL for one item. */
-export function enqueueParams(customerId: string | null, item: OutboxItem) {
-	const { kind, ...payload } = item;
-	const { target, priority } = outboxRouting(kind);
-	return [customerId, kind, JSON.stringify(payload), target, priority] as const;
+/** The parameters of ENQUEUE_SQL for these items. */
+export function enqueueParams(owed: readonly OwedItem[]) {
+	const routed = owed.map(({ customerId, item }) => {
+		const { kind, ...payload } = item;
+		return { customerId, kind, payload: JSON.stringify(payload), ...outboxRouting(kind) };
+	});
+	return [
+		quotedArrayLiteral(routed.map((entry) => entry.customerId)),
+		quotedArrayLiteral(routed.map((entry) => entry.kind)),
+		quotedArrayLiteral(routed.map((entry) => entry.payload)),
+		quotedArrayLiteral(routed.map((entry) => entry.target)),
+		arrayLiteral(routed.map((entry) => entry.priority)),
+	] as const;
 }
 
 /**
- * Files one item in the caller's transaction; its queue's head follows (`ENQUEUE_SQL`). True
- * when the item became its queue's head, false when it waits behind another item. The caller
- * wakes the worker after its commit, saying whether anything waits behind a head (the unit of
- * work does).
- * @example await enqueueOutbox(tx, customerId, { kind: "card" }) // true on an idle queue
+ * Files items of many queues in one statement, in the order given (`ENQUEUE_SQL`). True when
+ * every item became its queue's head, false when one waits behind another item: the caller
+ * wakes the worker after its commit, saying so (the unit of work does).
+ * @example await enqueueAll(tx, [{ customerId, item: { kind: "card" } }]) // true on an idle queue
  */
-export async function enqueueOutbox(
-	tx: Tx,
-	customerId: string | null,
-	item: OutboxItem,
-): Promise<boolean> {
-	const rows = await prepared(tx, ENQUEUE_SQL, enqueueParams(customerId, item));
-	return rows.length > 0;
+export async function enqueueAll(tx: Tx, owed: readonly OwedItem[]): Promise<boolean> {
+	if (owed.length === 0) return true;
+	const heads = await rawQuery(tx, ENQUEUE_SQL, enqueueParams(owed));
+	return heads.length === owed.length;
+}
+
+/** Files one item in the caller's transaction; true when it became its queue's head. */
+export function enqueueOutbox(tx: Tx, customerId: string | null, item: OutboxItem) {
+	return enqueueAll(tx, [{ customerId, item }]);
 }

@@ -143,14 +143,14 @@ export class FinishBatcher {
 
 	private async write(entries: PendingFinish[]) {
 		try {
-			await retrying(() => finishItems(this.database.db, entries));
+			await retrying(() => finishItems(this.database, entries));
 			for (const entry of entries) entry.resolve();
 		} catch (error) {
 			// One bad entry must not fail the others: each on its own.
 			if (entries.length === 1) entries[0]?.reject(error);
 			else
 				for (const entry of entries)
-					await retrying(() => finishItems(this.database.db, [entry])).then(
+					await retrying(() => finishItems(this.database, [entry])).then(
 						entry.resolve,
 						entry.reject,
 					);

@@ -54,3 +54,9 @@ export type OutboxKind = OutboxItem["kind"];
  * so they keep their order among themselves and never hold up a customer.
  */
 export const NO_CUSTOMER_QUEUE = "00000000-0000-0000-0000-000000000000";
+
+/** An item owed, with the customer whose queue it joins (null: `NO_CUSTOMER_QUEUE`). */
+export interface OwedItem {
+	customerId: string | null;
+	item: OutboxItem;
+}

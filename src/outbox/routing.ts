@@ -1,7 +1,7 @@
 /**
  * Which chat's flood budget an outbox item draws from, and whether operators are waiting for it:
  * customer messages go before reminders and card edits when the budget is short. Every writer
- * of outbox rows (the unit of work, the web hot path) routes through here.
+ * of outbox rows (`ENQUEUE_SQL`) routes through here.
  */
 import type { OutboxKind } from "./items.ts";
 

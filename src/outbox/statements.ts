@@ -5,7 +5,7 @@
  */
 import type { Database, Tx } from "../db/client.ts";
 import { isRetryable } from "../db/errors.ts";
-import { arrayLiteral, prepared } from "../db/prepared.ts";
+import { arrayLiteral, type Param, rawQuery, rawStatement } from "../db/raw-sql.ts";
 import type { DeliveredCopy } from "./delivery.ts";
 
 /**
@@ -48,14 +48,17 @@ select outbox_finish($5::text::bigint[])`;
  * Records the copies deliveries made and finishes their items, in one statement. Copies of one
  * message and kind appear once (the latest wins), as one INSERT cannot touch a row twice.
  */
-export function finishItems(executor: Database["db"] | Tx, entries: readonly Finished[]) {
+export function finishItems(executor: Database | Tx, entries: readonly Finished[]) {
+	// Prepared outside a transaction; inside one, as the transaction's other statements.
+	const run = (text: string, params: Param[]) =>
+		"db" in executor ? rawStatement(executor, text, params) : rawQuery(executor, text, params);
 	const ids = entries.flatMap((entry) => entry.ids);
 	const copies = new Map<string, DeliveredCopy>();
 	for (const entry of entries)
 		for (const copy of entry.copies) copies.set(`${copy.messageId}/${copy.kind}`, copy);
-	if (copies.size === 0) return prepared(executor, FINISH_SQL, [arrayLiteral(ids)]);
+	if (copies.size === 0) return run(FINISH_SQL, [arrayLiteral(ids)]);
 	const rows = [...copies.values()];
-	return prepared(executor, FINISH_WITH_COPIES_SQL, [
+	return run(FINISH_WITH_COPIES_SQL, [
 		arrayLiteral(rows.map((c) => c.messageId)),
 		arrayLiteral(rows.map((c) => c.kind)),
 		arrayLiteral(rows.map((c) => c.chatId)),
@@ -80,7 +83,7 @@ export function requeueItems(
 ) {
 	if (ids.length === 0) return Promise.resolve([]);
 	return retrying(() =>
-		prepared(database.db, REQUEUE_SQL, [arrayLiteral(ids), isoAt(delayMs), error, undo]),
+		rawStatement(database, REQUEUE_SQL, [arrayLiteral(ids), isoAt(delayMs), error, undo]),
 	);
 }
 
@@ -91,7 +94,7 @@ export const releaseItems = (database: Database, ids: number[]) =>
 /** The item failed for good; `notice` (JSON text, or null) joins its queue for operators. */
 export function markDead(database: Database, id: number, reason: string, notice: string | null) {
 	return retrying(() =>
-		prepared(database.db, "select outbox_dead($1::bigint, $2::text, $3::text::jsonb)", [
+		rawStatement(database, "select outbox_dead($1::bigint, $2::text, $3::text::jsonb)", [
 			id,
 			reason,
 			notice,
@@ -101,7 +104,7 @@ export function markDead(database: Database, id: number, reason: string, notice:
 
 /** Extends the leases of items in flight to `leaseMs` from now. */
 export function renewLeases(database: Database, ids: number[], leaseMs: number) {
-	return prepared(database.db, "select outbox_renew($1::text::bigint[], $2::text::timestamptz)", [
+	return rawStatement(database, "select outbox_renew($1::text::bigint[], $2::text::timestamptz)", [
 		arrayLiteral(ids),
 		isoAt(leaseMs),
 	]);
@@ -109,8 +112,8 @@ export function renewLeases(database: Database, ids: number[], leaseMs: number) 
 
 /** The failsafe sweep: re-derives heads no write path should have left wrong; how many. */
 export async function repairHeads(database: Database): Promise<number> {
-	const [row] = await prepared<{ fixed: number }>(
-		database.db,
+	const [row] = await rawStatement<{ fixed: number }>(
+		database,
 		"select outbox_heads_repair() as fixed",
 		[],
 	);

@@ -3,7 +3,7 @@
  * announces commits on, and the workers it wakes after a commit.
  */
 import type { Config } from "../config/index.ts";
-import { warmAcceptPath } from "../core/fast-accept.ts";
+import { createMessageBatches } from "../core/messages.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Database } from "../db/client.ts";
 import { createTexts } from "../i18n/texts.ts";
@@ -48,9 +48,5 @@ export async function createCore(options: {
 		},
 		wakeTimers: () => wakers.timers?.wake(),
 	};
-	// Before visitors: the web hot path's connections open and its statement ready (fast-accept.ts).
-	await warmAcceptPath(core).catch((error: unknown) =>
-		options.log.warn("could not ready the web hot path", { error: String(error) }),
-	);
-	return core;
+	return { ...core, messageBatches: createMessageBatches(core) };
 }

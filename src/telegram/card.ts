@@ -6,7 +6,7 @@
 
 import { bold, type FormattableString, format, join } from "gramio";
 import type { Database } from "../db/client.ts";
-import { numberOrNull, prepared } from "../db/prepared.ts";
+import { numberOrNull, rawStatement } from "../db/raw-sql.ts";
 import { type TicketStatus, ticketStatuses } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
@@ -100,7 +100,7 @@ export async function loadCardView(
 	database: Database,
 	customerId: string,
 ): Promise<PlacedCardView | null> {
-	const [row] = await prepared<CardRow>(database.db, CARD_VIEW_SQL, [customerId]);
+	const [row] = await rawStatement<CardRow>(database, CARD_VIEW_SQL, [customerId]);
 	if (!row) return null;
 	return {
 		displayName: row.display_name,

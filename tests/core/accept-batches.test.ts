@@ -1,15 +1,14 @@
 /**
- * Web messages that arrive together share one accept statement (keyed-batches.ts, README
- * "accept batches"): each is stored once, echoed once, in order per customer, with its topic
- * copy; a message the database refuses fails alone; a customer whose row another transaction
- * holds does not hold up the others' messages.
+ * Web messages that arrive together share one transaction (the group commit, group-commit.ts):
+ * each is stored once, echoed once, in order per customer, with its topic copy; a message the
+ * database refuses fails alone; a customer whose row another transaction holds does not hold up
+ * the others' messages; a message alone is stored at once.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import type { CustomerEvent } from "../../src/core/events.ts";
-import { warmAcceptPath } from "../../src/core/fast-accept.ts";
-import { acceptCustomerMessage } from "../../src/core/messages.ts";
+import { acceptCustomerMessage, createMessageBatches } from "../../src/core/messages.ts";
 import type { CoreDeps } from "../../src/core/unit-of-work.ts";
 import type { Database } from "../../src/db/client.ts";
 import { openDatabase } from "../../src/db/client.ts";
@@ -29,15 +28,15 @@ beforeAll(async () => {
 	await migrate(database);
 	const bus = createLocalBus();
 	bus.subscribe((customerId, event) => echoes.push([customerId, event]));
-	deps = {
+	const base: CoreDeps = {
 		database,
 		texts: createTexts("en"),
 		policy: { slaReminders: [600_000], waitingReminder: 60_000, waitingAutoclose: 120_000 },
 		bus,
 		wakeOutbox: () => {},
-		// As the service runs by default (ACCEPT_LINGER_MS).
-		acceptLingerMs: 60,
 	};
+	// As the service wires it.
+	deps = { ...base, messageBatches: createMessageBatches(base) };
 });
 afterAll(async () => {
 	await database?.close();
@@ -133,25 +132,6 @@ describe("accept batches", () => {
 		expect(statements).toBeLessThan((ids.length * perCustomer) / 4);
 	});
 
-	test("while visitors write often, messages received a few milliseconds apart share statements", async () => {
-		const ids = await customers(12);
-		const sent = [];
-		for (const [c, id] of ids.entries()) {
-			sent.push(send(id, `busy ${c}`));
-			// Each in its own turn of the event loop, 5 ms after the one before: alone at once,
-			// each would be a statement of its own.
-			await Bun.sleep(5);
-		}
-		const accepted = await Promise.all(sent);
-		expect(accepted.every((a) => !a.duplicate)).toBe(true);
-		for (const [c, id] of ids.entries()) expect(await textsOf(id)).toEqual([`busy ${c}`]);
-		const [{ statements }] = (await database.query<{ statements: number }>(
-			sql`select count(distinct created_at)::int as statements from messages
-				where customer_id = any(${`{${ids.join(",")}}`}::uuid[])`,
-		)) as [{ statements: number }];
-		expect(statements).toBeLessThanOrEqual(ids.length / 2);
-	});
-
 	test("a message the database refuses fails alone; the batch's others are stored", async () => {
 		const ids = await customers(6);
 		// Submitted in one turn of the event loop: one batch, the bad one among the others.
@@ -235,55 +215,15 @@ describe("accept batches", () => {
 			}
 		});
 
-	if (onPostgres)
-		test("visitors' messages are stored while every connection of the main pool is busy", async () => {
-			const [id] = await customers(1);
-			let release = () => {};
-			const held = new Promise<void>((resolve) => {
-				release = resolve;
-			});
-			let inside = 0;
-			let allInside = () => {};
-			const saturated = new Promise<void>((resolve) => {
-				allInside = resolve;
-			});
-			// The main pool's ten connections, each held by an open transaction.
-			const holders = Array.from({ length: 10 }, () =>
-				database.db.transaction(async (tx) => {
-					await tx.execute(sql`select 1`);
-					if (++inside === 10) allInside();
-					await held;
-				}),
-			);
-			await saturated;
-			let mainAnswered = false;
-			const mainQuery = database.query(sql`select 1`).then(() => {
-				mainAnswered = true;
-			});
-
-			const accepted = await send(id as string, "through the hot path");
-			expect(accepted.duplicate).toBe(false);
-			// Read on the hot path's connections too: the main pool is still held.
-			expect(await textsOf(id as string, database.hot)).toEqual(["through the hot path"]);
-			expect(mainAnswered).toBe(false);
-
-			release();
-			await Promise.all([...holders, mainQuery]);
-		});
-
-	test("readying the path at start writes nothing, and messages go through after it", async () => {
-		const rowCounts = () =>
-			database.query<Record<string, number>>(sql`select
-				(select count(*)::int from messages) as messages,
-				(select count(*)::int from outbox) as outbox,
-				(select count(*)::int from outbox_heads) as heads,
-				(select count(*)::int from timers) as timers,
-				(select count(*)::int from customers) as customers`);
-		const before = await rowCounts();
-		await warmAcceptPath(deps);
-		expect(await rowCounts()).toEqual(before);
+	test("one customer's messages sent at once go one transaction after another, in order", async () => {
 		const [id] = await customers(1);
-		await send(id as string, "after the warm-up");
-		expect(await textsOf(id as string)).toEqual(["after the warm-up"]);
+		const texts = Array.from({ length: 5 }, (_, n) => `in order ${n}`);
+		await Promise.all(texts.map((text) => send(id as string, text)));
+		expect(await textsOf(id as string)).toEqual(texts);
+		const [{ transactions }] = (await database.query<{ transactions: number }>(
+			sql`select count(distinct created_at)::int as transactions from messages
+				where customer_id = ${id}`,
+		)) as [{ transactions: number }];
+		expect(transactions).toBe(texts.length);
 	});
 });

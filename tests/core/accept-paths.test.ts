@@ -1,14 +1,15 @@
 /**
- * The web hot path (`fast-accept.ts`, one statement, in its one-row form and its set form for a
- * batch) and `recordCustomerMessage` (the general path, one transaction) must not drift (issue 9):
- * the same messages sent through each, to customers in the same state, write the same rows —
- * messages, outbox items and their queue head, timers, ticket events and the customer's activity.
+ * A customer's message writes the same rows whether it is recorded alone or in a batch with other
+ * customers' messages (the group commit), and whether the web door's accept or another caller
+ * records it: messages, outbox items and their queue head, timers, ticket events and the
+ * customer's activity. A message that must change the ticket (closed, waiting) changes it first,
+ * in a batch too.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { fastAcceptMessage } from "../../src/core/fast-accept.ts";
-import { recordCustomerMessage } from "../../src/core/messages.ts";
-import { type CoreDeps, commit } from "../../src/core/unit-of-work.ts";
+import { recordCustomerMessages } from "../../src/core/customer-messages.ts";
+import { acceptCustomerMessage, createMessageBatches } from "../../src/core/messages.ts";
+import { type CoreDeps, commit, type MessageBatches } from "../../src/core/unit-of-work.ts";
 import type { Database } from "../../src/db/client.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { createTexts } from "../../src/i18n/texts.ts";
@@ -18,6 +19,7 @@ import { freshDatabase, type TestDatabase } from "../support/db.ts";
 let db: TestDatabase;
 let database: Database;
 let deps: CoreDeps;
+let batches: MessageBatches;
 
 const SLA_FIRST = 600_000;
 
@@ -37,6 +39,7 @@ beforeAll(async () => {
 		bus: createLocalBus(),
 		wakeOutbox: () => {},
 	};
+	batches = createMessageBatches(deps);
 });
 afterAll(async () => {
 	await database?.close();
@@ -57,30 +60,31 @@ interface Send {
 
 type Path = (customerId: string, send: Send) => Promise<unknown>;
 
-const fastPath: Path = async (customerId, send) => {
-	const stored = await fastAcceptMessage(deps, { customerId, channel: "web", ...send }, send.text);
-	// The comparison means something only if the hot path really took the message.
-	expect(stored).not.toBeNull();
+/** The web door's accept, through the service's group commit. */
+const webPath: Path = async (customerId, send) => {
+	const accepted = await acceptCustomerMessage(
+		{ ...deps, messageBatches: batches },
+		{ customerId, channel: "web", ...send },
+	);
+	expect(accepted.duplicate).toBe(false);
 };
-/** The same in the set form: each message shares its statement with another customer's. */
+/** In one transaction with another customer's message. */
 const batchPath =
 	(companion: string): Path =>
 	async (customerId, send) => {
-		const [stored, other] = await Promise.all([
-			fastAcceptMessage(deps, { customerId, channel: "web", ...send }, send.text),
-			fastAcceptMessage(
-				deps,
+		const recorded = await commit(deps, (work) =>
+			recordCustomerMessages(work, [
+				{ customerId, channel: "web", ...send },
 				{ customerId: companion, channel: "web", text: "alongside" },
-				"alongside",
-			),
-		]);
-		expect(stored).not.toBeNull();
-		expect(other).not.toBeNull();
-		// One statement, one transaction: both messages carry its time.
+			]),
+		);
+		expect(recorded.map((r) => r.kind)).toEqual(["stored", "stored"]);
+		const [stored, other] = recorded.map((r) => (r.kind === "stored" ? r.message : undefined));
+		// One transaction: both messages carry its time.
 		expect(other?.createdAt).toBe(stored?.createdAt);
 	};
-const generalPath: Path = (customerId, send) =>
-	commit(deps, (work) => recordCustomerMessage(work, { customerId, channel: "web", ...send }));
+const alonePath: Path = (customerId, send) =>
+	commit(deps, (work) => recordCustomerMessages(work, [{ customerId, channel: "web", ...send }]));
 
 const ms = (value: unknown) => new Date(value as string).getTime();
 
@@ -132,7 +136,7 @@ async function rowsOf(customerId: string) {
 	};
 }
 
-describe("a customer's web message writes the same rows on either path", () => {
+describe("a customer's message writes the same rows alone, in a batch, through the web door", () => {
 	const sends: Send[][] = [
 		[{ text: "Hello, my order has not arrived", clientMessageId: "c-1" }],
 		[{ text: "first" }, { text: "second, the clock keeps running", clientMessageId: "c-2" }],
@@ -141,44 +145,76 @@ describe("a customer's web message writes the same rows on either path", () => {
 	for (const status of ["NEW", "IN_PROGRESS"])
 		for (const [index, sequence] of sends.entries())
 			test(`${status} ticket, sequence ${index + 1}`, async () => {
-				const fast = await customer(status);
+				const web = await customer(status);
 				const batched = await customer(status);
-				const general = await customer(status);
+				const alone = await customer(status);
 				const inBatch = batchPath(await customer(status));
 				for (const send of sequence) {
-					await fastPath(fast, send);
+					await webPath(web, send);
 					await inBatch(batched, send);
-					await generalPath(general, send);
+					await alonePath(alone, send);
 				}
-				const fastRows = await rowsOf(fast);
-				expect(fastRows).toEqual(await rowsOf(general));
-				expect(await rowsOf(batched)).toEqual(fastRows);
-				// What both wrote, spelled out once: one copy per message and an SLA clock.
-				expect(fastRows.outbox).toHaveLength(sequence.length);
-				expect(fastRows.heads as unknown[]).toEqual([
+				const webRows = await rowsOf(web);
+				expect(webRows).toEqual(await rowsOf(alone));
+				expect(await rowsOf(batched)).toEqual(webRows);
+				// What all wrote, spelled out once: one copy per message and an SLA clock.
+				expect(webRows.outbox).toHaveLength(sequence.length);
+				expect(webRows.heads as unknown[]).toEqual([
 					{ target: "group", priority: 0, head: "item#0" },
 				]);
-				expect(fastRows.timers).toMatchObject([
+				expect(webRows.timers).toMatchObject([
 					{ kind: "sla", step: 0, firesAfterMs: SLA_FIRST, startsAtFirstMessage: true },
 				]);
-				expect(fastRows.customer).toEqual({ status, lastActivityAtLastMessage: true });
+				expect(webRows.customer).toEqual({ status, lastActivityAtLastMessage: true });
 			});
 
-	test("a ticket the message must change (closed, waiting) is left to the general path", async () => {
-		for (const status of ["CLOSED", "WAITING_CLIENT"]) {
-			const id = await customer(status);
-			const stored = await fastAcceptMessage(
-				deps,
-				{ customerId: id, channel: "web", text: "back again" },
-				"back again",
-			);
-			expect(stored).toBeNull();
-			const rows = await rowsOf(id);
-			expect({ messages: rows.messages, outbox: rows.outbox, timers: rows.timers }).toEqual({
-				messages: [],
-				outbox: [],
-				timers: [],
-			});
+	test("a closed ticket reopens and a waiting one resumes, the notice filed before the copy", async () => {
+		for (const [status, next, event] of [
+			["CLOSED", "NEW", "REOPENED"],
+			["WAITING_CLIENT", "IN_PROGRESS", "STATUS_CHANGED"],
+		] as const) {
+			const web = await customer(status);
+			const batched = await customer(status);
+			await webPath(web, { text: "back again" });
+			await batchPath(await customer("IN_PROGRESS"))(batched, { text: "back again" });
+			const rows = await rowsOf(web);
+			expect(await rowsOf(batched)).toEqual(rows);
+			expect(rows.customer).toEqual({ status: next, lastActivityAtLastMessage: true });
+			expect(rows.events).toEqual([
+				{ kind: event, actor: "customer", from_status: status, to_status: next },
+			]);
+			expect(rows.outbox.map((item) => (item as { kind?: unknown }).kind)).toEqual([
+				"topic_notice",
+				"card",
+				"topic_message",
+			]);
+			expect(rows.heads as unknown[]).toMatchObject([{ head: "item#0" }]);
+			expect(rows.timers).toMatchObject([{ kind: "sla", step: 0 }]);
 		}
+	});
+
+	test("a repeated clientMessageId stores nothing and answers the stored message", async () => {
+		const id = await customer("IN_PROGRESS");
+		const first = await acceptCustomerMessage(
+			{ ...deps, messageBatches: batches },
+			{ customerId: id, channel: "web", text: "once", clientMessageId: "k-1" },
+		);
+		const [again, alone] = await Promise.all([
+			acceptCustomerMessage(
+				{ ...deps, messageBatches: batches },
+				{ customerId: id, channel: "web", text: "once", clientMessageId: "k-1" },
+			),
+			acceptCustomerMessage(deps, {
+				customerId: id,
+				channel: "web",
+				text: "once",
+				clientMessageId: "k-1",
+			}),
+		]);
+		expect(again).toEqual({ message: first.message, duplicate: true });
+		expect(alone).toEqual({ message: first.message, duplicate: true });
+		const rows = await rowsOf(id);
+		expect(rows.messages).toHaveLength(1);
+		expect(rows.outbox).toHaveLength(1);
 	});
 });

@@ -1,9 +1,9 @@
 /**
- * On PostgreSQL, Drizzle's statements are named (src/db/client.ts, `namedStatements`): each is
- * parsed once per connection and then runs in one round trip, where an unnamed statement with
- * parameters was described first, in a round trip of its own, on every call. What the server
- * holds for the session shows it: `pg_prepared_statements`. (PGlite runs in-process: no round
- * trips to save.)
+ * On PostgreSQL, a query that Drizzle's documented `.prepare(name)` readies is parsed once per
+ * connection and then runs in one round trip (postgres.js keeps the server's prepared statement),
+ * also inside a transaction and a savepoint; the plain query builder runs unnamed statements.
+ * What the server holds for the session shows it: `pg_prepared_statements`. (PGlite runs
+ * in-process: no round trips to save.)
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
@@ -43,7 +43,9 @@ describe("Drizzle's statements on PostgreSQL", () => {
 				(single as Database).db
 					.select({ name: customers.displayName })
 					.from(customers)
-					.where(eq(customers.id, id));
+					.where(eq(customers.id, id))
+					.prepare("read_display_name")
+					.execute();
 			expect(await read()).toEqual([{ name: "Named" }]);
 			expect(await read()).toEqual([{ name: "Named" }]);
 			const texts = await preparedTexts(single as Database);
@@ -58,9 +60,16 @@ describe("Drizzle's statements on PostgreSQL", () => {
 				await tx
 					.update(customers)
 					.set({ displayName: "In a transaction" })
-					.where(eq(customers.id, id));
+					.where(eq(customers.id, id))
+					.prepare("rename_customer")
+					.execute();
 				await tx.transaction(async (inner) => {
-					await inner.update(customers).set({ phone: "+100" }).where(eq(customers.id, id));
+					await inner
+						.update(customers)
+						.set({ phone: "+100" })
+						.where(eq(customers.id, id))
+						.prepare("set_phone")
+						.execute();
 				});
 			});
 			const texts = await preparedTexts(single as Database);
@@ -73,6 +82,16 @@ describe("Drizzle's statements on PostgreSQL", () => {
 				.from(customers)
 				.where(eq(customers.id, id));
 			expect(row).toEqual({ name: "In a transaction", phone: "+100" });
+		});
+
+		test("the plain query builder leaves nothing prepared on the server", async () => {
+			const id = await insertCustomer(database(), "Unnamed");
+			await (single as Database).db
+				.select({ phone: customers.phone })
+				.from(customers)
+				.where(eq(customers.id, id));
+			const texts = await preparedTexts(single as Database);
+			expect(texts.some((text) => text.startsWith('select "phone" from "customers"'))).toBe(false);
 		});
 	}
 

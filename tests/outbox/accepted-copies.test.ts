@@ -152,7 +152,12 @@ describe("web messages from the accept to the worker", () => {
 					(customer_id, author, channel, text) values (${customer}, 'user', 'web', 'zero')
 					returning id`;
 				await tx.unsafe(ENQUEUE_SQL, [
-					...enqueueParams(customer, { kind: "topic_message", messageId: message?.id as string }),
+					...enqueueParams([
+						{
+							customerId: customer,
+							item: { kind: "topic_message", messageId: message?.id as string },
+						},
+					]),
 				]);
 				inPlace();
 				await held;

@@ -1,7 +1,7 @@
 /**
- * The outbox's functions reach rows by key only (src/db/functions/outbox.sql), on PGlite and
- * PostgreSQL. Their plans are made once per session, and a plan made while a table is small
- * would read it whole on every later call until new statistics replan it. Each function runs in one transaction
+ * The outbox's functions reach rows by key only (src/db/functions/outbox.sql), on PGlite and PostgreSQL. Their
+ * plans are made once per session, and a plan made while a table is small would read it whole
+ * on every later call until new statistics replan it. Each function runs in one transaction
  * whose own statistics (`pg_stat_xact_user_tables`) then show how many times `outbox` and
  * `outbox_heads` were read whole: never.
  */
@@ -99,40 +99,5 @@ describe("outbox functions read by key", () => {
 			sql`select id, state from outbox where id in (${first[0]}, ${first[1]}, ${b?.[1] as number}) order by id`,
 		);
 		expect(states.map((row) => row.state).sort()).toEqual(["dead", "done", "done"]);
-	});
-
-	test("the web hot path's accept function reads every table it touches by key", async () => {
-		const { query } = database();
-		const customers = await Promise.all(
-			["c", "d", "e"].map((name) => insertCustomer(database(), name)),
-		);
-		const tables = ["customers", "messages", "outbox", "outbox_heads", "timers", "web_sessions"];
-		// Each message with a conversation cap: the openers' step runs too. One message has a
-		// function of its own (accept_web_message), two or more the set form.
-		const accept = (ids: string[], round: number) => (tx: Tx) =>
-			ids.length === 1
-				? query(
-						sql`select * from accept_web_message(now(), ${ids[0]}::uuid, 'web', 'hello', ${`r${round}-0`},
-							now() + interval '10 minutes', null, 5, '{NEW,IN_PROGRESS}', 'topic_message', 'group', 0)`,
-						tx,
-					)
-				: query(
-						sql`select * from accept_web_messages(now(), ${`{${ids.join(",")}}`}::uuid[],
-					${`{${ids.map(() => "web").join(",")}}`}::text[],
-					${`{${ids.map(() => "hello").join(",")}}`}::text[],
-					${`{${ids.map((_, i) => `r${round}-${i}`).join(",")}}`}::text[],
-					now() + interval '10 minutes', ${`{${ids.map(() => "NULL").join(",")}}`}::timestamptz[],
-					${`{${ids.map(() => "5").join(",")}}`}::integer[], '{NEW,IN_PROGRESS}', 'topic_message', 'group', 0)`,
-						tx,
-					);
-		// One message and a batch, three times each.
-		for (const ids of [customers.slice(0, 1), customers])
-			for (let round = 0; round < 3; round++) {
-				const counts = await scansOf(accept(ids, round + ids.length * 10), tables);
-				expect({ size: ids.length, seq: counts.seq }).toEqual({ size: ids.length, seq: 0 });
-				expect(counts.idx).toBeGreaterThan(0);
-			}
-		const stored = await query<{ n: number }>(sql`select count(*)::int as n from messages`);
-		expect(stored[0]?.n).toBe(3 + 3 * 3);
 	});
 });

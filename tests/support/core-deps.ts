@@ -2,7 +2,7 @@
  * The core's dependencies wired to an outbox worker as the service wires them (the wake-up after
  * a commit), for tests that run the web hot path and the worker without a service.
  */
-import { fastAcceptMessage } from "../../src/core/fast-accept.ts";
+import { acceptCustomerMessage } from "../../src/core/messages.ts";
 import type { CoreDeps } from "../../src/core/unit-of-work.ts";
 import type { Database } from "../../src/db/client.ts";
 import { createTexts } from "../../src/i18n/texts.ts";
@@ -20,9 +20,10 @@ export function workerDeps(database: Database, worker: OutboxWorker): CoreDeps {
 	};
 }
 
-/** A web text message through the hot path, its text doubling as its clientMessageId. */
-export const sendWebText = (deps: CoreDeps, customerId: string, text: string) =>
-	fastAcceptMessage(deps, { customerId, channel: "web", text, clientMessageId: text }, text);
+/** A web text message as the web door accepts it, its text doubling as its clientMessageId. */
+export const sendWebText = async (deps: CoreDeps, customerId: string, text: string) =>
+	(await acceptCustomerMessage(deps, { customerId, channel: "web", text, clientMessageId: text }))
+		.message;
 
 /** Waits until `delivered` holds `count` texts for the customer (5 s at most). */
 export const landedIn = (delivered: Map<string, string[]>, customerId: string, count: number) =>
