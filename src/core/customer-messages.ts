@@ -7,8 +7,11 @@
  * customers (a group commit) take the same few statements as one message.
  */
 import { and, eq, or, sql } from "drizzle-orm";
-import { arrayLiteral } from "../db/raw-sql.ts";
+import { arrayLiteral, dateOrNull, quotedArrayLiteral, rawQuery } from "../db/raw-sql.ts";
 import { customers, messages, type TicketStatus } from "../db/schema.ts";
+
+type MessageRow = typeof messages.$inferSelect;
+
 import { spendOnOpenings } from "./quotas.ts";
 import { changeStatus } from "./status.ts";
 import {
@@ -113,32 +116,77 @@ export async function recordCustomerMessages(
 	});
 }
 
+/**
+ * Inserts the messages in the order given; a repeated `clientMessageId` inserts nothing. The
+ * values travel as one array per column, so the statement's text is the same for any number of
+ * messages and each connection parses and plans it once.
+ */
+const STORE_SQL = `insert into messages (customer_id, author, channel, text, media_id, entities,
+	reply_to_id, client_message_id)
+select customer_id, 'user', channel, text, media_id, entities, reply_to_id, client_message_id
+from unnest($1::text::uuid[], $2::text::text[], $3::text::text[], $4::text::uuid[],
+	$5::text::jsonb[], $6::text::uuid[], $7::text::text[])
+	with ordinality as i(customer_id, channel, text, media_id, entities, reply_to_id,
+		client_message_id, n)
+order by n
+on conflict (customer_id, client_message_id) do nothing
+returning id, seq, customer_id, author, channel, text, entities, media_id, reply_to_id,
+	client_message_id, created_at, edited_at`;
+
+interface StoredRow {
+	id: string;
+	seq: number | string;
+	customer_id: string;
+	author: MessageRow["author"];
+	channel: MessageRow["channel"];
+	text: string;
+	entities: unknown;
+	media_id: string | null;
+	reply_to_id: string | null;
+	client_message_id: string | null;
+	created_at: Date | string;
+	edited_at: Date | string | null;
+}
+
 /** Inserts the messages; a repeated `clientMessageId` inserts nothing. New ones by customer. */
 async function storeNew(work: Work, inputs: readonly CustomerMessageInput[]) {
 	if (inputs.length === 0) return new Map<string, StoredMessage>();
-	const rows = await work.tx
-		.insert(messages)
-		.values(
-			inputs.map((input) => ({
-				customerId: input.customerId,
-				author: "user" as const,
-				channel: input.channel,
-				text: input.text,
-				mediaId: input.attachment?.id ?? null,
-				entities: input.entities ?? null,
-				replyToId: input.replyTo ?? null,
-				clientMessageId: input.clientMessageId ?? null,
-			})),
-		)
-		.onConflictDoNothing({ target: [messages.customerId, messages.clientMessageId] })
-		.returning()
-		// One text per batch size (at most the group commit's), each parsed once per connection.
-		.prepare("store_messages")
-		.execute();
+	const column = (pick: (input: CustomerMessageInput) => string | null) =>
+		quotedArrayLiteral(inputs.map(pick));
+	const rows = await rawQuery<StoredRow>(work.tx, STORE_SQL, [
+		column((input) => input.customerId),
+		column((input) => input.channel),
+		column((input) => input.text),
+		column((input) => input.attachment?.id ?? null),
+		column((input) => (input.entities == null ? null : JSON.stringify(input.entities))),
+		column((input) => input.replyTo ?? null),
+		column((input) => input.clientMessageId ?? null),
+	]);
 	const attachments = new Map(inputs.map((input) => [idOf(input.customerId), input.attachment]));
 	return new Map(
-		rows.map((row) => [idOf(row.customerId), toStored(row, attachments.get(idOf(row.customerId)))]),
+		rows.map((row) => [
+			idOf(row.customer_id),
+			toStored(messageRowOf(row), attachments.get(idOf(row.customer_id))),
+		]),
 	);
+}
+
+/** A stored row as Drizzle would read it (the drivers differ in how they type raw columns). */
+function messageRowOf(row: StoredRow): MessageRow {
+	return {
+		id: row.id,
+		seq: Number(row.seq),
+		customerId: row.customer_id,
+		author: row.author,
+		channel: row.channel,
+		text: row.text,
+		entities: row.entities,
+		mediaId: row.media_id,
+		replyToId: row.reply_to_id,
+		clientMessageId: row.client_message_id,
+		createdAt: dateOrNull(row.created_at) ?? new Date(),
+		editedAt: dateOrNull(row.edited_at),
+	};
 }
 
 /** The messages stored earlier under the `clientMessageId`s that inserted nothing now. */
