@@ -6,7 +6,7 @@
 
 import { sql } from "drizzle-orm";
 import type { Database, Tx } from "../db/client.ts";
-import { isRetryable } from "../db/errors.ts";
+import { retryingConflicts } from "../db/errors.ts";
 import type { Texts } from "../i18n/texts.ts";
 import { enqueueAll } from "../outbox/enqueue.ts";
 import type { OutboxItem, OwedItem } from "../outbox/items.ts";
@@ -81,21 +81,6 @@ export function commitUpdate<T>(
 	fn: (work: Work) => Promise<T>,
 ): Promise<T | typeof ALREADY_APPLIED> {
 	return run(deps, fn, updateId);
-}
-
-/**
- * Runs `fn` again when PostgreSQL chose it as a deadlock victim: nothing of it was committed, so
- * repeating it is safe, and the caller never sees an error for what was only bad timing.
- */
-export async function retryingConflicts<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
-	for (let attempt = 1; ; attempt++) {
-		try {
-			return await fn();
-		} catch (error) {
-			if (attempt >= attempts || !isRetryable(error)) throw error;
-			await Bun.sleep(5 * attempt);
-		}
-	}
 }
 
 function run<T>(

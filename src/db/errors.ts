@@ -88,3 +88,19 @@ export function isUniqueViolation(error: unknown): boolean {
 export function isRetryable(error: unknown): boolean {
 	return anyCause(error, (e) => codeOf(e) === "40P01" || codeOf(e) === "40001");
 }
+
+/**
+ * Runs `fn` again when PostgreSQL chose it as a deadlock victim or failed it for serialization:
+ * nothing of it was committed, so repeating it is safe, and the caller never sees an error for
+ * what was only bad timing.
+ */
+export async function retryingConflicts<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await fn();
+		} catch (error) {
+			if (attempt >= attempts || !isRetryable(error)) throw error;
+			await Bun.sleep(5 * attempt);
+		}
+	}
+}

@@ -4,7 +4,7 @@
  * dead, renew, repair. Every hot statement is prepared once per connection.
  */
 import type { Database, Tx } from "../db/client.ts";
-import { isRetryable } from "../db/errors.ts";
+import { retryingConflicts } from "../db/errors.ts";
 import { arrayLiteral, type Param, rawQuery, rawStatement } from "../db/raw-sql.ts";
 import type { DeliveredCopy } from "./delivery.ts";
 
@@ -16,16 +16,7 @@ import type { DeliveredCopy } from "./delivery.ts";
 export const isoAt = (ms: number) => new Date(Date.now() + ms).toISOString();
 
 /** A statement PostgreSQL chose as a deadlock victim is simply run again. */
-export async function retrying<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
-	for (let attempt = 1; ; attempt++) {
-		try {
-			return await fn();
-		} catch (error) {
-			if (attempt >= attempts || !isRetryable(error)) throw error;
-			await Bun.sleep(5 * attempt);
-		}
-	}
-}
+export const retrying = <T>(fn: () => Promise<T>) => retryingConflicts(fn, 5);
 
 /** Items to mark done, with the copies their deliveries made. */
 export interface Finished {

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { retryingConflicts } from "../../src/core/unit-of-work.ts";
-import { isRetryable } from "../../src/db/errors.ts";
+import { isRetryable, retryingConflicts } from "../../src/db/errors.ts";
 
 describe("a transaction chosen as a deadlock victim runs again", () => {
 	test("deadlocks and serialization failures are retried, also when wrapped", async () => {
