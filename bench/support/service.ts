@@ -21,7 +21,7 @@ import { cpuSeconds, rssKb } from "./proc.ts";
 /** Where the service's code is: this checkout, or BENCH_SERVICE_DIR (e.g. a scratch copy). */
 export const serviceDir = resolve(process.env.BENCH_SERVICE_DIR ?? `${import.meta.dir}/../..`);
 
-/** Per-minute limits high enough that a benchmark never meets them (SPEC §4.5 keys). */
+/** Per-minute limits high enough that a benchmark never meets them. */
 export const UNLIMITED = { init: 1_000_000, message: 1_000_000, read: 1_000_000 };
 /** Daily per-IP quotas far above a benchmark's customers, who all come from 127.0.0.1. */
 export const UNLIMITED_QUOTAS = {

@@ -1,5 +1,5 @@
 /**
- * Paging a customer's messages by `seq` (SPEC §4.2): history pages and the last `seq` a
+ * Paging a customer's messages by `seq`: history pages and the last `seq` a
  * reconnecting client catches up from.
  */
 import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
@@ -24,7 +24,7 @@ export interface HistoryPage {
  * Pages a customer's messages by `seq`. Default and `before`: newest first. `after`: everything
  * newer than that message, oldest first, so a reconnecting client catches up without gaps.
  * A cursor that is not one of this customer's messages (a client's temporary id, a guess, another
- * customer's message) answers an empty page, as the existing widget expects (SPEC §4.2): never
+ * customer's message) answers an empty page, as the existing widget expects: never
  * another customer's data, and nothing that tells whether such a message exists.
  */
 export async function readHistory(

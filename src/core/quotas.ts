@@ -1,5 +1,5 @@
 /**
- * Quotas (SPEC §4.5): beyond the per-minute rates, caps that keep one visitor from filling the
+ * Quotas: beyond the per-minute rates, caps that keep one visitor from filling the
  * disk or the support group. Daily counts (new sessions and new topics per client IP, media
  * downloads per customer) live in PostgreSQL, so they hold across restarts and instances; stored
  * upload bytes are read from the files themselves.
@@ -147,7 +147,7 @@ export interface Opener {
 }
 
 /**
- * Spends the conversation quota (SPEC §4.5) for the messages among these that open a
+ * Spends the conversation quota for the messages among these that open a
  * conversation, in the caller's transaction (rolled back with it); answers the customers whose
  * message is over the cap (lower-case ids): those must store nothing (429 `QUOTA_EXCEEDED`).
  */

@@ -80,7 +80,7 @@ export interface CustomerMessageInput {
 	/** The attachment, already stored in `media`. */
 	attachment?: MediaRef;
 	/**
-	 * The daily cap on new conversations of the client (SPEC §4.5) when this message may open one
+	 * The daily cap on new conversations of the client when this message may open one
 	 * (a web customer not yet known to have written): spent in the same transaction that stores
 	 * it, or nothing stored (`refused`). Absent: not checked.
 	 */

@@ -1,5 +1,5 @@
 /**
- * Arming and cancelling durable timers (SPEC §3.5): the SLA clock while a customer waits for an
+ * Arming and cancelling durable timers: the SLA clock while a customer waits for an
  * operator, and the reminder and auto-close while a ticket waits for the customer. The same
  * transactions that change the ticket call these; what happens when a timer fires is
  * `timer-firing.ts`, which may change the ticket in turn (so the two stay apart: no cycle).

@@ -1,5 +1,5 @@
 /**
- * A customer writing to the bot (SPEC §3.1): /start with its payloads, the question and every
+ * A customer writing to the bot: /start with its payloads, the question and every
  * later message, the phone number, edits, and the flood guard.
  */
 import type { TelegramMessage } from "gramio";
@@ -52,7 +52,7 @@ function overLimit(deps: RouterDeps, userId: number): "ok" | "warn" | "silent" {
 /**
  * Answers in the private chat sent straight after the update's commit, not through the outbox.
  * The link flow answers people who may have no customer row, and must not get one: an unknown,
- * used or expired token, or a valid one not yet confirmed, changes nothing (SPEC §3.8), while
+ * used or expired token, or a valid one not yet confirmed, changes nothing, while
  * every outbox item belongs to a customer. Nothing is lost if such a send fails: the answer
  * carries no state, and opening the link again asks again.
  */
@@ -110,7 +110,7 @@ async function onStart(
 	after: AfterCommit,
 ) {
 	const from = message.from as NonNullable<TelegramMessage["from"]>;
-	// The flood guard covers /start too (SPEC §4.5): a stream of them gets one warning.
+	// The flood guard covers /start too: a stream of them gets one warning.
 	const limit = overLimit(deps, from.id);
 	if (limit !== "ok") {
 		if (limit === "warn")

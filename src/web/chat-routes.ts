@@ -1,5 +1,5 @@
 /**
- * The widget's HTTP API (SPEC §4.2): session start, history and the HTTP fallback for sending.
+ * The widget's HTTP API: session start, history and the HTTP fallback for sending.
  */
 import { Elysia, t } from "elysia";
 import { clientKey } from "../core/client-key.ts";

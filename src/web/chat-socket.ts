@@ -1,5 +1,5 @@
 /**
- * WebSocket `/ws/chat` (SPEC §4.3). The session is resolved before the upgrade, so `connected` is
+ * WebSocket `/ws/chat`. The session is resolved before the upgrade, so `connected` is
  * the first frame and frames that arrive early are simply handled after it. Each socket handles
  * its frames one at a time, in order; all of a customer's sockets share one pub/sub topic.
  *
@@ -300,7 +300,7 @@ export function chatSocket(deps: WebDeps) {
 		},
 		{
 			detail: {
-				summary: "The widget's WebSocket (SPEC §4.3)",
+				summary: "The widget's WebSocket",
 				description:
 					"Frames are JSON `{type, data}`. Server → client: `connected {sessionId, ticketStatus, unreadCount, lastSeq}`, `message`, `message_edited {id, text, editedAt}`, `status {status}`, `channel_linked {telegram}` (the Telegram username without @, else the first name), `rated {rating}` (a rating was stored, from any channel), `error {code, message}`, `ping {timestamp}`. Client → server: `message {text, replyTo?, clientMessageId?}`, `typing {isTyping}`, `close {resolved?, feedback?, rating?}`, `rate {rating: 1..5, feedback?: ≤ 2000 chars}` (as POST /api/chat/rate; errors NOTHING_TO_RATE, INVALID_MESSAGE, RATE_LIMITED), `pong`.",
 			},
