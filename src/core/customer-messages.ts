@@ -7,21 +7,18 @@
  * customers (a group commit) take the same few statements as one message.
  */
 import { and, eq, or, sql } from "drizzle-orm";
-import { arrayLiteral, dateOrNull, quotedArrayLiteral, rawQuery } from "../db/raw-sql.ts";
+import { retryingConflicts } from "../db/errors.ts";
+import { arrayLiteral } from "../db/raw-sql.ts";
 import { customers, messages, type TicketStatus } from "../db/schema.ts";
 
 type MessageRow = typeof messages.$inferSelect;
 
+import { acceptStatements, runAccept } from "./accept-statement.ts";
 import { spendOnOpenings } from "./quotas.ts";
+import { slaFireAt } from "./sla-clock.ts";
 import { changeStatus } from "./status.ts";
-import {
-	type CustomerMessageInput,
-	type RecordedMessage,
-	type StoredMessage,
-	toStored,
-} from "./stored-message.ts";
-import { armSla } from "./timer-arming.ts";
-import type { Work } from "./unit-of-work.ts";
+import { type CustomerMessageInput, type RecordedMessage, toStored } from "./stored-message.ts";
+import type { CoreDeps, Work } from "./unit-of-work.ts";
 
 /**
  * The customer writing again reopens a closed ticket and takes a waiting one back in progress;
@@ -31,6 +28,9 @@ const statusAfterCustomerMessage: Partial<Record<TicketStatus, TicketStatus>> = 
 	CLOSED: "NEW",
 	WAITING_CLIENT: "IN_PROGRESS",
 };
+
+/** The accept statement, for this rule of which tickets a message changes. */
+const ACCEPT = acceptStatements(Object.keys(statusAfterCustomerMessage) as TicketStatus[]);
 
 export interface RecordOptions {
 	/**
@@ -103,12 +103,27 @@ export async function recordCustomerMessages(
 	);
 	for (const id of refused) outcome.set(id, { kind: "refused" });
 	const toStore = inputs.filter((input) => !outcome.has(idOf(input.customerId)));
-	const stored = await storeNew(work, toStore);
-	for (const [id, message] of stored)
-		outcome.set(id, { kind: "stored", message, duplicate: false });
-	for (const [id, message] of await storedBefore(work, toStore, stored))
+	// Reopened before the copies are filed, so the notice comes first in the topic.
+	for (const input of toStore) {
+		const status = statusOf.get(idOf(input.customerId));
+		const next = status && statusAfterCustomerMessage[status];
+		if (next) await changeStatus(work, input.customerId, next, "customer");
+	}
+	const since = new Date();
+	const accepted = await runAccept(work.tx, ACCEPT.waiting, toStore, {
+		since,
+		fireAt: slaFireAt(work.policy, since),
+	});
+	for (const input of toStore) {
+		const row = accepted.inserted.get(idOf(input.customerId));
+		if (row) outcome.set(idOf(input.customerId), storedNow(row, input));
+	}
+	for (const [id, message] of await storedBefore(work, toStore, outcome))
 		outcome.set(id, { kind: "stored", message, duplicate: true });
-	await followNewMessages(work, [...stored.values()], statusOf);
+	if (accepted.inserted.size > 0) work.outboxChanged(accepted.queuedBehind);
+	for (const result of outcome.values())
+		if (result.kind === "stored" && !result.duplicate)
+			work.emit(result.message.customerId, { type: "message", message: result.message });
 	return ids.map((id) => {
 		const result = outcome.get(id);
 		if (!result) throw new Error("a customer's message was neither stored nor found");
@@ -116,86 +131,13 @@ export async function recordCustomerMessages(
 	});
 }
 
-/**
- * Inserts the messages in the order given; a repeated `clientMessageId` inserts nothing. The
- * values travel as one array per column, so the statement's text is the same for any number of
- * messages and each connection parses and plans it once.
- */
-const STORE_SQL = `insert into messages (customer_id, author, channel, text, media_id, entities,
-	reply_to_id, client_message_id)
-select customer_id, 'user', channel, text, media_id, entities, reply_to_id, client_message_id
-from unnest($1::text::uuid[], $2::text::text[], $3::text::text[], $4::text::uuid[],
-	$5::text::jsonb[], $6::text::uuid[], $7::text::text[])
-	with ordinality as i(customer_id, channel, text, media_id, entities, reply_to_id,
-		client_message_id, n)
-order by n
-on conflict (customer_id, client_message_id) do nothing
-returning id, seq, customer_id, author, channel, text, entities, media_id, reply_to_id,
-	client_message_id, created_at, edited_at`;
-
-interface StoredRow {
-	id: string;
-	seq: number | string;
-	customer_id: string;
-	author: MessageRow["author"];
-	channel: MessageRow["channel"];
-	text: string;
-	entities: unknown;
-	media_id: string | null;
-	reply_to_id: string | null;
-	client_message_id: string | null;
-	created_at: Date | string;
-	edited_at: Date | string | null;
-}
-
-/** Inserts the messages; a repeated `clientMessageId` inserts nothing. New ones by customer. */
-async function storeNew(work: Work, inputs: readonly CustomerMessageInput[]) {
-	if (inputs.length === 0) return new Map<string, StoredMessage>();
-	const column = (pick: (input: CustomerMessageInput) => string | null) =>
-		quotedArrayLiteral(inputs.map(pick));
-	const rows = await rawQuery<StoredRow>(work.tx, STORE_SQL, [
-		column((input) => input.customerId),
-		column((input) => input.channel),
-		column((input) => input.text),
-		column((input) => input.attachment?.id ?? null),
-		column((input) => (input.entities == null ? null : JSON.stringify(input.entities))),
-		column((input) => input.replyTo ?? null),
-		column((input) => input.clientMessageId ?? null),
-	]);
-	const attachments = new Map(inputs.map((input) => [idOf(input.customerId), input.attachment]));
-	return new Map(
-		rows.map((row) => [
-			idOf(row.customer_id),
-			toStored(messageRowOf(row), attachments.get(idOf(row.customer_id))),
-		]),
-	);
-}
-
-/** A stored row as Drizzle would read it (the drivers differ in how they type raw columns). */
-function messageRowOf(row: StoredRow): MessageRow {
-	return {
-		id: row.id,
-		seq: Number(row.seq),
-		customerId: row.customer_id,
-		author: row.author,
-		channel: row.channel,
-		text: row.text,
-		entities: row.entities,
-		mediaId: row.media_id,
-		replyToId: row.reply_to_id,
-		clientMessageId: row.client_message_id,
-		createdAt: dateOrNull(row.created_at) ?? new Date(),
-		editedAt: dateOrNull(row.edited_at),
-	};
-}
-
 /** The messages stored earlier under the `clientMessageId`s that inserted nothing now. */
 async function storedBefore(
 	work: Work,
 	inputs: readonly CustomerMessageInput[],
-	stored: ReadonlyMap<string, StoredMessage>,
+	outcome: ReadonlyMap<string, RecordedMessage>,
 ) {
-	const repeats = inputs.filter((input) => !stored.has(idOf(input.customerId)));
+	const repeats = inputs.filter((input) => !outcome.has(idOf(input.customerId)));
 	if (repeats.length === 0) return [];
 	const rows = await work.tx
 		.select()
@@ -213,34 +155,43 @@ async function storedBefore(
 	return rows.map((row) => [idOf(row.customerId), toStored(row)] as const);
 }
 
-/** Everything a new message sets off, for many customers at once. */
-async function followNewMessages(
-	work: Work,
-	added: readonly StoredMessage[],
-	statusOf: ReadonlyMap<string, TicketStatus>,
-) {
-	if (added.length === 0) return;
-	// Reopened before the copies are filed, so the notice comes first in the topic.
-	for (const message of added) {
-		const status = statusOf.get(idOf(message.customerId));
-		const next = status && statusAfterCustomerMessage[status];
-		if (next) await changeStatus(work, message.customerId, next, "customer");
-	}
-	// Independent of each other: sent together, they share the round trips.
-	await Promise.all([
-		work.enqueueAll(
-			added.map((message) => ({
-				customerId: message.customerId,
-				item: { kind: "topic_message", messageId: message.id },
-			})),
-		),
-		armSla(
-			work,
-			added.map((message) => ({
-				customerId: message.customerId,
-				since: new Date(message.createdAt),
-			})),
-		),
-	]);
-	for (const message of added) work.emit(message.customerId, { type: "message", message });
+const storedNow = (row: MessageRow, input: CustomerMessageInput): RecordedMessage => ({
+	kind: "stored",
+	message: toStored(row, input.attachment),
+	duplicate: false,
+});
+
+/** What `acceptAtOnce` did with a message: recorded, skipped as held, or left to a transaction. */
+export type AtOnce = RecordedMessage | "held" | "in-transaction";
+
+/**
+ * Web messages of distinct customers, none opening a conversation, recorded by the accept
+ * statement alone (no transaction around it): the common case, where the customers' rows stay
+ * locked only while the statement runs. A message whose ticket it would change, or whose
+ * `clientMessageId` was stored before, comes back "in-transaction" for `recordCustomerMessages`;
+ * with `skipHeld`, one whose customer's row another transaction holds comes back "held".
+ */
+export async function acceptAtOnce(
+	deps: CoreDeps,
+	inputs: readonly CustomerMessageInput[],
+	skipHeld: boolean,
+): Promise<AtOnce[]> {
+	const since = new Date();
+	const accepted = await retryingConflicts(() =>
+		runAccept(deps.database, skipHeld ? ACCEPT.skipping : ACCEPT.waiting, inputs, {
+			since,
+			fireAt: slaFireAt(deps.policy, since),
+		}),
+	);
+	const results = inputs.map((input): AtOnce => {
+		const id = idOf(input.customerId);
+		const row = accepted.inserted.get(id);
+		if (row) return storedNow(row, input);
+		return accepted.statusOf.has(id) ? "in-transaction" : "held";
+	});
+	for (const result of results)
+		if (typeof result !== "string" && result.kind === "stored")
+			deps.bus.publish(result.message.customerId, { type: "message", message: result.message });
+	if (accepted.inserted.size > 0) deps.wakeOutbox(accepted.queuedBehind);
+	return results;
 }

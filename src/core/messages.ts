@@ -7,7 +7,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { messages } from "../db/schema.ts";
-import { recordCustomerMessages } from "./customer-messages.ts";
+import { acceptAtOnce, recordCustomerMessages } from "./customer-messages.ts";
 import { AppError } from "./errors.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { isUuid } from "./ids.ts";
@@ -48,10 +48,23 @@ export function createMessageBatches(deps: CoreDeps): MessageBatches {
 		...BATCH,
 		keyOf: (input) => input.customerId.toLowerCase(),
 		run: async (batch) => {
-			const recorded = await commit(deps, (work) =>
-				recordCustomerMessages(work, batch, { skipHeld: batch.length > 1 }),
-			);
-			return recorded.map((result) => (result.kind === "held" ? undefined : result));
+			const skipHeld = batch.length > 1;
+			// A conversation's first message spends a quota: those batches take a transaction.
+			if (batch.some((input) => input.openingLimit !== undefined)) {
+				const recorded = await commit(deps, (work) =>
+					recordCustomerMessages(work, batch, { skipHeld }),
+				);
+				return recorded.map((result) => (result.kind === "held" ? undefined : result));
+			}
+			const atOnce = await acceptAtOnce(deps, batch, skipHeld);
+			const rest = batch.filter((_, index) => atOnce[index] === "in-transaction");
+			const done =
+				rest.length > 0 ? await commit(deps, (work) => recordCustomerMessages(work, rest)) : [];
+			let next = 0;
+			return atOnce.map((result) => {
+				const recorded = result === "in-transaction" ? done[next++] : result;
+				return recorded === "held" || recorded?.kind === "held" ? undefined : recorded;
+			});
 		},
 	});
 }

@@ -57,8 +57,11 @@ export interface Work {
 	enqueue(customerId: string, item: OutboxItem): Promise<void>;
 	/** Files items of several queues in one statement, in the order given. */
 	enqueueAll(owed: readonly OwedItem[]): Promise<void>;
-	/** Queued work changed without `enqueue` (/retry revived items): wake the worker after commit. */
-	outboxChanged(): void;
+	/**
+	 * Queued work changed without `enqueue` (a statement filed items, /retry revived some): wake
+	 * the worker after commit. `queuedBehind` false: every new item became its queue's head.
+	 */
+	outboxChanged(queuedBehind?: boolean): void;
 	/** A timer may now be due sooner than the policy's shortest delay: wake the timer worker. */
 	timersChanged(): void;
 }
@@ -121,9 +124,9 @@ async function runOnce<T>(
 			emit: (customerId, event) => events.push([customerId, event]),
 			enqueue: (customerId, item) => enqueue([{ customerId, item }]),
 			enqueueAll: (owed) => enqueue(owed),
-			outboxChanged: () => {
+			outboxChanged: (behind = true) => {
 				enqueued = true;
-				queuedBehind = true;
+				if (behind) queuedBehind = true;
 			},
 			timersChanged: () => {
 				timersChanged = true;

@@ -9,28 +9,37 @@ import { NO_CUSTOMER_QUEUE, type OutboxItem, type OwedItem } from "./items.ts";
 import { outboxRouting } from "./routing.ts";
 
 /**
- * Files items, in the order given, and makes the first of each idle queue its head, in one
- * statement of the caller's transaction. The upsert locks the head rows (in key order) even when
- * it changes nothing, so a finish of the same queue (which locks the head first) waits for this
- * commit and then sees the item. Parameters, one array element per item: customer id (or null),
+ * The steps that file items and head their queues, as common table expressions over `source`, a
+ * relation of (customer_id, kind, payload as JSON text, target, priority, n): the items are filed
+ * in the order of `n`, and the first of each idle queue becomes its head. The upsert locks the
+ * head rows (in key order) even when it changes nothing, so a finish of the same queue (which
+ * locks the head first) waits for this commit and then sees the item. `heads` returns one row per
+ * queue whose head it set. Every statement that files items is built from these steps.
+ */
+export const enqueueSteps = (source: string) => `filed as (
+	insert into outbox (customer_id, kind, payload, target, priority)
+	select customer_id, kind, payload::jsonb, target, priority from ${source} order by n
+	returning id, customer_id, target, priority, next_attempt_at
+), heads as (
+	insert into outbox_heads as h (customer_id, head_id, target, priority, ready_at)
+	select distinct on (queue) queue, id, target, priority, next_attempt_at
+	from (select coalesce(customer_id, '${NO_CUSTOMER_QUEUE}'::uuid) as queue, * from filed) f
+	order by queue, id
+	on conflict (customer_id) do update set head_id = excluded.head_id, target = excluded.target,
+		priority = excluded.priority, ready_at = excluded.ready_at
+	where h.head_id is null
+	returning h.customer_id
+)`;
+
+/**
+ * Files items of any queues. Parameters, one array element per item: customer id (or null),
  * kind, payload as JSON text, target, priority. Returns one row per queue whose head it set.
  */
 export const ENQUEUE_SQL = `with i as (
 	select * from unnest($1::text::uuid[], $2::text::text[], $3::text::text[], $4::text::text[],
 		$5::text::int[]) with ordinality as i(customer_id, kind, payload, target, priority, n)
-), o as (
-	insert into outbox (customer_id, kind, payload, target, priority)
-	select customer_id, kind, payload::jsonb, target, priority from i order by n
-	returning id, customer_id, target, priority, next_attempt_at
-)
-insert into outbox_heads as h (customer_id, head_id, target, priority, ready_at)
-select distinct on (queue) queue, id, target, priority, next_attempt_at
-from (select coalesce(customer_id, '${NO_CUSTOMER_QUEUE}'::uuid) as queue, * from o) o
-order by queue, id
-on conflict (customer_id) do update set head_id = excluded.head_id, target = excluded.target,
-	priority = excluded.priority, ready_at = excluded.ready_at
-where h.head_id is null
-returning h.customer_id`;
+), ${enqueueSteps("i")}
+select customer_id from heads`;
 
 /** The parameters of ENQUEUE_SQL for these items. */
 export function enqueueParams(owed: readonly OwedItem[]) {
