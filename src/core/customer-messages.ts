@@ -4,21 +4,23 @@
  * reopens and a waiting one goes back in progress, the copy owed to the topic is filed, the SLA
  * clock starts, the customer's sockets get the echo, and a message that opens a conversation
  * spends the client's conversation quota. Written once, in set form: the messages of many
- * customers (a group commit) take the same few statements as one message.
+ * customers (a group commit) take the same statements as one message. The accept statement
+ * (accept-statement.ts) does the storing for every message; web messages that change no ticket
+ * and open no conversation take it alone (`acceptAtOnce`), the others take it inside the
+ * transaction of `recordCustomerMessages`, after the reopen and the quota.
  */
 import { and, eq, or, sql } from "drizzle-orm";
 import { retryingConflicts } from "../db/errors.ts";
 import { arrayLiteral } from "../db/raw-sql.ts";
 import { customers, messages, type TicketStatus } from "../db/schema.ts";
-
-type MessageRow = typeof messages.$inferSelect;
-
 import { acceptStatements, runAccept } from "./accept-statement.ts";
 import { spendOnOpenings } from "./quotas.ts";
 import { slaFireAt } from "./sla-clock.ts";
 import { changeStatus } from "./status.ts";
 import { type CustomerMessageInput, type RecordedMessage, toStored } from "./stored-message.ts";
 import type { CoreDeps, Work } from "./unit-of-work.ts";
+
+type MessageRow = typeof messages.$inferSelect;
 
 /**
  * The customer writing again reopens a closed ticket and takes a waiting one back in progress;
@@ -59,7 +61,8 @@ const freeOf = (column: typeof customers.id) =>
  * Records the messages of distinct customers in the caller's transaction, with everything that
  * follows from them; answers what became of each, in the order given. The number of statements
  * does not grow with the number of messages, except for a status change (a reopen), which goes
- * through `changeStatus` before the copies are filed so that its notice comes first in the topic.
+ * through `changeStatus` before the accept statement files the copies, so that its notice comes
+ * first in the topic.
  *
  * @example const [recorded] = await recordCustomerMessages(work, [{ customerId, channel: "web", text }]);
  */
