@@ -25,16 +25,18 @@ const QUIET_ROUTES = new Set(["/health", "/health/ready", "/metrics"]);
  * that matched none are `unmatched`) and logged as one `http.request` line.
  */
 export function httpObservability(metrics: Metrics | undefined, log: Logger) {
-	const started = new WeakMap<Request, number>();
+	// The request's own id travels with its start: its `http.request` line names it even when the
+	// answer is logged from a context another request entered meanwhile.
+	const started = new WeakMap<Request, { at: number; requestId: string }>();
 	return new Elysia({ name: "http-observability" })
 		.onRequest(({ request, set }) => {
-			started.set(request, performance.now());
 			const given = request.headers.get("x-request-id");
 			const requestId =
 				given && REQUEST_ID.test(given)
 					? given
 					: crypto.randomUUID().replaceAll("-", "").slice(0, 16);
 			set.headers["x-request-id"] = requestId;
+			started.set(request, { at: performance.now(), requestId });
 			logContext.enterWith({ requestId });
 		})
 		.onAfterResponse({ as: "global" }, ({ request, route, set }) => {
@@ -42,7 +44,7 @@ export function httpObservability(metrics: Metrics | undefined, log: Logger) {
 			if (start === undefined) return;
 			started.delete(request);
 			const status = typeof set.status === "number" ? set.status : 200;
-			const seconds = (performance.now() - start) / 1000;
+			const seconds = (performance.now() - start.at) / 1000;
 			const pattern = route || "unmatched";
 			metrics?.httpRequest(pattern, request.method, status, seconds);
 			if (!QUIET_ROUTES.has(pattern))
@@ -52,6 +54,7 @@ export function httpObservability(metrics: Metrics | undefined, log: Logger) {
 					route: pattern,
 					status,
 					ms: Math.round(seconds * 1000),
+					requestId: start.requestId,
 				});
 		});
 }
