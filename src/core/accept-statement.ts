@@ -28,7 +28,8 @@ const COPY = outboxRouting("topic_message");
 /**
  * `changing`: the statuses a customer's message changes (a reopen must come first, through
  * `changeStatus`): such a customer's row is locked and reported, nothing else is done for it.
- * `skipHeld`: rows another transaction holds are left out, not waited for.
+ * `skipHeld`: rows another transaction holds are left out, not waited for (a customer that no
+ * longer exists then looks held, and fails when its message is tried again alone).
  */
 const acceptSql = (changing: readonly TicketStatus[], skipHeld: boolean) => `with input as (
 	select * from unnest($1::text::uuid[], $2::text::text[], $3::text::text[], $4::text::uuid[],
@@ -47,7 +48,15 @@ const acceptSql = (changing: readonly TicketStatus[], skipHeld: boolean) => `wit
 		client_message_id)
 	select i.customer_id, 'user', i.channel, i.text, i.media_id, i.entities, i.reply_to_id,
 		i.client_message_id
-	from input i join kept k on k.id = i.customer_id
+	from input i
+	where ${
+		skipHeld
+			? "i.customer_id in (select id from kept)"
+			: // Every customer that exists is locked by now: one that does not (merged into another
+				// meanwhile) fails the insert on its foreign key, which the web door answers by
+				// applying the message to the surviving customer.
+				"i.customer_id not in (select id from locked except select id from kept)"
+	}
 	order by i.n
 	on conflict (customer_id, client_message_id) do nothing
 	returning id, seq, customer_id, author, channel, text, entities, media_id, reply_to_id,
