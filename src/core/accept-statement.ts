@@ -10,6 +10,7 @@
  */
 import type { Database, Tx } from "../db/client.ts";
 import {
+	arrayLiteral,
 	dateOrNull,
 	type Param,
 	quotedArrayLiteral,
@@ -26,6 +27,25 @@ type MessageRow = typeof messages.$inferSelect;
 const COPY = outboxRouting("topic_message");
 
 /**
+ * The customers' rows locked in key order, the order every writer of customers takes, with their
+ * ticket's status. `skipHeld`: rows another transaction holds are left out, not waited for.
+ */
+const lockSql = (skipHeld: boolean) => `select id, status from customers
+	where id = any($1::text::uuid[]) order by id for no key update${skipHeld ? " skip locked" : ""}`;
+
+/** Locks these customers' rows in the caller's transaction; the status of each row locked. */
+export async function lockCustomers(
+	tx: Tx,
+	ids: readonly string[],
+	skipHeld: boolean,
+): Promise<Map<string, TicketStatus>> {
+	const rows = await rawQuery<{ id: string; status: TicketStatus }>(tx, lockSql(skipHeld), [
+		arrayLiteral(ids),
+	]);
+	return new Map(rows.map((row) => [row.id.toLowerCase(), row.status]));
+}
+
+/**
  * `changing`: the statuses a customer's message changes (a reopen must come first, through
  * `changeStatus`): such a customer's row is locked and reported, nothing else is done for it.
  * `skipHeld`: rows another transaction holds are left out, not waited for (a customer that no
@@ -36,10 +56,7 @@ const acceptSql = (changing: readonly TicketStatus[], skipHeld: boolean) => `wit
 		$5::text::jsonb[], $6::text::uuid[], $7::text::text[])
 		with ordinality as i(customer_id, channel, text, media_id, entities, reply_to_id,
 			client_message_id, n)
-), locked as (
-	select c.id, c.status from customers c where c.id = any($1::text::uuid[])
-	order by c.id for no key update${skipHeld ? " skip locked" : ""}
-), kept as (
+), locked as (${lockSql(skipHeld)}), kept as (
 	select id from locked where status not in (${changing.map((status) => `'${status}'`).join(", ")})
 ), touched as (
 	update customers c set last_message_at = now() from kept k where c.id = k.id

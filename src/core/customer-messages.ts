@@ -9,11 +9,10 @@
  * and open no conversation take it alone (`acceptAtOnce`), the others take it inside the
  * transaction of `recordCustomerMessages`, after the reopen and the quota.
  */
-import { and, eq, or, sql } from "drizzle-orm";
+import { and, eq, or } from "drizzle-orm";
 import { retryingConflicts } from "../db/errors.ts";
-import { arrayLiteral } from "../db/raw-sql.ts";
-import { customers, messages, type TicketStatus } from "../db/schema.ts";
-import { acceptStatements, runAccept } from "./accept-statement.ts";
+import { messages, type TicketStatus } from "../db/schema.ts";
+import { acceptStatements, lockCustomers, runAccept } from "./accept-statement.ts";
 import { spendOnOpenings } from "./quotas.ts";
 import { slaFireAt } from "./sla-clock.ts";
 import { changeStatus } from "./status.ts";
@@ -46,18 +45,6 @@ export interface RecordOptions {
 const idOf = (customerId: string) => customerId.toLowerCase();
 
 /**
- * `column = any(ids)`, the ids one array parameter: the statement's text is the same for any
- * number of customers, so the prepared statements below are parsed once per connection.
- */
-const anyOf = (column: typeof customers.id) =>
-	sql`${column} = any(${sql.placeholder("ids")}::text::uuid[])`;
-
-/** As `anyOf`, leaving out the rows another transaction holds (not waited for). */
-const freeOf = (column: typeof customers.id) =>
-	sql`${column} = any(array(select c.id from customers c
-		where c.id = any(${sql.placeholder("ids")}::text::uuid[]) for no key update skip locked))`;
-
-/**
  * Records the messages of distinct customers in the caller's transaction, with everything that
  * follows from them; answers what became of each, in the order given. The number of statements
  * does not grow with the number of messages, except for a status change (a reopen), which goes
@@ -80,24 +67,9 @@ export async function recordCustomerMessages(
 			? []
 			: [{ customerId: input.customerId, limit: input.openingLimit }],
 	);
-	// The customers' rows first, locked by moving their last activity (to the transaction's start,
-	// the instant the messages' own `created_at` holds; a repeat or a refused message is activity
-	// too): their status tells which tickets the messages reopen, and the quota is then read and
-	// spent for the messages stored. One statement locks and writes each row once.
-	const [, touched] = await Promise.all([
-		// Rows by key only, whatever the planner believes of tables that grew since they were last
-		// analyzed: a plan made while a table was small would read it whole on every later call of
-		// a prepared statement. Sent with the next statement, in the same round trip.
-		work.tx.execute(sql`set local enable_seqscan = off`),
-		work.tx
-			.update(customers)
-			.set({ lastMessageAt: sql`now()` })
-			.where(options.skipHeld ? freeOf(customers.id) : anyOf(customers.id))
-			.returning({ id: customers.id, status: customers.status })
-			.prepare(options.skipHeld ? "touch_free_customers" : "touch_customers")
-			.execute({ ids: arrayLiteral(ids) }),
-	]);
-	const statusOf = new Map(touched.map((row) => [idOf(row.id), row.status]));
+	// The customers' rows first: their status tells which tickets the messages reopen, and the
+	// quota is then read and spent only for the messages of the rows locked.
+	const statusOf = await lockCustomers(work.tx, ids, options.skipHeld ?? false);
 	if (options.skipHeld)
 		for (const id of ids) if (!statusOf.has(id)) outcome.set(id, { kind: "held" });
 	const refused = await spendOnOpenings(
