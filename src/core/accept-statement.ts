@@ -31,7 +31,7 @@ const COPY = outboxRouting("topic_message");
  * ticket's status. `skipHeld`: rows another transaction holds are left out, not waited for.
  */
 const lockSql = (skipHeld: boolean) => `select id, status from customers
-	where id = any($1::text::uuid[]) order by id for no key update${skipHeld ? " skip locked" : ""}`;
+	where id in (select unnest($1::text::uuid[])) order by id for no key update${skipHeld ? " skip locked" : ""}`;
 
 /** Locks these customers' rows in the caller's transaction; the status of each row locked. */
 export async function lockCustomers(

@@ -118,7 +118,7 @@ const SPEND_ON_OPENINGS_SQL = `with opening as (
 	select c.id, i.cap, (select s.client_key from web_sessions s where s.customer_id = c.id
 		order by s.created_at limit 1) as client_key
 	from unnest($1::text::uuid[], $2::text::int[]) as i(id, cap) join customers c on c.id = i.id
-	where c.id = any($1::text::uuid[]) and c.topic_id is null
+	where c.topic_id is null
 		and not exists (select 1 from messages m where m.customer_id = c.id and m.author = 'user')
 ), asked as (
 	select id, 'topic:' || client_key as key, cap,

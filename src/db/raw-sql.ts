@@ -7,7 +7,10 @@
  * describes an unnamed statement before running it.
  *
  * Parameters are passed as text and cast in SQL (`$1::text::bigint[]`), so both drivers send
- * them as they are: arrays as `{1,2}` literals (`arrayLiteral`), JSON as its text.
+ * them as they are: arrays as `{1,2}` literals (`arrayLiteral`), JSON as its text. A cast from
+ * text is stable, not constant: in a filter (`id = any($1::text::uuid[])`) a sequential scan would
+ * parse the literal again for every row it reads (a young table without statistics is scanned
+ * so). Keys to match are therefore unnested once (`id in (select unnest($1::text::uuid[]))`).
  */
 import { type SQL, sql } from "drizzle-orm";
 import type { Database, Db, Tx } from "./client.ts";

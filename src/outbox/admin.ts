@@ -25,7 +25,7 @@ const queuesOf = (customerIds: readonly (string | null)[]) =>
 export async function lockOutboxHeads(tx: Tx, customerIds: readonly (string | null)[]) {
 	await rawQuery(
 		tx,
-		"select 1 from outbox_heads where customer_id = any($1::text::uuid[]) order by customer_id for update",
+		"select 1 from outbox_heads where customer_id in (select unnest($1::text::uuid[])) order by customer_id for update",
 		[arrayLiteral(queuesOf(customerIds))],
 	);
 }

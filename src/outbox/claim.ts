@@ -177,7 +177,7 @@ function prefetchedOf(row: ClaimRow): NonNullable<ClaimedItem["prefetched"]> {
  */
 export const WAKE_SQL = `with h as (
 	select customer_id, head_id from outbox_heads
-	where head_id = any($1::text::bigint[]) and ready_at > $2::text::timestamptz
+	where head_id in (select unnest($1::text::bigint[])) and ready_at > $2::text::timestamptz
 	order by customer_id
 	for update
 ), o as (
