@@ -100,6 +100,11 @@ function serviceLogger(config: Config): Logger {
 	return createLogger({
 		level: config.logLevel,
 		json: config.nodeEnv === "production",
-		secrets: [config.botToken ?? "", config.appSecret ?? "", config.metricsToken ?? ""],
+		secrets: [
+			config.botToken ?? "",
+			config.appSecret ?? "",
+			config.metricsToken ?? "",
+			config.identitySecret ?? "",
+		],
 	});
 }

@@ -24,7 +24,7 @@ type Spec = { paths: Record<string, Record<string, Operation>> };
 
 /** The operations that take a body, with its content type and the fields it names. */
 const BODIES: Record<string, [string, string[]]> = {
-	"post /api/chat/init": ["application/json", ["pageUrl"]],
+	"post /api/chat/init": ["application/json", ["identity", "pageUrl"]],
 	"post /api/chat/message": ["application/json", ["text", "replyTo", "clientMessageId"]],
 	"post /api/chat/close": ["application/json", ["resolved", "feedback", "rating"]],
 	"post /api/chat/rate": ["application/json", ["rating", "feedback"]],

@@ -75,6 +75,8 @@ export const EnvSchema = Type.Object({
 	allowedOrigins: decoded(text("origins", { default: "" }), values.originHosts),
 	/** Absent: generated once and stored in the database. */
 	appSecret: Type.Optional(secret(32)),
+	/** The key sites sign their visitors' identity with; absent: no identity is accepted. */
+	identitySecret: Type.Optional(secret(32)),
 	trustProxy: decoded(
 		text("trust-proxy", { default: "false", caseless: true }),
 		(proxies) => values.trustedProxies(proxies) ?? false,

@@ -16,6 +16,7 @@ export type EventKind =
 	| "CLOSED"
 	| "PHONE_UPDATED"
 	| "LINKED"
+	| "IDENTIFIED"
 	| "RATED"
 	| "FEEDBACK";
 

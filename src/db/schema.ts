@@ -24,6 +24,13 @@ const createdAt = () => timestamp({ withTimezone: true, mode: "date" }).notNull(
 export const ticketStatuses = ["NEW", "IN_PROGRESS", "WAITING_CLIENT", "CLOSED"] as const;
 export type TicketStatus = (typeof ticketStatuses)[number];
 
+/** A visitor's details as the site vouched for them (signed identity). */
+export interface VerifiedIdentity {
+	name?: string;
+	email?: string;
+	fields?: Record<string, string>;
+}
+
 /** One person, whatever channel they write from; holds the single ticket state and topic. */
 export const customers = pgTable(
 	"customers",
@@ -46,10 +53,15 @@ export const customers = pgTable(
 		phoneAskedAt: timestamp({ withTimezone: true, mode: "date" }),
 		createdAt: createdAt(),
 		lastMessageAt: timestamp({ withTimezone: true, mode: "date" }),
+		/** The site's own id of a logged-in visitor, proven by its HMAC: one customer per user. */
+		externalUserId: text(),
+		/** What the site vouched for with that id: `{ name?, email?, fields? }` (core/identity.ts). */
+		identity: jsonb().$type<VerifiedIdentity>(),
 	},
 	(t) => [
 		uniqueIndex("customers_topic_id_uq").on(t.topicId),
 		uniqueIndex("customers_telegram_user_id_uq").on(t.telegramUserId),
+		uniqueIndex("customers_external_user_id_uq").on(t.externalUserId),
 	],
 );
 

@@ -66,6 +66,7 @@ export const en = {
 	eventCLOSED: "closed",
 	eventPHONE_UPDATED: "phone updated",
 	eventLINKED: "Telegram linked",
+	eventIDENTIFIED: "signed in on the site",
 	eventRATED: "rated {rating}/5",
 	eventFEEDBACK: "feedback",
 	actorCustomer: "customer",

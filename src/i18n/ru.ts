@@ -61,6 +61,7 @@ export const ru: Record<TextKey, string> = {
 	eventCLOSED: "закрыто",
 	eventPHONE_UPDATED: "телефон обновлён",
 	eventLINKED: "подключён Telegram",
+	eventIDENTIFIED: "вошёл на сайте",
 	eventRATED: "оценка {rating} из 5",
 	eventFEEDBACK: "отзыв",
 	actorCustomer: "клиент",

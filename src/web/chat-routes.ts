@@ -4,9 +4,10 @@
 import { Elysia, t } from "elysia";
 import { clientKey } from "../core/client-key.ts";
 import { AppError } from "../core/errors.ts";
+import { type IdentityClaim, startVerifiedSession, verifyIdentity } from "../core/identity.ts";
 import { readHistory } from "../core/message-history.ts";
 import { canRate } from "../core/ratings.ts";
-import { configureSessions, startWebSession } from "../core/sessions.ts";
+import { configureSessions, findSession, startWebSession } from "../core/sessions.ts";
 import { assertNoControlCharacters } from "../core/text.ts";
 import { ticketStatuses } from "../db/schema.ts";
 import { JSON_BODY } from "./body.ts";
@@ -21,7 +22,19 @@ import { toWireMessage, WireMessageSchema } from "./wire.ts";
 
 const ONE_YEAR_SECONDS = 31_536_000;
 
-const InitBody = t.Optional(t.Nullable(t.Object({ pageUrl: t.Optional(t.String()) })));
+/** A logged-in visitor as the site signs them (core/identity.ts); short texts only. */
+const Identity = t.Object({
+	userId: t.String({ minLength: 1, maxLength: 256 }),
+	hash: t.String({ maxLength: 128 }),
+	name: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
+	email: t.Optional(t.String({ minLength: 3, maxLength: 254 })),
+	fields: t.Optional(
+		t.Record(t.String({ maxLength: 40 }), t.String({ maxLength: 200 }), { maxProperties: 10 }),
+	),
+});
+const InitBody = t.Optional(
+	t.Nullable(t.Object({ pageUrl: t.Optional(t.String()), identity: t.Optional(Identity) })),
+);
 const HistoryQuery = t.Object({
 	limit: t.Optional(t.String()),
 	before: t.Optional(t.String()),
@@ -45,6 +58,8 @@ const InitData = t.Object({
 	status: TicketStatus,
 	/** Additive: the widget offers the 1–5 rating after a close without another call. */
 	canRate: t.Boolean(),
+	/** The session is a verified visitor's (`identity` was sent and its hash is valid). */
+	verified: t.Boolean(),
 });
 const HistoryData = t.Object({
 	messages: t.Array(WireMessageSchema),
@@ -71,6 +86,22 @@ function sameOriginPage(pageUrl: string | undefined, origin: string | undefined)
 	}
 }
 
+/** The session cookie's attributes: cross-site and partitioned in production, where sites embed it. */
+const sessionCookie = (production: boolean) => ({
+	httpOnly: true,
+	path: "/",
+	...(production
+		? { sameSite: "none" as const, secure: true, partitioned: true }
+		: { sameSite: "lax" as const, secure: false }),
+});
+
+/** The signed identity of `init`, verified; its texts may hold no control characters. */
+function checkedIdentity(deps: WebDeps, identity: IdentityClaim) {
+	for (const [name, value] of Object.entries({ ...identity.fields, ...identity, fields: "" }))
+		assertNoControlCharacters(value, name, "INVALID_REQUEST");
+	return verifyIdentity(deps.config.identitySecret, identity);
+}
+
 export function chatRoutes(deps: WebDeps) {
 	const { core, limits } = deps;
 	configureSessions(core.database, { idleMs: deps.config.sessionIdleMs });
@@ -82,24 +113,27 @@ export function chatRoutes(deps: WebDeps) {
 				const ip = clientIp(request, server, deps.config.trustProxy);
 				limits.take("init", ip);
 				assertNoControlCharacters(body?.pageUrl, "pageUrl", "INVALID_REQUEST");
+				const identity = body?.identity && checkedIdentity(deps, body.identity);
 				// `?session=` is for the WebSocket upgrade only, never over HTTP.
 				const presented = presentedSession({ cookie, headers, query: {} });
 				await webQuotas(deps).beforeInit(presented, ip);
-				const started = await startWebSession(
-					core,
-					presented,
-					sameOriginPage(body?.pageUrl, headers.origin),
-					clientKey(ip),
-				);
+				const pageUrl = sameOriginPage(body?.pageUrl, headers.origin);
+				const started = identity
+					? await startVerifiedSession(
+							core,
+							await findSession(core.database, presented),
+							identity,
+							{
+								pageUrl,
+								clientKey: clientKey(ip),
+							},
+						)
+					: await startWebSession(core, presented, pageUrl, clientKey(ip));
 				if (started.isNewSession) {
 					cookie[SESSION_COOKIE]?.set({
 						value: started.sessionId,
-						httpOnly: true,
-						path: "/",
+						...sessionCookie(deps.production),
 						maxAge: ONE_YEAR_SECONDS,
-						...(deps.production
-							? { sameSite: "none", secure: true, partitioned: true }
-							: { sameSite: "lax", secure: false }),
 					});
 				}
 				set.status = 200;
@@ -112,6 +146,7 @@ export function chatRoutes(deps: WebDeps) {
 					// Additive: the widget offers the 1–5 rating after a close without another call.
 					canRate:
 						started.status === "CLOSED" && (await canRate(core.database.db, started.customerId)),
+					verified: Boolean(identity),
 				});
 			},
 			{
@@ -119,13 +154,32 @@ export function chatRoutes(deps: WebDeps) {
 				body: InitBody,
 				response: {
 					200: Ok(InitData),
-					...errorResponses({ body: true, codes: { 429: ["RATE_LIMITED", "QUOTA_EXCEEDED"] } }),
+					...errorResponses({
+						body: true,
+						codes: { 403: ["IDENTITY_INVALID"], 429: ["RATE_LIMITED", "QUOTA_EXCEEDED"] },
+					}),
 				},
 				detail: {
 					summary: "Start or resume a web session",
 					description:
-						"`{sessionId, isNewSession, hasHistory, telegramLinked, status, canRate}`; `canRate` is true exactly when POST /api/chat/rate would succeed.",
+						"`{sessionId, isNewSession, hasHistory, telegramLinked, status, canRate, verified}`; `canRate` is true exactly when POST /api/chat/rate would succeed. With `identity` (a visitor the site signed, `hash = hex(HMAC-SHA256(IDENTITY_SECRET, userId))`) the session is that user's on every device; a wrong hash, or a desk without IDENTITY_SECRET, is 403 IDENTITY_INVALID and changes nothing.",
 				},
+			},
+		)
+		.post(
+			"/forget",
+			({ cookie }) => {
+				// The site's logout: this browser no longer carries the session (its history stays
+				// with the customer, for the next `init` of the same user).
+				cookie[SESSION_COOKIE]?.set({ value: "", ...sessionCookie(deps.production), maxAge: 0 });
+				return ok({ forgotten: true });
+			},
+			{
+				response: {
+					200: Ok(t.Object({ forgotten: t.Boolean() })),
+					...errorResponses({}),
+				},
+				detail: { summary: "Forget this browser's session (the site's logout)" },
 			},
 		)
 		.get(

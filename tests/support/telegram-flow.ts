@@ -18,10 +18,11 @@ export interface TelegramFlow {
 
 export async function startTelegramFlow(
 	configFile?: Record<string, unknown>,
+	env?: Record<string, string>,
 ): Promise<TelegramFlow> {
 	const db = await freshDatabase();
 	const tg = startTelegramDouble();
-	const service = await startTestService({ db, double: tg, configFile });
+	const service = await startTestService({ db, double: tg, configFile, env });
 	const flow: TelegramFlow = {
 		db,
 		tg,
@@ -107,10 +108,13 @@ export async function eventually<T>(
  * Starts a flow before the tests of the current scope (file or describe) and stops it after;
  * returns a getter, as the flow exists only once `beforeAll` ran.
  */
-export function useTelegramFlow(configFile?: Record<string, unknown>): () => TelegramFlow {
+export function useTelegramFlow(
+	configFile?: Record<string, unknown>,
+	env?: Record<string, string>,
+): () => TelegramFlow {
 	let flow: TelegramFlow | undefined;
 	beforeAll(async () => {
-		flow = await startTelegramFlow(configFile);
+		flow = await startTelegramFlow(configFile, env);
 	}, 20_000);
 	afterAll(async () => {
 		await flow?.stop();
