@@ -33,7 +33,7 @@ describe("WebSocket protocol", () => {
 		for (const s of [...tabs, stranger]) s.close();
 	});
 
-	test("connected carries the session, the status and the last seq", async () => {
+	test("connected carries the session, the status, the last seq and whether the desk is open", async () => {
 		const { sessionId } = await initSession(service.url);
 		const first = connectSocket(service.url, `?session=${sessionId}`);
 		expect((await first.next()).data).toEqual({
@@ -41,6 +41,7 @@ describe("WebSocket protocol", () => {
 			ticketStatus: "NEW",
 			unreadCount: 0,
 			lastSeq: 0,
+			availability: { open: true },
 		});
 		first.send({ type: "message", text: "x" });
 		const seq = (await first.next("message")).data.seq;

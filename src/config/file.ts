@@ -121,6 +121,10 @@ export const FileSchema = object("a JSON object", {
 			week: object("an object of weekdays (mon … sun)", week),
 		}),
 	),
+	/** The away message outside business hours; absent: on exactly when business hours are set. */
+	away: section({
+		enabled: Type.Optional(Type.Boolean({ description: "true or false" })),
+	}),
 	texts: object("an object with the locales en and ru", { en: localeTexts, ru: localeTexts }, {}),
 });
 
@@ -150,6 +154,7 @@ function settingsOf(file: StaticDecode<typeof FileSchema>) {
 		...(file.quotas && { quotas: file.quotas }),
 		sessionIdleMs: file.session.idle,
 		...(file.businessHours && { businessHours: file.businessHours satisfies BusinessHours }),
+		away: file.away.enabled ?? file.businessHours !== undefined,
 		texts: { en: enBot, ru: ruBot },
 		widgetTexts: { en: enWidget, ru: ruWidget },
 	};

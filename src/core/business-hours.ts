@@ -94,3 +94,33 @@ export function addBusinessTime(start: Date, ms: number, hours?: BusinessHours):
 	}
 	return new Date(start.getTime() + ms);
 }
+
+/** Whether the desk is open at an instant, and when it opens next when it is not. */
+export interface Availability {
+	open: boolean;
+	/** The next opening (absent while open, and for a schedule without open hours). */
+	opensAt?: Date;
+}
+
+/**
+ * The desk's availability at `now`: always open without business hours.
+ * @example availability(saturdayNoon, hours) // { open: false, opensAt: Monday 09:00 in hours.timeZone }
+ */
+export function availability(now: Date, hours?: BusinessHours): Availability {
+	if (!hours) return { open: true };
+	const at = now.getTime();
+	const today = wallClock(at, hours.timeZone);
+	const firstDay = Date.UTC(today.year, today.month - 1, today.day);
+	// From yesterday: an interval that began yesterday may still be open in this zone's today.
+	for (let day = -1; day < 8; day++) {
+		const date = new Date(firstDay + day * DAY_MS);
+		const open = hours.week[WEEKDAYS[date.getUTCDay()] as Weekday];
+		if (!open) continue;
+		const [y, m, d] = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()];
+		const from = instantOf(y, m, d, minutesOf(open[0]), hours.timeZone);
+		const until = instantOf(y, m, d, minutesOf(open[1]), hours.timeZone);
+		if (until <= from || until <= at) continue;
+		return from <= at ? { open: true } : { open: false, opensAt: new Date(from) };
+	}
+	return { open: false };
+}

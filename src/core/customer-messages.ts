@@ -3,7 +3,8 @@
  * stored (once per `clientMessageId`), the customer's last activity moves, a closed ticket
  * reopens and a waiting one goes back in progress, the copy owed to the topic is filed, the SLA
  * clock starts, the customer's sockets get the echo, and a message that opens a conversation
- * spends the client's conversation quota. Written once, in set form: the messages of many
+ * spends the client's conversation quota; outside business hours an opening or a reopening gets
+ * the away message (away.ts). Written once, in set form: the messages of many
  * customers (a group commit) take the same statements as one message. The accept statement
  * (accept-statement.ts) does the storing for every message; web messages that change no ticket
  * and open no conversation take it alone (`acceptAtOnce`), the others take it inside the
@@ -13,6 +14,7 @@ import { and, eq, or } from "drizzle-orm";
 import { retryingConflicts } from "../db/errors.ts";
 import { messages, type TicketStatus } from "../db/schema.ts";
 import { acceptStatements, lockCustomers, runAccept } from "./accept-statement.ts";
+import { answerAway } from "./away.ts";
 import { spendOnOpenings } from "./quotas.ts";
 import { slaFireAt } from "./sla-clock.ts";
 import { changeStatus } from "./status.ts";
@@ -99,6 +101,17 @@ export async function recordCustomerMessages(
 	for (const result of outcome.values())
 		if (result.kind === "stored" && !result.duplicate)
 			work.emit(result.message.customerId, { type: "message", message: result.message });
+	// After the echoes: the customer sees their message, then the desk's answer to it.
+	await answerAway(
+		work,
+		toStore
+			.filter((input) => accepted.inserted.has(idOf(input.customerId)))
+			.map((input) => ({
+				customerId: input.customerId,
+				channel: input.channel,
+				reopened: statusOf.get(idOf(input.customerId)) === "CLOSED",
+			})),
+	);
 	return ids.map((id) => {
 		const result = outcome.get(id);
 		if (!result) throw new Error("a customer's message was neither stored nor found");

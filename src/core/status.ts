@@ -17,6 +17,7 @@ export type EventKind =
 	| "PHONE_UPDATED"
 	| "LINKED"
 	| "IDENTIFIED"
+	| "AWAY"
 	| "RATED"
 	| "FEEDBACK";
 

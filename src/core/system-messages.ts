@@ -27,10 +27,14 @@ export async function tellCustomer(
 		.from(webSessions)
 		.where(eq(webSessions.customerId, customerId))
 		.limit(1);
-	if (!web) return;
+	if (web) await sayOnWeb(work, customerId, work.texts.get(texts.web));
+}
+
+/** A system message in the web chat: stored (so it is in history) and pushed to open sockets. */
+export async function sayOnWeb(work: Work, customerId: string, text: string) {
 	const [notice] = await work.tx
 		.insert(messages)
-		.values({ customerId, author: "system", channel: "web", text: work.texts.get(texts.web) })
+		.values({ customerId, author: "system", channel: "web", text })
 		.returning();
 	if (notice) work.emit(customerId, { type: "message", message: toStored(notice) });
 }

@@ -20,6 +20,8 @@ export interface TimerPolicy {
 	waitingReminder: number;
 	waitingAutoclose: number;
 	businessHours?: BusinessHours;
+	/** Answer customers who open or reopen a conversation outside business hours (away.ts). */
+	away?: boolean;
 }
 
 export interface CoreDeps {

@@ -67,6 +67,10 @@ export const en = {
 	eventPHONE_UPDATED: "phone updated",
 	eventLINKED: "Telegram linked",
 	eventIDENTIFIED: "signed in on the site",
+	awayMessage:
+		"Thanks for your message! We're away right now and back {when}. We'll answer as soon as we're back.",
+	noticeAway: "🌙 Outside business hours: the customer was told we're back {when}.",
+	eventAWAY: "away message sent",
 	eventRATED: "rated {rating}/5",
 	eventFEEDBACK: "feedback",
 	actorCustomer: "customer",

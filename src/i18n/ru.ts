@@ -62,6 +62,10 @@ export const ru: Record<TextKey, string> = {
 	eventPHONE_UPDATED: "телефон обновлён",
 	eventLINKED: "подключён Telegram",
 	eventIDENTIFIED: "вошёл на сайте",
+	awayMessage:
+		"Спасибо за сообщение! Сейчас мы не на связи и вернёмся {when}. Ответим сразу, как вернёмся.",
+	noticeAway: "🌙 Нерабочее время: клиенту сообщили, что мы вернёмся {when}.",
+	eventAWAY: "отправлен ответ «нас нет»",
 	eventRATED: "оценка {rating} из 5",
 	eventFEEDBACK: "отзыв",
 	actorCustomer: "клиент",

@@ -39,6 +39,7 @@ export async function createCore(options: {
 			waitingReminder: config.timers.waitingReminder,
 			waitingAutoclose: config.timers.waitingAutoclose,
 			businessHours: config.businessHours,
+			away: config.away,
 		},
 		bus: countingAccepted(bus, options.metrics),
 		// Another instance may be the sender of what was committed here (the group sender).

@@ -5,11 +5,13 @@
 import { Elysia, t } from "elysia";
 import type { WebDeps } from "./deps.ts";
 import { Bytes, errorResponses, Ok, ok } from "./envelope.ts";
+import { AvailabilitySchema, availabilityNow } from "./frames.ts";
 
 const BotInfo = t.Object({
 	name: t.String(),
 	username: t.Nullable(t.String()),
 	avatarUrl: t.String(),
+	availability: AvailabilitySchema,
 });
 
 /** A neutral speech-bubble placeholder, served when the bot has no photo. */
@@ -25,11 +27,15 @@ export function botRoutes(deps: WebDeps) {
 					name: identity?.name ?? deps.texts.get("botFallbackName"),
 					username: identity?.username ?? null,
 					avatarUrl: `${deps.publicUrl()}/api/chat/bot-avatar`,
+					availability: availabilityNow(deps.config.businessHours),
 				});
 			},
 			{
 				response: { 200: Ok(BotInfo), ...errorResponses({}) },
-				detail: { summary: "The bot's name, username and avatar URL for the widget header" },
+				detail: {
+					summary:
+						"The bot's name, username and avatar URL for the widget header, and whether the desk is open",
+				},
 			},
 		)
 		.get(

@@ -22,7 +22,7 @@ import { closeByCustomer } from "../core/tickets.ts";
 import { isDatabaseUnavailable, isForeignKeyViolation } from "../db/errors.ts";
 import { customers } from "../db/schema.ts";
 import type { WebDeps } from "./deps.ts";
-import { encodeFrame, readClientFrame } from "./frames.ts";
+import { availabilityNow, encodeFrame, readClientFrame } from "./frames.ts";
 import { originPolicy } from "./origins.ts";
 import { presentedSession } from "./session.ts";
 import type { LiveSocket } from "./socket-registry.ts";
@@ -276,6 +276,7 @@ export function chatSocket(deps: WebDeps) {
 				ticketStatus: customer?.status ?? "NEW",
 				unreadCount: 0,
 				lastSeq: await lastSeq(core.database, session.customerId),
+				availability: availabilityNow(deps.config.businessHours),
 			},
 		});
 		return new ChatConnection(handlers, session, hello);
@@ -302,7 +303,7 @@ export function chatSocket(deps: WebDeps) {
 			detail: {
 				summary: "The widget's WebSocket",
 				description:
-					"Frames are JSON `{type, data}`. Server → client: `connected {sessionId, ticketStatus, unreadCount, lastSeq}`, `message`, `message_edited {id, text, editedAt}`, `status {status}`, `channel_linked {telegram}` (the Telegram username without @, else the first name), `rated {rating}` (a rating was stored, from any channel), `error {code, message}`, `ping {timestamp}`. Client → server: `message {text, replyTo?, clientMessageId?}`, `typing {isTyping}`, `close {resolved?, feedback?, rating?}`, `rate {rating: 1..5, feedback?: ≤ 2000 chars}` (as POST /api/chat/rate; errors NOTHING_TO_RATE, INVALID_MESSAGE, RATE_LIMITED), `pong`.",
+					"Frames are JSON `{type, data}`. Server → client: `connected {sessionId, ticketStatus, unreadCount, lastSeq, availability {open, opensAt?}}`, `message`, `message_edited {id, text, editedAt}`, `status {status}`, `channel_linked {telegram}` (the Telegram username without @, else the first name), `rated {rating}` (a rating was stored, from any channel), `error {code, message}`, `ping {timestamp}`. Client → server: `message {text, replyTo?, clientMessageId?}`, `typing {isTyping}`, `close {resolved?, feedback?, rating?}`, `rate {rating: 1..5, feedback?: ≤ 2000 chars}` (as POST /api/chat/rate; errors NOTHING_TO_RATE, INVALID_MESSAGE, RATE_LIMITED), `pong`.",
 			},
 		},
 	);

@@ -6,6 +6,7 @@
 import type { TObject, TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { type Static, t } from "elysia";
+import { availability, type BusinessHours } from "../core/business-hours.ts";
 import { AppError } from "../core/errors.ts";
 import type { CustomerEvent } from "../core/events.ts";
 import { MAX_FEEDBACK } from "../core/ratings.ts";
@@ -26,6 +27,20 @@ export const Rating = t.Union(
 export const Feedback = t.String({ maxLength: MAX_FEEDBACK });
 const TicketStatus = t.UnionEnum(ticketStatuses);
 
+/** Whether the desk is open now (business hours) and, when closed, its next opening. */
+export const AvailabilitySchema = t.Object({
+	open: t.Boolean(),
+	opensAt: t.Optional(t.String({ format: "date-time" })),
+});
+
+/** The desk's availability now, as the widget reads it (`bot-info`, the `connected` frame). */
+export function availabilityNow(
+	hours: BusinessHours | undefined,
+): Static<typeof AvailabilitySchema> {
+	const { open, opensAt } = availability(new Date(), hours);
+	return opensAt ? { open, opensAt: opensAt.toISOString() } : { open };
+}
+
 const frame = <T extends string, D extends TSchema>(type: T, data: D) =>
 	t.Object({ type: t.Literal(type), data });
 
@@ -38,6 +53,7 @@ export const ServerFrameSchemas = {
 			ticketStatus: TicketStatus,
 			unreadCount: t.Number(),
 			lastSeq: t.Number(),
+			availability: AvailabilitySchema,
 		}),
 	),
 	message: frame("message", WireMessageSchema),
