@@ -16,6 +16,7 @@ import m13 from "./0013_accept_batches.sql" with { type: "text" };
 import m14 from "./0014_opening_quota_in_accept.sql" with { type: "text" };
 import m15 from "./0015_one_message_accept.sql" with { type: "text" };
 import m16 from "./0016_finish_heads_in_one_statement.sql" with { type: "text" };
+import m17 from "./0017_numbers_per_conversation.sql" with { type: "text" };
 
 export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0000_init", when: 1795500082565, sql: m0 },
@@ -35,4 +36,5 @@ export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0014_opening_quota_in_accept", when: 1795837437006, sql: m14 },
 	{ tag: "0015_one_message_accept", when: 1795854597207, sql: m15 },
 	{ tag: "0016_finish_heads_in_one_statement", when: 1795900147981, sql: m16 },
+	{ tag: "0017_numbers_per_conversation", when: 1796647250242, sql: m17 },
 ];

@@ -74,12 +74,20 @@ export type Author = (typeof authors)[number];
 export const channels = ["web", "telegram"] as const;
 export type Channel = (typeof channels)[number];
 
-/** The canonical record of every message, whatever its channel. `seq` orders and pages. */
+/**
+ * The canonical record of every message, whatever its channel. `seq` is desk-wide: it orders the
+ * outbox's copies and interleaves two histories in a merge, and never leaves the service.
+ * `customerSeq` numbers the message within its conversation (1, 2, 3, …): the web's `seq`, by
+ * which the widget orders, pages and catches up, so a visitor learns nothing of other
+ * conversations from it. It is set by the `messages_number` trigger (src/db/functions/messages.sql)
+ * from `message_counters`, whatever writes the row; the default only lets inserts leave it out.
+ */
 export const messages = pgTable(
 	"messages",
 	{
 		id: uuid().primaryKey().defaultRandom(),
 		seq: bigint({ mode: "number" }).generatedAlwaysAsIdentity().notNull(),
+		customerSeq: bigint({ mode: "number" }).notNull().default(0),
 		customerId: uuid()
 			.notNull()
 			.references(() => customers.id, { onDelete: "cascade" }),
@@ -95,10 +103,24 @@ export const messages = pgTable(
 	},
 	(t) => [
 		uniqueIndex("messages_seq_uq").on(t.seq),
-		index("messages_customer_seq_idx").on(t.customerId, t.seq),
+		uniqueIndex("messages_customer_number_uq").on(t.customerId, t.customerSeq),
 		uniqueIndex("messages_client_id_uq").on(t.customerId, t.clientMessageId),
 	],
 );
+
+/**
+ * The last number given to a message of each customer (`messages.customer_seq`). It only grows:
+ * erasure and merges never hand a number out again. Its row is locked from a message's numbering
+ * to the commit, so a customer's numbers commit in increasing order and a client catching up after
+ * the last number it saw misses nothing. A row of its own, not a column of `customers`: the accept
+ * statement updates the customer's row itself, and a row may change only once per statement.
+ */
+export const messageCounters = pgTable("message_counters", {
+	customerId: uuid()
+		.primaryKey()
+		.references(() => customers.id, { onDelete: "cascade" }),
+	lastSeq: bigint({ mode: "number" }).notNull(),
+});
 
 export const copyKinds = ["topic", "dm"] as const;
 export type CopyKind = (typeof copyKinds)[number];
