@@ -24,7 +24,8 @@ afterAll(async () => {
 	if (url) await dropPostgresDatabase(url);
 });
 
-const before = embedded.findIndex((m) => m.tag.startsWith("0017_"));
+/** The migration that introduced the numbers: the database "from before" stops short of it. */
+const before = embedded.findIndex((m) => m.tag.endsWith("_numbers_per_conversation"));
 
 async function numbers(customerId: string) {
 	const rows = await database.query<{ text: string; n: number | string }>(
@@ -64,7 +65,7 @@ describe("message numbers in the database", () => {
 		] as const)
 			await write(who, text);
 
-		expect(await migrate(database)).toEqual([embedded[before]?.tag]);
+		expect(await migrate(database)).toEqual(embedded.slice(before).map((m) => m.tag));
 		expect(await numbers(ann)).toEqual([
 			["a1", 1],
 			["a2", 2],
