@@ -76,8 +76,8 @@ const acceptSql = (changing: readonly TicketStatus[], skipHeld: boolean) => `wit
 	}
 	order by i.n
 	on conflict (customer_id, client_message_id) do nothing
-	returning id, seq, customer_seq, customer_id, author, channel, text, entities, media_id, reply_to_id,
-		client_message_id, created_at, edited_at
+	returning id, seq, customer_seq, customer_id, author, channel, text, entities, media_id,
+		reply_to_id, client_message_id, created_at, edited_at
 ), copies as (
 	select customer_id, 'topic_message' as kind, json_build_object('messageId', id)::text as payload,
 		'${COPY.target}' as target, ${COPY.priority} as priority, seq as n

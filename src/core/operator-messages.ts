@@ -49,6 +49,13 @@ const STORE_REPLY_SQL = `with m as (
 )
 select id, seq, customer_seq, created_at from m`;
 
+interface StoredReplyRow {
+	id: string;
+	seq: number | string;
+	customer_seq: number | string;
+	created_at: Date | string;
+}
+
 interface TopicCustomerRow {
 	id: string;
 	telegram_user_id: number | string | null;
@@ -75,12 +82,7 @@ export async function recordOperatorMessage(
 			: null;
 	const attachment = input.media ? await storeTelegramMedia(work, customer.id, input.media) : null;
 	const entities = input.entities ?? null;
-	const [row] = await rawQuery<{
-		id: string;
-		seq: number | string;
-		customer_seq: number | string;
-		created_at: Date | string;
-	}>(work.tx, STORE_REPLY_SQL, [
+	const [row] = await rawQuery<StoredReplyRow>(work.tx, STORE_REPLY_SQL, [
 		customer.id,
 		input.text,
 		entities === null ? null : JSON.stringify(entities),

@@ -37,7 +37,9 @@ export const ServerFrameSchemas = {
 			sessionId: t.String(),
 			ticketStatus: TicketStatus,
 			unreadCount: t.Number(),
-			lastSeq: t.Number(),
+			lastSeq: t.Number({
+				description: "the conversation's highest `seq`; 0 before its first message",
+			}),
 		}),
 	),
 	message: frame("message", WireMessageSchema),
