@@ -75,12 +75,10 @@ export const channels = ["web", "telegram"] as const;
 export type Channel = (typeof channels)[number];
 
 /**
- * The canonical record of every message, whatever its channel. `seq` is desk-wide: it orders the
- * outbox's copies and interleaves two histories in a merge, and never leaves the service.
- * `customerSeq` numbers the message within its conversation (1, 2, 3, …): the web's `seq`, by
- * which the widget orders, pages and catches up, so a visitor learns nothing of other
- * conversations from it. It is set by the `messages_number` trigger (src/db/functions/messages.sql)
- * from `message_counters`, whatever writes the row; the default only lets inserts leave it out.
+ * The canonical record of every message, whatever its channel. `seq` is desk-wide and stays inside
+ * the service; `customerSeq`, the message's number in its conversation, is the web's `seq`. The
+ * `messages_number` trigger sets it (src/db/functions/messages.sql); the default only lets an
+ * insert leave it out.
  */
 export const messages = pgTable(
 	"messages",
@@ -109,11 +107,8 @@ export const messages = pgTable(
 );
 
 /**
- * The last number given to a message of each customer (`messages.customer_seq`). It only grows:
- * erasure and merges never hand a number out again. Its row is locked from a message's numbering
- * to the commit, so a customer's numbers commit in increasing order and a client catching up after
- * the last number it saw misses nothing. A row of its own, not a column of `customers`: the accept
- * statement updates the customer's row itself, and a row may change only once per statement.
+ * The last number given to a message of each customer (`messages.customer_seq`); it only grows, so
+ * no number is handed out twice. Why a table of its own: src/db/functions/messages.sql.
  */
 export const messageCounters = pgTable("message_counters", {
 	customerId: uuid()
