@@ -5,7 +5,9 @@
 --
 -- The counter has a row of its own (message_counters), not a column of customers: the accept
 -- statement updates the customer's row in the same statement that inserts, and PostgreSQL refuses
--- an update of a row that a trigger of the same statement already changed.
+-- an update of a row that a trigger of the same statement already changed. It only grows, so no
+-- number is handed out twice: erasure deletes messages but keeps it, and a merge numbers the merged
+-- history above both sides' numbers (src/core/message-numbers.ts).
 --
 -- Locks: the customer's row first (FOR KEY SHARE, what the message's foreign key takes anyway, and
 -- nothing when the writer holds a stronger lock already, as the accept, operator replies and status
