@@ -76,8 +76,8 @@ const acceptSql = (changing: readonly TicketStatus[], skipHeld: boolean) => `wit
 	}
 	order by i.n
 	on conflict (customer_id, client_message_id) do nothing
-	returning id, seq, customer_id, author, channel, text, entities, media_id, reply_to_id,
-		client_message_id, created_at, edited_at
+	returning id, seq, customer_seq, customer_id, author, channel, text, entities, media_id,
+		reply_to_id, client_message_id, created_at, edited_at
 ), copies as (
 	select customer_id, 'topic_message' as kind, json_build_object('messageId', id)::text as payload,
 		'${COPY.target}' as target, ${COPY.priority} as priority, seq as n
@@ -97,6 +97,7 @@ interface Row {
 	heads: number;
 	id: string | null;
 	seq: number | string;
+	customer_seq: number | string;
 	customer_id: string;
 	author: MessageRow["author"];
 	channel: MessageRow["channel"];
@@ -164,6 +165,7 @@ function messageRowOf(row: Row, id: string): MessageRow {
 	return {
 		id,
 		seq: Number(row.seq),
+		customerSeq: Number(row.customer_seq),
 		customerId: row.customer_id,
 		author: row.author,
 		channel: row.channel,

@@ -15,6 +15,7 @@ import {
 	webSessions,
 } from "../db/schema.ts";
 import { lockOutboxHeads, syncOutboxHeads } from "../outbox/admin.ts";
+import { moveAndRenumberMessages } from "./message-numbers.ts";
 import { slaFireAt } from "./sla-clock.ts";
 import type { Work } from "./unit-of-work.ts";
 
@@ -31,8 +32,9 @@ export function olderTopicFirst(a: CustomerRow, b: CustomerRow): [CustomerRow, C
 const lastActive = (c: CustomerRow) => (c.lastMessageAt ?? c.createdAt).getTime();
 
 /**
- * Moves everything of `loser` to `survivor` and removes `loser`. Ids of messages and outbox items
- * are global sequences, so the merged history and queue keep their order: the claim serves a
+ * Moves everything of `loser` to `survivor` and removes `loser`. The merged history is numbered
+ * again in the order it was written (message-numbers.ts). Outbox ids are a global sequence, so
+ * the merged queue keeps its order: the claim serves a
  * customer's pending items strictly by id, so the loser's queued items interleave with the
  * survivor's in the order they were written, and an item of the loser already leased by the
  * outbox worker keeps its lease (it is not sent twice).
@@ -51,7 +53,8 @@ export async function mergeCustomers(work: Work, survivor: CustomerRow, loser: C
 		.from(outbox)
 		.where(and(eq(outbox.customerId, loser.id), eq(outbox.state, "pending")))
 		.for("update");
-	for (const table of [messages, webSessions, media, ticketEvents, linkTokens, outbox])
+	await moveAndRenumberMessages(work.tx, survivor.id, loser.id);
+	for (const table of [webSessions, media, ticketEvents, linkTokens, outbox])
 		await work.tx.update(table).set(move).where(eq(table.customerId, loser.id));
 	await syncOutboxHeads(work.tx, [survivor.id, loser.id]);
 	const live = lastActive(loser) > lastActive(survivor) ? loser : survivor;
@@ -131,10 +134,10 @@ async function mergeTimers(
 /** The time of the oldest customer message after the last support reply (merged history). */
 async function oldestUnanswered(work: Work, customerId: string): Promise<Date | undefined> {
 	const [reply] = await work.tx
-		.select({ seq: messages.seq })
+		.select({ seq: messages.customerSeq })
 		.from(messages)
 		.where(and(eq(messages.customerId, customerId), eq(messages.author, "support")))
-		.orderBy(desc(messages.seq))
+		.orderBy(desc(messages.customerSeq))
 		.limit(1);
 	const [first] = await work.tx
 		.select({ createdAt: messages.createdAt })
@@ -143,10 +146,10 @@ async function oldestUnanswered(work: Work, customerId: string): Promise<Date | 
 			and(
 				eq(messages.customerId, customerId),
 				eq(messages.author, "user"),
-				reply ? gt(messages.seq, reply.seq) : sql`true`,
+				reply ? gt(messages.customerSeq, reply.seq) : sql`true`,
 			),
 		)
-		.orderBy(asc(messages.seq))
+		.orderBy(asc(messages.customerSeq))
 		.limit(1);
 	return first?.createdAt;
 }

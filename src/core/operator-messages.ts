@@ -40,14 +40,21 @@ from customers c where c.topic_id = $1::bigint limit 1 for update of c`;
 const STORE_REPLY_SQL = `with m as (
 	insert into messages (customer_id, author, channel, text, entities, media_id, reply_to_id)
 	values ($1::uuid, 'support', 'telegram', $2::text, $3::text::jsonb, $4::uuid, $5::uuid)
-	returning id, seq, created_at
+	returning id, seq, customer_seq, created_at
 ), copy as (
 	insert into message_copies (message_id, kind, chat_id, telegram_message_id, state)
 	select id, 'topic', $6::bigint, $7::bigint, 'delivered' from m
 ), sla as (
 	delete from timers where customer_id = $1::uuid and kind = 'sla'
 )
-select id, seq, created_at from m`;
+select id, seq, customer_seq, created_at from m`;
+
+interface StoredReplyRow {
+	id: string;
+	seq: number | string;
+	customer_seq: number | string;
+	created_at: Date | string;
+}
 
 interface TopicCustomerRow {
 	id: string;
@@ -75,24 +82,21 @@ export async function recordOperatorMessage(
 			: null;
 	const attachment = input.media ? await storeTelegramMedia(work, customer.id, input.media) : null;
 	const entities = input.entities ?? null;
-	const [row] = await rawQuery<{ id: string; seq: number | string; created_at: Date | string }>(
-		work.tx,
-		STORE_REPLY_SQL,
-		[
-			customer.id,
-			input.text,
-			entities === null ? null : JSON.stringify(entities),
-			attachment?.id ?? null,
-			replyTo,
-			input.groupId,
-			input.telegramMessageId,
-		],
-	);
+	const [row] = await rawQuery<StoredReplyRow>(work.tx, STORE_REPLY_SQL, [
+		customer.id,
+		input.text,
+		entities === null ? null : JSON.stringify(entities),
+		attachment?.id ?? null,
+		replyTo,
+		input.groupId,
+		input.telegramMessageId,
+	]);
 	if (!row) throw new Error("message insert returned nothing");
 	const message = toStored(
 		{
 			id: row.id,
 			seq: Number(row.seq),
+			customerSeq: Number(row.customer_seq),
 			customerId: customer.id,
 			author: "support",
 			channel: "telegram",

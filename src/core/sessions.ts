@@ -82,7 +82,7 @@ export async function startWebSession(
 		const [any] = await deps.database.db
 			.select({ id: messages.id })
 			.from(messages)
-			.where(and(eq(messages.customerId, existing.customerId), gt(messages.seq, 0)))
+			.where(and(eq(messages.customerId, existing.customerId), gt(messages.customerSeq, 0)))
 			.limit(1);
 		await deps.database.db
 			.update(webSessions)

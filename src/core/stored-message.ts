@@ -21,6 +21,10 @@ export interface MediaRef {
 /** The serialisable form of a message, as events and history carry it. */
 export interface StoredMessage {
 	id: string;
+	/**
+	 * The message's number in its customer's conversation (1, 2, 3, …; `messages.customer_seq`),
+	 * never the desk-wide `messages.seq`: this record reaches the web as it is.
+	 */
 	seq: number;
 	customerId: string;
 	author: Author;
@@ -53,7 +57,7 @@ export const mediaRefColumns = {
 export function toStored(row: MessageRow, attachment?: MediaRow | null): StoredMessage {
 	return {
 		id: row.id,
-		seq: Number(row.seq),
+		seq: Number(row.customerSeq),
 		customerId: row.customerId,
 		author: row.author,
 		channel: row.channel,

@@ -86,12 +86,18 @@ export type Author = (typeof authors)[number];
 export const channels = ["web", "telegram"] as const;
 export type Channel = (typeof channels)[number];
 
-/** The canonical record of every message, whatever its channel. `seq` orders and pages. */
+/**
+ * The canonical record of every message, whatever its channel. `seq` is desk-wide and stays inside
+ * the service; `customerSeq`, the message's number in its conversation, is the web's `seq`. The
+ * `messages_number` trigger sets it (src/db/functions/messages.sql); the default only lets an
+ * insert leave it out.
+ */
 export const messages = pgTable(
 	"messages",
 	{
 		id: uuid().primaryKey().defaultRandom(),
 		seq: bigint({ mode: "number" }).generatedAlwaysAsIdentity().notNull(),
+		customerSeq: bigint({ mode: "number" }).notNull().default(0),
 		customerId: uuid()
 			.notNull()
 			.references(() => customers.id, { onDelete: "cascade" }),
@@ -107,10 +113,21 @@ export const messages = pgTable(
 	},
 	(t) => [
 		uniqueIndex("messages_seq_uq").on(t.seq),
-		index("messages_customer_seq_idx").on(t.customerId, t.seq),
+		uniqueIndex("messages_customer_number_uq").on(t.customerId, t.customerSeq),
 		uniqueIndex("messages_client_id_uq").on(t.customerId, t.clientMessageId),
 	],
 );
+
+/**
+ * The last number given to a message of each customer (`messages.customer_seq`); it only grows, so
+ * no number is handed out twice. Why a table of its own: src/db/functions/messages.sql.
+ */
+export const messageCounters = pgTable("message_counters", {
+	customerId: uuid()
+		.primaryKey()
+		.references(() => customers.id, { onDelete: "cascade" }),
+	lastSeq: bigint({ mode: "number" }).notNull(),
+});
 
 export const copyKinds = ["topic", "dm"] as const;
 export type CopyKind = (typeof copyKinds)[number];

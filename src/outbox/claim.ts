@@ -61,8 +61,8 @@ select c.*, h.target, mc.*,
 from c
 join h on h.head_id = c.id
 left join lateral (
-	select m.id as m_id, m.seq as m_seq, m.author as m_author, m.channel as m_channel,
-		m.text as m_text, m.entities as m_entities, m.media_id as m_media_id,
+	select m.id as m_id, m.seq as m_seq, m.customer_seq as m_customer_seq, m.author as m_author,
+		m.channel as m_channel, m.text as m_text, m.entities as m_entities, m.media_id as m_media_id,
 		m.reply_to_id as m_reply_to_id, m.client_message_id as m_client_message_id,
 		m.created_at as m_created_at, m.edited_at as m_edited_at,
 		cu.telegram_user_id as cu_chat_id, cu.topic_id as cu_topic_id,
@@ -80,6 +80,7 @@ interface ClaimRow {
 	attempts: number;
 	m_id: string | null;
 	m_seq: number | string | null;
+	m_customer_seq: number | string | null;
 	m_author: string | null;
 	m_channel: string | null;
 	m_text: string | null;
@@ -152,6 +153,7 @@ function prefetchedOf(row: ClaimRow): NonNullable<ClaimedItem["prefetched"]> {
 		message: {
 			id: row.m_id,
 			seq: Number(row.m_seq),
+			customerSeq: Number(row.m_customer_seq),
 			customerId: row.customer_id as string,
 			author: row.m_author as MessageRow["author"],
 			channel: row.m_channel as MessageRow["channel"],

@@ -176,7 +176,7 @@ export function dmDigestHandler(deps: DmDeps): OutboxHandler {
 					inArray(messages.author, ["user", "support"]),
 				),
 			)
-			.orderBy(desc(messages.seq))
+			.orderBy(desc(messages.customerSeq))
 			.limit(DIGEST_MESSAGES);
 		const lines = rows
 			.reverse()

@@ -18,7 +18,7 @@ import { webQuotas } from "./quota.ts";
 import { presentedSession, SESSION_COOKIE } from "./session.ts";
 import { sessionGuard } from "./session-guard.ts";
 import { acceptWebText } from "./text-message.ts";
-import { toWireMessage, WireMessageSchema } from "./wire.ts";
+import { MessageSeq, toWireMessage, WireMessageSchema } from "./wire.ts";
 
 const ONE_YEAR_SECONDS = 31_536_000;
 
@@ -66,7 +66,7 @@ const HistoryData = t.Object({
 	hasMore: t.Boolean(),
 	oldestId: t.Nullable(t.String()),
 });
-const SentData = t.Object({ messageId: t.String(), seq: t.Number(), timestamp: t.String() });
+const SentData = t.Object({ messageId: t.String(), seq: MessageSeq, timestamp: t.String() });
 
 /** `limit` must be a whole number from 1 to 100; absent means 50. */
 function parseLimit(raw: string | undefined): number {

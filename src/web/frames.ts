@@ -52,7 +52,9 @@ export const ServerFrameSchemas = {
 			sessionId: t.String(),
 			ticketStatus: TicketStatus,
 			unreadCount: t.Number(),
-			lastSeq: t.Number(),
+			lastSeq: t.Number({
+				description: "the conversation's highest `seq`; 0 before its first message",
+			}),
 			availability: AvailabilitySchema,
 		}),
 	),

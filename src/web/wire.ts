@@ -4,10 +4,16 @@ import type { StoredMessage } from "../core/stored-message.ts";
 import { authors, channels } from "../db/schema.ts";
 import type { MediaSigner } from "./media-url.ts";
 
+/** `seq` numbers the messages of one conversation (never the desk's): what orders and pages. */
+export const MessageSeq = t.Number({
+	description:
+		"the message's number in its conversation, in the order written (1 for a new conversation's first); linking to a Telegram conversation numbers the merged one again, higher",
+});
+
 /** A message as the widget sees it: history, the send answer and `message` frames. */
 export const WireMessageSchema = t.Object({
 	id: t.String(),
-	seq: t.Number(),
+	seq: MessageSeq,
 	text: t.String(),
 	from: t.UnionEnum(authors),
 	channel: t.UnionEnum(channels),

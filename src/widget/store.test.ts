@@ -1,5 +1,6 @@
 /// <reference types="bun" />
 import { expect, test } from "bun:test";
+import { load, save } from "./storage.ts";
 import { createStore, type Message } from "./store.ts";
 
 const message = (id: string, seq: number, from: Message["from"] = "support"): Message => ({
@@ -50,4 +51,19 @@ test("unread counts support and system messages after the last read one", () => 
 	expect(store.unread).toBe(0);
 	store.add(message("s2", 4));
 	expect(store.unread).toBe(1);
+});
+
+test("a read mark from when seq counted the whole desk counts the first page shown as read", () => {
+	createStore().reset();
+	save("readSeq", "48213");
+	const store = createStore();
+	expect(load("readSeq")).toBeNull();
+	store.add(message("s1", 1));
+	store.add(message("s2", 2));
+	store.loaded();
+	expect(store.unread).toBe(0);
+	store.add(message("s3", 3));
+	expect(store.unread).toBe(1);
+	// The mark is kept under its new key, for the next page view.
+	expect(load("read")).toBe("2");
 });

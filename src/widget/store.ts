@@ -3,7 +3,7 @@
  * POST answer, WS echo and catch-up is kept once), pending sends by `clientMessageId` (persisted,
  * so a reload keeps what was typed offline), and the unread count.
  */
-import { loadJson, onOtherTab, save, saveJson } from "./storage.ts";
+import { load, loadJson, onOtherTab, save, saveJson } from "./storage.ts";
 
 export interface Message {
 	id: string;
@@ -32,7 +32,14 @@ export interface Pending {
 }
 
 const PENDING_KEY = "pending";
-const READ_KEY = "readSeq";
+/** The `seq` of the last message the visitor saw: a number in their own conversation. */
+const READ_KEY = "read";
+/**
+ * Where that mark was kept while `seq` counted every message of the desk: such a number is far
+ * above the conversation's own and would hide every new reply. A visitor who has one had seen
+ * what they were shown, so the first page shown counts as read (`loaded`).
+ */
+const LEGACY_READ_KEY = "readSeq";
 
 export function createStore() {
 	const messages = new Map<string, Message>();
@@ -40,6 +47,8 @@ export function createStore() {
 		(p) => p && typeof p.cid === "string" && typeof p.text === "string",
 	);
 	let readSeq = Number(loadJson<number>(READ_KEY, 0)) || 0;
+	let legacyRead = load(READ_KEY) === null && load(LEGACY_READ_KEY) !== null;
+	if (legacyRead) save(LEGACY_READ_KEY, null);
 	let newest: Message | undefined;
 	let oldest: Message | undefined;
 
@@ -71,10 +80,14 @@ export function createStore() {
 			if (message) Object.assign(message, { text, editedAt });
 			return message;
 		},
-		/** Messages are cleared when the session changes (a new conversation). */
-		reset() {
+		/** Forgets the messages (not what was read): the conversation is loaded again. */
+		forget() {
 			messages.clear();
 			newest = oldest = undefined;
+		},
+		/** Messages are cleared when the session changes (a new conversation). */
+		reset() {
+			this.forget();
 			readSeq = 0;
 			save(READ_KEY, null);
 		},
@@ -101,6 +114,12 @@ export function createStore() {
 			let count = 0;
 			for (const m of messages.values()) if (m.from !== "user" && m.seq > readSeq) count++;
 			return count;
+		},
+		/** The newest page is shown: with a legacy read mark, what it shows counts as read. */
+		loaded() {
+			if (!legacyRead) return;
+			legacyRead = false;
+			this.markRead();
 		},
 		markRead() {
 			if (newest && newest.seq > readSeq) {

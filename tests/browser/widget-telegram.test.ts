@@ -10,7 +10,7 @@ import type { ApiCall } from "../support/telegram-double.ts";
 import { useBrowser } from "./support/browser.ts";
 import { useStack } from "./support/stack.ts";
 import { waitForTopicText, waitForWebCopy } from "./support/topic.ts";
-import { startChatOnShop, until } from "./support/widget.ts";
+import { startChatOnShop, until, type Widget } from "./support/widget.ts";
 
 const stack = useStack();
 const { visitor } = useBrowser();
@@ -47,6 +47,42 @@ function findButton(calls: ApiCall[], chatId: number, text: RegExp) {
 	return undefined;
 }
 
+/**
+ * `user` opens the link with `token` in Telegram and presses "Link" if asked to confirm; resolves
+ * once the panel names the account.
+ */
+async function followLink(w: Widget, user: { id: number; first_name: string }, token: string) {
+	const { tg } = stack();
+	const since = tg.calls.length;
+	tg.customerSends(user, `/start ${token}`);
+	const linkedText = w.inPanel(w.t.linkedAs(user.first_name));
+	await until(
+		async () => {
+			if (await linkedText.isVisible()) return;
+			const confirm = findButton(tg.calls.slice(since), user.id, /^(Link|Связать)/);
+			if (confirm) {
+				tg.pressButton(user.id, confirm.messageId, confirm.data, user);
+				await linkedText.waitFor({ state: "visible", timeout: 10_000 });
+				return;
+			}
+			throw new Error("neither linked nor asked to confirm yet");
+		},
+		15_000,
+		"linked",
+	);
+}
+
+/** The visitor presses "Continue in Telegram"; returns the link's one-time token. */
+async function tokenFromButton(chat: Awaited<ReturnType<typeof startChat>>): Promise<string> {
+	const popup = chat.context.waitForEvent("page", { timeout: 10_000 });
+	await chat.w.continueTelegram.click();
+	const tab = await popup;
+	await tab.waitForURL(/^https:\/\/t\.me\//, { timeout: 10_000 });
+	const token = new URL(tab.url()).searchParams.get("start") ?? "";
+	await tab.close();
+	return token;
+}
+
 async function cardOf(topicId: number): Promise<number> {
 	const [row] = await stack().service.database.query<{ card_message_id: number | null }>(
 		sql`select card_message_id from customers where topic_id = ${topicId}`,
@@ -69,29 +105,57 @@ describe("Telegram", () => {
 
 		nextUser += 1;
 		const lena = { id: nextUser, first_name: "Lena" };
-		const since = tg.calls.length;
-		tg.customerSends(lena, `/start ${token}`);
-		// The Telegram side may be asked to confirm with a "Link" button; press it if so.
-		const linkedText = w.inPanel(w.t.linkedAs("Lena"));
-		await until(
-			async () => {
-				if (await linkedText.isVisible()) return;
-				const confirm = findButton(tg.calls.slice(since), lena.id, /^(Link|Связать)/);
-				if (confirm) {
-					tg.pressButton(lena.id, confirm.messageId, confirm.data, lena);
-					await linkedText.waitFor({ state: "visible", timeout: 10_000 });
-					return;
-				}
-				throw new Error("neither linked nor asked to confirm yet");
-			},
-			15_000,
-			"linked",
-		);
+		await followLink(w, lena, token);
 		// Both channels now lead to the same topic.
 		tg.customerSends(lena, "Written in Telegram");
 		await waitForTopicText(tg, topicId, (t) => t.includes("Written in Telegram"));
 		await w.expectOnce("Written in Telegram");
 	}, 45_000);
+
+	test("linking to a Telegram account that has a conversation of its own shows the two as one, in the order written", async () => {
+		const { tg } = stack();
+		nextUser += 1;
+		const tom = { id: nextUser, first_name: "Tom" };
+		const copied = (since: number) =>
+			tg.waitForCall(
+				(c) => c.method === "copyMessage" && c.ok && Number(c.params.from_chat_id) === tom.id,
+				{ since, timeoutMs: 10_000 },
+			);
+		// Tom's Telegram conversation is older: it is the one that stays when the two merge.
+		let since = tg.calls.length;
+		tg.customerSends(tom, "Asked in Telegram first");
+		await copied(since);
+		const chat = await startChat("Asked on the web second");
+		since = tg.calls.length;
+		tg.customerSends(tom, "Telegram again, third");
+		await copied(since);
+		await chat.w.send("Web again, fourth");
+
+		await followLink(chat.w, tom, await tokenFromButton(chat));
+		const written = [
+			"Asked in Telegram first",
+			"Asked on the web second",
+			"Telegram again, third",
+			"Web again, fourth",
+		];
+		await until(
+			async () => {
+				const log = await chat.w.logText();
+				const at = written.map((text) => log.indexOf(text));
+				expect(at.every((index) => index >= 0)).toBe(true);
+				expect(at).toEqual([...at].sort((a, b) => a - b));
+			},
+			10_000,
+			"the merged conversation, in order",
+		);
+		for (const text of written) await chat.w.expectOnce(text);
+		// Written after the merge, it comes last.
+		await chat.w.send("Web after linking, fifth");
+		const log = await chat.w.logText();
+		expect(log.indexOf("Web after linking, fifth")).toBeGreaterThan(
+			log.indexOf("Web again, fourth"),
+		);
+	}, 60_000);
 
 	test("'End conversation' → Closed and five stars; rating 4 with feedback → thanks, and the topic is told", async () => {
 		const { tg } = stack();

@@ -4,6 +4,7 @@
  * so a function changes by editing its file, never by a migration. A function that is renamed or
  * whose parameters change gets a `DROP FUNCTION IF EXISTS` of its old form in `retired.sql`.
  */
+import messages from "./messages.sql" with { type: "text" };
 import outbox from "./outbox.sql" with { type: "text" };
 import retired from "./retired.sql" with { type: "text" };
 
@@ -11,4 +12,5 @@ import retired from "./retired.sql" with { type: "text" };
 export const functionFiles: { name: string; sql: string }[] = [
 	{ name: "retired", sql: retired },
 	{ name: "outbox", sql: outbox },
+	{ name: "messages", sql: messages },
 ];

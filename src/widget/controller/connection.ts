@@ -7,7 +7,7 @@ import type { Message } from "../store.ts";
 import { ApiError, createSocket } from "../transport.ts";
 import type { Chat } from "./chat.ts";
 import { edited, receive, unread } from "./conversation.ts";
-import { type Page, showNewest } from "./history.ts";
+import { type Page, setOlder, showNewest } from "./history.ts";
 import { banner, gone, showError } from "./notices.ts";
 import { flush } from "./outbox.ts";
 import { dropSession } from "./session.ts";
@@ -29,7 +29,7 @@ export function createConnection(c: Chat) {
 				else if (type === "message_edited") edited(c, data);
 				else if (type === "rated") setRated(c, "thanks");
 				else if (type === "status") applyStatus(c, { status: data.status as string });
-				else if (type === "channel_linked") c.view.setLinked(String(data.telegram ?? "") || null);
+				else if (type === "channel_linked") linked(c, String(data.telegram ?? "") || null);
 				else if (type === "error") showError(c, new ApiError(String(data.code), ""));
 			},
 			down(code) {
@@ -39,6 +39,28 @@ export function createConnection(c: Chat) {
 				if (code === 4001) dropSession(c);
 			},
 		},
+	);
+}
+
+/**
+ * Linked to Telegram. When that account had a conversation of its own, the two became one, and a
+ * merged conversation's messages are numbered again (in the order they were written): what is
+ * shown is replaced by the merged conversation's newest page, so that its earlier messages and
+ * older pages fit in. Messages arriving meanwhile carry the new numbers and stay.
+ */
+function linked(c: Chat, telegram: string | null) {
+	c.view.setLinked(telegram);
+	if (!c.session) return;
+	c.store.forget();
+	c.view.clear();
+	setOlder(c, false);
+	c.http.call<Page>("history?limit=50").then(
+		(page) => {
+			showNewest(c, page);
+			unread(c);
+		},
+		// Not loaded: start over as after a reconnect (it retries, and says so).
+		() => sync(c).catch(c.config.report),
 	);
 }
 

@@ -20,6 +20,7 @@ export function setOlder(c: Chat, more: boolean) {
 export function showNewest(c: Chat, page: Page) {
 	const { store, view } = c;
 	view.prepend(page.messages.filter((m) => store.add(m)));
+	store.loaded();
 	setOlder(c, page.hasMore);
 	for (const m of page.messages)
 		store.settle(m.clientMessageId) && view.drop(m.clientMessageId ?? "");
