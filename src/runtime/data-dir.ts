@@ -5,7 +5,15 @@
  * `DATA_DIR/topicdesk.pid` first; a running service also answers on its control socket
  * (control-socket.ts), which tells a live holder from a stale pid file.
  */
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+	chmodSync,
+	lstatSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { askService, CONTROL_SOCKET } from "./control-socket.ts";
 
@@ -19,6 +27,21 @@ export const PID_FILE = "topicdesk.pid";
 export function ensurePrivateDir(dataDir: string) {
 	mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 	chmodSync(dataDir, 0o700);
+}
+
+/**
+ * Takes group and other permissions off everything under `dir`. PGlite writes the files of a new
+ * database with modes of its own (0666, 0644) whatever the process's umask, and earlier versions
+ * left theirs so; the files PostgreSQL creates afterwards follow the umask (0600).
+ */
+export function makePrivate(dir: string) {
+	for (const entry of readdirSync(dir, { withFileTypes: true })) {
+		const path = join(dir, entry.name);
+		if (entry.isSymbolicLink()) continue;
+		const { mode } = lstatSync(path);
+		if (mode & 0o077) chmodSync(path, mode & 0o700);
+		if (entry.isDirectory()) makePrivate(path);
+	}
 }
 
 export function pidFile(dataDir: string) {

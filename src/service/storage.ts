@@ -10,7 +10,7 @@ import { migrate } from "../db/migrate.ts";
 import type { Logger } from "../observability/logger.ts";
 import { resolveAppSecret } from "../runtime/app-secret.ts";
 import { serveControl } from "../runtime/control-socket.ts";
-import { claimDataDirChecked } from "../runtime/data-dir.ts";
+import { claimDataDirChecked, makePrivate } from "../runtime/data-dir.ts";
 import { dumpPglite } from "../runtime/pglite-backup.ts";
 
 export interface Storage {
@@ -42,6 +42,7 @@ export async function openStorage(
 		throw error;
 	});
 	const embedded = ownsDataDir ? database.pglite : undefined;
+	if (embedded) makePrivate(config.dataDir);
 	// `topicdesk backup` asks this process for the copy: only it can take one consistently.
 	const control = embedded
 		? serveControl(config.dataDir, { backup: () => dumpPglite(embedded) })
