@@ -11,6 +11,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import type { Database, Tx } from "../db/client.ts";
+import { ensurePrivateDir } from "../runtime/data-dir.ts";
 
 export const SETUP_CODE_FILE = "setup-code";
 /** How long a code opens the page; an expired one is replaced at the next start. */
@@ -108,6 +109,7 @@ export async function saveWithCode(
 
 /** Keeps the code this instance issued for its operator; a failure costs only the copy. */
 export function rememberCode(dataDir: string, code: string) {
+	ensurePrivateDir(dataDir);
 	writeFileSync(join(dataDir, SETUP_CODE_FILE), `${code}\n`, { mode: 0o600 });
 }
 
