@@ -35,7 +35,10 @@ export interface RunningService {
 	stop(): Promise<void>;
 }
 
-/** Throws DataDirBusy when another process holds the embedded database's DATA_DIR. */
+/**
+ * Throws DataDirBusy when another process holds the embedded database's DATA_DIR, and
+ * AppSecretMissing when PostgreSQL is used without APP_SECRET.
+ */
 export async function startService(
 	config: Config,
 	options: ServiceOptions = {},

@@ -60,6 +60,8 @@ function environment(options: BenchServiceOptions, config: Record<string, unknow
 		NODE_ENV: "production",
 		LOG_LEVEL: "warn",
 		DATABASE_URL: options.databaseUrl,
+		// Required with DATABASE_URL; any value of 32+ characters serves a benchmark.
+		APP_SECRET: "bench-app-secret-0123456789abcdefghijklmnop",
 		DATA_DIR: tempDir("topicdesk-bench-data-"),
 		TRUST_PROXY: "true",
 		// The service collects its garbage fully on SIGUSR2 (memory per socket after a forced GC).

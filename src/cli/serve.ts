@@ -1,5 +1,6 @@
 /** `topicdesk serve` (the default): starts the service and shuts it down once on SIGINT/SIGTERM. */
 import type { Config } from "../config/index.ts";
+import { AppSecretMissing } from "../runtime/app-secret.ts";
 import { DataDirBusy } from "../runtime/data-dir.ts";
 import { type RunningService, startService } from "../service.ts";
 
@@ -8,7 +9,7 @@ export async function serve(config: Config): Promise<void> {
 	try {
 		service = await startService(config);
 	} catch (error) {
-		if (!(error instanceof DataDirBusy)) throw error;
+		if (!(error instanceof DataDirBusy || error instanceof AppSecretMissing)) throw error;
 		process.stderr.write(`topicdesk: ${error.message}\n`);
 		process.exit(1);
 	}

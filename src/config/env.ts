@@ -73,7 +73,7 @@ export const EnvSchema = Type.Object({
 	publicUrl: Type.Optional(baseUrl()),
 	/** Lower-cased hostnames, IDN kept as written. */
 	allowedOrigins: decoded(text("origins", { default: "" }), values.originHosts),
-	/** Absent: generated once and stored in the database. */
+	/** Absent: generated into DATA_DIR on the embedded database, refused with DATABASE_URL. */
 	appSecret: Type.Optional(secret(32)),
 	/** The key sites sign their visitors' identity with; absent: no identity is accepted. */
 	identitySecret: Type.Optional(secret(32)),

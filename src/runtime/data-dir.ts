@@ -5,11 +5,44 @@
  * `DATA_DIR/topicdesk.pid` first; a running service also answers on its control socket
  * (control-socket.ts), which tells a live holder from a stale pid file.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+	chmodSync,
+	lstatSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { askService, CONTROL_SOCKET } from "./control-socket.ts";
 
 export const PID_FILE = "topicdesk.pid";
+
+/**
+ * Creates DATA_DIR if needed and makes it the owner's alone (0700): it holds the database files,
+ * the generated app secret and the setup code, and a directory nobody else may enter also covers
+ * files an earlier version left readable by others.
+ */
+export function ensurePrivateDir(dataDir: string) {
+	mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+	chmodSync(dataDir, 0o700);
+}
+
+/**
+ * Takes group and other permissions off everything under `dir`. PGlite writes the files of a new
+ * database with modes of its own (0666, 0644) whatever the process's umask, and earlier versions
+ * left theirs so; the files PostgreSQL creates afterwards follow the umask (0600).
+ */
+export function makePrivate(dir: string) {
+	for (const entry of readdirSync(dir, { withFileTypes: true })) {
+		const path = join(dir, entry.name);
+		if (entry.isSymbolicLink()) continue;
+		const { mode } = lstatSync(path);
+		if (mode & 0o077) chmodSync(path, mode & 0o700);
+		if (entry.isDirectory()) makePrivate(path);
+	}
+}
 
 export function pidFile(dataDir: string) {
 	return join(dataDir, PID_FILE);
@@ -65,7 +98,7 @@ export async function claimDataDirChecked(dataDir: string): Promise<() => void> 
  * Returns the release function (removes the pid file if it is still ours).
  */
 export function claimDataDir(dataDir: string): () => void {
-	mkdirSync(dataDir, { recursive: true });
+	ensurePrivateDir(dataDir);
 	const holder = holderOf(dataDir);
 	if (holder !== undefined) throw new DataDirBusy(dataDir, holder);
 	writeFileSync(pidFile(dataDir), `${process.pid}\n`);

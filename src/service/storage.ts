@@ -5,24 +5,25 @@
  */
 import type { PGlite } from "@electric-sql/pglite";
 import type { Config } from "../config/index.ts";
-import { resolveAppSecret } from "../core/app-secret.ts";
 import { type Database, openDatabase } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import type { Logger } from "../observability/logger.ts";
+import { resolveAppSecret } from "../runtime/app-secret.ts";
 import { serveControl } from "../runtime/control-socket.ts";
-import { claimDataDirChecked } from "../runtime/data-dir.ts";
+import { claimDataDirChecked, makePrivate } from "../runtime/data-dir.ts";
 import { dumpPglite } from "../runtime/pglite-backup.ts";
 
 export interface Storage {
 	database: Database;
-	/** APP_SECRET, or the one generated and kept in the database on first start. */
+	/** APP_SECRET, or on the embedded database the one generated into DATA_DIR on first start. */
 	appSecret: string;
 	close(): Promise<void>;
 }
 
 /**
  * Opens the database the config names (PostgreSQL, or PGlite in DATA_DIR), migrated.
- * Throws DataDirBusy when another process holds DATA_DIR.
+ * Throws DataDirBusy when another process holds DATA_DIR, AppSecretMissing when PostgreSQL is
+ * used without APP_SECRET.
  */
 export async function openStorage(
 	config: Config,
@@ -41,6 +42,7 @@ export async function openStorage(
 		throw error;
 	});
 	const embedded = ownsDataDir ? database.pglite : undefined;
+	if (embedded) makePrivate(config.dataDir);
 	// `topicdesk backup` asks this process for the copy: only it can take one consistently.
 	const control = embedded
 		? serveControl(config.dataDir, { backup: () => dumpPglite(embedded) })
@@ -54,7 +56,14 @@ export async function openStorage(
 		const applied = await migrate(database);
 		if (applied.length)
 			log.info("database migrated", { event: "service.migrated", applied, kind: database.kind });
-		return { database, appSecret: await resolveAppSecret(database, config.appSecret), close };
+		const appSecret = await resolveAppSecret({
+			database,
+			configured: config.appSecret,
+			dataDir: config.dataDir,
+			log,
+		});
+		log.redact?.(appSecret);
+		return { database, appSecret, close };
 	} catch (error) {
 		await close().catch(() => undefined);
 		throw error;

@@ -11,8 +11,9 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { createOutboxWorker, type OutboxWorker } from "../outbox/worker.ts";
 import { type BotHealth, createBotHealth } from "../setup/bot-health.ts";
-import { createSetupFlow, type SetupFlow } from "../setup/flow.ts";
-import { readStoredBot, type StoredBot, saveStoredBot } from "../setup/stored-bot.ts";
+import { type FirstRun, openFirstRun } from "../setup/first-run.ts";
+import type { SetupFlow } from "../setup/flow.ts";
+import { readStoredBot, type StoredBot } from "../setup/stored-bot.ts";
 import { type BotProfile, disabledBotProfile } from "../telegram/bot-profile.ts";
 import { createTelegramDoor, type TelegramDoor } from "../telegram/door.ts";
 import type { TelegramWebhook } from "../web/webhook-routes.ts";
@@ -63,7 +64,9 @@ interface RunningBot {
 export async function openTelegramSide(options: TelegramSideOptions): Promise<TelegramSide> {
 	const { config, database, appSecret, log } = options;
 	let running: RunningBot | undefined;
-	let setup: SetupFlow | undefined;
+	let firstRun: FirstRun | undefined;
+	/** Set by start(): a bot saved before it is started by it, one saved after at once. */
+	let live = false;
 	const connect = (bot: StoredBot) => {
 		running = openDoor(options, bot);
 		options.wakers.outbox = running.outbox;
@@ -77,13 +80,15 @@ export async function openTelegramSide(options: TelegramSideOptions): Promise<Te
 	};
 	const chosen = await chooseBot(config, database, appSecret, log);
 	if (chosen === "none")
-		setup = createSetupFlow({
+		firstRun = await openFirstRun({
 			apiRoot: config.telegramApiUrl,
 			dataDir: config.dataDir,
+			database,
+			appSecret,
 			log,
-			async onSave(bot) {
-				await saveStoredBot(database, appSecret, bot);
-				run(connect(bot));
+			onBot(bot) {
+				const started = connect(bot);
+				if (live) run(started);
 			},
 		});
 	else if (chosen !== "unreadable") connect(chosen);
@@ -112,18 +117,16 @@ export async function openTelegramSide(options: TelegramSideOptions): Promise<Te
 				? { secret: door.webhookSecret, handle: door.handleUpdate }
 				: undefined;
 		},
-		setup: () => setup,
+		setup: () => firstRun?.flow,
 		groupBudgetLeft: () => running?.door.groupBudgetLeft(),
 		mode: () => (running ? config.telegramMode : "disabled"),
 		start(publicUrl) {
+			live = true;
 			if (running) run(running);
-			if (setup)
-				log.warn(`Set up the bot: open ${publicUrl}/setup?code=${setup.code}`, {
-					event: "setup.link",
-				});
+			else firstRun?.announce(publicUrl);
 		},
 		async stopReceiving() {
-			await setup?.stop();
+			await firstRun?.stop();
 			await running?.door.receiver.stop();
 		},
 		async stopSending() {
@@ -155,7 +158,7 @@ async function chooseBot(
 	}
 	if (stored?.kind === "unreadable") {
 		log.error(
-			"A bot was saved by the setup page, but its token does not decrypt with this APP_SECRET. Set APP_SECRET back to the one used then, or set BOT_TOKEN and SUPPORT_GROUP_ID.",
+			"A bot was saved by the setup page, but its token does not decrypt with this APP_SECRET (or, on the embedded database, with DATA_DIR/app-secret): the key it was sealed with is not here, as after restoring a backup without it. Put that APP_SECRET or app-secret file back; or set BOT_TOKEN and SUPPORT_GROUP_ID; or run the setup again after: delete from settings where key like 'setup.%'.",
 			{ event: "setup.stored_bot_unreadable" },
 		);
 		return "unreadable";

@@ -1,11 +1,10 @@
 /**
- * The first-run setup as state: a one-time code, the pasted token and its bot, the
- * groups the bot was added to, the checks of the chosen group, and the save that hands the bot
- * to the service. The web door renders it (src/web/setup-routes.ts); nothing here knows HTTP.
+ * The first-run setup as state: the pasted token and its bot, the groups the bot was added to,
+ * the checks of the chosen group, and the save that hands the bot to the service. Whether the
+ * page is open, and which save wins, the database decides (the gate, setup-code.ts), so every
+ * instance answers alike; what the operator typed stays with the instance that got it. The web
+ * door renders it (src/web/setup-routes.ts); nothing here knows HTTP.
  */
-import { timingSafeEqual } from "node:crypto";
-import { rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Logger } from "../observability/logger.ts";
 import {
 	type BotIdentity,
@@ -15,8 +14,8 @@ import {
 	runBotChecks,
 } from "./checks.ts";
 import { type FoundGroup, type GroupFinder, startGroupFinder } from "./group-finder.ts";
-
-export const SETUP_CODE_FILE = "setup-code";
+import type { CodeCheck } from "./setup-code.ts";
+import type { StoredBot } from "./stored-bot.ts";
 
 /**
  * The admin rights Telegram pre-ticks when someone adds the bot to a group (missing
@@ -56,39 +55,36 @@ export interface SetupState {
 	done: boolean;
 }
 
+/** The database's word on the setup, shared by every instance. */
+export interface SetupGate {
+	/** What a presented code opens now. */
+	check(code: string | null | undefined): Promise<CodeCheck>;
+	/** Stores the bot once, with a code that is still open; "done" when a save came first. */
+	save(bot: StoredBot, code: string): Promise<"saved" | "done" | "refused">;
+}
+
+/** A save's outcome: stored, checks not passed yet, or the gate's refusal. */
+export type SaveOutcome = "saved" | "not ready" | "done" | "refused";
+
 export interface SetupFlow {
-	/** False once saved (or stopped): /setup is gone for good. */
-	isOpen(): boolean;
-	/** Constant-time comparison with the one-time code. */
-	accepts(code: string | null | undefined): boolean;
-	code: string;
+	/** "open" when the code opens the page, "done" once a bot was saved with it, else "refused". */
+	check(code: string | null | undefined): Promise<CodeCheck>;
 	state(): SetupState;
 	submitToken(token: string): Promise<void>;
 	chooseGroup(groupId: number): Promise<void>;
 	recheck(): Promise<void>;
-	/** Saves when every check passes; returns whether it did. */
-	save(): Promise<boolean>;
+	/** Saves with `code` when every check passes. */
+	save(code: string): Promise<SaveOutcome>;
 	stop(): Promise<void>;
 }
 
 export function createSetupFlow(options: {
 	apiRoot: string;
-	dataDir: string;
 	log: Logger;
-	/** Stores the bot and starts the Telegram door; the flow has already stopped its poller. */
-	onSave(bot: { token: string; groupId: number }): Promise<void>;
+	gate: SetupGate;
+	/** Starts the bot the save stored; the flow has already stopped its poller. */
+	onSaved(bot: StoredBot): void;
 }): SetupFlow {
-	const code = Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString("base64url");
-	const codeFile = join(options.dataDir, SETUP_CODE_FILE);
-	try {
-		writeFileSync(codeFile, `${code}\n`, { mode: 0o600 });
-	} catch (error) {
-		options.log.warn("setup: could not write the setup code to DATA_DIR", {
-			event: "setup.code_not_written",
-			error: String(error),
-		});
-	}
-	let open = true;
 	let token: string | undefined;
 	let finder: GroupFinder | undefined;
 	const state: SetupState = { tokenProblems: [], groups: [], done: false };
@@ -106,14 +102,7 @@ export function createSetupFlow(options: {
 		await running?.stop();
 	};
 	return {
-		code,
-		isOpen: () => open,
-		accepts(presented) {
-			if (!open || !presented) return false;
-			const a = Buffer.from(presented);
-			const b = Buffer.from(code);
-			return a.length === b.length && timingSafeEqual(a, b);
-		},
+		check: (presented) => options.gate.check(presented),
 		state: () => ({ ...state, groups: finder?.groups() ?? state.groups }),
 		async submitToken(pasted) {
 			await stopFinder();
@@ -153,20 +142,21 @@ export function createSetupFlow(options: {
 			await check();
 		},
 		recheck: check,
-		async save() {
+		async save(code) {
 			await check();
-			if (!token || state.groupId === undefined || !state.report?.ok) return false;
+			if (!token || state.groupId === undefined || !state.report?.ok) return "not ready";
+			const bot = { token, groupId: state.groupId };
 			await stopFinder();
-			await options.onSave({ token, groupId: state.groupId });
-			open = false;
+			const outcome = await options.gate.save(bot, code);
+			if (outcome !== "saved") return outcome;
 			state.done = true;
-			rmSync(codeFile, { force: true });
+			options.onSaved(bot);
 			options.log.info("setup complete: the bot is stored and running", {
 				event: "setup.completed",
 				bot: state.bot ? `@${state.bot.username}` : undefined,
 				groupId: state.groupId,
 			});
-			return true;
+			return "saved";
 		},
 		async stop() {
 			await stopFinder();

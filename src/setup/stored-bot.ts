@@ -3,7 +3,7 @@
  * APP_SECRET, the group id in the clear. BOT_TOKEN/SUPPORT_GROUP_ID in the environment win.
  */
 import { inArray, sql } from "drizzle-orm";
-import type { Database } from "../db/client.ts";
+import type { Database, Db, Tx } from "../db/client.ts";
 import { settings } from "../db/schema.ts";
 import { openSecret, sealSecret } from "./secret-box.ts";
 
@@ -37,15 +37,26 @@ export async function readStoredBot(
 	return token ? { kind: "stored", bot: { token, groupId: group } } : { kind: "unreadable" };
 }
 
-export async function saveStoredBot(database: Database, appSecret: string, bot: StoredBot) {
+/**
+ * Stores the bot unless one is stored already (false then): the token's key is the row that
+ * decides, so two saves never both store one.
+ */
+export async function insertStoredBot(
+	executor: Db | Tx,
+	appSecret: string,
+	bot: StoredBot,
+): Promise<boolean> {
 	const sealed = await sealSecret(appSecret, bot.token);
-	for (const [key, value] of [
-		[TOKEN_KEY, sealed],
-		[GROUP_KEY, String(bot.groupId)],
-	] as const) {
-		await database.db
-			.insert(settings)
-			.values({ key, value })
-			.onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: sql`now()` } });
-	}
+	const inserted = await executor
+		.insert(settings)
+		.values({ key: TOKEN_KEY, value: sealed })
+		.onConflictDoNothing({ target: settings.key })
+		.returning({ key: settings.key });
+	if (inserted.length === 0) return false;
+	const group = String(bot.groupId);
+	await executor
+		.insert(settings)
+		.values({ key: GROUP_KEY, value: group })
+		.onConflictDoUpdate({ target: settings.key, set: { value: group, updatedAt: sql`now()` } });
+	return true;
 }

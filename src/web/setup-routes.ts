@@ -1,6 +1,8 @@
 /**
- * `/setup`, the first-run setup page, open only while the service runs without a bot and only
- * with the one-time code; otherwise 404, as if it did not exist. Served from `onRequest`, ahead
+ * `/setup`, the first-run setup page, open only while no bot is saved and only with the one-time
+ * code, as the database says (every instance answers alike); otherwise 404, as if it did not
+ * exist. A save with the code after a save with it succeeded (a second click, another instance)
+ * is told so: 409 SETUP_DONE, and nothing is stored or started. Served from `onRequest`, ahead
  * of the JSON-only body parser, because its forms post `application/x-www-form-urlencoded` (no
  * JavaScript needed). Each action redirects back to the page (post/redirect/get).
  */
@@ -8,11 +10,17 @@ import { Elysia } from "elysia";
 import type { SetupFlow } from "../setup/flow.ts";
 import { renderDonePage, renderSetupPage, SETUP_CSP } from "../setup/page.ts";
 import { readLimitedText } from "./body.ts";
+import { failure } from "./envelope.ts";
 
-const notFound = () =>
+const notFound = () => Response.json(failure("NOT_FOUND", "Not found."), { status: 404 });
+
+const alreadyDone = () =>
 	Response.json(
-		{ success: false, error: { code: "NOT_FOUND", message: "Not found." } },
-		{ status: 404 },
+		failure(
+			"SETUP_DONE",
+			"Setup is already complete: a bot was saved with this code (by another click or another instance), and it runs. This page is closed.",
+		),
+		{ status: 409 },
 	);
 
 const html = (body: string) =>
@@ -34,24 +42,31 @@ export async function handleSetup(
 	if (!request.url.includes("/setup")) return undefined;
 	const url = new URL(request.url);
 	if (url.pathname !== "/setup" && !url.pathname.startsWith("/setup/")) return undefined;
-	if (!flow?.isOpen()) return notFound();
+	if (!flow) return notFound();
 	if (request.method === "GET" && url.pathname === "/setup") {
-		if (!flow.accepts(url.searchParams.get("code"))) return notFound();
-		return html(renderSetupPage(flow.state(), flow.code));
+		const code = url.searchParams.get("code") ?? "";
+		if ((await flow.check(code)) !== "open") return notFound();
+		return html(renderSetupPage(flow.state(), code));
 	}
 	if (request.method !== "POST") return notFound();
 	const form = new URLSearchParams(await readLimitedText(request, 16 * 1024));
-	if (!flow.accepts(form.get("code"))) return notFound();
+	const code = form.get("code") ?? "";
 	const action = url.pathname.slice("/setup/".length);
+	const check = await flow.check(code);
+	if (check === "done" && action === "save") return alreadyDone();
+	if (check !== "open") return notFound();
 	if (action === "token") await flow.submitToken(form.get("token") ?? "");
 	else if (action === "group") await flow.chooseGroup(Number(form.get("groupId")));
 	else if (action === "recheck") await flow.recheck();
 	else if (action === "save") {
-		if (await flow.save()) return html(renderDonePage(flow.state()));
+		const outcome = await flow.save(code);
+		if (outcome === "saved") return html(renderDonePage(flow.state()));
+		if (outcome === "done") return alreadyDone();
+		if (outcome === "refused") return notFound();
 	} else return notFound();
 	return new Response(null, {
 		status: 303,
-		headers: { location: `/setup?code=${encodeURIComponent(flow.code)}` },
+		headers: { location: `/setup?code=${encodeURIComponent(code)}` },
 	});
 }
 

@@ -17,7 +17,7 @@ import {
 	type TestDatabase,
 } from "../support/db.ts";
 import { type ChildService, spawnService, tempDir } from "../support/process.ts";
-import { startTestService, writeConfigFile } from "../support/service.ts";
+import { startTestService, TEST_APP_SECRET, writeConfigFile } from "../support/service.ts";
 import { until } from "../support/settle.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
 import { connectSocket, initSession, type SocketClient } from "../support/web-client.ts";
@@ -204,8 +204,8 @@ describe("two processes", () => {
 		}
 		const url = await createPostgresDatabase();
 		cleanups.push(() => dropPostgresDatabase(url));
-		const one = await spawn({ DATABASE_URL: url });
-		const two = await spawn({ DATABASE_URL: url });
+		const one = await spawn({ DATABASE_URL: url, APP_SECRET: TEST_APP_SECRET });
+		const two = await spawn({ DATABASE_URL: url, APP_SECRET: TEST_APP_SECRET });
 		const [leader, [survivor]] = await elected<ChildService>([one, two]);
 		if (!survivor) throw new Error("no standby");
 

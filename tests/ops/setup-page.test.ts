@@ -152,9 +152,16 @@ describe("setup page", () => {
 		const rows = await service.database.query<{ key: string; value: string }>(
 			sql`select key, value from settings where key like 'setup.%' order by key`,
 		);
-		expect(rows.map((row) => row.key)).toEqual(["setup.bot_token", "setup.support_group_id"]);
+		expect(rows.map((row) => row.key)).toEqual([
+			"setup.bot_token",
+			"setup.code",
+			"setup.support_group_id",
+		]);
 		expect(rows[0]?.value).not.toContain(tg.token.split(":")[1] as string);
-		expect(rows[1]?.value).toBe(String(tg.groupId));
+		// The code is kept as a hash only, marked used.
+		expect(rows[1]?.value).not.toContain(code);
+		expect(JSON.parse(rows[1]?.value ?? "{}")).toMatchObject({ done: true });
+		expect(rows[2]?.value).toBe(String(tg.groupId));
 
 		// The bot runs without a restart: a customer's message gets a topic.
 		const user = newUser("Setup");
@@ -165,8 +172,9 @@ describe("setup page", () => {
 		await service.stop();
 		services.length = 0;
 
-		// Restarted: the stored bot is used, no setup link, /setup does not exist.
-		const again = await start();
+		// Restarted on the same DATA_DIR (the generated app secret is there): the stored bot is used,
+		// no setup link, /setup does not exist.
+		const again = await start({ DATA_DIR: dataDir });
 		expect(again.logged.some((line) => line.event === "setup.link")).toBe(false);
 		expect(again.logged.some((line) => line.event === "setup.stored_bot")).toBe(true);
 		expect((await fetch(`${again.service.url}/setup?code=${code}`)).status).toBe(404);

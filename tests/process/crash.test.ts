@@ -11,7 +11,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createPostgresDatabase, dropPostgresDatabase, onPostgres } from "../support/db.ts";
 import { type ChildService, spawnService, tempDir } from "../support/process.ts";
-import { writeConfigFile } from "../support/service.ts";
+import { TEST_APP_SECRET, writeConfigFile } from "../support/service.ts";
 import { startTelegramDouble } from "../support/telegram-double.ts";
 import {
 	api,
@@ -53,6 +53,7 @@ async function environment(): Promise<Record<string, string>> {
 		const url = await createPostgresDatabase();
 		cleanups.push(() => dropPostgresDatabase(url));
 		env.DATABASE_URL = url;
+		env.APP_SECRET = TEST_APP_SECRET;
 	}
 	return env;
 }

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPostgresDatabase, dropPostgresDatabase, onPostgres } from "../support/db.ts";
 import { spawnService, startScriptEnvironment, tempDir } from "../support/process.ts";
+import { TEST_APP_SECRET } from "../support/service.ts";
 
 const root = join(import.meta.dir, "..", "..");
 const cleanups: (() => Promise<void>)[] = [];
@@ -15,7 +16,7 @@ async function emptyDatabaseEnv(): Promise<Record<string, string>> {
 	if (!onPostgres) return { DATA_DIR: tempDir("topicdesk-proc-") };
 	const url = await createPostgresDatabase();
 	cleanups.push(() => dropPostgresDatabase(url));
-	return { DATABASE_URL: url, DATA_DIR: tempDir("topicdesk-proc-") };
+	return { DATABASE_URL: url, APP_SECRET: TEST_APP_SECRET, DATA_DIR: tempDir("topicdesk-proc-") };
 }
 
 describe("bun start", () => {

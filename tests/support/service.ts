@@ -11,6 +11,12 @@ import { type RunningService, startService } from "../../src/service.ts";
 import type { TestDatabase } from "./db.ts";
 import { tempDir } from "./process.ts";
 
+/**
+ * The APP_SECRET of tests on PostgreSQL, where the service requires one (instances sharing a
+ * database share it); on PGlite the service generates its own into DATA_DIR.
+ */
+export const TEST_APP_SECRET = "test-app-secret-0123456789abcdefghijklmnop";
+
 export interface DoubleLike {
 	url: string;
 	token: string;
@@ -38,7 +44,10 @@ export function testEnv(options: TestServiceOptions): Record<string, string> {
 		LOG_LEVEL: "error",
 		DATA_DIR: tempDir("topicdesk-data-"),
 	};
-	if (options.db.url) env.DATABASE_URL = options.db.url;
+	if (options.db.url) {
+		env.DATABASE_URL = options.db.url;
+		env.APP_SECRET = TEST_APP_SECRET;
+	}
 	if (options.double) {
 		env.BOT_TOKEN = options.double.token;
 		env.SUPPORT_GROUP_ID = String(options.double.groupId);
