@@ -1,0 +1,36 @@
+/**
+ * A first-come, first-served gate by size: work on `bytes` waits until the bytes already in
+ * flight leave room for it within the budget. One piece of work always passes, however large, so
+ * nothing waits forever.
+ */
+export interface ByteGate {
+	/** Waits for room for `bytes`; the function returned gives it back (once). */
+	enter(bytes: number): Promise<() => void>;
+}
+
+export function createByteGate(budget: number): ByteGate {
+	let inFlight = 0;
+	const waiting: { bytes: number; admit: () => void }[] = [];
+	const fits = (bytes: number) => inFlight === 0 || inFlight + bytes <= budget;
+	const admitWaiting = () => {
+		// In order: a large piece of work is not overtaken forever by a stream of small ones.
+		while (waiting.length > 0 && fits((waiting[0] as { bytes: number }).bytes)) {
+			const next = waiting.shift() as (typeof waiting)[number];
+			inFlight += next.bytes;
+			next.admit();
+		}
+	};
+	return {
+		async enter(bytes) {
+			if (waiting.length === 0 && fits(bytes)) inFlight += bytes;
+			else await new Promise<void>((admit) => waiting.push({ bytes, admit }));
+			let left = false;
+			return () => {
+				if (left) return;
+				left = true;
+				inFlight -= bytes;
+				admitWaiting();
+			};
+		},
+	};
+}
