@@ -8,7 +8,8 @@ export interface ByteGate {
 	enter(bytes: number): Promise<() => void>;
 }
 
-export function createByteGate(budget: number): ByteGate {
+/** `left` is told the size of each piece of work that has left the gate. */
+export function createByteGate(budget: number, left?: (bytes: number) => void): ByteGate {
 	let inFlight = 0;
 	const waiting: { bytes: number; admit: () => void }[] = [];
 	const fits = (bytes: number) => inFlight === 0 || inFlight + bytes <= budget;
@@ -24,12 +25,13 @@ export function createByteGate(budget: number): ByteGate {
 		async enter(bytes) {
 			if (waiting.length === 0 && fits(bytes)) inFlight += bytes;
 			else await new Promise<void>((admit) => waiting.push({ bytes, admit }));
-			let left = false;
+			let done = false;
 			return () => {
-				if (left) return;
-				left = true;
+				if (done) return;
+				done = true;
 				inFlight -= bytes;
 				admitWaiting();
+				left?.(bytes);
 			};
 		},
 	};

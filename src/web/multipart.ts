@@ -9,6 +9,8 @@ const CRLF = Buffer.from("\r\n");
 const HEAD_END = Buffer.from("\r\n\r\n");
 /** A part's head (its header lines) beyond this is not a form's. */
 const MAX_HEAD_BYTES = 16 * 1024;
+/** Enough bytes to end any boundary line or head begun in an earlier chunk. */
+const SEAM_BYTES = MAX_HEAD_BYTES + 128;
 /** More parts than this are not a form's either. */
 const MAX_PARTS = 20;
 
@@ -131,11 +133,25 @@ export class MultipartParser {
 	}
 
 	write(chunk: Uint8Array): void {
-		const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-		const buffer = this.pending.length > 0 ? Buffer.concat([this.pending, view]) : view;
-		const used = this.consume(buffer);
+		let view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+		if (this.pending.length > 0) {
+			// Only the seam is copied: what was left over and enough of the chunk to finish a
+			// boundary line or a head with it; the chunk itself is read where it is.
+			const seam = Buffer.concat([this.pending, view.subarray(0, SEAM_BYTES)]);
+			const used = this.consume(seam);
+			const past = used - this.pending.length;
+			if (past < 0 || seam.length === this.pending.length + view.length) {
+				this.pending = Buffer.concat([
+					seam.subarray(used),
+					view.subarray(seam.length - this.pending.length),
+				]);
+				return;
+			}
+			view = view.subarray(past);
+		}
+		const used = this.consume(view);
 		// The rest is short (a tail or a head): copied, so the chunk it came from can be freed.
-		this.pending = Buffer.from(buffer.subarray(used));
+		this.pending = Buffer.from(view.subarray(used));
 	}
 
 	/** The body ended: it must have ended with its closing boundary. */

@@ -5,10 +5,10 @@
  * minimum rate (408), which would otherwise hold an upload slot for as long as its sender likes.
  */
 import { AppError } from "../core/errors.ts";
+import { dropped } from "../core/garbage.ts";
+import { SNIFF_BYTES } from "./file-type.ts";
 import { boundaryOf, MultipartError, MultipartParser } from "./multipart.ts";
 
-/** Bytes of the file after which its type is sniffed, and its own size limit applies. */
-export const SNIFF_BYTES = 64 * 1024;
 /** A caption's bytes: its 1,024 characters in UTF-8, and room for the line breaks as CRLF. */
 const MAX_CAPTION_BYTES = 8 * 1024;
 /** The file's buffer grows by doubling from here... */
@@ -21,7 +21,7 @@ export interface UploadBodyOptions {
 	maxBodyBytes: number;
 	/** The file's limit before its type is known. */
 	maxFileBytes: number;
-	/** The file's limit once its first bytes are known (SNIFF_BYTES, or all of a smaller file). */
+	/** The file's limit once its type can be told (SNIFF_BYTES of it, or all of a smaller file). */
 	limitFor(head: Uint8Array, fileName: string): Promise<number>;
 	/** The refusal of a file over `limit` bytes. */
 	tooLarge(limit: number): Error;
@@ -160,6 +160,8 @@ export async function readUploadBody(
 			received += chunk.value.byteLength;
 			if (received > options.maxBodyBytes) throw options.tooLarge(options.maxFileBytes);
 			parser.write(chunk.value);
+			// Its bytes are in the file's buffer now; the chunk is garbage.
+			dropped(chunk.value.byteLength);
 			// The file's own limit as soon as its first bytes tell what it is.
 			if (file && !sniffed && (file.length >= SNIFF_BYTES || fileDone)) {
 				sniffed = true;
