@@ -40,6 +40,8 @@ export interface WebQuotas {
 	 * and the client's IP and network (when `ip` is given), or 429.
 	 */
 	enterUpload(customerId: string, ip?: string): UploadSlot;
+	/** Uploads under way on this instance now. */
+	uploadsUnderWay(): number;
 	/** Before a file of this customer is served. */
 	beforeDownload(customerId: string): Promise<void>;
 }
@@ -154,6 +156,7 @@ export function createWebQuotas(
 			};
 			return slot;
 		},
+		uploadsUnderWay: () => uploadsAtOnce,
 		async beforeDownload(customerId) {
 			if (
 				!(await spendDaily(
