@@ -44,6 +44,8 @@ export const uploadTooSlow = (minBytesPerSecond: number) =>
 		"UPLOAD_TOO_SLOW",
 		`The upload was slower than ${Math.round(minBytesPerSecond / 1024)} KB/s and was stopped. Check the connection and try again.`,
 		408,
+		// The rest of the body is not waited for: the connection ends with the answer.
+		{ connection: "close" },
 	);
 
 /** The body stopped arriving: the client went away, or the server closed an idle connection. */
