@@ -13,6 +13,7 @@ const BENCHMARKS = {
 	claims: "bench/claims.ts",
 	delivery: "bench/delivery.ts",
 	idle: "bench/idle.ts",
+	uploads: "bench/uploads.ts",
 	recovery: "bench/recovery.ts",
 	rates: "bench/rates.ts",
 } as const;

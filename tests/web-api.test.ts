@@ -367,11 +367,14 @@ describe("typing, widget errors, ask-support", () => {
 			"POST",
 			"/api/widget/errors",
 			{
+				// Reports come from the widget on an allowed site (localhost, outside production).
+				headers: { origin: "http://localhost:5173" },
 				body: { errors: Array.from({ length: 12 }, (_, i) => ({ message: `boom ${i}` })) },
 			},
 		);
 		expect(ok.body.data.processed).toBe(10);
 		const bad = await api<Envelope>(service.url, "POST", "/api/widget/errors", {
+			headers: { origin: "http://localhost:5173" },
 			body: { errors: "nope" },
 		});
 		expect(bad.status).toBe(400);

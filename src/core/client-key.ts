@@ -43,3 +43,14 @@ export function clientKey(ip: string): string {
 		.map((g) => g.toString(16))
 		.join(":")}::/64`;
 }
+
+/**
+ * The network a client's address belongs to, for caps shared by neighbours: an IPv4 address by
+ * its /24, an IPv6 address by its /64 (as `clientKey`).
+ *
+ * @example networkKey("203.0.113.7") // "203.0.113.0/24"
+ */
+export function networkKey(ip: string): string {
+	if (isIP(ip) !== 4) return clientKey(ip);
+	return `${ip.split(".").slice(0, 3).join(".")}.0/24`;
+}

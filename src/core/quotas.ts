@@ -30,6 +30,17 @@ export const quotaDefaults = {
 	concurrentUploads: 32,
 	/** Uploads being received at once for one customer. */
 	concurrentUploadsPerCustomer: 2,
+	/** Uploads being received at once from one client IP (IPv6: one /64). */
+	concurrentUploadsPerIp: 4,
+	/** Uploads being received at once from one network (IPv4: a /24; IPv6: a /64). */
+	concurrentUploadsPerNetwork: 8,
+	/**
+	 * An upload's body arriving slower than this on average (bytes per second), measured once
+	 * `uploadMinRateAfterSeconds` have passed, is cut with 408: a slow sender cannot hold an upload
+	 * slot for as long as it likes.
+	 */
+	uploadMinBytesPerSecond: 16 * 1024,
+	uploadMinRateAfterSeconds: 10,
 	/** Media downloads (`GET /api/media/:id`) of one customer's files per UTC day. */
 	mediaDownloadsPerCustomerPerDay: 2000,
 } as const;

@@ -1,14 +1,17 @@
 /**
  * Small public endpoints around the widget: `GET /ask-support` (a "write to us in Telegram"
  * button that remembers the page the visitor came from) and `POST /api/widget/errors` (the
- * widget's own error reports, logged for the self-hoster).
+ * widget's own error reports from allowed sites, logged for the self-hoster: at most 1 KB of them
+ * per request, URLs without their query strings and fragments).
  */
 import { Elysia, t } from "elysia";
 import { saveEntryContext } from "../core/entry-contexts.ts";
 import { AppError } from "../core/errors.ts";
 import { assertNoControlCharacters } from "../core/text.ts";
+import { withinBudget } from "../observability/log-text.ts";
 import { JSON_BODY } from "./body.ts";
 import { clientIp } from "./client-ip.ts";
+import { originNotAllowed } from "./cors.ts";
 import type { WebDeps } from "./deps.ts";
 import { errorResponses, Ok, ok } from "./envelope.ts";
 import { originPolicy } from "./origins.ts";
@@ -21,9 +24,10 @@ const WidgetErrors = t.Object({
 	errors: t.Array(t.Unknown(), { maxItems: 100 }),
 });
 
-/** At most this many reports of one request are logged, each cut to a readable size. */
+/** At most this many reports of one request are looked at... */
 const REPORTS_USED = 10;
-const REPORT_CHARS = 2000;
+/** ...and at most this many characters of page-supplied text are logged for one request. */
+const LOGGED_CHARS = 1024;
 
 export function entryRoutes(deps: WebDeps) {
 	const origins = originPolicy(deps.config);
@@ -62,16 +66,21 @@ export function entryRoutes(deps: WebDeps) {
 		.post(
 			"/api/widget/errors",
 			({ body, headers, request, server }) => {
+				// Only the widget on a site allowed to embed it reports; a browser always sends the
+				// Origin of a cross-site POST, so a report without one is not the widget's.
+				const origin = headers.origin;
+				if (!origin || !origins.allows(origin)) throw originNotAllowed();
 				// Keyed by the client, never by the Origin header: anyone can write any Origin.
 				deps.limits.take("widgetErrors", clientIp(request, server, deps.config.trustProxy));
 				const used = body.errors.slice(0, REPORTS_USED);
-				for (const report of used) {
-					const text = typeof report === "string" ? report : JSON.stringify(report);
-					deps.log.warn("widget error", {
-						origin: headers.origin,
-						report: text.slice(0, REPORT_CHARS),
-					});
-				}
+				const texts = used.map((report) =>
+					typeof report === "string" ? report : (JSON.stringify(report) ?? ""),
+				);
+				// One line per request: the origin and the reports within the budget, URLs cleaned.
+				deps.log.warn("widget error", {
+					origin,
+					reports: withinBudget(texts, LOGGED_CHARS - origin.length),
+				});
 				return ok({ processed: used.length });
 			},
 			{
@@ -79,7 +88,10 @@ export function entryRoutes(deps: WebDeps) {
 				body: WidgetErrors,
 				response: {
 					200: Ok(t.Object({ processed: t.Number() })),
-					...errorResponses({ body: true, codes: { 429: ["RATE_LIMITED"] } }),
+					...errorResponses({
+						body: true,
+						codes: { 403: ["ORIGIN_NOT_ALLOWED"], 429: ["RATE_LIMITED"] },
+					}),
 				},
 				detail: { summary: "The widget's own error reports, logged for the self-hoster" },
 			},

@@ -145,6 +145,14 @@ function isPlainText(bytes: Uint8Array): boolean {
 }
 
 /**
+ * The bytes the detector is given. A type is told by a file's first bytes (and plain text by its
+ * first 64 KB, `isPlainText`); only an archive is walked to its end, where a JAR or an APK shows
+ * what it is. The detector would otherwise copy up to 10 MB of any PDF to look into it.
+ */
+export const SNIFF_BYTES = 64 * 1024;
+const ZIP_SIGNATURE = [0x50, 0x4b, 0x03, 0x04];
+
+/**
  * The file's type from its content, or null when it is not one we accept. Plain text, which no
  * detector can recognise, is accepted only under a text name (txt, log, csv, json) or none.
  * @example await detectFileType(bytes, "IMG_0001.HEIC") // { kind: "document", mimeType: "image/heic", … }
@@ -155,7 +163,8 @@ export async function detectFileType(
 ): Promise<DetectedType | null> {
 	if (bytes.length === 0) return null;
 	const extension = extensionOf(fileName);
-	const found = await fileTypeFromBuffer(bytes).catch(() => undefined);
+	const sample = startsWith(bytes, ZIP_SIGNATURE) ? bytes : bytes.subarray(0, SNIFF_BYTES);
+	const found = await fileTypeFromBuffer(sample).catch(() => undefined);
 	if (found) {
 		if (found.ext === "zip") return zipDocument(extension);
 		if (found.ext === "cfb") {

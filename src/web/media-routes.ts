@@ -10,6 +10,7 @@ import { sql } from "drizzle-orm";
 import { Elysia, t } from "elysia";
 import { AppError } from "../core/errors.ts";
 import { isUuid } from "../core/ids.ts";
+import { mediaSlice } from "../core/media.ts";
 import type { WebDeps } from "./deps.ts";
 import { Bytes, errorResponses } from "./envelope.ts";
 import { webQuotas } from "./quota.ts";
@@ -72,10 +73,6 @@ interface MediaHead {
 	stored: number | string | null;
 }
 
-/** A bytea column read back: postgres.js gives a Buffer, PGlite a Uint8Array. */
-const asBytes = (value: unknown) =>
-	value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer);
-
 export function mediaRoutes(deps: WebDeps) {
 	return new Elysia({ name: "media-routes" }).get(
 		"/api/media/:id",
@@ -110,11 +107,8 @@ export function mediaRoutes(deps: WebDeps) {
 					});
 				const from = range ? range.start : 0;
 				const length = range ? range.end - range.start + 1 : size;
-				const [part] = await database.query<{ part: unknown }>(sql`
-					select substring(bytes from ${from + 1} for ${length}) as part
-					from media where id = ${params.id}`);
-				if (!part) throw new AppError("NOT_FOUND", "This file no longer exists.", 404);
-				const bytes = asBytes(part.part);
+				const bytes = await mediaSlice(database, params.id, from, length);
+				if (!bytes) throw new AppError("NOT_FOUND", "This file no longer exists.", 404);
 				if (range)
 					return new Response(bytes, {
 						status: 206,

@@ -5,7 +5,7 @@
  * before anything is stored.
  */
 
-import { clientKey } from "../core/client-key.ts";
+import { clientKey, networkKey } from "../core/client-key.ts";
 import { AppError } from "../core/errors.ts";
 import {
 	type Quotas,
@@ -35,8 +35,13 @@ export interface WebQuotas {
 	openingLimit(customerId: string): number | undefined;
 	/** After a message of this customer was stored: their next ones cost no quota query. */
 	started(customerId: string): void;
-	/** Before an upload's body is read: one of the uploads at once, or 429. */
-	enterUpload(customerId: string): UploadSlot;
+	/**
+	 * Before an upload's body is read: one of the uploads at once of the instance, the customer,
+	 * and the client's IP and network (when `ip` is given), or 429.
+	 */
+	enterUpload(customerId: string, ip?: string): UploadSlot;
+	/** Uploads under way on this instance now. */
+	uploadsUnderWay(): number;
 	/** Before a file of this customer is served. */
 	beforeDownload(customerId: string): Promise<void>;
 }
@@ -50,6 +55,7 @@ export function createWebQuotas(
 ): WebQuotas {
 	const limits = resolveQuotas(overrides);
 	const started = new Set<string>();
+	/** Uploads under way per customer, per client IP and per network (keys never collide). */
 	const uploading = new Map<string, number>();
 	let uploadsAtOnce = 0;
 	/** Bytes being stored right now (reserved, not yet in the media table), per customer. */
@@ -72,11 +78,33 @@ export function createWebQuotas(
 		openingLimit: (customerId) => (started.has(customerId) ? undefined : limits.topicsPerIpPerDay),
 		// Started or paid for now: the customer's next messages (a retry too) cost no query.
 		started: remember,
-		enterUpload(customerId) {
-			const mine = uploading.get(customerId) ?? 0;
-			if (mine >= limits.concurrentUploadsPerCustomer || uploadsAtOnce >= limits.concurrentUploads)
+		enterUpload(customerId, ip) {
+			const counted: [string, number, string][] = [
+				[
+					`customer:${customerId}`,
+					limits.concurrentUploadsPerCustomer,
+					"Too many uploads at once.",
+				],
+			];
+			if (ip !== undefined)
+				counted.push(
+					[
+						`ip:${clientKey(ip)}`,
+						limits.concurrentUploadsPerIp,
+						"Too many uploads at once from this address.",
+					],
+					[
+						`net:${networkKey(ip)}`,
+						limits.concurrentUploadsPerNetwork,
+						"Too many uploads at once from this network.",
+					],
+				);
+			if (uploadsAtOnce >= limits.concurrentUploads)
 				throw quotaExceeded("Too many uploads at once. Try again when the others are done.");
-			uploading.set(customerId, mine + 1);
+			for (const [key, cap, message] of counted)
+				if ((uploading.get(key) ?? 0) >= cap)
+					throw quotaExceeded(`${message} Try again when the others are done.`);
+			for (const [key] of counted) uploading.set(key, (uploading.get(key) ?? 0) + 1);
 			uploadsAtOnce += 1;
 			let held = 0;
 			let released = false;
@@ -111,9 +139,11 @@ export function createWebQuotas(
 				release() {
 					if (released) return;
 					released = true;
-					const left = (uploading.get(customerId) ?? 1) - 1;
-					if (left > 0) uploading.set(customerId, left);
-					else uploading.delete(customerId);
+					for (const [key] of counted) {
+						const left = (uploading.get(key) ?? 1) - 1;
+						if (left > 0) uploading.set(key, left);
+						else uploading.delete(key);
+					}
 					uploadsAtOnce -= 1;
 					if (held > 0) {
 						const rest = (reserved.get(customerId) ?? held) - held;
@@ -126,6 +156,7 @@ export function createWebQuotas(
 			};
 			return slot;
 		},
+		uploadsUnderWay: () => uploadsAtOnce,
 		async beforeDownload(customerId) {
 			if (
 				!(await spendDaily(

@@ -1,19 +1,22 @@
 /**
  * `POST /api/chat/upload`: one file in a multipart body, judged by its content,
- * within per-type size limits. The body is read with the limit enforced as it streams in, so an
- * oversized upload is refused (413) without ever being held whole.
+ * within per-type size limits. The body streams into one buffer of the file (upload-body.ts): an
+ * oversized upload is refused (413) as soon as it passes its limit, a body slower than the
+ * minimum rate is cut (408), and the uploads under way are capped per customer, client IP and
+ * network (429) before any byte is read.
  */
 import { Elysia, t } from "elysia";
 import { AppError } from "../core/errors.ts";
 import { acceptCustomerUpload, MAX_CAPTION } from "../core/media.ts";
 import { assertNoControlCharacters } from "../core/text.ts";
 import { mediaKinds } from "../db/schema.ts";
-import { readLimitedBytes } from "./body.ts";
+import { clientIp } from "./client-ip.ts";
 import type { WebDeps } from "./deps.ts";
 import { errorResponses, Ok, ok } from "./envelope.ts";
 import { detectFileType, sanitizeFileName } from "./file-type.ts";
 import { webQuotas } from "./quota.ts";
 import { sessionGuard } from "./session-guard.ts";
+import { readUploadBody } from "./upload-body.ts";
 
 /** Room for the multipart boundaries, headers and caption around the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -43,34 +46,40 @@ export function uploadRoutes(deps: WebDeps) {
 		.use(sessionGuard(deps.core.database))
 		.post(
 			"/upload",
-			async ({ session, request, set }) => {
+			async ({ session, request, server, set }) => {
 				deps.limits.take("upload", session.customerId);
 				// Counted before the body is read; given back however the request ends.
 				const quotas = webQuotas(deps);
-				using slot = quotas.enterUpload(session.customerId);
-				const type = request.headers.get("content-type") ?? "";
-				if (!type.toLowerCase().startsWith("multipart/form-data"))
-					throw new AppError(
-						"NO_FILE",
-						"Send the file as multipart/form-data in the field `file`.",
-						400,
-					);
-				const raw = await readLimitedBytes(request, bodyLimit, () => tooLarge(documentMaxBytes));
-				let form: Awaited<ReturnType<Response["formData"]>>;
+				const ip = clientIp(request, server, deps.config.trustProxy);
+				using slot = quotas.enterUpload(session.customerId, ip);
+				const { limits } = quotas;
+				let body: Awaited<ReturnType<typeof readUploadBody>>;
 				try {
-					form = await new Response(raw, { headers: { "content-type": type } }).formData();
-				} catch {
-					throw new AppError("NO_FILE", "The multipart body could not be read.", 400);
+					body = await readUploadBody(request, {
+						maxBodyBytes: bodyLimit,
+						maxFileBytes: Math.max(imageMaxBytes, documentMaxBytes),
+						// An image's smaller limit applies as soon as its first bytes say it is one.
+						limitFor: async (head, name) =>
+							(await detectFileType(head, name))?.kind === "image"
+								? imageMaxBytes
+								: documentMaxBytes,
+						tooLarge,
+						minBytesPerSecond: limits.uploadMinBytesPerSecond,
+						minRateAfterMs: limits.uploadMinRateAfterSeconds * 1000,
+					});
+				} catch (error) {
+					// Slow or abandoned bodies are the sender's problem, not the service's.
+					if (
+						error instanceof AppError &&
+						(error.status === 408 || error.code === "UPLOAD_INTERRUPTED")
+					)
+						deps.log.warn("upload cut off", { code: error.code, customerId: session.customerId });
+					throw error;
 				}
-				const file = form.get("file");
-				if (!(file instanceof Blob) || file.size === 0)
-					throw new AppError("NO_FILE", "No file was sent in the field `file`.", 400);
-				const declaredName = file instanceof File ? file.name : "";
-				const caption = form.get("caption");
+				const { fileName: declaredName, bytes, caption } = body;
 				// Refused, not cleaned: the visitor learns why, and nothing is half-stored.
 				assertNoControlCharacters(declaredName, "The file name", "INVALID_FILE_NAME");
 				assertNoControlCharacters(caption, "The caption");
-				const bytes = new Uint8Array(await file.arrayBuffer());
 				const detected = await detectFileType(bytes, declaredName);
 				if (!detected)
 					throw new AppError(
@@ -88,7 +97,7 @@ export function uploadRoutes(deps: WebDeps) {
 					mimeType: detected.mimeType,
 					fileName,
 					bytes,
-					caption: typeof caption === "string" ? caption : undefined,
+					caption,
 					openingLimit: quotas.openingLimit(session.customerId),
 				});
 				quotas.started(session.customerId);
@@ -109,7 +118,14 @@ export function uploadRoutes(deps: WebDeps) {
 					...errorResponses({
 						session: true,
 						codes: {
-							400: ["NO_FILE", "INVALID_MESSAGE", "INVALID_FILE_NAME", "MESSAGE_TOO_LONG"],
+							400: [
+								"NO_FILE",
+								"INVALID_MESSAGE",
+								"INVALID_FILE_NAME",
+								"MESSAGE_TOO_LONG",
+								"UPLOAD_INTERRUPTED",
+							],
+							408: ["UPLOAD_TOO_SLOW"],
 							413: ["FILE_TOO_LARGE"],
 							415: ["INVALID_FILE_TYPE"],
 							429: ["RATE_LIMITED", "QUOTA_EXCEEDED"],
