@@ -7,11 +7,7 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { silentLogger } from "../../src/observability/logger.ts";
 import { type GroupFinder, startGroupFinder } from "../../src/setup/group-finder.ts";
-import {
-	DEFAULT_OPERATOR,
-	startTelegramDouble,
-	type TelegramDouble,
-} from "../support/telegram-double.ts";
+import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
 
 const BASIC = { id: -4_012_345, type: "group", title: "Acme Support" };
 const SUPER = { id: -1_009_876_543_210, type: "supergroup", title: "Acme Support", is_forum: true };
@@ -29,16 +25,7 @@ afterEach(async () => {
 afterAll(() => tg.close());
 
 const date = () => Math.floor(Date.now() / 1000);
-const joined = (chat: object) =>
-	tg.pushUpdate({
-		my_chat_member: {
-			chat,
-			from: DEFAULT_OPERATOR,
-			date: date(),
-			old_chat_member: { status: "left", user: tg.botUser },
-			new_chat_member: { status: "administrator", user: tg.botUser },
-		},
-	} as never);
+const joined = (chat: object) => tg.botAdded("administrator", chat);
 const migratedTo = () =>
 	tg.pushUpdate({
 		message: { message_id: 7, date: date(), chat: BASIC, migrate_to_chat_id: SUPER.id },

@@ -18,11 +18,7 @@ import {
 } from "../support/db.ts";
 import { testEnv } from "../support/service.ts";
 import { until } from "../support/settle.ts";
-import {
-	DEFAULT_OPERATOR,
-	startTelegramDouble,
-	type TelegramDouble,
-} from "../support/telegram-double.ts";
+import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
 import { newUser, topicIdOf } from "../support/telegram-flow.ts";
 
 let tg: TelegramDouble;
@@ -93,15 +89,7 @@ function post(desk: Desk, action: string, fields: Record<string, string>) {
 }
 
 function botJoined() {
-	tg.pushUpdate({
-		my_chat_member: {
-			chat: tg.model.group,
-			from: DEFAULT_OPERATOR,
-			date: Math.floor(Date.now() / 1000),
-			old_chat_member: { status: "left", user: tg.botUser },
-			new_chat_member: { status: "administrator", user: tg.botUser },
-		},
-	} as never);
+	tg.botAdded();
 }
 
 /** Token checked and group chosen on `desk`, so that a save there stores the bot. */

@@ -16,11 +16,7 @@ import { type RunningService, startService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { freePort } from "../support/process.ts";
 import { testEnv } from "../support/service.ts";
-import {
-	DEFAULT_OPERATOR,
-	startTelegramDouble,
-	type TelegramDouble,
-} from "../support/telegram-double.ts";
+import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
 import { newUser, topicIdOf } from "../support/telegram-flow.ts";
 
 let db: TestDatabase;
@@ -60,15 +56,7 @@ async function start(env: Record<string, string> = {}, database: TestDatabase = 
 }
 
 function botJoined(status: "member" | "administrator") {
-	tg.pushUpdate({
-		my_chat_member: {
-			chat: tg.model.group,
-			from: DEFAULT_OPERATOR,
-			date: Math.floor(Date.now() / 1000),
-			old_chat_member: { status: "left", user: tg.botUser },
-			new_chat_member: { status: "member", user: tg.botUser },
-		},
-	} as never);
+	tg.botAdded("member");
 	if (status === "member") tg.setBotRights("member");
 }
 

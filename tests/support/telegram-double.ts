@@ -525,6 +525,25 @@ export class TelegramDouble {
 		return this.updates.push(update);
 	}
 
+	/**
+	 * An operator adds the bot to a chat (the support group unless named): pushes the
+	 * `my_chat_member` update Telegram sends, the bot joining with `status`.
+	 */
+	botAdded(
+		status: "member" | "administrator" = "administrator",
+		chat: object = this.model.group,
+	): TelegramUpdate {
+		return this.pushUpdate({
+			my_chat_member: {
+				chat,
+				from: this.operator,
+				date: Math.floor(Date.now() / 1000),
+				old_chat_member: { status: "left", user: this.botUser },
+				new_chat_member: { status, user: this.botUser },
+			},
+		} as never);
+	}
+
 	/** Makes a customer known (as after /start) without sending a message. */
 	addCustomer(user: Person): void {
 		this.model.privateChat({ ...user, is_bot: user.is_bot ?? false });

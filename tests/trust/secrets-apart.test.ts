@@ -25,11 +25,7 @@ import { freshDatabase, onPostgres, type TestDatabase } from "../support/db.ts";
 import { type ChildService, spawnService, tempDir } from "../support/process.ts";
 import { testEnv, writeConfigFile } from "../support/service.ts";
 import { until } from "../support/settle.ts";
-import {
-	DEFAULT_OPERATOR,
-	startTelegramDouble,
-	type TelegramDouble,
-} from "../support/telegram-double.ts";
+import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
 
 let tg: TelegramDouble;
 const children: ChildService[] = [];
@@ -89,15 +85,7 @@ async function setUp(url: string, code: string) {
 			redirect: "manual",
 		});
 	expect((await post("token", { token: tg.token })).status).toBe(303);
-	tg.pushUpdate({
-		my_chat_member: {
-			chat: tg.model.group,
-			from: DEFAULT_OPERATOR,
-			date: Math.floor(Date.now() / 1000),
-			old_chat_member: { status: "left", user: tg.botUser },
-			new_chat_member: { status: "administrator", user: tg.botUser },
-		},
-	} as never);
+	tg.botAdded();
 	await tg.waitForUpdateConfirmed();
 	expect((await post("group", { groupId: String(tg.groupId) })).status).toBe(303);
 	expect((await post("save", {})).status).toBe(200);
