@@ -3,7 +3,7 @@
  * POST answer, WS echo and catch-up is kept once), pending sends by `clientMessageId` (persisted,
  * so a reload keeps what was typed offline), and the unread count.
  */
-import { loadJson, onOtherTab, save, saveJson } from "./storage.ts";
+import { KEYS, loadJson, onOtherTab, save, saveJson } from "./storage.ts";
 
 export interface Message {
 	id: string;
@@ -31,8 +31,8 @@ export interface Pending {
 	error?: string;
 }
 
-const PENDING_KEY = "pending";
-const READ_KEY = "readSeq";
+const PENDING_KEY = KEYS.pending;
+const READ_KEY = KEYS.readSeq;
 
 export function createStore() {
 	const messages = new Map<string, Message>();
@@ -77,6 +77,7 @@ export function createStore() {
 			newest = oldest = undefined;
 			readSeq = 0;
 			save(READ_KEY, null);
+			save(KEYS.unread, null);
 		},
 		queue(text: string, cid: string): Pending {
 			const item = { cid, text };
