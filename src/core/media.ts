@@ -26,6 +26,12 @@ export interface UploadInput {
 /** Telegram's limit for a caption. */
 export const MAX_CAPTION = 1024;
 
+/**
+ * The text of a file sent without a caption: its name, as the older widget expects to find it in
+ * history (it shows a captionless file by its text). Whoever shows the file itself skips it.
+ */
+export const fileOnlyText = (fileName: string) => `📎 ${fileName}`;
+
 export async function acceptCustomerUpload(
 	deps: CoreDeps,
 	input: UploadInput,
@@ -58,7 +64,7 @@ export async function acceptCustomerUpload(
 			{
 				customerId: input.customerId,
 				channel: "web",
-				text: caption,
+				text: caption || fileOnlyText(input.fileName),
 				attachment: ref,
 				openingLimit: input.openingLimit,
 			},
