@@ -40,7 +40,7 @@ const fetchBytes = async (path: string) =>
 			await fetch(`${service.url}${path}`, { headers: { "accept-encoding": "identity" } })
 		).arrayBuffer(),
 	);
-const gzip = (bytes: Uint8Array) => Bun.gzipSync(bytes, { level: 9 }).length;
+const gzip = (bytes: Uint8Array<ArrayBuffer>) => Bun.gzipSync(bytes, { level: 9 }).length;
 const script = await fetchBytes("/widget.js");
 const chatPath = new TextDecoder().decode(script).match(/"chat":"([^"]+)"/)?.[1];
 if (!chatPath) throw new Error("the loader names no rest");
