@@ -34,4 +34,6 @@ if (!result.success) {
 	for (const log of result.logs) console.error(String(log));
 	process.exit(1);
 }
-console.log(`built ${outfile} (widget ${widget.length} bytes embedded)`);
+console.log(
+	`built ${outfile} (widget ${widget.loader.length + widget.chat.length} bytes embedded)`,
+);

@@ -363,6 +363,26 @@ describe("uploads judged by content", () => {
 		web.socket.close();
 	});
 
+	test("a file without a caption is stored with the text 📎 <name>, which history gives back; its topic copy names it once", async () => {
+		const { tg } = flow();
+		const web = await webCustomer("A file without words");
+		const since = tg.calls.length;
+		const response = await upload(web.sessionId, "receipt.pdf", enc("%PDF-1.4\n%%EOF\n"));
+		const body = (await response.json()) as Envelope<{ messageId: string }>;
+		expect(response.status).toBe(201);
+		const echo = await web.socket.next(
+			(f) => f.type === "message" && f.data.id === body.data.messageId,
+		);
+		expect(echo.data.text).toBe("📎 receipt.pdf");
+		// After a reload, the older widget reads the name from history's text.
+		const page = await history(web.sessionId, "limit=50");
+		const stored = page.body.data.messages.find((m) => m.id === body.data.messageId);
+		expect(stored?.text).toBe("📎 receipt.pdf");
+		const copy = await nextCall(tg, since, (c) => sentFile(c, web.topicId, "receipt.pdf"));
+		expect(copy.params.caption).toBe("[WEB] 📎 receipt.pdf");
+		web.socket.close();
+	});
+
 	test("executables, HTML, SVG and APKs are refused 415 with nothing stored or sent", async () => {
 		const { tg, service } = flow();
 		const { sessionId } = await initSession(service.url);

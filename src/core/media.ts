@@ -44,6 +44,12 @@ const fileTransfers = createByteGate(FILE_BYTES_AT_ONCE, (bytes) => dropped(3 * 
 const asBase64 = (bytes: Uint8Array) =>
 	sql`decode(${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64")}, 'base64')`;
 
+/**
+ * The text of a file sent without a caption: its name, as the older widget expects to find it in
+ * history (it shows a captionless file by its text). Whoever shows the file itself skips it.
+ */
+export const fileOnlyText = (fileName: string) => `📎 ${fileName}`;
+
 export async function acceptCustomerUpload(
 	deps: CoreDeps,
 	input: UploadInput,
@@ -86,7 +92,7 @@ function storeUpload(deps: CoreDeps, input: UploadInput, caption: string) {
 			{
 				customerId: input.customerId,
 				channel: "web",
-				text: caption,
+				text: caption || fileOnlyText(input.fileName),
 				attachment: ref,
 				openingLimit: input.openingLimit,
 			},

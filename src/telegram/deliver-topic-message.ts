@@ -6,7 +6,7 @@
  */
 import { and, asc, eq, gt } from "drizzle-orm";
 import type { TelegramMessage, TelegramMessageEntity } from "gramio";
-import { mediaById } from "../core/media.ts";
+import { fileOnlyText, mediaById } from "../core/media.ts";
 import { customers, media, messages, outbox } from "../db/schema.ts";
 import type { OutboxHandler } from "../outbox/delivery.ts";
 import {
@@ -66,9 +66,10 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 		const target = { chat_id: deps.groupId, message_thread_id: topicId, ...replyTo(reply) };
 		const attachment = message.mediaId ? await mediaById(deps.database, message.mediaId) : null;
 		if (!attachment) return sendLong(target, `${prefix}${message.text}`);
-		const { caption, rest } = fitCaption(
-			`${prefix}📎 ${attachment.fileName ?? "file"}${message.text ? `\n${message.text}` : ""}`,
-		);
+		const name = fileOnlyText(attachment.fileName ?? "file");
+		// A file sent without a caption carries its name as its text: said once, not twice.
+		const text = message.text === name ? "" : message.text;
+		const { caption, rest } = fitCaption(`${prefix}${name}${text ? `\n${text}` : ""}`);
 		// Once Telegram has the file, resending (a recreated topic) needs only its id.
 		const file =
 			attachment.telegramFileId ??

@@ -3,7 +3,7 @@
  * POST answer, WS echo and catch-up is kept once), pending sends by `clientMessageId` (persisted,
  * so a reload keeps what was typed offline), and the unread count.
  */
-import { load, loadJson, onOtherTab, save, saveJson } from "./storage.ts";
+import { KEYS, load, loadJson, onOtherTab, save, saveJson } from "./storage.ts";
 
 export interface Message {
 	id: string;
@@ -31,15 +31,10 @@ export interface Pending {
 	error?: string;
 }
 
-const PENDING_KEY = "pending";
-/** The `seq` of the last message the visitor saw: a number in their own conversation. */
-const READ_KEY = "read";
-/**
- * Where that mark was kept while `seq` counted every message of the desk: such a number is far
- * above the conversation's own and would hide every new reply. A visitor who has one had seen
- * what they were shown, so the first page shown counts as read (`loaded`).
- */
-const LEGACY_READ_KEY = "readSeq";
+const PENDING_KEY = KEYS.pending;
+const READ_KEY = KEYS.read;
+/** A visitor with a mark of the desk-wide numbering had seen what they were shown: the first page shown counts as read (`loaded`). */
+const LEGACY_READ_KEY = KEYS.legacyRead;
 
 export function createStore() {
 	const messages = new Map<string, Message>();
@@ -90,6 +85,7 @@ export function createStore() {
 			this.forget();
 			readSeq = 0;
 			save(READ_KEY, null);
+			save(KEYS.unread, null);
 		},
 		queue(text: string, cid: string): Pending {
 			const item = { cid, text };

@@ -1,11 +1,12 @@
 /**
  * Every text the widget shows, en and ru. Pure data: the server imports it to validate text
  * overrides from the config file, so no DOM here. Names of controls are a contract with the
- * browser tests (docs/WIDGET.md).
+ * browser tests (docs/WIDGET.md). The launcher's own texts live with the loader, which paints it.
  */
+import { launcherTexts } from "./launcher-texts.ts";
+
 const en = {
-	launcher: "Chat with us",
-	unread: ", {n} unread",
+	...launcherTexts.en,
 	messages: "Messages",
 	message: "Message",
 	send: "Send",
@@ -59,8 +60,7 @@ export type WidgetTextKey = keyof typeof en;
 export type WidgetTexts = Record<WidgetTextKey, string>;
 
 const ru: WidgetTexts = {
-	launcher: "Написать нам",
-	unread: ", {n} непрочитанных",
+	...launcherTexts.ru,
 	messages: "Сообщения",
 	message: "Сообщение",
 	send: "Отправить",

@@ -1,12 +1,14 @@
 /**
  * Keyboard-only use, an axe-core scan of the widget's shadow root (light, dark, a pale brand
- * colour) with no serious or critical violation, and the phone layout: a full-screen modal
- * dialog that keeps Tab inside.
+ * colour) with no serious or critical violation, targets of 24 × 24 px and focus never hidden
+ * behind the floating panel (WCAG 2.2), and the phone layout: a full-screen modal dialog that
+ * keeps Tab inside.
  */
 import { describe, expect, test } from "bun:test";
 import type { Locator, Page } from "playwright-core";
 import { describeViolations, seriousViolations } from "./support/axe.ts";
 import { useBrowser } from "./support/browser.ts";
+import { controls } from "./support/geometry.ts";
 import { useStack } from "./support/stack.ts";
 import { waitForWebCopy, webCopies } from "./support/topic.ts";
 import { focusedDescription, isFocused, until, widgetOn } from "./support/widget.ts";
@@ -74,6 +76,51 @@ describe("keyboard", () => {
 			"focus on the launcher",
 		);
 		expect(await w.launcher.getAttribute("aria-expanded")).toBe("false");
+	}, 45_000);
+});
+
+describe("WCAG 2.2 on desktop", () => {
+	test("every control of the open panel is at least 24 × 24 px", async () => {
+		const { tg } = stack();
+		const { page } = await visitor();
+		await page.goto(stack().shopPage());
+		const w = widgetOn(page);
+		await w.open();
+		await w.send("Measuring the targets");
+		const topicId = await waitForWebCopy(tg, "Measuring the targets");
+		tg.operatorPosts(topicId, "Measured, see https://example.com/sizes");
+		await w.expectOnce("Measured, see https://example.com/sizes");
+		await w.endConversation.click();
+		await w.star(5).click();
+		await w.feedback.waitFor({ state: "visible", timeout: 10_000 });
+		const all = await controls(page);
+		expect(all.length).toBeGreaterThan(8);
+		expect(all.filter((c) => c.width < 24 || c.height < 24)).toEqual([]);
+	}, 45_000);
+
+	test("a page control that takes focus while entirely behind the floating panel is not left hidden", async () => {
+		const { page } = await visitor();
+		// A page button under the panel's corner of the screen, the last one before the widget.
+		await page.goto(
+			stack().shopPage({
+				body: '<button type="button" id="behind" style="position:fixed;right:100px;bottom:300px;width:80px;height:30px">Behind</button>',
+			}),
+		);
+		const w = widgetOn(page);
+		await w.open();
+		const behind = page.locator("#behind");
+		for (let i = 0; i < 20 && !(await isFocused(behind)); i++)
+			await page.keyboard.press("Shift+Tab");
+		expect(await isFocused(behind)).toBe(true);
+		const onTop = await behind.evaluate((el) => {
+			type Rect = { left: number; top: number; width: number; height: number };
+			const doc = (
+				globalThis as unknown as { document: { elementFromPoint(x: number, y: number): unknown } }
+			).document;
+			const r = (el as unknown as { getBoundingClientRect(): Rect }).getBoundingClientRect();
+			return doc.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === el;
+		});
+		expect(onTop).toBe(true);
 	}, 45_000);
 });
 

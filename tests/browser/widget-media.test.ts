@@ -129,6 +129,15 @@ describe("attachments", () => {
 		}, pasted);
 		await until(async () => expect(topicFileCalls(stack().tg, topicId)).toHaveLength(3), 15_000);
 		expect(await mediaCount(topicId)).toBe(3);
+
+		// Sent without a caption, a file keeps its name as its text (for the older widget): after
+		// a reload, from history, each is still shown once, by its file or its image.
+		await page.reload();
+		await w.open();
+		await w.log.getByText("invoice-77.pdf").first().waitFor({ state: "visible", timeout: 10_000 });
+		expect(await w.log.getByText("invoice-77.pdf").count()).toBe(1);
+		expect(await w.log.getByText("dropped-receipt.pdf").count()).toBe(1);
+		expect(await w.log.getByText("📎").count()).toBe(0);
 	}, 45_000);
 
 	test("text typed before attaching goes with the file as its caption; a refused file gives the text back", async () => {

@@ -6,6 +6,7 @@
 import type { Store } from "../store.ts";
 import type { WidgetTexts } from "../texts.ts";
 import type { Http, Socket } from "../transport.ts";
+import type { Launcher } from "../view/launcher.ts";
 import type { View } from "../view/view.ts";
 
 export interface WidgetConfig {
@@ -13,8 +14,9 @@ export interface WidgetConfig {
 	ws: string;
 	texts: WidgetTexts;
 	title?: string;
-	color?: string;
-	left: boolean;
+	/** The loader's shadow root and launcher, taken over by the view. */
+	root: ShadowRoot;
+	launcher: Launcher;
 	emit(event: string, data?: unknown): void;
 	report(error: unknown): void;
 }

@@ -1,8 +1,10 @@
 /**
  * The messages as they arrive. Each is shown once however it came (the answer to its POST, the
  * socket, the catch-up) and replaces its pending copy; an edit shows in the message and in the
- * quotes of replies to it; the unread count follows, for the launcher and the host page.
+ * quotes of replies to it; the unread count follows, for the launcher and the host page (and is
+ * kept for the next page view's launcher).
  */
+import { KEYS, save } from "../storage.ts";
 import type { Message } from "../store.ts";
 import type { Chat } from "./chat.ts";
 
@@ -13,6 +15,8 @@ export function unread(c: Chat) {
 	c.view.setUnread(count);
 	if (count !== c.lastUnread) {
 		c.lastUnread = count;
+		// For the loader of the next page view, which paints the badge before this code loads.
+		if (c.session) save(KEYS.unread, count ? String(count) : null);
 		c.config.emit("unread", { count });
 	}
 }

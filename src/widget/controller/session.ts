@@ -4,13 +4,13 @@
  * conversation; an id the service no longer knows is dropped, and replaced at once while the
  * panel is open or sends wait.
  */
-import { load, save } from "../storage.ts";
+import { KEYS, load, save } from "../storage.ts";
 import type { Chat } from "./chat.ts";
 import { setOlder } from "./history.ts";
 import { banner, gone, showError } from "./notices.ts";
 import { applyStatus, type StatusData } from "./status.ts";
 
-const SESSION_KEY = "session";
+const SESSION_KEY = KEYS.session;
 
 /** The id kept from an earlier page view, if any. */
 export const storedSession = () => load(SESSION_KEY);
@@ -48,6 +48,9 @@ export function ensureSession(c: Chat): Promise<string> {
 export function dropSession(c: Chat) {
 	c.session = null;
 	save(SESSION_KEY, null);
+	// The badge the loader painted from storage belonged to that conversation.
+	save(KEYS.unread, null);
+	c.view.setUnread(0);
 	c.live = false;
 	c.socket.stop();
 	banner(c);

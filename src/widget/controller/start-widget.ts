@@ -3,6 +3,7 @@
  * them. The parts are plain functions of the shared `Chat`; this file builds it, opens and closes
  * the panel, and starts what a page view starts.
  */
+import { setConsent } from "../storage.ts";
 import { createStore } from "../store.ts";
 import { createHttp } from "../transport.ts";
 import { createView } from "../view/view.ts";
@@ -63,7 +64,7 @@ export function startWidget(config: WidgetConfig) {
 	c.store = createStore();
 	c.view = createView(
 		t,
-		{ title: config.title || t.defaultTitle, color: config.color, left: config.left },
+		{ title: config.title || t.defaultTitle, root: config.root, launcher: config.launcher },
 		{
 			toggle: () => toggle(c),
 			send: (text) => send(c, text),
@@ -96,12 +97,11 @@ export function startWidget(config: WidgetConfig) {
 	for (const p of c.store.pending) c.view.pending(p);
 	if (!c.session && c.store.pending.length) kick(c);
 	banner(c);
-	c.view.setUnread(0);
 
 	return {
-		host: c.view.host,
 		open: () => open(c),
 		close: () => close(c),
 		toggle: () => toggle(c),
+		consent: setConsent,
 	};
 }

@@ -1,8 +1,11 @@
 /**
  * The open panel as a dialog. Escape closes the enlarged image first, then the panel; Tab stays
  * inside the enlarged image or a full-screen panel. On phones the panel is full screen and modal:
- * its height follows the visual viewport (the on-screen keyboard shrinks it) and the page behind
- * stops scrolling, its position restored when the panel closes.
+ * its height follows the visual viewport (the on-screen keyboard shrinks it), the page behind
+ * stops scrolling, its position restored when the panel closes, and the back gesture closes it
+ * (an entry is pushed on the page's history while it is open). On desktop the panel floats beside
+ * the page: a page element that takes focus while entirely hidden behind it closes it, so focus
+ * is never out of sight.
  */
 import type { Zoom } from "./zoom.ts";
 
@@ -37,8 +40,36 @@ export function makeDialog(root: ShadowRoot, panel: HTMLElement, zoom: Zoom, tog
 		}
 	});
 
+	// The page's element that took focus, when the floating panel hides it entirely.
+	document.addEventListener("focusin", (e) => {
+		if (panel.hidden || modal() || e.target === root.host) return;
+		const a = (e.target as Element).getBoundingClientRect?.();
+		const b = panel.getBoundingClientRect();
+		if (a && a.left >= b.left && a.right <= b.right && a.top >= b.top && a.bottom <= b.bottom)
+			toggle();
+	});
+
+	// The back gesture closes the full-screen panel: an entry (same URL, same state) is pushed
+	// while it is open, and taken back when it closes otherwise.
+	let pushed = false;
+	addEventListener("popstate", () => {
+		if (!pushed) return;
+		pushed = false;
+		if (!panel.hidden) toggle();
+	});
+	const followHistory = (full: boolean) => {
+		if (full && !pushed) {
+			history.pushState(history.state, "");
+			pushed = true;
+		} else if (!full && pushed) {
+			pushed = false;
+			history.back();
+		}
+	};
+
 	function fit() {
 		const full = modal();
+		followHistory(full);
 		panel.toggleAttribute("aria-modal", full);
 		if (full) panel.setAttribute("aria-modal", "true");
 		panel.style.height = full && viewport ? `${viewport.height}px` : "";

@@ -32,6 +32,16 @@ function textBlock(text: string): HTMLElement | null {
 	return h("div", { class: "text" }, ...parts);
 }
 
+/**
+ * The text to show under a message's media: a file sent without a caption carries its own name
+ * as its text (`📎 name`, for the older widget), which the file shown above already says.
+ */
+function caption(m: Message): string {
+	const media = m.imageUrl || m.fileUrl || m.voiceUrl || m.fileExpired;
+	const named = m.fileName ? m.text === `📎 ${m.fileName}` : /^📎 [^\n]+$/.test(m.text);
+	return media && named ? "" : m.text;
+}
+
 export function createList(t: WidgetTexts, actions: ListActions) {
 	const list = h("div", { class: "list" });
 	const items = new Map<string, { el: HTMLElement; seq: number }>();
@@ -99,7 +109,7 @@ export function createList(t: WidgetTexts, actions: ListActions) {
 				{ class: `msg ${m.from}` },
 				m.replyTo ? quote(actions.original(m.replyTo)) : null,
 				...media,
-				textBlock(m.text),
+				textBlock(caption(m)),
 				m.from === "system" ? null : meta,
 			),
 			m.seq,

@@ -1,16 +1,17 @@
 /**
- * The widget's DOM: a launcher and a panel inside the host's shadow root, put together from small
- * parts. It renders what it is told and reports what the visitor does; it holds no conversation
- * state.
+ * The widget's DOM: the panel, put together from small parts, beside the launcher the loader
+ * painted in the host's shadow root. It renders what it is told and reports what the visitor
+ * does; it holds no conversation state.
  */
 import type { Message } from "../store.ts";
+import css from "../styles.css" with { type: "text" };
 import type { WidgetTexts } from "../texts.ts";
 import { createComposer } from "./composer.ts";
 import { makeDialog } from "./dialog.ts";
 import { h, show } from "./dom.ts";
 import { createHeader } from "./header.ts";
-import { createHost } from "./host.ts";
-import { createLauncher } from "./launcher.ts";
+import { adopt } from "./host.ts";
+import type { Launcher } from "./launcher.ts";
 import { createLog } from "./log.ts";
 import { createRating } from "./rating.ts";
 import { createTelegram } from "./telegram.ts";
@@ -34,13 +35,14 @@ export interface ViewActions {
 
 export interface ViewOptions {
 	title: string;
-	color?: string;
-	left: boolean;
+	/** The shadow root and the launcher in it, as the loader painted them. */
+	root: ShadowRoot;
+	launcher: Launcher;
 }
 
 export function createView(t: WidgetTexts, options: ViewOptions, act: ViewActions) {
-	const { host, root } = createHost(options.left, options.color);
-	const launcher = createLauncher(t, act.toggle);
+	const { root, launcher } = options;
+	adopt(root, css);
 	const header = createHeader(t, options.title, act.toggle);
 	const banner = h("div", { class: "banner", role: "status" });
 	const telegram = createTelegram(t, act.telegram);
@@ -69,12 +71,11 @@ export function createView(t: WidgetTexts, options: ViewOptions, act: ViewAction
 		composer.el,
 		h("footer", null, telegram.button, telegram.link, endButton),
 	);
-	root.append(launcher.el, panel, zoom.el);
+	root.append(panel, zoom.el);
 	composer.catchDrops(panel);
 	const fit = makeDialog(root, panel, zoom, act.toggle);
 
 	return {
-		host,
 		setOpen(open: boolean) {
 			const wasInside = panel.contains(root.activeElement) || zoom.el.contains(root.activeElement);
 			show(panel, open);
