@@ -16,6 +16,8 @@ export interface Handoff {
 	ws: string;
 	locale: LauncherLocale;
 	title?: string;
+	/** The visitor as the site signed them (`data-user-*`). */
+	identity?: Identity;
 	/** The shadow root the launcher lives in; the panel goes beside it. */
 	root: ShadowRoot;
 	launcher: Launcher;
@@ -30,6 +32,19 @@ export interface ChatControls {
 	toggle(): void;
 	/** `false`: nothing in storage from now on, and what was there is forgotten. */
 	consent(allowed: boolean): void;
+	/** The site's signed visitor (`topicdesk.identify`): this browser's conversation becomes theirs. */
+	identify(identity: Identity): void;
+	/** The site's logout: this browser forgets the conversation. */
+	reset(): void;
+}
+
+/** A logged-in visitor as the site signs them: `hash` = hex HMAC-SHA256 of `userId`. */
+export interface Identity {
+	userId: string;
+	hash: string;
+	name?: string;
+	email?: string;
+	fields?: Record<string, string>;
 }
 
 export type StartChat = (handoff: Handoff) => ChatControls;

@@ -12,7 +12,7 @@
  */
 const script = document.currentScript as HTMLScriptElement | null;
 
-import { CHAT_EVENT, type ChatControls, type StartChat } from "./handoff.ts";
+import { CHAT_EVENT, type ChatControls, type Identity, type StartChat } from "./handoff.ts";
 import css from "./launcher.css" with { type: "text" };
 import { type LauncherLocale, type LauncherTexts, launcherTexts } from "./launcher-texts.ts";
 import { KEYS, load } from "./storage.ts";
@@ -48,6 +48,16 @@ if (!global.topicdesk) {
 	const src = script?.src || location.href;
 	const { api, ws } = endpoints(src, data.apiUrl, data.wsUrl);
 	const chatUrl = new URL(server.chat || "/widget.js", src).href;
+	// The site's signed visitor, when its server rendered one into the snippet.
+	const identity: Identity | undefined =
+		data.userId && data.userHash
+			? {
+					userId: data.userId,
+					hash: data.userHash,
+					...(data.userName && { name: data.userName }),
+					...(data.userEmail && { email: data.userEmail }),
+				}
+			: undefined;
 	const locale = ([data.locale, navigator.language, server.locale]
 		.map((l) => l?.slice(0, 2).toLowerCase())
 		.find((l) => l && l in launcherTexts) ?? "en") as LauncherLocale;
@@ -97,7 +107,7 @@ if (!global.topicdesk) {
 	};
 
 	const call = (method: Method, ...args: unknown[]) => {
-		if (chat) return chat[method](...(args as [boolean]));
+		if (chat) return (chat[method] as (...a: unknown[]) => void)(...args);
 		queued.push([method, args]);
 		if (method === "open" || method === "toggle") fetchChat();
 	};
@@ -106,8 +116,9 @@ if (!global.topicdesk) {
 		const start = (event as CustomEvent<StartChat>).detail;
 		if (chat || !launcher || typeof start !== "function") return;
 		try {
-			chat = start({ api, ws, locale, title: data.title, root, launcher, emit, report });
-			for (const [method, args] of queued.splice(0)) chat[method](...(args as [boolean]));
+			chat = start({ api, ws, locale, title: data.title, identity, root, launcher, emit, report });
+			for (const [method, args] of queued.splice(0))
+				(chat[method] as (...a: unknown[]) => void)(...args);
 		} catch (e) {
 			report(e);
 		}
@@ -119,6 +130,10 @@ if (!global.topicdesk) {
 		toggle: () => call("toggle"),
 		/** `topicdesk.consent(false)`: no storage at all; the conversation lives in memory. */
 		consent: (allowed?: boolean) => call("consent", allowed !== false),
+		/** The site's logged-in visitor, signed by its server (`{userId, hash, name?, email?, fields?}`). */
+		identify: (who: Identity) => call("identify", who),
+		/** The site's logout: this browser forgets the conversation. */
+		reset: () => call("reset"),
 		on(event: string, fn: Listener) {
 			const set = listeners.get(event) ?? new Set();
 			listeners.set(event, set);

@@ -22,6 +22,8 @@ export const KEYS = {
 	 * above the conversation's own and would hide every new reply.
 	 */
 	legacyRead: "readSeq",
+	/** The `userId` this browser's session was verified as, so later page views need no `init`. */
+	identified: "identified",
 	/** The unread count last shown, so the loader paints the badge before the rest loads. */
 	unread: "unread",
 } as const;

@@ -3,6 +3,8 @@
  * the little the widget remembers between events. Each field is written by the part its comment
  * names; the others only read it.
  */
+
+import type { Identity } from "../handoff.ts";
 import type { Store } from "../store.ts";
 import type { WidgetTexts } from "../texts.ts";
 import type { Http, Socket } from "../transport.ts";
@@ -14,6 +16,10 @@ export interface WidgetConfig {
 	ws: string;
 	texts: WidgetTexts;
 	title?: string;
+	/** The widget's language (`en`, `ru`): also how times are written. */
+	locale?: string;
+	/** The visitor as the site signed them (`data-user-*`), sent with `init`. */
+	identity?: Identity;
 	/** The loader's shadow root and launcher, taken over by the view. */
 	root: ShadowRoot;
 	launcher: Launcher;
@@ -30,6 +36,8 @@ export interface Chat {
 	store: Store;
 	view: View;
 	socket: Socket;
+	/** session.ts: the signed visitor `init` sends (`data-user-*`, `topicdesk.identify`). */
+	identity: Identity | null;
 	/** session.ts: the stored session id; null until the visitor first acts. */
 	session: string | null;
 	/** session.ts: the `init` under way, shared by everyone who needs a session meanwhile. */

@@ -5,9 +5,10 @@
  */
 import type { Message } from "../store.ts";
 import { ApiError, createSocket } from "../transport.ts";
+import { type AvailabilityData, applyAvailability } from "./availability.ts";
 import type { Chat } from "./chat.ts";
 import { edited, receive, unread } from "./conversation.ts";
-import { type Page, setOlder, showNewest } from "./history.ts";
+import { type Page, reloadNewest, showNewest } from "./history.ts";
 import { banner, gone, showError } from "./notices.ts";
 import { flush } from "./outbox.ts";
 import { dropSession } from "./session.ts";
@@ -24,8 +25,10 @@ export function createConnection(c: Chat) {
 		{
 			frame(type, data) {
 				// The status comes with the catch-up (it also says whether a rating is still due).
-				if (type === "connected") sync(c).catch(c.config.report);
-				else if (type === "message") receive(c, data as unknown as Message);
+				if (type === "connected") {
+					applyAvailability(c, data.availability as AvailabilityData | undefined);
+					sync(c).catch(c.config.report);
+				} else if (type === "message") receive(c, data as unknown as Message);
 				else if (type === "message_edited") edited(c, data);
 				else if (type === "rated") setRated(c, "thanks");
 				else if (type === "status") applyStatus(c, { status: data.status as string });
@@ -50,18 +53,7 @@ export function createConnection(c: Chat) {
  */
 function linked(c: Chat, telegram: string | null) {
 	c.view.setLinked(telegram);
-	if (!c.session) return;
-	c.store.forget();
-	c.view.clear();
-	setOlder(c, false);
-	c.http.call<Page>("history?limit=50").then(
-		(page) => {
-			showNewest(c, page);
-			unread(c);
-		},
-		// Not loaded: start over as after a reconnect (it retries, and says so).
-		() => sync(c).catch(c.config.report),
-	);
+	reloadNewest(c);
 }
 
 export function typing(c: Chat) {

@@ -4,6 +4,7 @@
  */
 import type { Message } from "../store.ts";
 import type { Chat } from "./chat.ts";
+import { unread } from "./conversation.ts";
 import { showError } from "./notices.ts";
 
 export interface Page {
@@ -41,4 +42,23 @@ export async function loadOlder(c: Chat) {
 	} finally {
 		c.loadingOlder = false;
 	}
+}
+
+/**
+ * What is shown is replaced by the conversation's newest page: the conversation was merged with
+ * another (its messages numbered again), so its earlier messages and older pages fit in order.
+ */
+export function reloadNewest(c: Chat) {
+	if (!c.session) return;
+	c.store.forget();
+	c.view.clear();
+	setOlder(c, false);
+	c.http.call<Page>("history?limit=50").then(
+		(page) => {
+			showNewest(c, page);
+			unread(c);
+		},
+		// Not loaded: start over as after a reconnect, whose catch-up retries and says so.
+		() => c.socket.restart(),
+	);
 }

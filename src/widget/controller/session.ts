@@ -4,9 +4,12 @@
  * conversation; an id the service no longer knows is dropped, and replaced at once while the
  * panel is open or sends wait.
  */
+
+import type { Identity } from "../handoff.ts";
 import { KEYS, load, save } from "../storage.ts";
+import { ApiError } from "../transport.ts";
 import type { Chat } from "./chat.ts";
-import { setOlder } from "./history.ts";
+import { reloadNewest, setOlder } from "./history.ts";
 import { banner, gone, showError } from "./notices.ts";
 import { applyStatus, type StatusData } from "./status.ts";
 
@@ -28,11 +31,31 @@ function setSession(c: Chat, id: string) {
 	c.socket.now();
 }
 
+type InitData = StatusData & { sessionId: string; verified?: boolean };
+
+/**
+ * `init`, with the signed visitor when there is one. A signature the desk refuses is said once on
+ * the console and the chat goes on anonymously, as the site's visitor would want.
+ */
+async function init(c: Chat): Promise<InitData> {
+	const identity = c.identity;
+	const body = { pageUrl: location.href, ...(identity && { identity }) };
+	try {
+		const data = await c.http.call<InitData>("init", body);
+		save(KEYS.identified, identity && data.verified ? identity.userId : null);
+		return data;
+	} catch (e) {
+		if (!(e instanceof ApiError) || e.code !== "IDENTITY_INVALID" || !identity) throw e;
+		console.warn("topicdesk: the visitor's identity was refused (check data-user-hash)");
+		c.identity = null;
+		return init(c);
+	}
+}
+
 /** The session, created by one `init` however many ask for it meanwhile. */
 export function ensureSession(c: Chat): Promise<string> {
 	if (c.session) return Promise.resolve(c.session);
-	c.starting ??= c.http
-		.call<StatusData & { sessionId: string }>("init", { pageUrl: location.href })
+	c.starting ??= init(c)
 		.then((data) => {
 			setSession(c, data.sessionId);
 			applyStatus(c, data);
@@ -42,6 +65,43 @@ export function ensureSession(c: Chat): Promise<string> {
 			c.starting = null;
 		});
 	return c.starting;
+}
+
+/**
+ * The site says who the visitor is. With no conversation yet, the next `init` carries it. With
+ * one, `init` runs again with it unless this browser's session was already verified as that user
+ * (pages of a logged-in site repeat it on every view): an anonymous conversation then becomes the
+ * user's, joined with their other devices', and another user's gives way to a session of their own.
+ */
+export function identify(c: Chat, identity: Identity) {
+	c.identity = identity;
+	if (!c.session || load(KEYS.identified) === identity.userId) return;
+	const before = c.session;
+	c.starting ??= init(c)
+		.then((data) => {
+			if (data.sessionId === before) reloadNewest(c);
+			else setSession(c, data.sessionId);
+			applyStatus(c, data);
+			return data.sessionId;
+		})
+		.catch((e) => {
+			c.config.report(e);
+			return before;
+		})
+		.finally(() => {
+			c.starting = null;
+		});
+}
+
+/** The site's logout: the service drops the session cookie and this browser forgets it all. */
+export function forgetSession(c: Chat) {
+	c.identity = null;
+	save(KEYS.identified, null);
+	c.http.call("forget", {}).catch(() => {});
+	c.store.reset();
+	c.view.clear();
+	setOlder(c, false);
+	dropSession(c);
 }
 
 /** The service forgot the session: disconnect, and start a new one if the visitor is waiting. */

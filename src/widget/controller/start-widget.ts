@@ -3,10 +3,12 @@
  * them. The parts are plain functions of the shared `Chat`; this file builds it, opens and closes
  * the panel, and starts what a page view starts.
  */
+import type { ChatControls } from "../handoff.ts";
 import { setConsent } from "../storage.ts";
 import { createStore } from "../store.ts";
 import { createHttp } from "../transport.ts";
 import { createView } from "../view/view.ts";
+import { type AvailabilityData, applyAvailability } from "./availability.ts";
 import type { Chat, WidgetConfig } from "./chat.ts";
 import { createConnection, typing } from "./connection.ts";
 import { unread } from "./conversation.ts";
@@ -14,7 +16,7 @@ import { loadOlder } from "./history.ts";
 import { banner, showError } from "./notices.ts";
 import { kick, retry, send } from "./outbox.ts";
 import { followPage } from "./page-events.ts";
-import { ensureSession, storedSession } from "./session.ts";
+import { ensureSession, forgetSession, identify, storedSession } from "./session.ts";
 import { linkTelegram } from "./telegram-link.ts";
 import { endConversation, rate } from "./ticket-actions.ts";
 import { uploadFiles } from "./uploads.ts";
@@ -40,13 +42,14 @@ function close(c: Chat) {
 
 const toggle = (c: Chat) => (c.isOpen ? close(c) : open(c));
 
-export function startWidget(config: WidgetConfig) {
+export function startWidget(config: WidgetConfig): ChatControls {
 	const t = config.texts;
 	// The layers call back into the parts, so they are attached once `c` exists.
 	const c = {
 		config,
 		t,
 		session: storedSession(),
+		identity: null,
 		starting: null,
 		isOpen: false,
 		live: false,
@@ -84,10 +87,11 @@ export function startWidget(config: WidgetConfig) {
 	followPage(c);
 
 	c.http
-		.call<{ name?: string; avatarUrl?: string }>("bot-info")
+		.call<{ name?: string; avatarUrl?: string; availability?: AvailabilityData }>("bot-info")
 		.then((info) => {
 			if (!config.title && info.name) c.view.setTitle(info.name);
 			if (info.avatarUrl) c.view.setAvatar(info.avatarUrl);
+			applyAvailability(c, info.availability);
 		})
 		.catch(() => {});
 
@@ -97,11 +101,14 @@ export function startWidget(config: WidgetConfig) {
 	for (const p of c.store.pending) c.view.pending(p);
 	if (!c.session && c.store.pending.length) kick(c);
 	banner(c);
+	if (config.identity) identify(c, config.identity);
 
 	return {
 		open: () => open(c),
 		close: () => close(c),
 		toggle: () => toggle(c),
 		consent: setConsent,
+		identify: (identity) => identify(c, identity),
+		reset: () => forgetSession(c),
 	};
 }

@@ -6,11 +6,12 @@ export function createHeader(t: WidgetTexts, title: string, toggle: () => void) 
 	const avatar = h("img", { class: "avatar", alt: "", hidden: true });
 	const heading = h("h2", { id: "title" }, title);
 	const status = h("p", { class: "status" });
+	const availability = h("p", { class: "status availability", hidden: true });
 	const el = h(
 		"header",
 		null,
 		avatar,
-		h("div", { class: "who" }, heading, status),
+		h("div", { class: "who" }, heading, availability, status),
 		h(
 			"button",
 			{ class: "icon close", type: "button", "aria-label": t.closeChat, onclick: () => toggle() },
@@ -28,6 +29,11 @@ export function createHeader(t: WidgetTexts, title: string, toggle: () => void) 
 		},
 		setStatus(text: string) {
 			status.textContent = text;
+		},
+		/** "We're away — back at 09:00"; empty while the desk is open. */
+		setAvailability(text: string) {
+			availability.textContent = text;
+			show(availability, text !== "");
 		},
 	};
 }

@@ -89,6 +89,7 @@ export function createView(t: WidgetTexts, options: ViewOptions, act: ViewAction
 		},
 		setTitle: header.setTitle,
 		setAvatar: header.setAvatar,
+		setAvailability: header.setAvailability,
 		setStatus(text: string) {
 			header.setStatus(text);
 			show(endButton, !text || text !== t.status_CLOSED);
