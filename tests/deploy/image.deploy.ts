@@ -36,7 +36,7 @@ beforeAll(() => {
 afterAll(async () => {
 	await removeAll();
 	await tg?.close();
-});
+}, 60_000);
 
 /** `podman run -d` of the image with the hardened settings, the secrets and `volume` on /data. */
 async function runDesk(volume: string) {
