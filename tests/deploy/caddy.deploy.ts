@@ -191,7 +191,7 @@ describe("Caddy in front of two instances", () => {
 		const closed = [];
 		for (const v of visitors)
 			if (
-				await Promise.race([v.socket.closed.then(() => true), Bun.sleep(1_000).then(() => false)])
+				await Promise.race([v.socket.closed.then(() => true), Bun.sleep(3_000).then(() => false)])
 			)
 				closed.push(v);
 		expect(closed.length).toBeGreaterThan(0);
