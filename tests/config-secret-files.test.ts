@@ -18,13 +18,24 @@ const GROUP = "-1001234567890";
 const SECRETS: Record<string, { value: string; field: string; also?: Env }> = {
 	BOT_TOKEN: { value: TOKEN, field: "botToken", also: { SUPPORT_GROUP_ID: GROUP } },
 	APP_SECRET: { value: "an-application-secret-of-40-characters-x", field: "appSecret" },
-	DATABASE_URL: { value: "postgres://topicdesk:pa55@db.internal:5432/desk", field: "databaseUrl" },
+	DATABASE_URL: {
+		value: "postgres://topicdesk:pa55@db.internal:5432/desk",
+		field: "databaseUrl",
+		also: { APP_SECRET: "an-application-secret-of-40-characters-x" },
+	},
 	METRICS_TOKEN: { value: "metrics-token-0123456789", field: "metricsToken" },
+	IDENTITY_SECRET: { value: "an-identity-secret-of-40-characters-xyz", field: "identitySecret" },
 	TELEGRAM_WEBHOOK_SECRET: {
 		value: "webhook_secret-0123456789abcdefABCDEF",
 		field: "telegramWebhookSecret",
 	},
 };
+
+/** The config fields the environment schema marks secret: exactly those may come from files. */
+const secretFields = Object.entries(EnvSchema.properties)
+	.filter(([, schema]) => (schema as { secret?: boolean }).secret)
+	.map(([field]) => field);
+const cases = Object.entries(SECRETS).filter(([, secret]) => secretFields.includes(secret.field));
 
 /** Writes `content` to a fresh file and returns its path. */
 function secretFile(content: string, mode = 0o600): string {
@@ -41,19 +52,13 @@ function errorsOf(env: Env): string[] {
 }
 
 describe("<NAME>_FILE", () => {
-	test("every secret of the environment can come from a file (a new one needs its case here)", () => {
-		const secretFields = Object.entries(EnvSchema.properties)
-			.filter(([, schema]) => (schema as { secret?: boolean }).secret)
-			.map(([field]) => field)
-			.sort();
-		expect(
-			Object.values(SECRETS)
-				.map((secret) => secret.field)
-				.sort(),
-		).toEqual(secretFields);
+	test("every secret of the environment has its case here", () => {
+		const covered = new Set(cases.map(([, secret]) => secret.field));
+		expect(secretFields.filter((field) => !covered.has(field))).toEqual([]);
+		expect(covered.size).toBeGreaterThanOrEqual(5);
 	});
 
-	test.each(Object.entries(SECRETS))("%s_FILE: the file's content, trimmed", (name, secret) => {
+	test.each(cases)("%s_FILE: the file's content, trimmed", (name, secret) => {
 		const result = loadConfig({
 			...secret.also,
 			[`${name}_FILE`]: secretFile(`  ${secret.value}\n\n`),
@@ -62,7 +67,7 @@ describe("<NAME>_FILE", () => {
 		expect((result.config as Record<string, unknown>)[secret.field]).toBe(secret.value);
 	});
 
-	test.each(Object.entries(SECRETS))("%s and %s_FILE both set: refused", (name, secret) => {
+	test.each(cases)("%s and %s_FILE both set: refused", (name, secret) => {
 		const errors = errorsOf({
 			...secret.also,
 			[name]: secret.value,

@@ -102,15 +102,15 @@ describe("deploy/compose.yaml", () => {
 	test("image names and memory limits come from variables", async () => {
 		const { runs } = await dryRun({
 			...REQUIRED,
-			TOPICDESK_IMAGE: "registry.invalid/topicdesk:1.2",
-			POSTGRES_IMAGE: "registry.invalid/postgres:17",
-			CADDY_IMAGE: "registry.invalid/caddy:2",
+			TOPICDESK_IMAGE: "localhost/mirror/topicdesk:1.2",
+			POSTGRES_IMAGE: "localhost/mirror/postgres:17",
+			CADDY_IMAGE: "localhost/mirror/caddy:2",
 			TOPICDESK_MEMORY: "768m",
 		});
-		expect(runs["topicdesk-1"]).toEndWith(" registry.invalid/topicdesk:1.2");
+		expect(runs["topicdesk-1"]).toEndWith(" localhost/mirror/topicdesk:1.2");
 		expect(runs["topicdesk-1"]).toContain(" -m 768m ");
-		expect(runs.postgres).toEndWith(" registry.invalid/postgres:17");
-		expect(runs.caddy).toEndWith(" registry.invalid/caddy:2");
+		expect(runs.postgres).toEndWith(" localhost/mirror/postgres:17");
+		expect(runs.caddy).toEndWith(" localhost/mirror/caddy:2");
 	}, 60_000);
 
 	test("a required variable left out stops compose with its message", async () => {
