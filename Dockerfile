@@ -2,6 +2,10 @@
 # Stage 1: install the locked dependencies and compile the single binary (migrations and the
 # embedded PostgreSQL engine included).
 FROM oven/bun:1-debian AS build
+# Behind a TLS-intercepting proxy, `bun install` must trust the proxy's CA: build with
+# `--build-arg NODE_EXTRA_CA_CERTS=/run/extra-ca.pem --volume "$bundle:/run/extra-ca.pem:ro"`.
+# Unset, nothing changes; it belongs to this stage only, so the final image keeps no trace of it.
+ARG NODE_EXTRA_CA_CERTS
 WORKDIR /app
 COPY package.json bun.lock ./
 COPY patches ./patches
@@ -12,7 +16,7 @@ RUN bun run build
 # Stage 2: only the binary, run as an unprivileged user, data on a volume.
 FROM debian:bookworm-slim
 RUN apt-get update \
-	&& apt-get install -y --no-install-recommends ca-certificates curl \
+	&& apt-get install -y --no-install-recommends ca-certificates \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin topicdesk \
 	&& mkdir -p /data && chown topicdesk /data
@@ -28,7 +32,8 @@ ENV NODE_ENV=production \
 	HOST=0.0.0.0
 VOLUME ["/data"]
 EXPOSE 3000
+# The binary asks itself: no HTTP client in the image only for this.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
-	CMD curl -fsS "http://127.0.0.1:${PORT}/health/ready" || exit 1
+	CMD ["/usr/local/bin/topicdesk", "health"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/topicdesk"]

@@ -16,7 +16,9 @@ const widget = await buildWidget();
 const result = await Bun.build({
 	entrypoints: [join(root, "src/index.ts")],
 	compile: { outfile },
-	minify: true,
+	// Names kept: Elysia compiles each handler after reading its source for the context it uses
+	// (`{ cookie, headers }`); renamed parameters hide them, and the handler gets no cookie jar.
+	minify: { whitespace: true, syntax: true, identifiers: false },
 	sourcemap: "inline",
 	plugins: [
 		{

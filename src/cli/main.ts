@@ -6,6 +6,7 @@ import { type Env, readConfigOrExit } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 import { backup } from "./backup.ts";
 import { doctor } from "./doctor.ts";
+import { health } from "./health.ts";
 import { migrate } from "./migrate.ts";
 import { type Output, processOutput } from "./output.ts";
 import { restore } from "./restore.ts";
@@ -19,6 +20,7 @@ Commands:
   serve            run the service (the default)
   migrate          apply database migrations and exit
   doctor           check the bot and the support group; exit 1 if anything is wrong
+  health           ask the running service on PORT for /health/ready; exit 0 when ready
   backup <file>    write a consistent copy of the embedded database (also while it runs)
   restore <file>   replace the embedded database with a backup (the service must be stopped)
   version          print the version
@@ -54,6 +56,8 @@ export async function runCli(
 			return undefined;
 		case "doctor":
 			return doctor(readConfigOrExit(env), io);
+		case "health":
+			return health(readConfigOrExit(env), io);
 		case "migrate":
 			return migrate(readConfigOrExit(env), io);
 		case "backup":

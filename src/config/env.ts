@@ -109,11 +109,50 @@ function crossFieldErrors(raw: Record<string, string | undefined>): string[] {
 	].filter((line): line is string => !!line);
 }
 
+// Why a secret's file could not be read, in the words of `ls`, not of the syscall.
+const UNREADABLE: Record<string, string> = {
+	ENOENT: "no such file",
+	EACCES: "permission denied",
+	EISDIR: "it is a directory",
+};
+
+/**
+ * Every secret may be given as a file instead, `<NAME>_FILE`, as Docker secrets and systemd
+ * credentials hand them over: the file's content, trimmed, becomes the variable. Setting both is
+ * refused rather than guessed at; the lines name the variables and the path, never the content.
+ */
+function secretsFromFiles(env: Env, readText: (path: string) => string) {
+	const resolved: Env = { ...env };
+	const errors: string[] = [];
+	const fromFile = new Set<string>();
+	for (const [field, schema] of Object.entries(EnvSchema.properties)) {
+		if (!(schema as Options).secret) continue;
+		const name = variable(field);
+		const path = env[`${name}_FILE`]?.trim();
+		if (!path) continue;
+		if (env[name]?.trim()) {
+			errors.push(`${name}: set either ${name} or ${name}_FILE, not both`);
+			continue;
+		}
+		try {
+			resolved[name] = readText(path).trim();
+			fromFile.add(field);
+			if (!resolved[name]) errors.push(`${name}_FILE: the file ${quote(path)} is empty`);
+		} catch (error) {
+			const code = (error as NodeJS.ErrnoException).code ?? "";
+			errors.push(`${name}_FILE: cannot read ${quote(path)} (${UNREADABLE[code] ?? code})`);
+		}
+	}
+	return { env: resolved, errors, fromFile };
+}
+
 /**
  * The config fields the environment sets, or one line per problem naming the variable. Values are
  * trimmed and an empty one counts as unset: `FOO=` in a compose or .env file means "not set".
  */
-export function readEnvironment(env: Env) {
+export function readEnvironment(environment: Env, readText: (path: string) => string) {
+	const files = secretsFromFiles(environment, readText);
+	const env = files.env;
 	const given = (field: string) => env[variable(field)]?.trim() || undefined;
 	const raw: Record<string, string | undefined> = {};
 	for (const [field, schema] of Object.entries(EnvSchema.properties))
@@ -128,9 +167,12 @@ export function readEnvironment(env: Env) {
 			: field === "allowedOrigins"
 				? `not a domain: ${values.notDomains(value).map(quote).join(", ")}`
 				: `got ${quote(value)}`;
-		if (!lines.has(field)) lines.set(field, `${variable(field)}: ${schema.description} (${shown})`);
+		const name = files.fromFile.has(field)
+			? `${variable(field)} (from ${variable(field)}_FILE)`
+			: variable(field);
+		if (!lines.has(field)) lines.set(field, `${name}: ${schema.description} (${shown})`);
 	}
-	const errors = [...lines.values(), ...crossFieldErrors(raw)];
+	const errors = [...files.errors, ...lines.values(), ...crossFieldErrors(raw)];
 	if (errors.length > 0) return { ok: false as const, errors, configFile: raw.configFile };
 	const { configFile, ...fields } = Value.Decode(EnvSchema, written);
 	const settings = {

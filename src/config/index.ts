@@ -17,7 +17,8 @@ export type Config = EnvSettings & FileSettings;
 export type LoadConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
 /**
- * Builds the config from an environment and the optional CONFIG_FILE (read through `readText`).
+ * Builds the config from an environment, the secrets' `<NAME>_FILE`s and the optional CONFIG_FILE
+ * (files read through `readText`).
  * Every problem is reported, one line each naming the variable or the file key:
  * `PORT: must be an integer from 0 to 65535 (got "abc")`, `CONFIG_FILE ws.idle: must be …`.
  *
@@ -29,7 +30,7 @@ export function loadConfig(
 	env: Env,
 	readText: (path: string) => string = (path) => readFileSync(path, "utf8"),
 ): LoadConfigResult {
-	const fromEnv = readEnvironment(env);
+	const fromEnv = readEnvironment(env, readText);
 	const fromFile = readConfigFile(fromEnv.configFile, readText);
 	if (fromEnv.ok && fromFile.ok)
 		return { ok: true, config: { ...fromEnv.settings, ...fromFile.settings } };

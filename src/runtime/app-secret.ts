@@ -75,7 +75,7 @@ function missingOnPostgres(storedByEarlierVersion: boolean): AppSecretMissing {
 	return new AppSecretMissing(
 		storedByEarlierVersion
 			? `APP_SECRET is not set, and an earlier version kept a generated one in the database, next to the bot token it seals. Set APP_SECRET on every instance to that value, read with: psql "$DATABASE_URL" -Atc "${READ_LEGACY}"; topicdesk then deletes the stored copy.`
-			: `APP_SECRET is required with DATABASE_URL: every instance sharing the database must use the same one, and it may not be kept in the database it protects. Generate one with: openssl rand -hex 32, and set it on every instance.`,
+			: `APP_SECRET is required with DATABASE_URL: every instance sharing the database must use the same one, and it may not be kept in the database it protects. Generate one with: openssl rand -hex 32, and set it (or APP_SECRET_FILE, a file holding it) on every instance.`,
 	);
 }
 

@@ -89,6 +89,17 @@ describe("single binary", () => {
 		const widget = await fetch(`${child.url}/widget.js`);
 		expect(widget.status).toBe(200);
 		expect(await widget.text()).toContain("topicdesk");
+		// A visitor's message: the routes read their session as the source tree's do (a minifier
+		// that renames parameters hides the cookie from Elysia's compiled handlers).
+		const init = (await fetch(`${child.url}/api/chat/init`, { method: "POST" }).then((r) =>
+			r.json(),
+		)) as { data: { sessionId: string } };
+		const sent = await fetch(`${child.url}/api/chat/message`, {
+			method: "POST",
+			headers: { "content-type": "application/json", "x-session-id": init.data.sessionId },
+			body: JSON.stringify({ text: "hello from the binary" }),
+		});
+		expect(sent.status).toBe(201);
 		expect((await child.stop("SIGINT")).code).toBe(0);
 	}, 120_000);
 });
