@@ -93,11 +93,19 @@ describe("the first message is the question", () => {
 		const topicId = await topicIdOf(service, cara.id);
 		const since = tg.calls.length;
 		const photo = tg.registerFile("photo", { bytes: new Uint8Array([0xff, 0xd8, 0xff, 9, 9, 9]) });
-		tg.customerSends(cara, { photo, caption: "see" });
-		tg.customerSends(cara, { location: { latitude: 52.5, longitude: 13.4 } });
-		tg.customerSends(cara, { dice: { emoji: "🎲", value: 4 } });
+		const sent = [
+			tg.customerSends(cara, { photo, caption: "see" }),
+			tg.customerSends(cara, { location: { latitude: 52.5, longitude: 13.4 } }),
+			tg.customerSends(cara, { dice: { emoji: "🎲", value: 4 } }),
+		].map((m) => m.message_id);
+		// These three's copies (the first message's copy may still be on its way).
 		await eventually(
-			() => tg.calls.slice(since).filter((c) => c.method === "copyMessage" && c.ok).length === 3,
+			() =>
+				tg.calls
+					.slice(since)
+					.filter(
+						(c) => c.method === "copyMessage" && c.ok && sent.includes(Number(c.params.message_id)),
+					).length === 3,
 		);
 		const inTopic = tg.topics.get(topicId)?.messages ?? [];
 		expect(inTopic.some((m) => m.photo && m.caption === "see")).toBe(true);
