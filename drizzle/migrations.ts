@@ -18,6 +18,7 @@ import m15 from "./0015_one_message_accept.sql" with { type: "text" };
 import m16 from "./0016_finish_heads_in_one_statement.sql" with { type: "text" };
 import m17 from "./0017_visitor_identity.sql" with { type: "text" };
 import m18 from "./0018_numbers_per_conversation.sql" with { type: "text" };
+import m19 from "./0019_desk_stats.sql" with { type: "text" };
 
 export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0000_init", when: 1795500082565, sql: m0 },
@@ -39,4 +40,5 @@ export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0016_finish_heads_in_one_statement", when: 1795900147981, sql: m16 },
 	{ tag: "0017_visitor_identity", when: 1796647876272, sql: m17 },
 	{ tag: "0018_numbers_per_conversation", when: 1796649328877, sql: m18 },
+	{ tag: "0019_desk_stats", when: 1796650652774, sql: m19 },
 ];

@@ -176,5 +176,6 @@ function messageRowOf(row: Row, id: string): MessageRow {
 		clientMessageId: row.client_message_id,
 		createdAt: dateOrNull(row.created_at) ?? new Date(),
 		editedAt: dateOrNull(row.edited_at),
+		operatorId: null,
 	};
 }

@@ -124,3 +124,34 @@ export function availability(now: Date, hours?: BusinessHours): Availability {
 	}
 	return { open: false };
 }
+
+/**
+ * The open time between two instants: how long a customer waited inside business hours (all of
+ * it without business hours).
+ * @example businessTimeBetween(fridayAt17, mondayAt10, hours) // 2 h when open 09–18 Mon–Fri
+ */
+export function businessTimeBetween(from: Date, to: Date, hours?: BusinessHours): number {
+	const [start, end] = [from.getTime(), to.getTime()];
+	if (!hours || end <= start) return Math.max(0, end - start);
+	const first = wallClock(start, hours.timeZone);
+	const firstDay = Date.UTC(first.year, first.month - 1, first.day);
+	let open = 0;
+	// From the day before: an interval that began then may reach into this zone's first day.
+	for (let day = -1; day < 367; day++) {
+		const date = new Date(firstDay + day * DAY_MS);
+		const hoursOf = hours.week[WEEKDAYS[date.getUTCDay()] as Weekday];
+		if (!hoursOf) continue;
+		const [y, m, d] = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()];
+		const opens = instantOf(y, m, d, minutesOf(hoursOf[0]), hours.timeZone);
+		if (opens >= end) break;
+		const closes = instantOf(y, m, d, minutesOf(hoursOf[1]), hours.timeZone);
+		open += Math.max(0, Math.min(closes, end) - Math.max(opens, start));
+	}
+	return open;
+}
+
+/** The instant the day of `now` began (midnight) on the wall clock of `timeZone`. */
+export function startOfDay(now: Date, timeZone: string): Date {
+	const today = wallClock(now.getTime(), timeZone);
+	return new Date(instantOf(today.year, today.month, today.day, 0, timeZone));
+}

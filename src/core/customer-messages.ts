@@ -12,7 +12,7 @@
  */
 import { and, eq, or } from "drizzle-orm";
 import { retryingConflicts } from "../db/errors.ts";
-import { messages, type TicketStatus } from "../db/schema.ts";
+import { messages, type TicketStatus, ticketEvents } from "../db/schema.ts";
 import { acceptStatements, lockCustomers, runAccept } from "./accept-statement.ts";
 import { answerAway } from "./away.ts";
 import { spendOnOpenings } from "./quotas.ts";
@@ -74,7 +74,7 @@ export async function recordCustomerMessages(
 	const statusOf = await lockCustomers(work.tx, ids, options.skipHeld ?? false);
 	if (options.skipHeld)
 		for (const id of ids) if (!statusOf.has(id)) outcome.set(id, { kind: "held" });
-	const refused = await spendOnOpenings(
+	const { refused, opening } = await spendOnOpenings(
 		work.tx,
 		openers.filter((opener) => !outcome.has(idOf(opener.customerId))),
 	);
@@ -95,6 +95,18 @@ export async function recordCustomerMessages(
 		const row = accepted.inserted.get(idOf(input.customerId));
 		if (row) outcome.set(idOf(input.customerId), storedNow(row, input));
 	}
+	const opened = toStore.filter(
+		(input) => opening.has(idOf(input.customerId)) && accepted.inserted.has(idOf(input.customerId)),
+	);
+	if (opened.length > 0)
+		await work.tx.insert(ticketEvents).values(
+			opened.map((input) => ({
+				customerId: input.customerId,
+				kind: "OPENED",
+				actor: "customer",
+				details: { channel: input.channel },
+			})),
+		);
 	for (const [id, message] of await storedBefore(work, toStore, outcome))
 		outcome.set(id, { kind: "stored", message, duplicate: true });
 	if (accepted.inserted.size > 0) work.outboxChanged(accepted.queuedBehind);

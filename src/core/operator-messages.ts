@@ -21,6 +21,9 @@ export interface OperatorMessageInput {
 	/** The topic message this one replies to, if any (not the topic's root). */
 	replyToTelegramMessageId?: number;
 	operatorId?: number;
+	/** The operator's name and username as Telegram shows them now (for `/stats`). */
+	operatorName?: string;
+	operatorUsername?: string;
 }
 
 /**
@@ -35,12 +38,20 @@ from customers c where c.topic_id = $1::bigint limit 1 for update of c`;
 /**
  * The reply stored, its topic copy recorded and the SLA clock stopped (an operator answered,
  * until the customer writes again), in one statement. Parameters: customer, text, entities
- * (JSON text or null), media id, reply-to id, group chat id, topic message id.
+ * (JSON text or null), media id, reply-to id, group chat id, topic message id, and the operator
+ * (Telegram id, name, username: kept in `operators` when they changed).
  */
 const STORE_REPLY_SQL = `with m as (
-	insert into messages (customer_id, author, channel, text, entities, media_id, reply_to_id)
-	values ($1::uuid, 'support', 'telegram', $2::text, $3::text::jsonb, $4::uuid, $5::uuid)
+	insert into messages (customer_id, author, channel, text, entities, media_id, reply_to_id,
+		operator_id)
+	values ($1::uuid, 'support', 'telegram', $2::text, $3::text::jsonb, $4::uuid, $5::uuid,
+		$8::bigint)
 	returning id, seq, customer_seq, created_at
+), who as (
+	insert into operators (telegram_user_id, name, username)
+	select $8::bigint, $9::text, $10::text where $8::bigint is not null
+	on conflict (telegram_user_id) do update set name = excluded.name, username = excluded.username
+	where (operators.name, operators.username) is distinct from (excluded.name, excluded.username)
 ), copy as (
 	insert into message_copies (message_id, kind, chat_id, telegram_message_id, state)
 	select id, 'topic', $6::bigint, $7::bigint, 'delivered' from m
@@ -90,6 +101,9 @@ export async function recordOperatorMessage(
 		replyTo,
 		input.groupId,
 		input.telegramMessageId,
+		input.operatorId ?? null,
+		input.operatorName ?? String(input.operatorId ?? ""),
+		input.operatorUsername ?? null,
 	]);
 	if (!row) throw new Error("message insert returned nothing");
 	const message = toStored(
@@ -104,6 +118,7 @@ export async function recordOperatorMessage(
 			entities,
 			mediaId: attachment?.id ?? null,
 			replyToId: replyTo,
+			operatorId: input.operatorId ?? null,
 			clientMessageId: null,
 			createdAt: dateOrNull(row.created_at) as Date,
 			editedAt: null,

@@ -160,11 +160,16 @@ export interface Opener {
 /**
  * Spends the conversation quota for the messages among these that open a
  * conversation, in the caller's transaction (rolled back with it); answers the customers whose
- * message is over the cap (lower-case ids): those must store nothing (429 `QUOTA_EXCEEDED`).
+ * message is over the cap (lower-case ids): those must store nothing (429 `QUOTA_EXCEEDED`), and
+ * those whose message opens a conversation within it.
  */
-export async function spendOnOpenings(tx: Tx, openers: readonly Opener[]): Promise<Set<string>> {
+export async function spendOnOpenings(
+	tx: Tx,
+	openers: readonly Opener[],
+): Promise<{ refused: Set<string>; opening: Set<string> }> {
 	const refused = new Set<string>();
-	if (openers.length === 0) return refused;
+	const opening = new Set<string>();
+	if (openers.length === 0) return { refused, opening };
 	const rows = await rawQuery<{
 		id: string;
 		key: string;
@@ -181,6 +186,7 @@ export async function spendOnOpenings(tx: Tx, openers: readonly Opener[]): Promi
 		// The key's usage before this batch, then the batch's askers in rank order up to the cap.
 		const before = row.used - row.asked;
 		if (before + row.rank > row.cap) refused.add(row.id.toLowerCase());
+		else opening.add(row.id.toLowerCase());
 		if (row.used > row.cap) capped.set(row.key, Math.max(before, row.cap));
 	}
 	if (capped.size > 0)
@@ -188,7 +194,7 @@ export async function spendOnOpenings(tx: Tx, openers: readonly Opener[]): Promi
 			quotedArrayLiteral([...capped.keys()]),
 			arrayLiteral([...capped.values()]),
 		]);
-	return refused;
+	return { refused, opening };
 }
 
 /** Bytes of uploaded files stored for a customer and in total. */

@@ -59,6 +59,8 @@ export const customers = pgTable(
 		identity: jsonb().$type<VerifiedIdentity>(),
 	},
 	(t) => [
+		// `/stats` counts tickets by status from this index alone.
+		index("customers_status_idx").on(t.status),
 		uniqueIndex("customers_topic_id_uq").on(t.topicId),
 		uniqueIndex("customers_telegram_user_id_uq").on(t.telegramUserId),
 		uniqueIndex("customers_external_user_id_uq").on(t.externalUserId),
@@ -110,9 +112,15 @@ export const messages = pgTable(
 		clientMessageId: text(),
 		createdAt: createdAt(),
 		editedAt: timestamp({ withTimezone: true, mode: "date" }),
+		/** Who answered (Telegram user id), for an operator's message. */
+		operatorId: bigint({ mode: "number" }),
 	},
 	(t) => [
 		uniqueIndex("messages_seq_uq").on(t.seq),
+		// `/stats`: operators' replies of the last days, without reading customers' messages.
+		index("messages_support_at_idx")
+			.on(t.createdAt)
+			.where(sql`${t.author} = 'support'`),
 		uniqueIndex("messages_customer_number_uq").on(t.customerId, t.customerSeq),
 		uniqueIndex("messages_client_id_uq").on(t.customerId, t.clientMessageId),
 	],
@@ -235,7 +243,11 @@ export const ticketEvents = pgTable(
 		details: jsonb(),
 		createdAt: createdAt(),
 	},
-	(t) => [index("ticket_events_customer_idx").on(t.customerId, t.id)],
+	(t) => [
+		index("ticket_events_customer_idx").on(t.customerId, t.id),
+		// `/stats`: openings, closes and ratings of a period.
+		index("ticket_events_kind_at_idx").on(t.kind, t.createdAt),
+	],
 );
 
 export const timerKinds = ["sla", "waiting_reminder", "waiting_autoclose"] as const;
@@ -380,6 +392,13 @@ export const quotaUsage = pgTable(
 );
 
 /** Small key/value store for generated secrets and instance-wide state. */
+/** The operators who answered in the group, by Telegram id, with the name they last had. */
+export const operators = pgTable("operators", {
+	telegramUserId: bigint({ mode: "number" }).primaryKey(),
+	name: text().notNull(),
+	username: text(),
+});
+
 export const settings = pgTable("settings", {
 	key: text().primaryKey(),
 	value: text().notNull(),

@@ -76,8 +76,19 @@ export const en = {
 	actorCustomer: "customer",
 	actorOperator: "operator",
 	actorSystem: "system",
+	statsTitle: "📊 The desk now",
+	statsNow: "Tickets: {counts}",
+	statsNew: "New tickets: {today} today, {week} in 7 days",
+	statsFirstResponse:
+		"First reply (median, 7 days, business hours): {median} over {answered} tickets",
+	statsFirstResponseNone: "First reply (7 days): no ticket answered yet",
+	statsCsat: "Satisfaction (30 days): {average} / 5 from {count} ratings",
+	statsCsatNone: "Satisfaction (30 days): no ratings yet",
+	statsOperators: "Operators (7 days):",
+	statsOperator: "• {name}: {replies} replies, {closes} closed",
+	statsNoOperators: "Operators (7 days): no replies yet",
 	helpText:
-		"Commands in a customer topic:\n/history — the ticket's events\n/help — this list\n/retry — send again what could not be delivered\n\nMessages starting with // or #internal stay in the topic and are never sent to the customer. Use the card's buttons to change the status.",
+		"Commands in a customer topic:\n/history — the ticket's events\n/help — this list\n/retry — send again what could not be delivered\n/stats — how the desk is doing (also in the General topic)\n\nMessages starting with // or #internal stay in the topic and are never sent to the customer. Use the card's buttons to change the status.",
 
 	dmGreeting: "Hello! Write your question here and our support team will answer in this chat.",
 	dmTicketCreated: "Thank you! Your request is registered; an operator will answer here soon.",

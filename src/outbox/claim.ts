@@ -164,6 +164,8 @@ function prefetchedOf(row: ClaimRow): NonNullable<ClaimedItem["prefetched"]> {
 			clientMessageId: row.m_client_message_id,
 			createdAt: dateOrNull(row.m_created_at) as Date,
 			editedAt: dateOrNull(row.m_edited_at),
+			// The copies claimed with their message are customers' messages.
+			operatorId: null,
 		},
 		chatId: numberOrNull(row.cu_chat_id),
 		topicId: numberOrNull(row.cu_topic_id),

@@ -45,7 +45,9 @@ export type OutboxItem =
 	 * A notice for operators in the support group's General topic (no thread), about no one
 	 * customer: its outbox row has no customer (a Telegram update set aside).
 	 */
-	| { kind: "group_notice"; text: TextKey; vars?: Vars };
+	| { kind: "group_notice"; text: TextKey; vars?: Vars }
+	/** Text already rendered, for the General topic (a command's answer there, e.g. /stats). */
+	| { kind: "group_text"; text: string };
 
 export type OutboxKind = OutboxItem["kind"];
 

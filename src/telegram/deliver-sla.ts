@@ -7,17 +7,8 @@ import { format, join, mention } from "gramio";
 import { customers } from "../db/schema.ts";
 import type { OutboxHandler } from "../outbox/delivery.ts";
 import { classifyFailure } from "./bot-api.ts";
+import { shortDuration } from "./display-time.ts";
 import { sendToTopic, type TopicDeps, topicLink } from "./topics.ts";
-
-/** `90m` → "1h 30m": short and language-neutral. */
-export function shortDuration(ms: number): string {
-	const minutes = Math.round(ms / 60_000);
-	if (minutes < 1) return `${Math.max(1, Math.round(ms / 1000))}s`;
-	const days = Math.floor(minutes / 1440);
-	const hours = Math.floor((minutes % 1440) / 60);
-	const rest = minutes % 60;
-	return [days && `${days}d`, hours && `${hours}h`, rest && `${rest}m`].filter(Boolean).join(" ");
-}
 
 export function slaReminderHandler(deps: TopicDeps): OutboxHandler {
 	/**

@@ -1,6 +1,7 @@
 /**
  * Outbox handlers for lines operators read in a topic: `topic_notice` (status changes, ratings,
- * links…, rendered in the desk's language at delivery) and `topic_text` (command answers).
+ * links…, rendered in the desk's language at delivery) and `topic_text` (command answers), and in
+ * the General topic: `group_notice`, `group_text`.
  */
 import { eq } from "drizzle-orm";
 import { customers } from "../db/schema.ts";
@@ -44,14 +45,20 @@ export function topicNoticeHandler(deps: TopicDeps): OutboxHandler {
 	};
 }
 
-/** `group_notice`: a line in the group's General topic, i.e. the group without a thread id. */
+/**
+ * `group_notice` (rendered here) and `group_text` (rendered by whoever enqueued it): lines in the
+ * group's General topic, i.e. the group without a thread id.
+ */
 export function groupNoticeHandler(deps: TopicDeps): OutboxHandler {
 	return async ({ item }) => {
-		const text = renderNotice(
-			deps.texts,
-			item.payload.text as TextKey,
-			item.payload.vars as Vars | undefined,
-		);
+		const text =
+			item.kind === "group_text"
+				? String(item.payload.text)
+				: renderNotice(
+						deps.texts,
+						item.payload.text as TextKey,
+						item.payload.vars as Vars | undefined,
+					);
 		for (const piece of splitText(text, TEXT_MAX))
 			await deps.api.sendMessage({ chat_id: deps.groupId, text: piece.text });
 	};

@@ -1,4 +1,4 @@
-/** Times shown to operators, in DISPLAY_TIMEZONE: `2026-11-24 09:30 (Europe/Moscow)`. */
+/** Times and durations shown to operators: `2026-11-24 09:30` in DISPLAY_TIMEZONE, `1h 30m`. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 export function displayTime(date: Date, timeZone: string): string {
@@ -17,4 +17,14 @@ export function displayTime(date: Date, timeZone: string): string {
 		formatters.set(timeZone, formatter);
 	}
 	return formatter.format(date);
+}
+
+/** `90m` → "1h 30m": short and language-neutral. */
+export function shortDuration(ms: number): string {
+	const minutes = Math.round(ms / 60_000);
+	if (minutes < 1) return `${Math.max(1, Math.round(ms / 1000))}s`;
+	const days = Math.floor(minutes / 1440);
+	const hours = Math.floor((minutes % 1440) / 60);
+	const rest = minutes % 60;
+	return [days && `${days}d`, hours && `${hours}h`, rest && `${rest}m`].filter(Boolean).join(" ");
 }

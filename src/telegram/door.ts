@@ -121,6 +121,7 @@ export function createTelegramDoor(options: {
 		dm_digest: dmDigestHandler(deps),
 		sla_reminder: slaReminderHandler(deps),
 		group_notice: groupNoticeHandler(deps),
+		group_text: groupNoticeHandler(deps),
 	};
 	const deliveries: OutboxDeliveries = {
 		handlers,

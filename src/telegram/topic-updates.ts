@@ -14,6 +14,7 @@ import { retryDead } from "../outbox/admin.ts";
 import { displayTime } from "./display-time.ts";
 import { mediaOf, textOf } from "./incoming.ts";
 import type { RouterDeps } from "./router-deps.ts";
+import { answerStats, STATS_COMMAND } from "./stats-command.ts";
 
 /** Operator messages that stay in the topic: notes for colleagues, never sent to the customer. */
 export function isInternalNote(text: string): boolean {
@@ -37,6 +38,27 @@ export function isOperatorTopicMessage(
 	if (from.is_bot && message.sender_chat?.id !== deps.groupId) return false;
 	// Service messages (topic created, pinned, …) carry nothing for the customer.
 	return Boolean(textOf(message) || mediaOf(message) || message.location || message.contact);
+}
+
+/** A command a person wrote in the support group, in any topic or the General one. */
+function isOperatorGroupCommand(
+	message: TelegramMessage,
+	deps: Pick<RouterDeps, "groupId" | "botId">,
+) {
+	const from = message.from;
+	return (
+		message.chat.id === deps.groupId &&
+		Boolean(from) &&
+		from?.id !== deps.botId &&
+		(message.text ?? "").startsWith("/")
+	);
+}
+
+/** The operator as the group shows them: an anonymous admin posts as the group itself. */
+function operatorName(message: TelegramMessage): string | undefined {
+	if (message.sender_chat?.title) return message.sender_chat.title;
+	const from = message.from;
+	return from ? [from.first_name, from.last_name].filter(Boolean).join(" ") : undefined;
 }
 
 /** The topic message this one answers, unless it is just the topic's root (every topic post). */
@@ -88,6 +110,8 @@ async function answerCommand(work: Work, deps: RouterDeps, command: string, topi
 }
 
 export async function onTopicMessage(work: Work, deps: RouterDeps, message: TelegramMessage) {
+	if (isOperatorGroupCommand(message, deps) && STATS_COMMAND.test(message.text ?? ""))
+		return answerStats(work, deps, message);
 	if (!isOperatorTopicMessage(message, deps)) return;
 	const topicId = message.message_thread_id as number;
 	const text = textOf(message);
@@ -103,6 +127,8 @@ export async function onTopicMessage(work: Work, deps: RouterDeps, message: Tele
 		media: mediaOf(message),
 		replyToTelegramMessageId: repliedTo(message),
 		operatorId: message.from?.id,
+		operatorName: operatorName(message),
+		operatorUsername: message.from?.username,
 	});
 }
 

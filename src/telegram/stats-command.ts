@@ -1,0 +1,63 @@
+/**
+ * `/stats` in any topic of the support group, the General topic included: the desk's figures
+ * (`core/desk-stats.ts`) as one message for operators, where it was asked.
+ */
+import { eq } from "drizzle-orm";
+import type { TelegramMessage } from "gramio";
+import { type DeskStats, deskStats } from "../core/desk-stats.ts";
+import type { Work } from "../core/unit-of-work.ts";
+import { customers, ticketStatuses } from "../db/schema.ts";
+import type { TextKey } from "../i18n/en.ts";
+import type { Texts } from "../i18n/texts.ts";
+import { shortDuration } from "./display-time.ts";
+import type { RouterDeps } from "./router-deps.ts";
+
+export const STATS_COMMAND = /^\/stats(?:@\w+)?(?:\s|$)/i;
+
+export function renderStats(texts: Texts, stats: DeskStats): string {
+	const counts = ticketStatuses
+		.map((status) => `${texts.get(`status${status}` as TextKey)} ${stats.byStatus[status]}`)
+		.join(" · ");
+	const lines = [
+		texts.get("statsTitle"),
+		texts.get("statsNow", { counts }),
+		texts.get("statsNew", { today: stats.newToday, week: stats.newWeek }),
+		stats.medianFirstResponseMs == null
+			? texts.get("statsFirstResponseNone")
+			: texts.get("statsFirstResponse", {
+					median: shortDuration(stats.medianFirstResponseMs),
+					answered: stats.answered,
+				}),
+		stats.csat.average == null
+			? texts.get("statsCsatNone")
+			: texts.get("statsCsat", { average: stats.csat.average.toFixed(1), count: stats.csat.count }),
+	];
+	if (stats.operators.length === 0) lines.push(texts.get("statsNoOperators"));
+	else
+		lines.push(
+			texts.get("statsOperators"),
+			...stats.operators.map((o) => texts.get("statsOperator", { ...o })),
+		);
+	return lines.join("\n");
+}
+
+/** Answers `/stats` in the topic it was written in (a customer's) or in the General topic. */
+export async function answerStats(work: Work, deps: RouterDeps, message: TelegramMessage) {
+	const text = renderStats(
+		deps.texts,
+		await deskStats(work.tx, {
+			now: new Date(),
+			timeZone: deps.timeZone,
+			hours: deps.core.policy.businessHours,
+		}),
+	);
+	const [customer] = message.is_topic_message
+		? await work.tx
+				.select({ id: customers.id })
+				.from(customers)
+				.where(eq(customers.topicId, message.message_thread_id as number))
+				.limit(1)
+		: [];
+	if (customer) await work.enqueue(customer.id, { kind: "topic_text", text });
+	else await work.enqueueAll([{ customerId: null, item: { kind: "group_text", text } }]);
+}
