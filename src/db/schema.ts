@@ -118,9 +118,7 @@ export const messages = pgTable(
 	(t) => [
 		uniqueIndex("messages_seq_uq").on(t.seq),
 		// `/stats`: operators' replies of the last days, without reading customers' messages.
-		index("messages_support_at_idx")
-			.on(t.createdAt)
-			.where(sql`${t.author} = 'support'`),
+		index("messages_support_at_idx").on(t.createdAt).where(sql`${t.author} = 'support'`),
 		uniqueIndex("messages_customer_number_uq").on(t.customerId, t.customerSeq),
 		uniqueIndex("messages_client_id_uq").on(t.customerId, t.clientMessageId),
 	],
