@@ -57,6 +57,16 @@ export function nextCall(
 	return tg.waitForCall(match, { since, timeoutMs });
 }
 
+/**
+ * Whether a message the bot sent shows `text` (its text, or its caption): alone, or under the
+ * card, as a new ticket's first message is sent (the card, a blank line, the message).
+ */
+export function showsText(call: ApiCall, text: string): boolean {
+	const shown = call.params.text ?? call.params.caption;
+	if (typeof shown !== "string") return false;
+	return shown === text || (shown.startsWith("📋") && shown.endsWith(`\n\n${text}`));
+}
+
 /** Texts the bot sent to a private chat, in order. */
 export function dmTexts(tg: TelegramDouble, chatId: number): string[] {
 	return tg.calls
