@@ -72,12 +72,17 @@ export function telegramCustomers(flow: () => TelegramFlow) {
 		return row.id;
 	}
 
-	/** The message id of the customer's pinned card. */
+	/**
+	 * The message id of the customer's card, once recorded (the record follows the card's send by
+	 * a moment).
+	 */
 	async function cardOf(customerId: string): Promise<number> {
-		const [row] = await flow().service.database.query<{ card_message_id: number | null }>(
-			sql`select card_message_id from customers where id = ${customerId}`,
-		);
-		return Number(row?.card_message_id);
+		return eventually(async () => {
+			const [row] = await flow().service.database.query<{ card_message_id: number | null }>(
+				sql`select card_message_id from customers where id = ${customerId}`,
+			);
+			return row?.card_message_id != null && Number(row.card_message_id);
+		});
 	}
 
 	/** The customer's ticket events, oldest first. */

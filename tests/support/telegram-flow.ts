@@ -67,6 +67,14 @@ export function showsText(call: ApiCall, text: string): boolean {
 	return shown === text || (shown.startsWith("📋") && shown.endsWith(`\n\n${text}`));
 }
 
+/**
+ * Waits until this message (a card) is pinned in the support group: by default a card is pinned
+ * once the group has nothing else to send, a moment after it is posted.
+ */
+export async function pinnedCard(tg: TelegramDouble, messageId: number): Promise<void> {
+	await eventually(() => tg.pinned(tg.groupId).includes(messageId));
+}
+
 /** Texts the bot sent to a private chat, in order. */
 export function dmTexts(tg: TelegramDouble, chatId: number): string[] {
 	return tg.calls
