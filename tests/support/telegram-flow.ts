@@ -68,6 +68,17 @@ export function showsText(call: ApiCall, text: string): boolean {
 }
 
 /**
+ * The customer's part of a message the bot sent into a topic: all of it, or under the card (a new
+ * ticket's first message) what stands below the card's blank line.
+ */
+export function shownText(call: ApiCall): string {
+	const text = String(call.params.text ?? call.params.caption ?? "");
+	if (!text.startsWith("📋")) return text;
+	const below = text.indexOf("\n\n");
+	return below < 0 ? "" : text.slice(below + 2);
+}
+
+/**
  * Waits until this message (a card) is pinned in the support group: by default a card is pinned
  * once the group has nothing else to send, a moment after it is posted.
  */
