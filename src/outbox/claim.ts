@@ -24,8 +24,8 @@ type MessageRow = typeof messages.$inferSelect;
  * has waited longest (a delivered item sends the customer's next one to the back of the line, so
  * one chatty customer cannot starve others). Heads of `IDLE_PRIORITY` (pins) wait for an idle
  * group: they are claimed (`hi`, up to the idle limit) only when no other group head is runnable,
- * except one that holds the customer's own items behind it (`hy`): it is served in the line at
- * once, and makes way for them (its handler files it again behind them), so a pin never holds a
+ * except one that holds more urgent items of its customer behind it (`hy`): it is served in the
+ * line at once, and makes way for them (its handler files it again behind them), so a pin never holds a
  * customer's message back.
  *
  * Written so that no table statistics can turn it into a scan (a generic plan guesses a
@@ -54,7 +54,8 @@ export const CLAIM_SQL = `with hd as (
 	select h.customer_id, h.head_id from outbox_heads h
 	where h.target = 'group' and h.priority >= ${IDLE_PRIORITY} and h.ready_at <= $3::text::timestamptz
 		and exists (select 1 from outbox p
-			where p.customer_id = h.customer_id and p.state = 'pending' and p.id > h.head_id)
+			where p.customer_id = h.customer_id and p.state = 'pending' and p.id > h.head_id
+				and p.priority < ${IDLE_PRIORITY})
 	order by h.priority, h.ready_at, h.head_id
 	limit greatest(0, $2::int - (select count(*) from hg))
 	for update skip locked

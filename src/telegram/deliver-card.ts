@@ -9,6 +9,7 @@ import { commit } from "../core/unit-of-work.ts";
 import type { Database } from "../db/client.ts";
 import { customers, outbox } from "../db/schema.ts";
 import type { ClaimedItem, OutboxHandler } from "../outbox/delivery.ts";
+import { IDLE_PRIORITY } from "../outbox/routing.ts";
 import { classifyFailure } from "./bot-api.ts";
 import { loadCardView, renderCard } from "./card.ts";
 import { editCardMessage } from "./card-message.ts";
@@ -29,10 +30,15 @@ const messageGone = (error: unknown) => {
 /** Card edits a queue can hold in a row and one edit can stand for. */
 const COALESCE_MAX = 50;
 
-/** The customer's items queued after this one, oldest first (kinds only). */
+/** The customer's items queued after this one, oldest first. */
 function queuedAfter(database: Database, item: ClaimedItem, limit: number) {
 	return database.db
-		.select({ id: outbox.id, kind: outbox.kind })
+		.select({
+			id: outbox.id,
+			kind: outbox.kind,
+			priority: outbox.priority,
+			payload: outbox.payload,
+		})
 		.from(outbox)
 		.where(
 			and(
@@ -78,31 +84,42 @@ export function cardHandler(deps: TopicDeps): OutboxHandler {
 }
 
 /**
- * `card_pin`: pins the card, unless the customer has items queued behind the pin (it was served
- * early so as not to hold them): then it goes to the back of their queue, sending nothing. A
- * card replaced since (a recreated topic) has its own pin.
+ * `card_pin`: pins the card, unless the customer has more urgent items queued behind the pin (it
+ * was served early so as not to hold them): then it goes to the back of their queue, sending
+ * nothing. Only the customer's current card is pinned (a recreated topic has a new one), once for
+ * all the pins queued in a row.
  */
 export function cardPinHandler(deps: TopicDeps): OutboxHandler {
-	return async ({ item, complete }) => {
+	return async ({ item, complete, finish }) => {
 		const cardMessageId = Number(item.payload.cardMessageId);
-		if ((await queuedAfter(deps.database, item, 1)).length > 0) {
+		const behind = await queuedAfter(deps.database, item, COALESCE_MAX);
+		if (behind.some((next) => next.priority < IDLE_PRIORITY)) {
 			await commit(deps.core, async (work) => {
 				await work.enqueue(item.customerId, { kind: "card_pin", cardMessageId });
 				await complete(work.tx);
 			});
 			return;
 		}
+		const pins = behind.filter((next) => next.kind === "card_pin");
+		const cards = new Set([
+			cardMessageId,
+			...pins.map((next) => Number((next.payload as { cardMessageId?: unknown }).cardMessageId)),
+		]);
 		const view = await loadCardView(deps.database, item.customerId);
-		if (view?.cardMessageId !== cardMessageId) return;
-		try {
-			await deps.api.pinChatMessage({
-				chat_id: deps.groupId,
-				message_id: cardMessageId,
-				disable_notification: true,
-			});
-		} catch (error) {
-			if (!messageGone(error)) throw error;
-		}
+		if (view?.cardMessageId != null && cards.has(view.cardMessageId))
+			try {
+				await deps.api.pinChatMessage({
+					chat_id: deps.groupId,
+					message_id: view.cardMessageId,
+					disable_notification: true,
+				});
+			} catch (error) {
+				if (!messageGone(error)) throw error;
+			}
+		await finish(
+			[],
+			pins.map((next) => next.id),
+		);
 	};
 }
 
