@@ -1,8 +1,9 @@
 /**
  * Outbox handlers `card`, `card_pin` and `topic_rename`: the card and the topic's name follow the
  * customer's current state. Both render at delivery, so queued changes end in one current card
- * (the card items queued right behind one are done by its edit), and "not modified" answers count
- * as success. A pin waits for an idle group and makes way for the customer's own items.
+ * (the card items queued behind one, up to the customer's next message, are done by its edit),
+ * and "not modified" answers count as success. A pin waits for an idle group and makes way for
+ * the customer's own items.
  */
 import { and, asc, eq, gt } from "drizzle-orm";
 import { commit } from "../core/unit-of-work.ts";
@@ -27,7 +28,7 @@ const messageGone = (error: unknown) => {
 	);
 };
 
-/** Card edits a queue can hold in a row and one edit can stand for. */
+/** How far behind an item its handler looks for card edits and pins it can stand for. */
 const COALESCE_MAX = 50;
 
 /** The customer's items queued after this one, oldest first. */
@@ -53,11 +54,14 @@ function queuedAfter(database: Database, item: ClaimedItem, limit: number) {
 
 export function cardHandler(deps: TopicDeps): OutboxHandler {
 	return async ({ item, finish }) => {
-		// The card edits queued right behind this one (none of the customer's other items between)
-		// are done by this edit: it renders the state read after them, so it shows theirs too.
+		// The card edits queued behind this one, up to the next message (the customer's, or an
+		// operator's to them), are done by this edit: it renders the state read after they were
+		// filed, so it shows theirs too. One queued after a message stays, so no edit overtakes it.
 		const behind = await queuedAfter(deps.database, item, COALESCE_MAX);
-		const stop = behind.findIndex((next) => next.kind !== "card");
-		const coalesced = (stop < 0 ? behind : behind.slice(0, stop)).map((next) => next.id);
+		const stop = behind.findIndex((next) => next.priority === 0);
+		const coalesced = (stop < 0 ? behind : behind.slice(0, stop))
+			.filter((next) => next.kind === "card")
+			.map((next) => next.id);
 		const done = () => finish([], coalesced);
 		const view = await loadCardView(deps.database, item.customerId);
 		// No topic yet: the card is posted, current, when the topic is created.

@@ -231,6 +231,45 @@ describe("the message under the card", () => {
 		web.socket.close();
 	});
 
+	test("status changes that wait for the group make one card edit showing the last", async () => {
+		const { tg, service } = flow();
+		const web = await webAsks(flow(), "Is my refund on its way?");
+		const customerId = await people.customerOfSession(web.sessionId);
+		await waitForOutboxIdle(service);
+		const { card } = await recorded(flow(), customerId);
+		const since = tg.calls.length;
+		// The group is paused by a 429 while three changes are made.
+		tg.failNext("sendMessage", 1, {
+			error_code: 429,
+			description: "Too Many Requests: retry after 2",
+			retry_after: 2,
+		});
+		for (const status of ["WAITING_CLIENT", "IN_PROGRESS", "CLOSED"]) {
+			const pressed = tg.calls.length;
+			const press = tg.pressButton(tg.groupId, card, `status:${status}`);
+			await nextCall(
+				tg,
+				pressed,
+				(c) => c.method === "answerCallbackQuery" && c.params.callback_query_id === press.id,
+			);
+		}
+		await waitForOutboxIdle(service);
+		expect(tg.calls.slice(since).some((c) => c.errorCode === 429)).toBe(true);
+		const edits = tg.calls
+			.slice(since)
+			.filter((c) => c.method === "editMessageText" && Number(c.params.message_id) === card);
+		expect(edits).toHaveLength(1);
+		const text = String(edits[0]?.params.text);
+		expect(text).toContain("Status: ✅ Closed");
+		expect(text).toEndWith("\n\n[WEB] Is my refund on its way?");
+		// Every change still has its notice for operators.
+		const notices = tg.calls
+			.slice(since)
+			.filter((c) => c.ok && String(c.params.text ?? "").startsWith("Status changed"));
+		expect(notices.length).toBe(2);
+		web.socket.close();
+	});
+
 	test("a photo is copied once, the card as its caption over the customer's, buttons on it", async () => {
 		const { tg, service } = flow();
 		const user = newUser("Pia");
