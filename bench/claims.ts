@@ -161,6 +161,7 @@ async function drain(database: Database, size: number) {
 			BATCH,
 			at,
 			lease,
+			0,
 		]);
 		const t1 = performance.now();
 		claimMs.push(t1 - t0);

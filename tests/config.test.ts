@@ -107,6 +107,7 @@ describe("environment", () => {
 				globalPerSecond: 30,
 				leaseMs: 60_000,
 			},
+			card: { pin: "when-idle" },
 			uploads: { imageMaxBytes: 10 * 1024 * 1024, documentMaxBytes: 20 * 1024 * 1024 },
 			texts: { en, ru: {} },
 			widgetTexts: { en: {}, ru: {} },
@@ -463,7 +464,7 @@ describe("config file", () => {
 	test("an unknown key is rejected with its path", () => {
 		const { env, readText } = withFile({ sla: { remiders: ["1m"] }, colour: "blue" });
 		expect(errorsOf(env, readText)).toEqual([
-			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, uploads, media, retention, rateLimits, quotas, session, businessHours, away, texts)",
+			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, card, uploads, media, retention, rateLimits, quotas, session, businessHours, away, texts)",
 			"CONFIG_FILE sla.remiders: unknown key (allowed: reminders)",
 		]);
 	});
@@ -520,6 +521,15 @@ describe("config file", () => {
 		expect(errorsOf(env, readText)).toEqual([
 			"CONFIG_FILE texts.ru.webPrefix: must be a string (got 5)",
 		]);
+	});
+
+	test("card.pin is one of its three words", () => {
+		const { env, readText } = withFile({ card: { pin: "sometimes" } });
+		expect(errorsOf(env, readText)).toEqual([
+			'CONFIG_FILE card.pin: must be "when-idle", "always" or "never" (got "sometimes")',
+		]);
+		const never = withFile({ card: { pin: "never" } });
+		expect(configOf(never.env, never.readText).card).toEqual({ pin: "never" });
 	});
 
 	test("bad durations are reported with their path, all of them", () => {

@@ -7,6 +7,7 @@ import type { RunningService } from "../src/service.ts";
 import { freshDatabase, type TestDatabase } from "./support/db.ts";
 import { startTestService } from "./support/service.ts";
 import { startTelegramDouble, type TelegramDouble } from "./support/telegram-double.ts";
+import { showsText } from "./support/telegram-flow.ts";
 import { api, connectSocket, type Envelope, initSession } from "./support/web-client.ts";
 
 let db: TestDatabase;
@@ -47,7 +48,7 @@ async function customerWithTopic(text = "hello") {
 	const { sessionId } = await initSession(service.url);
 	await api(service.url, "POST", "/api/chat/message", { session: sessionId, body: { text } });
 	const call = await tg.waitForCall(
-		(c) => c.method === "sendMessage" && c.params.text === `[WEB] ${text}`,
+		(c) => c.method === "sendMessage" && showsText(c, `[WEB] ${text}`),
 	);
 	return { sessionId, threadId: Number(call.params.message_thread_id) };
 }
@@ -142,7 +143,7 @@ describe("status and close", () => {
 			(c) => c.params.text === "The customer wrote again: the ticket is reopened.",
 			{ since },
 		);
-		const message = await tg.waitForCall((c) => c.params.text === "[WEB] one more thing", {
+		const message = await tg.waitForCall((c) => showsText(c, "[WEB] one more thing"), {
 			since,
 		});
 		expect(notice.at).toBeLessThanOrEqual(message.at);
@@ -356,7 +357,7 @@ describe("typing, widget errors, ask-support", () => {
 		// order) and reaches the topic only through a transaction and the outbox: any chat action
 		// those frames caused was answered before it.
 		socket.send({ type: "message", text: "typed it" });
-		await tg.waitForCall((c) => c.ok && c.params.text === "[WEB] typed it", { since });
+		await tg.waitForCall((c) => c.ok && showsText(c, "[WEB] typed it"), { since });
 		expect(tg.calls.slice(since).filter((c) => c.method === "sendChatAction")).toHaveLength(1);
 		socket.close();
 	});

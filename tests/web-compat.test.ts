@@ -9,7 +9,7 @@ import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { telegramCustomers } from "./support/telegram-customers.ts";
 import type { ApiCall } from "./support/telegram-double.ts";
-import { newUser, nextCall, useTelegramFlow } from "./support/telegram-flow.ts";
+import { newUser, nextCall, showsText, useTelegramFlow } from "./support/telegram-flow.ts";
 import { api, type Envelope, initSession } from "./support/web-client.ts";
 
 const flow = useTelegramFlow({ outbox: { groupWindow: "1s" } });
@@ -291,7 +291,7 @@ const sentFile = (call: ApiCall, topicId: number, fileName: string) =>
 	(call.method === "sendDocument" || call.method === "sendPhoto") &&
 	call.ok &&
 	Number(call.params.message_thread_id) === topicId &&
-	call.params.caption === `[WEB] 📎 ${fileName}`;
+	showsText(call, `[WEB] 📎 ${fileName}`);
 
 describe("uploads judged by content", () => {
 	test("HEIC/HEIF, BMP, RTF, ZIP, RAR, 7z and Office files are accepted as documents, sent as documents and served as attachments", async () => {

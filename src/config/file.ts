@@ -91,6 +91,16 @@ export const FileSchema = object("a JSON object", {
 		/** How long a claimed item stays leased to one instance (renewed while in flight). */
 		lease: duration("60s"),
 	}),
+	/**
+	 * The card's pin: a pin is a write into the group like any other, so by default it waits
+	 * until the group's budget has room and no customer's message waits for it.
+	 */
+	card: section({
+		pin: Type.Union([Type.Literal("when-idle"), Type.Literal("always"), Type.Literal("never")], {
+			default: "when-idle",
+			description: '"when-idle", "always" or "never"',
+		}),
+	}),
 	uploads: section({ imageMaxBytes: bytes(10 * 2 ** 20), documentMaxBytes: bytes(20 * 2 ** 20) }),
 	/** Validity of signed media URLs. */
 	media: section({ urlTtl: duration("24h") }),
@@ -148,6 +158,7 @@ function settingsOf(file: StaticDecode<typeof FileSchema>) {
 			mediaUrlTtl: file.media.urlTtl,
 		},
 		outbox: { ...budgets, groupWindowMs, leaseMs },
+		card: file.card,
 		uploads: file.uploads,
 		retention: { bookkeepingMs: bookkeeping, intervalMs, ...(mediaMs && { mediaMs }) },
 		...(file.rateLimits && { rateLimits: file.rateLimits }),

@@ -26,6 +26,7 @@ const NOTICE_KINDS = new Set([
 	"topic_text",
 	"sla_reminder",
 	"card",
+	"card_pin",
 	"topic_rename",
 ]);
 

@@ -8,6 +8,7 @@ import type { Database } from "../db/client.ts";
 import { arrayLiteral, dateOrNull, numberOrNull, rawStatement } from "../db/raw-sql.ts";
 import type { messages } from "../db/schema.ts";
 import type { ClaimedItem, Target } from "./delivery.ts";
+import { IDLE_PRIORITY } from "./routing.ts";
 import { isoAt, retrying } from "./statements.ts";
 
 type MessageRow = typeof messages.$inferSelect;
@@ -15,12 +16,17 @@ type MessageRow = typeof messages.$inferSelect;
 /**
  * The claim, both targets in one statement (one round trip per pump): runnable DM heads and
  * group heads in serving order, each with its own limit, locked with SKIP LOCKED and leased (head
- * and item) in the same statement. Parameters: DM limit, group limit, now, lease end. Rows carry
+ * and item) in the same statement. Parameters: DM limit, group limit, now, lease end, idle
+ * limit (group heads that wait for an idle group; 0 while it is not). Rows carry
  * their target, and whether their queue has another item behind them.
  *
  * Serving order: customer messages before reminders and card edits (`priority`), then whoever
  * has waited longest (a delivered item sends the customer's next one to the back of the line, so
- * one chatty customer cannot starve others).
+ * one chatty customer cannot starve others). Heads of `IDLE_PRIORITY` (pins) wait for an idle
+ * group: they are claimed (`hi`, up to the idle limit) only when no other group head is runnable,
+ * except one that holds more urgent items of its customer behind it (`hy`): it is served in the
+ * line at once, and makes way for them (its handler files it again behind them), so a pin never holds a
+ * customer's message back.
  *
  * Written so that no table statistics can turn it into a scan (a generic plan guesses a
  * `limit $n` at 10% of the heads it might read, which made hash joins over every head and every
@@ -40,13 +46,31 @@ export const CLAIM_SQL = `with hd as (
 	for update skip locked
 ), hg as (
 	select customer_id, head_id from outbox_heads
-	where target = 'group' and ready_at <= $3::text::timestamptz
+	where target = 'group' and priority < ${IDLE_PRIORITY} and ready_at <= $3::text::timestamptz
 	order by priority, ready_at, head_id
 	limit $2::int
+	for update skip locked
+), hy as (
+	select h.customer_id, h.head_id from outbox_heads h
+	where h.target = 'group' and h.priority >= ${IDLE_PRIORITY} and h.ready_at <= $3::text::timestamptz
+		and exists (select 1 from outbox p
+			where p.customer_id = h.customer_id and p.state = 'pending' and p.id > h.head_id
+				and p.priority < ${IDLE_PRIORITY})
+	order by h.priority, h.ready_at, h.head_id
+	limit greatest(0, $2::int - (select count(*) from hg))
+	for update skip locked
+), hi as (
+	select customer_id, head_id from outbox_heads
+	where target = 'group' and priority >= ${IDLE_PRIORITY} and ready_at <= $3::text::timestamptz
+		and not exists (select 1 from hg) and not exists (select 1 from hy)
+	order by priority, ready_at, head_id
+	limit $5::int
 	for update skip locked
 ), h as (
 	select customer_id, head_id, 'dm' as target from hd
 	union all select customer_id, head_id, 'group' as target from hg
+	union all select customer_id, head_id, 'group' as target from hy
+	union all select customer_id, head_id, 'group' as target from hi
 ), l as (
 	update outbox_heads x set ready_at = $4::text::timestamptz
 	where x.customer_id = any(array(select customer_id from h))
@@ -107,14 +131,15 @@ export interface Claimed {
 
 /**
  * Claims and leases up to `dmLimit` DM heads and `groupLimit` group heads until `leaseMs` from
- * now.
- * @example const claimed = await claimHeads(database, 0, 5, 60_000) // up to 5 group items
+ * now; of the group heads that wait for an idle group, up to `idleLimit`.
+ * @example const claimed = await claimHeads(database, 0, 5, 60_000, 0) // up to 5 group items
  */
 export async function claimHeads(
 	database: Database,
 	dmLimit: number,
 	groupLimit: number,
 	leaseMs: number,
+	idleLimit = 0,
 ): Promise<Claimed[]> {
 	if (dmLimit <= 0 && groupLimit <= 0) return [];
 	const rows = await rawStatement<ClaimRow>(database, CLAIM_SQL, [
@@ -126,6 +151,7 @@ export async function claimHeads(
 		// ahead covers the truncation.
 		isoAt(1),
 		isoAt(leaseMs),
+		Math.max(0, Math.min(idleLimit, groupLimit)),
 	]);
 	return rows.map((row) => ({
 		item: itemOf(row),

@@ -36,8 +36,8 @@ export interface FloodBudget {
 	available(chat: ChatKey): number;
 	/** Milliseconds this chat stays paused by a 429 (0 when it is not). */
 	pausedFor(chat: ChatKey): number;
-	/** Milliseconds until this chat has a call available again. */
-	waitMs(chat: ChatKey): number;
+	/** Milliseconds until this chat has `calls` calls available (default 1). */
+	waitMs(chat: ChatKey, calls?: number): number;
 	/** The group budget is the bottleneck: worth merging messages to save calls. */
 	groupTight(): boolean;
 	/** The outbox worker found more group work than budget (true) or could take all of it (false). */
@@ -121,16 +121,17 @@ export function createFloodBudget(options: FloodBudgetOptions): FloodBudget {
 		pausedFor(chat) {
 			return Math.max(0, bucket(chat).pausedUntil - now());
 		},
-		waitMs(chat) {
+		waitMs(chat, calls = 1) {
 			const b = bucket(chat);
 			const paused = Math.max(0, b.pausedUntil - now());
 			if (chat === "group") {
-				// Full: the oldest call in the window has to leave it first.
-				const oldest = groupLeft() >= 1 ? undefined : groupCalls[groupHead];
+				// Short of `calls`: that many of the oldest calls in the window have to leave it first.
+				const short = Math.min(calls, options.groupPerWindow) - groupLeft();
+				const oldest = short < 1 ? undefined : groupCalls[groupHead + short - 1];
 				const slides = oldest === undefined ? 0 : oldest + options.groupWindowMs - now();
 				return Math.ceil(Math.max(paused, slides));
 			}
-			const refill = b.tokens >= 1 ? 0 : (1 - b.tokens) / rate(chat).perMs;
+			const refill = b.tokens >= calls ? 0 : (calls - b.tokens) / rate(chat).perMs;
 			return Math.ceil(Math.max(paused, refill));
 		},
 		groupTight() {

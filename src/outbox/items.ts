@@ -28,6 +28,11 @@ export type OutboxItem =
 	| { kind: "topic_rename" }
 	/** The pinned card shows the current state (status, phone, channels…). */
 	| { kind: "card" }
+	/**
+	 * Pins the card (`cardMessageId`) once the group is idle (`card.pin` "when-idle"); a pin that
+	 * finds the customer's own items queued behind it makes way for them.
+	 */
+	| { kind: "card_pin"; cardMessageId: number }
 	/** A text from the bot to the customer's private chat, in the customer's language. */
 	| { kind: "dm_text"; text: TextKey; vars?: Vars; keyboard?: DmKeyboard }
 	/** An operator's message, copied into the customer's private chat. */

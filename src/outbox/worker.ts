@@ -23,6 +23,9 @@ import { Schedule } from "./schedule.ts";
 import { GroupSender } from "./sender-lock.ts";
 import { releaseItems } from "./statements.ts";
 
+/** Group calls a new ticket makes (its topic, and the card with the question), kept from pins. */
+const IDLE_RESERVE = 2;
+
 export interface OutboxWorker {
 	/**
 	 * Work was committed (here, or announced by another instance): claim now. `queuedBehind`
@@ -165,13 +168,24 @@ class WorkerLoop implements OutboxWorker {
 			? 0
 			: Math.min(room, budget ? budget.available("group") - this.inFlight.group : room);
 		const groupRoom = this.breakers.group.room(budgetRoom);
+		// Work that waits for an idle group (pins) only while no group item is in flight; one
+		// held back that way is looked for again after the deliveries (not "exhausted").
+		const idleHeld = sending && this.inFlight.group > 0;
+		const idleRoom = sending && !idleHeld ? this.idleRoom(groupRoom) : 0;
 		const wakesBefore = this.wakes;
-		const rows = await claimHeads(this.options.database, dmRoom, groupRoom, this.tunings.leaseMs);
+		const rows = await claimHeads(
+			this.options.database,
+			dmRoom,
+			groupRoom,
+			this.tunings.leaseMs,
+			idleRoom,
+		);
 		const direct = rows.filter((row) => row.target === "dm");
 		let grouped = rows.filter((row) => row.target === "group");
 		// Both targets had more work than room: the group heads beyond it go back at once.
 		const over = direct.length + grouped.length - room;
-		this.lastClaimExhausted = direct.length < dmRoom && grouped.length < groupRoom && over <= 0;
+		this.lastClaimExhausted =
+			direct.length < dmRoom && grouped.length < groupRoom && over <= 0 && !idleHeld;
 		if (over > 0) {
 			await this.release(grouped.slice(grouped.length - over));
 			grouped = grouped.slice(0, grouped.length - over);
@@ -199,6 +213,20 @@ class WorkerLoop implements OutboxWorker {
 		if (taken.length === room || (grouped.length > 0 && grouped.length === groupRoom))
 			this.again = true;
 		return true;
+	}
+
+	/**
+	 * How many heads that wait for an idle group may be claimed: only from the budget beyond what
+	 * a new ticket needs (`IDLE_RESERVE`), so a pin never leaves the next customer waiting for the
+	 * window. Short of it, a claim is scheduled for when the window has slid that far.
+	 */
+	private idleRoom(groupRoom: number): number {
+		const { budget } = this.options;
+		if (!budget) return groupRoom;
+		const spare = budget.available("group") - IDLE_RESERVE;
+		if (spare <= 0)
+			this.schedule.afterBudget(Math.max(50, budget.waitMs("group", IDLE_RESERVE + 1)));
+		return Math.max(0, Math.min(groupRoom, spare));
 	}
 
 	/** Delivers a claimed item in the background, holding a place among those in flight. */

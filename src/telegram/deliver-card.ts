@@ -1,13 +1,19 @@
 /**
- * Outbox handlers `card` and `topic_rename`: the pinned card and the topic's name follow the
- * customer's current state. Both render at delivery, so several queued changes end in one
- * current card, and "not modified" answers count as success.
+ * Outbox handlers `card`, `card_pin` and `topic_rename`: the card and the topic's name follow the
+ * customer's current state. Both render at delivery, so queued changes end in one current card
+ * (the card items queued behind one, up to the customer's next message, are done by its edit),
+ * and "not modified" answers count as success. A pin waits for an idle group and makes way for
+ * the customer's own items.
  */
-import { eq } from "drizzle-orm";
-import { customers } from "../db/schema.ts";
-import type { OutboxHandler } from "../outbox/delivery.ts";
+import { and, asc, eq, gt } from "drizzle-orm";
+import { commit } from "../core/unit-of-work.ts";
+import type { Database } from "../db/client.ts";
+import { customers, outbox } from "../db/schema.ts";
+import type { ClaimedItem, OutboxHandler } from "../outbox/delivery.ts";
+import { IDLE_PRIORITY } from "../outbox/routing.ts";
 import { classifyFailure } from "./bot-api.ts";
 import { loadCardView, renderCard } from "./card.ts";
+import { editCardMessage } from "./card-message.ts";
 import { ensureTopic, fitTopicName, type TopicDeps } from "./topics.ts";
 
 const notModified = (error: unknown) => {
@@ -18,29 +24,57 @@ const messageGone = (error: unknown) => {
 	const failure = classifyFailure(error);
 	return (
 		failure.kind === "permanent" &&
-		/message to edit not found|MESSAGE_ID_INVALID/i.test(failure.description)
+		/message to (edit|pin) not found|MESSAGE_ID_INVALID/i.test(failure.description)
 	);
 };
 
+/** How far behind an item its handler looks for card edits and pins it can stand for. */
+const COALESCE_MAX = 50;
+
+/** The customer's items queued after this one, oldest first. */
+function queuedAfter(database: Database, item: ClaimedItem, limit: number) {
+	return database.db
+		.select({
+			id: outbox.id,
+			kind: outbox.kind,
+			priority: outbox.priority,
+			payload: outbox.payload,
+		})
+		.from(outbox)
+		.where(
+			and(
+				eq(outbox.customerId, item.customerId),
+				eq(outbox.state, "pending"),
+				gt(outbox.id, item.id),
+			),
+		)
+		.orderBy(asc(outbox.id))
+		.limit(limit);
+}
+
 export function cardHandler(deps: TopicDeps): OutboxHandler {
-	return async ({ item }) => {
+	return async ({ item, finish }) => {
+		// The card edits queued behind this one, up to the next message (the customer's, or an
+		// operator's to them), are done by this edit: it renders the state read after they were
+		// filed, so it shows theirs too. One queued after a message stays, so no edit overtakes it.
+		const behind = await queuedAfter(deps.database, item, COALESCE_MAX);
+		const stop = behind.findIndex((next) => next.priority === 0);
+		const coalesced = (stop < 0 ? behind : behind.slice(0, stop))
+			.filter((next) => next.kind === "card")
+			.map((next) => next.id);
+		const done = () => finish([], coalesced);
 		const view = await loadCardView(deps.database, item.customerId);
 		// No topic yet: the card is posted, current, when the topic is created.
-		if (view?.topicId == null) return;
+		if (view?.topicId == null) return done();
 		if (view.cardMessageId == null) {
 			await ensureTopic(deps, item.customerId);
-			return;
+			return done();
 		}
 		const card = renderCard(view, deps.texts, deps.timeZone);
 		try {
-			await deps.api.editMessageText({
-				chat_id: deps.groupId,
-				message_id: view.cardMessageId,
-				text: card.text,
-				reply_markup: card.reply_markup,
-			});
+			await editCardMessage(deps, view.cardMessageId, card);
 		} catch (error) {
-			if (notModified(error)) return;
+			if (notModified(error)) return done();
 			if (!messageGone(error)) throw error;
 			// The card was deleted: post a new one (ensureTopic posts a missing card).
 			await deps.database.db
@@ -49,6 +83,47 @@ export function cardHandler(deps: TopicDeps): OutboxHandler {
 				.where(eq(customers.id, item.customerId));
 			await ensureTopic(deps, item.customerId);
 		}
+		return done();
+	};
+}
+
+/**
+ * `card_pin`: pins the card, unless the customer has more urgent items queued behind the pin (it
+ * was served early so as not to hold them): then it goes to the back of their queue, sending
+ * nothing. Only the customer's current card is pinned (a recreated topic has a new one), once for
+ * all the pins queued in a row.
+ */
+export function cardPinHandler(deps: TopicDeps): OutboxHandler {
+	return async ({ item, complete, finish }) => {
+		const cardMessageId = Number(item.payload.cardMessageId);
+		const behind = await queuedAfter(deps.database, item, COALESCE_MAX);
+		if (behind.some((next) => next.priority < IDLE_PRIORITY)) {
+			await commit(deps.core, async (work) => {
+				await work.enqueue(item.customerId, { kind: "card_pin", cardMessageId });
+				await complete(work.tx);
+			});
+			return;
+		}
+		const pins = behind.filter((next) => next.kind === "card_pin");
+		const cards = new Set([
+			cardMessageId,
+			...pins.map((next) => Number((next.payload as { cardMessageId?: unknown }).cardMessageId)),
+		]);
+		const view = await loadCardView(deps.database, item.customerId);
+		if (view?.cardMessageId != null && cards.has(view.cardMessageId))
+			try {
+				await deps.api.pinChatMessage({
+					chat_id: deps.groupId,
+					message_id: view.cardMessageId,
+					disable_notification: true,
+				});
+			} catch (error) {
+				if (!messageGone(error)) throw error;
+			}
+		await finish(
+			[],
+			pins.map((next) => next.id),
+		);
 	};
 }
 

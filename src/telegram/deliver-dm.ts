@@ -6,18 +6,19 @@
  */
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { markReplyDelivered } from "../core/operator-messages.ts";
-import { type CoreDeps, commit } from "../core/unit-of-work.ts";
+import { commit } from "../core/unit-of-work.ts";
 import { customers, messages } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { OutboxHandler } from "../outbox/delivery.ts";
 import type { DmKeyboard, Vars } from "../outbox/items.ts";
 import { classifyFailure } from "./bot-api.ts";
+import { loadCardView, renderCard } from "./card.ts";
+import { editCardMessage } from "./card-message.ts";
 import { copyIdOf, customerHasWeb, recordCopy, replyTo } from "./copies.ts";
 import type { TopicDeps } from "./topics.ts";
 
 export interface DmDeps extends TopicDeps {
-	core: CoreDeps;
 	/** The texts in a customer's language (their Telegram language, else the desk's). */
 	textsFor(locale: string | null): Texts;
 }
@@ -207,6 +208,17 @@ export function topicEditHandler(deps: DmDeps): OutboxHandler {
 			.from(messages)
 			.where(eq(messages.id, messageId));
 		if (copy === undefined || !message) return;
+		const view = await loadCardView(deps.database, item.customerId);
+		if (view?.cardMessageId === copy) {
+			// The message is under the card: the card is rendered again above the new text.
+			try {
+				await editCardMessage(deps, copy, renderCard(view, deps.texts, deps.timeZone));
+			} catch (error) {
+				if (isNotModified(error) || classifyFailure(error).kind === "permanent") return;
+				throw error;
+			}
+			return;
+		}
 		const prefixed = await customerHasWeb(deps.database, item.customerId);
 		const text = `${prefixed ? deps.texts.get("telegramPrefix") : ""}${message.text}`;
 		const target = { chat_id: deps.groupId, message_id: copy };

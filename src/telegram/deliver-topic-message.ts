@@ -2,26 +2,33 @@
  * Outbox handler `topic_message`: a customer's stored message appears in their topic. Web
  * messages are sent as `[WEB] <text>` (files as photo or document with `[WEB] 📎 <name>`);
  * Telegram messages are copied from the private chat with `copyMessage`, text getting `[TG] `
- * when the customer also uses the web chat. Replies are threaded to the copies they answer.
+ * when the customer also uses the web chat. Replies are threaded to the copies they answer. The
+ * first message of a new topic goes under the card, as one message (card-message.ts).
  */
 import { and, asc, eq, gt } from "drizzle-orm";
-import type { TelegramMessage, TelegramMessageEntity } from "gramio";
-import { fileOnlyText, mediaById } from "../core/media.ts";
+import type { FormattableString, TelegramMessage, TelegramMessageEntity } from "gramio";
+import { mediaById } from "../core/media.ts";
+import { commit } from "../core/unit-of-work.ts";
+import type { Tx } from "../db/client.ts";
 import { customers, media, messages, outbox } from "../db/schema.ts";
 import type { OutboxHandler } from "../outbox/delivery.ts";
+import type { RenderedCard } from "./card.ts";
+import { fileCaption, fitsUnderCard, limitOf, questionOf, underCard } from "./card-message.ts";
 import {
 	CAPTION_MAX,
 	copyIdOf,
 	customerHasWeb,
 	entitiesIn,
+	recordCopy,
 	replyTo,
 	shiftEntities,
 	splitText,
 	TEXT_MAX,
 } from "./copies.ts";
-import { sendToTopic, type TopicDeps } from "./topics.ts";
+import { owedPin, pinAtOnce, recordCard, sendToTopic, type TopicDeps } from "./topics.ts";
 
 type MessageRow = typeof messages.$inferSelect;
+type MediaRow = typeof media.$inferSelect;
 
 const MERGE_MAX = 20;
 
@@ -61,15 +68,12 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 		return { caption: head?.text ?? "", rest: next ? caption.slice(next.offset) : "" };
 	}
 
-	async function sendWeb(message: MessageRow, topicId: number, reply: number | undefined) {
-		const prefix = deps.texts.get("webPrefix");
-		const target = { chat_id: deps.groupId, message_thread_id: topicId, ...replyTo(reply) };
-		const attachment = message.mediaId ? await mediaById(deps.database, message.mediaId) : null;
-		if (!attachment) return sendLong(target, `${prefix}${message.text}`);
-		const name = fileOnlyText(attachment.fileName ?? "file");
-		// A file sent without a caption carries its name as its text: said once, not twice.
-		const text = message.text === name ? "" : message.text;
-		const { caption, rest } = fitCaption(`${prefix}${name}${text ? `\n${text}` : ""}`);
+	/** A web customer's file into the topic as a photo or a document, with this caption. */
+	async function upload(
+		attachment: MediaRow,
+		target: Target & { reply_markup?: RenderedCard["reply_markup"] },
+		caption: string | FormattableString,
+	) {
 		// Once Telegram has the file, resending (a recreated topic) needs only its id.
 		const file =
 			attachment.telegramFileId ??
@@ -86,8 +90,53 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 				.update(media)
 				.set({ telegramFileId })
 				.where(eq(media.id, attachment.id));
+		return sent;
+	}
+
+	async function sendWeb(message: MessageRow, topicId: number, reply: number | undefined) {
+		const prefix = deps.texts.get("webPrefix");
+		const target = { chat_id: deps.groupId, message_thread_id: topicId, ...replyTo(reply) };
+		const attachment = message.mediaId ? await mediaById(deps.database, message.mediaId) : null;
+		if (!attachment) return sendLong(target, `${prefix}${message.text}`);
+		const { caption, rest } = fitCaption(fileCaption(prefix, attachment, message.text));
+		const sent = await upload(attachment, target, caption);
 		if (rest) await sendLong({ chat_id: deps.groupId, message_thread_id: topicId }, rest);
 		return sent;
+	}
+
+	/**
+	 * The customer's first message as one message with the card on top (a new topic's only write
+	 * after its creation): a text under the card, or the medium with the card over its caption
+	 * and the card's buttons. Null when it does not fit (4,096 / 1,024) or cannot carry a caption.
+	 */
+	async function sendUnderCard(
+		message: MessageRow,
+		topicId: number,
+		card: RenderedCard,
+		chatId: number | null,
+	): Promise<TelegramMessage | null> {
+		const question = await questionOf(deps, message);
+		if (!fitsUnderCard(message, question)) return null;
+		const target = {
+			chat_id: deps.groupId,
+			message_thread_id: topicId,
+			reply_markup: card.reply_markup,
+		};
+		const uploading = question.attachment != null && !question.attachment.telegramFileId;
+		const body = underCard(card, question, limitOf(question), uploading);
+		if (!body) return null;
+		if (question.kind === "text") return deps.api.sendMessage({ ...target, text: body });
+		if (message.channel === "web" && question.attachment)
+			return upload(question.attachment, target, body);
+		const original = await copyIdOf(deps.database, message.id, "dm");
+		if (original === undefined || chatId == null) return null;
+		const copied = await deps.api.copyMessage({
+			...target,
+			from_chat_id: chatId,
+			message_id: original,
+			caption: body,
+		});
+		return copied as TelegramMessage;
 	}
 
 	async function copyTelegram(
@@ -151,7 +200,32 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 		return merged;
 	}
 
-	return async ({ item, finish }) => {
+	/**
+	 * The message under the card is both the card and the message's copy: one transaction records
+	 * both, with the pin `card.pin` owes and the item's completion. "always" pins after it.
+	 */
+	async function recordUnderCard(
+		messageId: string,
+		customerId: string,
+		carded: { topicId: number; cardMessageId: number },
+		complete: (tx: Tx) => Promise<void>,
+	) {
+		const pin = owedPin(deps, carded.cardMessageId);
+		await commit(deps.core, async (work) => {
+			await recordCard(work.tx, customerId, carded.topicId, carded.cardMessageId);
+			await recordCopy(work.tx, {
+				messageId,
+				kind: "topic",
+				chatId: deps.groupId,
+				telegramMessageId: carded.cardMessageId,
+			});
+			if (pin) await work.enqueue(customerId, pin);
+			await complete(work.tx);
+		});
+		await pinAtOnce(deps, customerId, carded.cardMessageId);
+	}
+
+	return async ({ item, finish, complete }) => {
 		const messageId = String(item.payload.messageId);
 		const [row] = item.prefetched
 			? item.prefetched.message
@@ -177,8 +251,10 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 		if (!row) return; // deleted with its customer: nothing left to deliver
 		const { message, chatId, topicId: knownTopic, cardMessageId } = row;
 		const reply = await copyIdOf(deps.database, message.replyToId, "topic");
-		const riders = await followers(item.customerId, item.id, message);
+		// A first message goes under the card alone: later ones may ride along again.
+		const riders = cardMessageId == null ? [] : await followers(item.customerId, item.id, message);
 		const prefix = deps.texts.get("webPrefix");
+		let carded: { topicId: number; cardMessageId: number } | undefined;
 		const sent = await sendToTopic(
 			deps,
 			item.customerId,
@@ -194,7 +270,16 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 						? copyTelegram(message, topicId, reply, chatId)
 						: sendWeb(message, topicId, reply),
 			{ topicId: knownTopic, cardMessageId },
+			async (topicId, card) => {
+				const together = await sendUnderCard(message, topicId, card, chatId);
+				if (together) carded = { topicId, cardMessageId: together.message_id };
+				return together;
+			},
 		);
+		if (carded) {
+			await recordUnderCard(message.id, item.customerId, carded, complete);
+			return;
+		}
 		await finish(
 			[message, ...riders.map((r) => r.message)].map((m) => ({
 				messageId: m.id,

@@ -18,7 +18,7 @@ import type { OutboxDeliveries } from "../outbox/options.ts";
 import { groupSenderLockKey } from "../outbox/sender-lock.ts";
 import { classifyFailure, createBotClient } from "./bot-api.ts";
 import { type BotProfile, createBotProfile } from "./bot-profile.ts";
-import { cardHandler, topicRenameHandler } from "./deliver-card.ts";
+import { cardHandler, cardPinHandler, topicRenameHandler } from "./deliver-card.ts";
 import {
 	type DmDeps,
 	dmDigestHandler,
@@ -105,6 +105,7 @@ export function createTelegramDoor(options: {
 		texts,
 		timeZone: config.displayTimezone,
 		core,
+		pin: config.card.pin,
 		textsFor,
 		budget,
 	};
@@ -115,6 +116,7 @@ export function createTelegramDoor(options: {
 		topic_edit: topicEditHandler(deps),
 		topic_rename: topicRenameHandler(deps),
 		card: cardHandler(deps),
+		card_pin: cardPinHandler(deps),
 		dm_text: dmTextHandler(deps),
 		dm_message: dmMessageHandler(deps),
 		dm_edit: dmEditHandler(deps),

@@ -98,6 +98,15 @@ function rawTextOf(message: TelegramMessage): string {
 	return "";
 }
 
+/**
+ * Whether a stored text may stand for a message that was no text (what `textOf` gives a
+ * location, venue, poll or dice), so a copy of the original is the only faithful one. A text
+ * that merely looks like one is copied too, which costs nothing but a write.
+ */
+export function standsForNonText(text: string): boolean {
+	return /^(📍|📊) /u.test(text) || /^(🎲|🎯|🏀|⚽|🎳|🎰) \d+$/u.test(text);
+}
+
 /** `/start <payload>` in a private chat: the payload, "" for a bare /start, undefined otherwise. */
 export function startPayload(message: TelegramMessage): string | undefined {
 	const match = /^\/start(?:@\w+)?(?:\s+(\S+))?\s*$/.exec(message.text ?? "");

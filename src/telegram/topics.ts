@@ -1,15 +1,19 @@
 /**
- * The customer's forum topic and its pinned card. Both are created on first need by the outbox
- * worker, which handles one item per customer at a time, so two near-simultaneous first messages
- * still make one topic. A topic Telegram says is gone is made again, with a new card and a notice.
+ * The customer's forum topic and its card. Both are created on first need by the outbox worker,
+ * which handles one item per customer at a time, so two near-simultaneous first messages still
+ * make one topic. The card is the topic's first message: with the customer's first message under
+ * it when that fits (one write), else alone. It is pinned per `card.pin`. A topic Telegram says
+ * is gone is made again, with a new card and a notice.
  */
 import { and, eq, sql } from "drizzle-orm";
-import type { Database } from "../db/client.ts";
+import { type CoreDeps, commit } from "../core/unit-of-work.ts";
+import type { Database, Tx } from "../db/client.ts";
 import { customers } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { FloodBudget } from "../outbox/flood-budget.ts";
+import type { OutboxItem } from "../outbox/items.ts";
 import { type BotApi, classifyFailure, isTopicGone } from "./bot-api.ts";
-import { loadCardView, renderCard } from "./card.ts";
+import { loadCardView, type RenderedCard, renderCard } from "./card.ts";
 
 /** Telegram limits topic names to 128 characters. */
 export const TOPIC_NAME_MAX = 128;
@@ -21,6 +25,9 @@ export function fitTopicName(name: string): string {
 		: `${chars.slice(0, TOPIC_NAME_MAX - 1).join("")}…`;
 }
 
+/** `card.pin`: when the card is pinned. */
+export type CardPin = "when-idle" | "always" | "never";
+
 export interface TopicDeps {
 	database: Database;
 	api: BotApi;
@@ -28,6 +35,9 @@ export interface TopicDeps {
 	/** The desk's texts (operators' language). */
 	texts: Texts;
 	timeZone: string;
+	/** Records what deliveries owe next (a card's pin) in transactions of their own. */
+	core: CoreDeps;
+	pin: CardPin;
 	/** The flood budgets, when metered: lets handlers save calls when the group is the bottleneck. */
 	budget?: FloodBudget;
 }
@@ -37,7 +47,39 @@ export function topicLink(groupId: number, topicId: number): string {
 	return `https://t.me/c/${String(groupId).replace(/^-100/, "")}/${topicId}`;
 }
 
-/** Posts and pins the card as the topic's first message. */
+/** The pin `card.pin` leaves to the outbox for this card: "when-idle" waits for an idle group. */
+export function owedPin(deps: TopicDeps, cardMessageId: number): OutboxItem | undefined {
+	return deps.pin === "when-idle" ? { kind: "card_pin", cardMessageId } : undefined;
+}
+
+/** Records the card's message as the customer's card (in their current topic only). */
+export function recordCard(tx: Tx, customerId: string, topicId: number, cardMessageId: number) {
+	return tx
+		.update(customers)
+		.set({ cardMessageId })
+		.where(and(eq(customers.id, customerId), eq(customers.topicId, topicId)));
+}
+
+/**
+ * `card.pin` "always": pins a recorded card right away. A pin Telegram refuses now is left to a
+ * pin item, so the card's record (already committed) is never undone by it.
+ */
+export async function pinAtOnce(deps: TopicDeps, customerId: string, cardMessageId: number) {
+	if (deps.pin !== "always") return;
+	try {
+		await deps.api.pinChatMessage({
+			chat_id: deps.groupId,
+			message_id: cardMessageId,
+			disable_notification: true,
+		});
+	} catch {
+		await commit(deps.core, (work) =>
+			work.enqueue(customerId, { kind: "card_pin", cardMessageId }),
+		);
+	}
+}
+
+/** Posts the card alone as the topic's first message, and pins it per `card.pin`. */
 async function postCard(deps: TopicDeps, customerId: string, topicId: number) {
 	const view = await loadCardView(deps.database, customerId);
 	if (!view) return;
@@ -48,19 +90,16 @@ async function postCard(deps: TopicDeps, customerId: string, topicId: number) {
 		text: card.text,
 		reply_markup: card.reply_markup,
 	});
-	await deps.database.db
-		.update(customers)
-		.set({ cardMessageId: sent.message_id })
-		.where(and(eq(customers.id, customerId), eq(customers.topicId, topicId)));
-	await deps.api.pinChatMessage({
-		chat_id: deps.groupId,
-		message_id: sent.message_id,
-		disable_notification: true,
+	const pin = owedPin(deps, sent.message_id);
+	await commit(deps.core, async (work) => {
+		await recordCard(work.tx, customerId, topicId, sent.message_id);
+		if (pin) await work.enqueue(customerId, pin);
 	});
+	await pinAtOnce(deps, customerId, sent.message_id);
 }
 
-/** Returns the customer's topic id, creating the topic (and its card) when there is none. */
-export async function ensureTopic(deps: TopicDeps, customerId: string): Promise<number> {
+/** The customer's topic, created when there is none, and its card message (null: none yet). */
+async function openTopic(deps: TopicDeps, customerId: string) {
 	const [customer] = await deps.database.db
 		.select({
 			topicId: customers.topicId,
@@ -70,20 +109,25 @@ export async function ensureTopic(deps: TopicDeps, customerId: string): Promise<
 		.from(customers)
 		.where(eq(customers.id, customerId));
 	if (!customer) throw new Error(`customer ${customerId} not found`);
-	let topicId = customer.topicId;
-	if (topicId == null) {
-		const topic = await deps.api.createForumTopic({
-			chat_id: deps.groupId,
-			name: fitTopicName(customer.displayName),
-		});
-		topicId = topic.message_thread_id;
-		await deps.database.db
-			.update(customers)
-			.set({ topicId, cardMessageId: null })
-			.where(and(eq(customers.id, customerId), sql`${customers.topicId} is null`));
-	}
+	if (customer.topicId != null)
+		return { topicId: customer.topicId, cardMessageId: customer.cardMessageId };
+	const topic = await deps.api.createForumTopic({
+		chat_id: deps.groupId,
+		name: fitTopicName(customer.displayName),
+	});
+	const topicId = topic.message_thread_id;
+	await deps.database.db
+		.update(customers)
+		.set({ topicId, cardMessageId: null })
+		.where(and(eq(customers.id, customerId), sql`${customers.topicId} is null`));
+	return { topicId, cardMessageId: null };
+}
+
+/** Returns the customer's topic id, creating the topic (and its card) when there is none. */
+export async function ensureTopic(deps: TopicDeps, customerId: string): Promise<number> {
+	const { topicId, cardMessageId } = await openTopic(deps, customerId);
 	// A card that failed to post last time is posted now, before anything else goes in.
-	if (customer.cardMessageId == null) await postCard(deps, customerId, topicId);
+	if (cardMessageId == null) await postCard(deps, customerId, topicId);
 	return topicId;
 }
 
@@ -96,9 +140,18 @@ export async function forgetTopic(deps: TopicDeps, customerId: string, topicId: 
 }
 
 /**
- * Runs `send` against the customer's topic, creating it when missing. When Telegram says the
- * topic is gone (an operator deleted or closed it), a new topic is made with a new card and a
- * notice that history continues there, and `send` runs once more: nothing is lost.
+ * Sends the message as one with the card on top (the topic has no card yet): returns what was
+ * sent, or null when the message cannot go under the card (too long, a kind without a caption).
+ * The caller records the sent message as the card.
+ */
+export type SendUnderCard<T> = (topicId: number, card: RenderedCard) => Promise<T | null>;
+
+/**
+ * Runs `send` against the customer's topic, creating it when missing. A topic without its card
+ * gets it first: with this message under it when `underCard` can send them as one, else alone.
+ * When Telegram says the topic is gone (an operator deleted or closed it), a new topic is made
+ * with a new card and a notice that history continues there, and `send` runs once more: nothing
+ * is lost.
  */
 export async function sendToTopic<T>(
 	deps: TopicDeps,
@@ -106,16 +159,24 @@ export async function sendToTopic<T>(
 	send: (topicId: number) => Promise<T>,
 	/** The customer's topic and card as the caller already read them: saves a lookup. */
 	known?: { topicId: number | null; cardMessageId: number | null },
+	underCard?: SendUnderCard<T>,
 ): Promise<T> {
-	const topicId =
+	const place =
 		known?.topicId != null && known.cardMessageId != null
-			? known.topicId
-			: await ensureTopic(deps, customerId);
+			? { topicId: known.topicId, cardMessageId: known.cardMessageId }
+			: await openTopic(deps, customerId);
 	try {
-		return await send(topicId);
+		if (place.cardMessageId == null) {
+			const together = underCard
+				? await sendUnderCard(deps, customerId, place.topicId, underCard)
+				: null;
+			if (together !== null) return together;
+			await postCard(deps, customerId, place.topicId);
+		}
+		return await send(place.topicId);
 	} catch (error) {
 		if (!isTopicGone(classifyFailure(error))) throw error;
-		await forgetTopic(deps, customerId, topicId);
+		await forgetTopic(deps, customerId, place.topicId);
 		const fresh = await ensureTopic(deps, customerId);
 		await deps.api.sendMessage({
 			chat_id: deps.groupId,
@@ -124,4 +185,15 @@ export async function sendToTopic<T>(
 		});
 		return send(fresh);
 	}
+}
+
+async function sendUnderCard<T>(
+	deps: TopicDeps,
+	customerId: string,
+	topicId: number,
+	underCard: SendUnderCard<T>,
+): Promise<T | null> {
+	const view = await loadCardView(deps.database, customerId);
+	if (!view) return null;
+	return underCard(topicId, renderCard(view, deps.texts, deps.timeZone));
 }

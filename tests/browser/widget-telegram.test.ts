@@ -83,11 +83,15 @@ async function tokenFromButton(chat: Awaited<ReturnType<typeof startChat>>): Pro
 	return token;
 }
 
+/** The topic's card, once recorded (a moment after it is sent, with the first message under it). */
 async function cardOf(topicId: number): Promise<number> {
-	const [row] = await stack().service.database.query<{ card_message_id: number | null }>(
-		sql`select card_message_id from customers where topic_id = ${topicId}`,
-	);
-	return Number(row?.card_message_id);
+	for (let tries = 0; ; tries++) {
+		const [row] = await stack().service.database.query<{ card_message_id: number | null }>(
+			sql`select card_message_id from customers where topic_id = ${topicId}`,
+		);
+		if (row?.card_message_id != null || tries >= 200) return Number(row?.card_message_id);
+		await Bun.sleep(50);
+	}
 }
 
 describe("Telegram", () => {

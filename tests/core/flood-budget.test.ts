@@ -28,6 +28,20 @@ describe("flood budgets", () => {
 		expect(budget.groupTight()).toBe(true);
 	});
 
+	test("the wait for several calls is until that many have left the window", () => {
+		const clock = { t: 0 };
+		const budget = budgetAt(clock);
+		for (let i = 0; i < 20; i++) {
+			budget.record("group");
+			clock.t += 1000;
+		}
+		// At t = 20 s: the call of t = 0 leaves at 60 s, the third (t = 2 s) at 62 s.
+		expect(budget.waitMs("group", 3)).toBe(62_000 - clock.t);
+		clock.t = 62_001;
+		expect(budget.available("group")).toBe(3);
+		expect(budget.waitMs("group", 3)).toBe(0);
+	});
+
 	test("a 429 pauses only its chat", () => {
 		const clock = { t: 0 };
 		const budget = budgetAt(clock);

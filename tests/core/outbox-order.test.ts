@@ -37,11 +37,11 @@ async function enqueue(customerId: string, kind: string, label: string, priority
 		values (${customerId}, ${kind}, ${JSON.stringify({ label })}::jsonb, 'group', ${priority})`);
 }
 
-/** Delivers everything through a group budget of one call per 50 ms and returns the order. */
-async function deliverAll(count: number): Promise<string[]> {
+/** Delivers everything through a group budget of `perWindow` calls per 50 ms; the order. */
+async function deliverAll(count: number, perWindow = 1): Promise<string[]> {
 	const delivered: string[] = [];
 	const budget = createFloodBudget({
-		groupPerWindow: 1,
+		groupPerWindow: perWindow,
 		groupWindowMs: 50,
 		privatePerSecond: 100,
 		globalPerSecond: 100,
@@ -53,7 +53,7 @@ async function deliverAll(count: number): Promise<string[]> {
 	const worker = createOutboxWorker({
 		database,
 		log: silentLogger,
-		handlers: { topic_message: record, card: record },
+		handlers: { topic_message: record, card: record, card_pin: record },
 		budget,
 		idlePollMs: 20,
 	});
@@ -87,5 +87,22 @@ describe("outbox serving order", () => {
 		expect(order.indexOf("quiet 1")).toBeLessThan(order.indexOf("chatty 3"));
 		// A customer's message goes before another customer's card edit that was queued earlier.
 		expect(order.indexOf("quiet 1")).toBeLessThan(order.indexOf("other card"));
+	}, 20_000);
+
+	test("a pin waits for an idle group, unless it holds its customer's own message back", async () => {
+		const held = await customer("held");
+		const busy = await customer("busy");
+		const idle = await customer("idle");
+		await enqueue(held, "card_pin", "held pin", 3);
+		await enqueue(held, "topic_message", "held 1", 0);
+		for (let i = 1; i <= 4; i++) await enqueue(busy, "topic_message", `busy ${i}`, 0);
+		await enqueue(idle, "card_pin", "idle pin", 3);
+		const order = await deliverAll(7, 3);
+		expect(order).toHaveLength(7);
+		// The pin with nothing behind it goes once every message is out.
+		expect(order.at(-1)).toBe("idle pin");
+		// The other is served in the line, so its customer's message does not wait for an idle group.
+		expect(order.indexOf("held pin")).toBeLessThan(order.indexOf("held 1"));
+		expect(order.indexOf("held 1")).toBeLessThan(order.indexOf("busy 4"));
 	}, 20_000);
 });

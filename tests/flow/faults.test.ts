@@ -10,6 +10,7 @@ import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { startTestService } from "../support/service.ts";
 import { socketMarker } from "../support/settle.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
+import { shownText } from "../support/telegram-flow.ts";
 import { connectSocket, initSession, type SocketClient } from "../support/web-client.ts";
 
 let db: TestDatabase;
@@ -60,11 +61,10 @@ describe("faults on a random 20% of calls", () => {
 		const landed = (i: number) =>
 			tg.calls
 				.filter(
-					(c) =>
-						c.ok && c.method === "sendMessage" && String(c.params.text).startsWith(`[WEB] f${i} m`),
+					(c) => c.ok && c.method === "sendMessage" && shownText(c).startsWith(`[WEB] f${i} m`),
 				)
 				.flatMap((c) =>
-					String(c.params.text)
+					shownText(c)
 						.split("\n")
 						.map((line) => ({
 							...c,

@@ -12,6 +12,7 @@ import {
 	startTelegramDouble,
 	type TelegramDouble,
 } from "../support/telegram-double.ts";
+import { showsText } from "../support/telegram-flow.ts";
 import { api, initSession } from "../support/web-client.ts";
 
 let db: TestDatabase;
@@ -54,7 +55,7 @@ describe("flood control", () => {
 			sessions.push(sessionId);
 		}
 		for (let i = 0; i < CUSTOMERS; i++)
-			await tg.waitForCall((c) => c.params.text === `[WEB] c${i} hello` && c.ok, {
+			await tg.waitForCall((c) => showsText(c, `[WEB] c${i} hello`) && c.ok, {
 				timeoutMs: 10_000,
 			});
 		await service.stop();

@@ -7,6 +7,7 @@ import type { RunningService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { startTestService } from "../support/service.ts";
 import { startTelegramDouble } from "../support/telegram-double.ts";
+import { showsText } from "../support/telegram-flow.ts";
 import { connectSocket, initSession } from "../support/web-client.ts";
 
 const tg = startTelegramDouble();
@@ -32,7 +33,7 @@ test("a webhook left over from webhook mode is removed and updates arrive by pol
 	const socket = connectSocket(service.url, `?session=${sessionId}`);
 	await socket.next("connected");
 	socket.send({ type: "message", text: "polling again?" });
-	const sent = await tg.waitForCall((c) => c.params.text === "[WEB] polling again?" && c.ok);
+	const sent = await tg.waitForCall((c) => showsText(c, "[WEB] polling again?") && c.ok);
 	tg.operatorPosts(Number(sent.params.message_thread_id), "yes");
 	expect(
 		(await socket.next((f) => f.type === "message" && f.data.from === "support")).data.text,

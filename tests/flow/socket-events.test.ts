@@ -8,6 +8,7 @@ import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { freePort } from "../support/process.ts";
 import { startTestService } from "../support/service.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
+import { showsText } from "../support/telegram-flow.ts";
 import { api, connectSocket, type Envelope, initSession } from "../support/web-client.ts";
 
 let db: TestDatabase;
@@ -30,7 +31,7 @@ async function customerInTopic(text: string) {
 	const socket = connectSocket(service.url, `?session=${sessionId}`);
 	await socket.next("connected");
 	socket.send({ type: "message", text });
-	const call = await tg.waitForCall((c) => c.params.text === `[WEB] ${text}` && c.ok);
+	const call = await tg.waitForCall((c) => showsText(c, `[WEB] ${text}`) && c.ok);
 	return { sessionId, socket, threadId: Number(call.params.message_thread_id) };
 }
 

@@ -9,6 +9,7 @@ import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { startTestService } from "../support/service.ts";
 import { socketMarker, waitForOutboxIdle } from "../support/settle.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
+import { showsText } from "../support/telegram-flow.ts";
 import { api, connectSocket, type Envelope, initSession } from "../support/web-client.ts";
 
 let db: TestDatabase;
@@ -44,7 +45,7 @@ async function customer() {
 /** The topic the service created for the text (found by the message it sent there). */
 async function topicOf(text: string, since = 0) {
 	const call = await tg.waitForCall(
-		(c) => c.method === "sendMessage" && c.params.text === text && c.ok,
+		(c) => c.method === "sendMessage" && showsText(c, text) && c.ok,
 		{ since, timeoutMs: 10_000 },
 	);
 	return Number(call.params.message_thread_id);
@@ -69,11 +70,13 @@ describe("web → topic → web", () => {
 		});
 		const threadId = await topicOf("[WEB] Where is my order?", since);
 		expect(threadId).toBe((created.result as { message_thread_id: number }).message_thread_id);
-		// The pinned card comes first, then the customer's message.
+		// One message is the card with the customer's message under it, pinned once the group is idle.
 		const [card, ...rest] = tg.topics.get(threadId)?.messages ?? [];
 		expect(card?.text).toStartWith("📋");
+		expect(card?.text).toEndWith("\n\n[WEB] Where is my order?");
+		await tg.waitForCall((c) => c.method === "pinChatMessage" && c.ok, { since });
 		expect(tg.pinned(tg.groupId)).toContain(card?.message_id ?? -1);
-		expect(rest.map((m) => m.text)).toEqual(["[WEB] Where is my order?"]);
+		expect(rest.map((m) => m.text)).toEqual([]);
 		socket.close();
 	});
 
@@ -160,12 +163,9 @@ describe("web → topic → web", () => {
 					c.at >= (tg.calls[since]?.at ?? 0) && c.params.name === `Web ${sessionId.slice(0, 8)}`,
 			);
 		expect(creates).toHaveLength(1);
-		expect(
-			tg.topics
-				.get(firstThread)
-				?.messages.slice(1)
-				.map((m) => m.text),
-		).toEqual(ordered.map((t) => `[WEB] ${t}`));
+		const [card, ...rest] = tg.topics.get(firstThread)?.messages ?? [];
+		expect(card?.text).toEndWith(`\n\n[WEB] ${ordered[0]}`);
+		expect(rest.map((m) => m.text)).toEqual([`[WEB] ${ordered[1]}`]);
 		socket.close();
 	});
 
@@ -193,7 +193,7 @@ describe("web → topic → web", () => {
 		await topicOf("[WEB] pay twice?");
 		await waitForOutboxIdle(service);
 		expect(
-			tg.calls.filter((c) => c.method === "sendMessage" && c.params.text === "[WEB] pay twice?"),
+			tg.calls.filter((c) => c.method === "sendMessage" && showsText(c, "[WEB] pay twice?")),
 		).toHaveLength(1);
 		socket.close();
 	});
@@ -209,7 +209,7 @@ describe("outbox delivery under failures", () => {
 		socket.send({ type: "message", text: "survives faults" });
 		await topicOf("[WEB] survives faults");
 		const attempts = tg.calls.filter(
-			(c) => c.method === "sendMessage" && c.params.text === "[WEB] survives faults",
+			(c) => c.method === "sendMessage" && showsText(c, "[WEB] survives faults"),
 		);
 		expect(attempts.filter((c) => c.ok)).toHaveLength(1);
 		expect(attempts.length).toBeGreaterThanOrEqual(3);
@@ -228,7 +228,7 @@ describe("outbox delivery under failures", () => {
 		socket.send({ type: "message", text: "flood waited" });
 		await topicOf("[WEB] flood waited");
 		const attempts = tg.calls.filter(
-			(c) => c.method === "sendMessage" && c.params.text === "[WEB] flood waited",
+			(c) => c.method === "sendMessage" && showsText(c, "[WEB] flood waited"),
 		);
 		expect(attempts).toHaveLength(2);
 		const waited = (attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0);
@@ -266,7 +266,7 @@ describe("outbox delivery under failures", () => {
 		const since = tg.calls.length;
 		tg.operatorPosts(threadId, "/retry");
 		await tg.waitForCall((c) => c.params.text === "Queued again: 1." && c.ok, { since });
-		const retried = await tg.waitForCall((c) => c.params.text === "[WEB] cannot be sent" && c.ok, {
+		const retried = await tg.waitForCall((c) => showsText(c, "[WEB] cannot be sent") && c.ok, {
 			since,
 			timeoutMs: 10_000,
 		});
@@ -292,7 +292,7 @@ describe("outbox delivery under failures", () => {
 				.from,
 		).toBe("support");
 		for (let i = 1; i <= 5; i++)
-			await tg.waitForCall((c) => c.params.text === `[WEB] during the outage ${i}` && c.ok, {
+			await tg.waitForCall((c) => showsText(c, `[WEB] during the outage ${i}`) && c.ok, {
 				timeoutMs: 40_000,
 			});
 		const landed = tg.calls.filter(

@@ -20,6 +20,7 @@ import {
 import { startTestService } from "../support/service.ts";
 import { until, waitForOutboxIdle } from "../support/settle.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
+import { showsText } from "../support/telegram-flow.ts";
 import { connectSocket, initSession, type SocketClient } from "../support/web-client.ts";
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -48,10 +49,9 @@ async function sendAndLand(
 ) {
 	socket.send({ type: "message", text });
 	await socket.next((f) => f.type === "message" && f.data.text === text);
-	await tg.waitForCall(
-		(c) => c.ok && c.method === "sendMessage" && c.params.text === `[WEB] ${text}`,
-		{ timeoutMs: 10_000 },
-	);
+	await tg.waitForCall((c) => c.ok && c.method === "sendMessage" && showsText(c, `[WEB] ${text}`), {
+		timeoutMs: 10_000,
+	});
 	await waitForOutboxIdle(service);
 }
 

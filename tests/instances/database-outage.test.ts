@@ -19,6 +19,7 @@ import { freePort } from "../support/process.ts";
 import { startTestService } from "../support/service.ts";
 import { until } from "../support/settle.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
+import { showsText } from "../support/telegram-flow.ts";
 import { api, connectSocket, type Envelope, initSession } from "../support/web-client.ts";
 
 /** The newest PostgreSQL server binaries on this machine, if any. */
@@ -120,7 +121,7 @@ describe("database outage", () => {
 		socket.send({ type: "message", text: "before the outage" });
 		await tab.next((f) => f.data.text === "before the outage");
 		const sent = await tg.waitForCall(
-			(c) => c.ok && c.method === "sendMessage" && c.params.text === "[WEB] before the outage",
+			(c) => c.ok && c.method === "sendMessage" && showsText(c, "[WEB] before the outage"),
 			{ timeoutMs: 10_000 },
 		);
 		const threadId = Number(sent.params.message_thread_id);

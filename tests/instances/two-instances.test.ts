@@ -20,6 +20,7 @@ import { type ChildService, spawnService, tempDir } from "../support/process.ts"
 import { startTestService, TEST_APP_SECRET, writeConfigFile } from "../support/service.ts";
 import { until } from "../support/settle.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
+import { showsText } from "../support/telegram-flow.ts";
 import { connectSocket, initSession, type SocketClient } from "../support/web-client.ts";
 
 const root = join(import.meta.dir, "..", "..");
@@ -75,7 +76,7 @@ async function widgetOn(instance: Instance) {
 async function openTopic(tg: TelegramDouble, socket: SocketClient, text: string) {
 	socket.send({ type: "message", text });
 	const sent = await tg.waitForCall(
-		(c) => c.ok && c.method === "sendMessage" && c.params.text === `[WEB] ${text}`,
+		(c) => c.ok && c.method === "sendMessage" && showsText(c, `[WEB] ${text}`),
 		{ timeoutMs: 10_000 },
 	);
 	return Number(sent.params.message_thread_id);

@@ -16,7 +16,7 @@ import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { freePort } from "../support/process.ts";
 import { startTestService } from "../support/service.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
-import { eventually } from "../support/telegram-flow.ts";
+import { eventually, showsText } from "../support/telegram-flow.ts";
 import {
 	connectSocket,
 	type Envelope,
@@ -54,7 +54,7 @@ beforeAll(async () => {
 	await widget.next("connected");
 	widget.send({ type: "message", text: "Is the webhook on?" });
 	const sent = await tg.waitForCall(
-		(c) => c.ok && c.method === "sendMessage" && c.params.text === "[WEB] Is the webhook on?",
+		(c) => c.ok && c.method === "sendMessage" && showsText(c, "[WEB] Is the webhook on?"),
 		{ timeoutMs: 10_000 },
 	);
 	threadId = Number(sent.params.message_thread_id);

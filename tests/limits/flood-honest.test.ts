@@ -18,7 +18,7 @@ import {
 	type TelegramDouble,
 } from "../support/telegram-double.ts";
 import { BotApiError } from "../support/telegram-double-errors.ts";
-import { eventually, newUser, topicIdOf } from "../support/telegram-flow.ts";
+import { eventually, newUser, showsText, topicIdOf } from "../support/telegram-flow.ts";
 import { api, connectSocket, type Envelope, initSession } from "../support/web-client.ts";
 
 let db: TestDatabase | undefined;
@@ -59,7 +59,7 @@ const overlaps = (a: ApiCall, b: ApiCall) =>
 async function webCustomerWithTopic(running: RunningService, double: TelegramDouble, text: string) {
 	const { sessionId } = await initSession(running.url);
 	await api(running.url, "POST", "/api/chat/message", { session: sessionId, body: { text } });
-	const call = await double.waitForCall((c) => c.ok && c.params.text === `[WEB] ${text}`);
+	const call = await double.waitForCall((c) => c.ok && showsText(c, `[WEB] ${text}`));
 	return { sessionId, topicId: Number(call.params.message_thread_id) };
 }
 

@@ -13,6 +13,7 @@ import { createPostgresDatabase, dropPostgresDatabase, onPostgres } from "../sup
 import { type ChildService, spawnService, tempDir } from "../support/process.ts";
 import { TEST_APP_SECRET, writeConfigFile } from "../support/service.ts";
 import { startTelegramDouble } from "../support/telegram-double.ts";
+import { shownText } from "../support/telegram-flow.ts";
 import {
 	api,
 	connectSocket,
@@ -118,17 +119,14 @@ async function underLoad(signal: "SIGKILL" | "SIGTERM"): Promise<number> {
 	const inTopic = (i: number) =>
 		tg.calls.filter(
 			(c) =>
-				c.ok &&
-				c.method === "sendMessage" &&
-				String(c.params.text).startsWith(`[WEB] ${signal} k${i} m`),
+				c.ok && c.method === "sendMessage" && shownText(c).startsWith(`[WEB] ${signal} k${i} m`),
 		);
 	const deadline = Date.now() + 90_000;
 	while (
 		Date.now() < deadline &&
 		customers.some(
 			(c, i) =>
-				c.acked.length < PER_SESSION ||
-				new Set(inTopic(i).map((s) => s.params.text)).size < PER_SESSION,
+				c.acked.length < PER_SESSION || new Set(inTopic(i).map(shownText)).size < PER_SESSION,
 		)
 	)
 		await Bun.sleep(200);
@@ -137,10 +135,10 @@ async function underLoad(signal: "SIGKILL" | "SIGTERM"): Promise<number> {
 	customers.forEach((customer, i) => {
 		expect(customer.acked).toEqual(textsOf(i));
 		const sends = inTopic(i);
-		const firstSeen = [...new Set(sends.map((s) => String(s.params.text)))];
+		const firstSeen = [...new Set(sends.map(shownText))];
 		expect(firstSeen).toEqual(textsOf(i).map((t) => `[WEB] ${t}`));
 		for (const text of firstSeen) {
-			const copies = sends.filter((s) => s.params.text === text);
+			const copies = sends.filter((s) => shownText(s) === text);
 			if (copies.length > 1) {
 				duplicates += copies.length - 1;
 				// Only a send answered just before the kill can be resent after it.

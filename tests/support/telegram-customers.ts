@@ -9,6 +9,7 @@ import {
 	eventually,
 	type newUser,
 	nextCall,
+	showsText,
 	type TelegramFlow,
 	topicIdOf,
 } from "./telegram-flow.ts";
@@ -33,14 +34,17 @@ export function linkButton(call: ApiCall, userId: number): string | undefined {
 }
 
 export function telegramCustomers(flow: () => TelegramFlow) {
-	/** A sendMessage the bot made into one topic of the support group (optionally with this text). */
+	/**
+	 * A sendMessage the bot made into one topic of the support group (optionally showing this
+	 * text, alone or under the card).
+	 */
 	function inTopic(call: ApiCall, topicId: number, text?: string) {
 		return (
 			call.method === "sendMessage" &&
 			call.ok &&
 			Number(call.params.chat_id) === flow().tg.groupId &&
 			Number(call.params.message_thread_id) === topicId &&
-			(text === undefined || call.params.text === text)
+			(text === undefined || showsText(call, text))
 		);
 	}
 
@@ -68,12 +72,17 @@ export function telegramCustomers(flow: () => TelegramFlow) {
 		return row.id;
 	}
 
-	/** The message id of the customer's pinned card. */
+	/**
+	 * The message id of the customer's card, once recorded (the record follows the card's send by
+	 * a moment).
+	 */
 	async function cardOf(customerId: string): Promise<number> {
-		const [row] = await flow().service.database.query<{ card_message_id: number | null }>(
-			sql`select card_message_id from customers where id = ${customerId}`,
-		);
-		return Number(row?.card_message_id);
+		return eventually(async () => {
+			const [row] = await flow().service.database.query<{ card_message_id: number | null }>(
+				sql`select card_message_id from customers where id = ${customerId}`,
+			);
+			return row?.card_message_id != null && Number(row.card_message_id);
+		});
 	}
 
 	/** The customer's ticket events, oldest first. */
@@ -107,7 +116,7 @@ export function telegramCustomers(flow: () => TelegramFlow) {
 				c.method === "sendMessage" &&
 				c.ok &&
 				Number(c.params.chat_id) === tg.groupId &&
-				c.params.text === `[WEB] ${question}`,
+				showsText(c, `[WEB] ${question}`),
 		);
 		const topicId = Number(copy.params.message_thread_id);
 		const customerId = await customerOfSession(sessionId);
@@ -123,14 +132,15 @@ export function telegramCustomers(flow: () => TelegramFlow) {
 		const since = tg.calls.length;
 		tg.customerSends(user, question);
 		const topicId = await topicIdOf(service, user.id);
+		// The question in the topic: copied, or (a text) under the card.
 		await nextCall(
 			tg,
 			since,
 			(c) =>
-				c.method === "copyMessage" &&
 				c.ok &&
 				Number(c.params.chat_id) === tg.groupId &&
-				Number(c.params.from_chat_id) === user.id,
+				((c.method === "copyMessage" && Number(c.params.from_chat_id) === user.id) ||
+					(c.method === "sendMessage" && showsText(c, question))),
 		);
 		await nextCall(tg, since, (c) => inDm(c, user.id, (t) => t.includes("phone number")));
 		const customerId = await customerOfTelegram(user.id);

@@ -58,6 +58,35 @@ export function nextCall(
 	return tg.waitForCall(match, { since, timeoutMs });
 }
 
+/**
+ * Whether a message the bot sent shows `text` (its text, or its caption): alone, or under the
+ * card, as a new ticket's first message is sent (the card, a blank line, the message).
+ */
+export function showsText(call: ApiCall, text: string): boolean {
+	const shown = call.params.text ?? call.params.caption;
+	if (typeof shown !== "string") return false;
+	return shown === text || (shown.startsWith("📋") && shown.endsWith(`\n\n${text}`));
+}
+
+/**
+ * The customer's part of a message the bot sent into a topic: all of it, or under the card (a new
+ * ticket's first message) what stands below the card's blank line.
+ */
+export function shownText(call: ApiCall): string {
+	const text = String(call.params.text ?? call.params.caption ?? "");
+	if (!text.startsWith("📋")) return text;
+	const below = text.indexOf("\n\n");
+	return below < 0 ? "" : text.slice(below + 2);
+}
+
+/**
+ * Waits until this message (a card) is pinned in the support group: by default a card is pinned
+ * once the group has nothing else to send, a moment after it is posted.
+ */
+export async function pinnedCard(tg: TelegramDouble, messageId: number): Promise<void> {
+	await eventually(() => tg.pinned(tg.groupId).includes(messageId));
+}
+
 /** Texts the bot sent to a private chat, in order. */
 export function dmTexts(tg: TelegramDouble, chatId: number): string[] {
 	return tg.calls

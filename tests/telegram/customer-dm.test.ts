@@ -10,6 +10,7 @@ import {
 	eventually,
 	newUser,
 	nextCall,
+	showsText,
 	topicIdOf,
 	useTelegramFlow,
 } from "../support/telegram-flow.ts";
@@ -34,18 +35,26 @@ describe("the first message is the question", () => {
 		const created = await nextCall(tg, since, (c) => c.method === "createForumTopic");
 		expect(created.params.name).toBe("Ann Lee (@annlee)");
 		const topicId = await topicIdOf(service, ann.id);
-		const copy = await nextCall(tg, since, (c) => c.method === "copyMessage" && c.ok);
-		expect(copy.params).toMatchObject({
-			chat_id: tg.groupId,
-			from_chat_id: ann.id,
-			message_id: question.message_id,
-			message_thread_id: topicId,
-		});
-		const [card, copied] = tg.topics.get(topicId)?.messages ?? [];
+		// The question goes under the card: one message, recorded as the question's copy.
+		const carded = await nextCall(
+			tg,
+			since,
+			(c) => c.method === "sendMessage" && c.ok && showsText(c, "My parcel is late"),
+		);
+		expect(carded.params).toMatchObject({ chat_id: tg.groupId, message_thread_id: topicId });
+		const [card, ...copied] = tg.topics.get(topicId)?.messages ?? [];
 		expect(card?.text).toContain("Ann Lee (@annlee)");
 		expect(card?.text).toContain("@annlee");
+		expect(card?.text).toEndWith("\n\nMy parcel is late");
+		expect(copied).toEqual([]);
+		const [copy] = await service.database.query<{ telegram_message_id: number }>(
+			sql`select c.telegram_message_id from message_copies c join messages m on m.id = c.message_id
+				join customers u on u.id = m.customer_id
+				where u.telegram_user_id = ${ann.id} and c.kind = 'dm'`,
+		);
+		expect(Number(copy?.telegram_message_id)).toBe(question.message_id);
+		await nextCall(tg, since, (c) => c.method === "pinChatMessage" && c.ok);
 		expect(tg.pinned(tg.groupId)).toContain(card?.message_id ?? -1);
-		expect(copied?.text).toBe("My parcel is late");
 		const askPhone = await nextCall(
 			tg,
 			since,
@@ -129,13 +138,14 @@ describe("the first message is the question", () => {
 		const dan = newUser("Dan");
 		const first = tg.customerSends(dan, "helo");
 		const topicId = await topicIdOf(service, dan.id);
+		// The ticket's first message stands under the card: that message is its copy.
 		const copy = await nextCall(
 			tg,
 			0,
 			(c) =>
-				c.method === "copyMessage" &&
-				c.params.from_chat_id === dan.id &&
-				c.params.message_id === first.message_id &&
+				c.method === "sendMessage" &&
+				Number(c.params.message_thread_id) === topicId &&
+				showsText(c, "helo") &&
 				c.ok,
 		);
 		const copyId = (copy.result as { message_id: number }).message_id;
@@ -146,7 +156,8 @@ describe("the first message is the question", () => {
 			since,
 			(c) => c.method === "editMessageText" && c.params.message_id === copyId,
 		);
-		expect(edit.params.text).toBe("hello");
+		expect(String(edit.params.text)).toStartWith("📋");
+		expect(String(edit.params.text)).toEndWith("\n\nhello");
 		tg.customerSends(dan, "about my first message", { replyToMessageId: first.message_id });
 		const threaded = await nextCall(
 			tg,

@@ -10,6 +10,7 @@ import {
 	eventsOf,
 	newUser,
 	nextCall,
+	showsText,
 	topicIdOf,
 	useTelegramFlow,
 } from "../support/telegram-flow.ts";
@@ -23,10 +24,15 @@ async function telegramCustomer(name: string) {
 	const user = newUser(name);
 	const question = tg.customerSends(user, `${name} needs help`);
 	const topicId = await topicIdOf(service, user.id);
+	// The question stands under the card in the new topic.
 	await nextCall(
 		tg,
 		0,
-		(c) => c.method === "copyMessage" && c.ok && c.params.from_chat_id === user.id,
+		(c) =>
+			c.method === "sendMessage" &&
+			c.ok &&
+			Number(c.params.message_thread_id) === topicId &&
+			showsText(c, `${name} needs help`),
 	);
 	return { user, question, topicId };
 }
@@ -38,7 +44,7 @@ async function linkedCustomer(name: string) {
 	const socket = connectSocket(service.url, `?session=${sessionId}`);
 	await socket.next("connected");
 	socket.send({ type: "message", text: `${name} on the web` });
-	await nextCall(tg, 0, (c) => c.params.text === `[WEB] ${name} on the web` && c.ok);
+	await nextCall(tg, 0, (c) => showsText(c, `[WEB] ${name} on the web`) && c.ok);
 	const link = await api<Envelope<{ token: string }>>(
 		service.url,
 		"POST",
@@ -116,8 +122,13 @@ describe("operator replies", () => {
 	test("a reply to the customer's message is a reply to the original in the private chat; edits follow with the button", async () => {
 		const { tg } = flow();
 		const { user, question, topicId } = await telegramCustomer("Rita");
+		// The customer's message in the topic: under the card, the ticket's first message.
 		const copied = tg.calls.find(
-			(c) => c.method === "copyMessage" && c.ok && c.params.from_chat_id === user.id,
+			(c) =>
+				c.method === "sendMessage" &&
+				c.ok &&
+				Number(c.params.message_thread_id) === topicId &&
+				showsText(c, "Rita needs help"),
 		);
 		const copyInTopic = (copied?.result as { message_id: number } | undefined)?.message_id;
 		const since = tg.calls.length;
@@ -218,7 +229,7 @@ describe("operator replies", () => {
 		await nextCall(
 			tg,
 			since,
-			(c) => c.params.text === "[WEB] typed on the web" && c.params.message_thread_id === topicId,
+			(c) => showsText(c, "[WEB] typed on the web") && c.params.message_thread_id === topicId,
 		);
 		expect(dmTexts(tg, user.id).some((t) => t.startsWith("The conversation so far:"))).toBe(true);
 		socket.close();

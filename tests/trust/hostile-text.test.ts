@@ -12,7 +12,7 @@ import { type RunningService, startService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { testEnv } from "../support/service.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
-import { eventually, newUser, nextCall } from "../support/telegram-flow.ts";
+import { eventually, newUser, nextCall, showsText } from "../support/telegram-flow.ts";
 import { api, connectSocket, type Envelope, initSession } from "../support/web-client.ts";
 
 /** A marker in every hostile text: if it shows up in a log line, user text leaked. */
@@ -215,7 +215,8 @@ describe("over the WebSocket", () => {
 		socket.send({ type: "message", data: { text: "clean after all" } });
 		await socket.next((f) => f.type === "message" && f.data.text === "clean after all");
 		expect(await count("messages")).toBe(before.messages + 1);
-		expect(await count("ticket_events")).toBe(before.events);
+		// The clean message opened the conversation (its one event); the refused frames left none.
+		expect(await count("ticket_events")).toBe(before.events + 1);
 		socket.close();
 	});
 });
@@ -228,12 +229,16 @@ describe("from Telegram", () => {
 			user,
 			`${MARK} hello${CONTROLS.NUL} wor${CONTROLS.ESC}ld${CONTROLS.BEL}\n\tok`,
 		);
-		const copy = await nextCall(
+		// The first message stands under the card, as stored: without the control characters.
+		await nextCall(
 			tg,
 			since,
-			(c) => c.method === "copyMessage" && c.ok && Number(c.params.from_chat_id) === user.id,
+			(c) =>
+				c.method === "sendMessage" &&
+				c.ok &&
+				Number(c.params.chat_id) === tg.groupId &&
+				showsText(c, `${MARK} hello world\n\tok`),
 		);
-		expect(Number(copy.params.message_id)).toBe(sent.message_id);
 		const [row] = await service.database.query<{ text: string; display_name: string }>(
 			sql`select m.text, c.display_name from messages m join customers c on c.id = m.customer_id
 				where c.telegram_user_id = ${user.id} and m.author = 'user'`,

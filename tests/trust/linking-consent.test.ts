@@ -13,6 +13,7 @@ import {
 	dmTexts,
 	newUser,
 	nextCall,
+	showsText,
 	type TelegramFlow,
 	useTelegramFlow,
 } from "../support/telegram-flow.ts";
@@ -54,7 +55,7 @@ function helpers(current: () => TelegramFlow) {
 		await nextCall(
 			tg,
 			since,
-			(c) => c.method === "sendMessage" && c.params.text === `[WEB] ${questions.at(-1)}`,
+			(c) => c.method === "sendMessage" && showsText(c, `[WEB] ${questions.at(-1)}`),
 		);
 		return { sessionId, socket, customerId: await customers.customerOfSession(sessionId) };
 	}

@@ -3,18 +3,19 @@
  * double's recorded calls) and an operator answering in a customer's topic.
  */
 import type { ApiCall, TelegramDouble } from "../../support/telegram-double.ts";
+import { shownText, showsText } from "../../support/telegram-flow.ts";
 
 /** A web visitor's text as the bot copies it into the topic. */
 export const webCopyText = (text: string) => `[WEB] ${text}`;
 
-/** The bot's sendMessage calls into the support group with this exact text. */
+/** The bot's sendMessage calls into the support group showing this text (alone or under the card). */
 export function groupTexts(tg: TelegramDouble, text: string): ApiCall[] {
 	return tg.calls.filter(
 		(c) =>
 			c.method === "sendMessage" &&
 			c.ok &&
 			Number(c.params.chat_id) === tg.groupId &&
-			c.params.text === text,
+			showsText(c, text),
 	);
 }
 
@@ -34,7 +35,7 @@ export async function waitForWebCopy(
 			c.method === "sendMessage" &&
 			c.ok &&
 			Number(c.params.chat_id) === tg.groupId &&
-			c.params.text === webCopyText(text),
+			showsText(c, webCopyText(text)),
 		{ timeoutMs },
 	);
 	return Number(call.params.message_thread_id);
@@ -53,7 +54,7 @@ export function waitForTopicText(
 			c.ok &&
 			Number(c.params.chat_id) === tg.groupId &&
 			Number(c.params.message_thread_id) === topicId &&
-			match(String(c.params.text ?? "")),
+			match(shownText(c)),
 		{ timeoutMs: options.timeoutMs ?? 10_000, since: options.since },
 	);
 }
@@ -76,7 +77,7 @@ export async function webCopyId(tg: TelegramDouble, text: string, timeoutMs = 10
 			c.method === "sendMessage" &&
 			c.ok &&
 			Number(c.params.chat_id) === tg.groupId &&
-			c.params.text === webCopyText(text),
+			showsText(c, webCopyText(text)),
 		{ timeoutMs },
 	);
 	return (call.result as { message_id: number }).message_id;
