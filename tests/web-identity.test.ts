@@ -90,6 +90,24 @@ describe("signed visitor identity", () => {
 			since: 0,
 		});
 		expect(topic.params.name).toBe("Alice Example");
+		// The card says what the site vouched for, marked as such.
+		const card = await tg.waitForCall(
+			(c) =>
+				c.method === "sendMessage" &&
+				c.ok &&
+				Number(c.params.message_thread_id) === Number(topic.result?.message_thread_id) &&
+				String(c.params.text).startsWith("📋"),
+			{ since: 0 },
+		);
+		const lines = String(card.params.text).split("\n");
+		const verified = lines.indexOf("✔ Verified by the site");
+		expect(verified).toBeGreaterThan(0);
+		expect(lines.slice(verified + 1, verified + 5)).toEqual([
+			"Name: Alice Example",
+			"Email: alice@example.com",
+			"plan: Pro",
+			"order: #1234",
+		]);
 		const [row] = await flow().service.database.query<{
 			external_user_id: string;
 			display_name: string;

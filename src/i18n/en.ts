@@ -47,6 +47,8 @@ export const en = {
 	cardCreated: "Created",
 	cardStatus: "Status",
 	cardNone: "—",
+	cardVerified: "Verified by the site",
+	cardEmail: "Email",
 	channelWeb: "web",
 	channelTelegram: "Telegram",
 

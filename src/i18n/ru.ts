@@ -42,6 +42,8 @@ export const ru: Record<TextKey, string> = {
 	cardCreated: "Создано",
 	cardStatus: "Статус",
 	cardNone: "—",
+	cardVerified: "Подтверждено сайтом",
+	cardEmail: "Email",
 	channelWeb: "сайт",
 	channelTelegram: "Telegram",
 

@@ -7,7 +7,7 @@
 import { bold, type FormattableString, format, join } from "gramio";
 import type { Database } from "../db/client.ts";
 import { numberOrNull, rawStatement } from "../db/raw-sql.ts";
-import { type TicketStatus, ticketStatuses } from "../db/schema.ts";
+import { type TicketStatus, ticketStatuses, type VerifiedIdentity } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
 import { displayTime } from "./display-time.ts";
@@ -22,6 +22,8 @@ export interface CardView {
 	city: string | null;
 	createdAt: Date;
 	status: TicketStatus;
+	/** What the customer's site vouched for (a signed visitor): marked as verified. */
+	identity?: VerifiedIdentity | null;
 }
 
 export interface RenderedCard {
@@ -63,10 +65,26 @@ export function renderCard(view: CardView, texts: Texts, timeZone: string): Rend
 			line("cardCity", view.city),
 			line("cardCreated", `${displayTime(view.createdAt, timeZone)} (${timeZone})`),
 			line("cardStatus", texts.get(`status${view.status}` as TextKey)),
+			...verifiedLines(view.identity, texts),
 		],
 		"\n",
 	);
 	return { text, reply_markup: statusButtons(texts, view.status) };
+}
+
+/**
+ * The signed visitor's details, each marked as the site's word (✔): name, email and the site's
+ * own fields, in the order it gave them.
+ */
+function verifiedLines(identity: VerifiedIdentity | null | undefined, texts: Texts) {
+	if (!identity) return [];
+	const mark = texts.get("cardVerified");
+	const pairs: [string, string][] = [
+		...(identity.name ? [[texts.get("cardName"), identity.name] as [string, string]] : []),
+		...(identity.email ? [[texts.get("cardEmail"), identity.email] as [string, string]] : []),
+		...Object.entries(identity.fields ?? {}),
+	];
+	return [format`✔ ${bold(mark)}`, ...pairs.map(([key, value]) => format`${bold(key)}: ${value}`)];
 }
 
 /** The card's data with where it is: the customer's topic and card message, if any. */
@@ -87,11 +105,13 @@ interface CardRow {
 	status: TicketStatus;
 	topic_id: number | string | null;
 	card_message_id: number | string | null;
+	identity: VerifiedIdentity | null;
 }
 
 /** One round trip for the card and its place (it was three: topic, customer, web session). */
 const CARD_VIEW_SQL = `select c.display_name, c.telegram_username, c.phone, c.source_url, c.city,
-	c.created_at, c.status, c.topic_id, c.card_message_id, c.telegram_user_id is not null as telegram,
+	c.created_at, c.status, c.topic_id, c.card_message_id, c.identity,
+	c.telegram_user_id is not null as telegram,
 	exists (select 1 from web_sessions s where s.customer_id = c.id) as web
 from customers c where c.id = $1::uuid`;
 
@@ -114,5 +134,6 @@ export async function loadCardView(
 		status: row.status,
 		topicId: numberOrNull(row.topic_id),
 		cardMessageId: numberOrNull(row.card_message_id),
+		identity: row.identity,
 	};
 }
