@@ -1,0 +1,158 @@
+/**
+ * Clearing from the database's files what deleted rows leave behind, for an erasure that must
+ * reach the disk. A DELETE only marks a row dead; its bytes stay in the table's pages (and in the
+ * TOAST table for large values such as file bytes). Plain VACUUM frees that space but does not
+ * zero it: the bytes of a dead row stay in the page's free space until something overwrites them.
+ * `VACUUM (FULL)` writes the table and its TOAST table anew and drops the old files, so nothing
+ * of a dead row survives in them; it is checked by the table's file number, which a rewrite
+ * changes (a role that does not own the table is only warned and skips it).
+ *
+ * The write-ahead log holds the rows too. On PGlite it is ours, inside `DATA_DIR/pgdata/pg_wal`:
+ * with segment recycling off, each WAL switch and checkpoint drops the segments before it, and
+ * the loop goes on until the current segment is a freshly zeroed one, so no recycled segment with
+ * old contents is left. On PostgreSQL the WAL, its archive, replicas and backups belong to the
+ * server's operator: a CHECKPOINT is asked for (it needs the `pg_checkpoint` role or superuser;
+ * without it the rest still holds), and the rest is theirs to handle.
+ */
+import type { Database } from "./client.ts";
+
+export interface ScrubOutcome {
+	/** Every table was rewritten (and on PGlite, the WAL renewed). */
+	complete: boolean;
+	/** What did not work, in words for the log (no personal data). */
+	problems: string[];
+}
+
+/** How long a rewrite waits for a table lock on PostgreSQL before it tries again. */
+const LOCK_TIMEOUT = "5s";
+const LOCK_ATTEMPTS = 3;
+/** More segments than a PGlite data directory keeps (max_wal_size 1 GB / 16 MB, and some). */
+const MAX_WAL_SWITCHES = 80;
+
+const codeOf = (error: unknown) => (error as { code?: unknown }).code;
+const words = (error: unknown) => String((error as Error)?.message ?? error).slice(0, 200);
+
+/**
+ * Rewrites `tables` (names from topicdesk's own schema, never user input) and renews what the
+ * service controls of the WAL. Never throws: what failed is in the outcome.
+ *
+ * @example
+ * const outcome = await scrubTables(database, ["messages", "media"]);
+ * if (!outcome.complete) log.warn("scrub incomplete", { problems: outcome.problems });
+ */
+export async function scrubTables(
+	database: Database,
+	tables: readonly string[],
+): Promise<ScrubOutcome> {
+	const problems: string[] = [];
+	const run = runner(database);
+	try {
+		for (const table of tables) {
+			const problem = await rewrite(run, table);
+			if (problem) problems.push(problem);
+		}
+		if (database.kind === "pglite") {
+			const problem = await renewPgliteWal(run);
+			if (problem) problems.push(problem);
+		} else {
+			await run.exec("checkpoint").catch((error: unknown) => {
+				// Not a failure of what the service controls: the rewritten files hold no dead rows.
+				if (codeOf(error) !== "42501") problems.push(`checkpoint failed: ${words(error)}`);
+			});
+		}
+	} finally {
+		run.release();
+	}
+	return { complete: problems.length === 0, problems };
+}
+
+interface Runner {
+	exec(statement: string): Promise<unknown>;
+	one<T>(statement: string): Promise<T | undefined>;
+	release(): void;
+}
+
+/**
+ * Statements outside any transaction (VACUUM refuses one). On PostgreSQL, one reserved connection
+ * whose lock wait is bounded, so a rewrite queued behind a long reader (a pg_dump) gives up
+ * rather than hold every other statement on the table behind it.
+ */
+function runner(database: Database): Runner {
+	const { pglite, pg } = database;
+	if (pglite)
+		return {
+			exec: (statement) => pglite.exec(statement),
+			one: async <T>(statement: string) => (await pglite.query<T>(statement)).rows[0],
+			release() {},
+		};
+	if (!pg) throw new Error("the database has no driver");
+	const reserved = pg.reserve();
+	return {
+		async exec(statement) {
+			const connection = await reserved;
+			await connection.unsafe(`set lock_timeout = '${LOCK_TIMEOUT}'`);
+			return connection.unsafe(statement);
+		},
+		async one<T>(statement: string) {
+			const rows = await (await reserved).unsafe(statement);
+			return rows[0] as T | undefined;
+		},
+		release() {
+			void reserved.then((connection) => connection.release()).catch(() => undefined);
+		},
+	};
+}
+
+async function fileNumber(run: Runner, table: string): Promise<string | undefined> {
+	const row = await run.one<{ node: string }>(
+		`select pg_relation_filenode('${table}'::regclass)::text as node`,
+	);
+	return row?.node;
+}
+
+/** Rewrites one table; returns what went wrong, if anything. */
+async function rewrite(run: Runner, table: string): Promise<string | undefined> {
+	if (!/^[a-z_]+$/.test(table)) return `not a table name: ${table}`;
+	for (let attempt = 1; ; attempt++) {
+		try {
+			const before = await fileNumber(run, table);
+			await run.exec(`vacuum (full) ${table}`);
+			if ((await fileNumber(run, table)) === before)
+				return `${table} was not rewritten (the database role must own it)`;
+			return undefined;
+		} catch (error) {
+			// 55P03: lock_not_available, a long transaction held the table.
+			if (codeOf(error) === "55P03" && attempt < LOCK_ATTEMPTS) {
+				await Bun.sleep(1000 * attempt);
+				continue;
+			}
+			return `${table} could not be rewritten: ${words(error)}`;
+		}
+	}
+}
+
+const SEGMENT = "^[0-9A-F]{24}$";
+
+/**
+ * Drops every WAL segment but a fresh one: with recycling off (a PGlite session's setting holds
+ * for the whole embedded server), a switch starts the next segment and a checkpoint removes those
+ * before it. Segments recycled earlier wait ahead with old contents: the loop switches through
+ * them, and stops after a switch made while no other segment existed, into a zeroed one.
+ */
+async function renewPgliteWal(run: Runner): Promise<string | undefined> {
+	try {
+		await run.exec("set wal_recycle = off");
+		for (let switches = 0; switches < MAX_WAL_SWITCHES; switches++) {
+			const others = await run.one<{ n: number }>(
+				`select count(*)::int as n from pg_ls_waldir()
+				where name ~ '${SEGMENT}' and name <> pg_walfile_name(pg_current_wal_insert_lsn())`,
+			);
+			await run.exec("select pg_switch_wal()");
+			await run.exec("checkpoint");
+			if (others?.n === 0) return undefined;
+		}
+		return "the write-ahead log still holds old segments";
+	} catch (error) {
+		return `the write-ahead log could not be renewed: ${words(error)}`;
+	}
+}
