@@ -7,6 +7,11 @@
  * of a dead row survives in them; it is checked by the table's file number, which a rewrite
  * changes (a role that does not own the table is only warned and skips it).
  *
+ * Column statistics quote sampled values (a histogram of message texts). Where the tables have
+ * statistics (PostgreSQL's autovacuum gathers them; PGlite never does), they are gathered anew
+ * from the rows left and `pg_statistic` is rewritten too, which takes a superuser or, from
+ * PostgreSQL 17, the `pg_maintain` role.
+ *
  * The write-ahead log holds the rows too. On PGlite it is ours, inside `DATA_DIR/pgdata/pg_wal`:
  * with segment recycling off, each WAL switch and checkpoint drops the segments before it, and
  * the loop goes on until the current segment is a freshly zeroed one, so no recycled segment with
@@ -21,6 +26,8 @@ export interface ScrubOutcome {
 	complete: boolean;
 	/** What did not work, in words for the log (no personal data). */
 	problems: string[];
+	/** What the database role may not do and that leaves no erased bytes behind (a checkpoint). */
+	notes: string[];
 }
 
 /** How long a rewrite waits for a table lock on PostgreSQL before it tries again. */
@@ -45,25 +52,26 @@ export async function scrubTables(
 	tables: readonly string[],
 ): Promise<ScrubOutcome> {
 	const problems: string[] = [];
+	const notes: string[] = [];
 	const run = runner(database);
+	const fail = (problem: string | undefined) => problem && problems.push(problem);
 	try {
-		for (const table of tables) {
-			const problem = await rewrite(run, table);
-			if (problem) problems.push(problem);
-		}
-		if (database.kind === "pglite") {
-			const problem = await renewPgliteWal(run);
-			if (problem) problems.push(problem);
-		} else {
+		for (const table of tables) fail(await rewrite(run, table));
+		fail(await renewStatistics(run, tables));
+		if (database.kind === "pglite") fail(await renewPgliteWal(run));
+		else
 			await run.exec("checkpoint").catch((error: unknown) => {
-				// Not a failure of what the service controls: the rewritten files hold no dead rows.
-				if (codeOf(error) !== "42501") problems.push(`checkpoint failed: ${words(error)}`);
+				// 42501: the role lacks pg_checkpoint. The rewritten files hold no dead rows anyway;
+				// the checkpoint only hastens the server's own recycling of its WAL.
+				if (codeOf(error) === "42501") notes.push("checkpoint not permitted (pg_checkpoint)");
+				else problems.push(`checkpoint failed: ${words(error)}`);
 			});
-		}
+	} catch (error) {
+		problems.push(words(error));
 	} finally {
 		run.release();
 	}
-	return { complete: problems.length === 0, problems };
+	return { complete: problems.length === 0, problems, notes };
 }
 
 interface Runner {
@@ -129,6 +137,22 @@ async function rewrite(run: Runner, table: string): Promise<string | undefined> 
 			return `${table} could not be rewritten: ${words(error)}`;
 		}
 	}
+}
+
+/** Statistics gathered anew from the rows left, and the old ones' dead rows rewritten away. */
+async function renewStatistics(run: Runner, tables: readonly string[]) {
+	const names = tables.map((table) => `'${table}'`).join(", ");
+	const gathered = await run.one<{ n: number }>(
+		`select count(*)::int as n from pg_stats where schemaname = 'public' and tablename in (${names})`,
+	);
+	if (!gathered?.n) return undefined;
+	try {
+		await run.exec(`analyze ${tables.join(", ")}`);
+	} catch (error) {
+		return `statistics could not be gathered anew: ${words(error)}`;
+	}
+	const problem = await rewrite(run, "pg_statistic");
+	return problem && `${problem}; a superuser or the pg_maintain role may`;
 }
 
 const SEGMENT = "^[0-9A-F]{24}$";

@@ -144,6 +144,11 @@ async function onPress(
 			event: "customer.erase_scrubbed",
 			customerId,
 		});
+		if (scrub.notes.length > 0)
+			deps.log.warn("the database role could not do all of the erasure's upkeep", {
+				event: "customer.erase_scrub_notes",
+				notes: scrub.notes,
+			});
 		await replaceConfirmation(deps.texts.get("eraseDone"));
 		return;
 	}
