@@ -210,6 +210,10 @@ describe("after /erase", () => {
 		});
 		const userId = customer?.id as string;
 
+		const mentions = sql`select count(*)::int as n from outbox where payload::text like ${`%${user.id}%`}`;
+		const [notice] = await service.database.query<{ n: number }>(mentions);
+		expect(Number(notice?.n)).toBeGreaterThan(0);
+
 		// Someone nobody erases.
 		const other = (await initSession(service.url)).sessionId;
 		const keep = await api(service.url, "POST", "/api/chat/message", {
@@ -217,6 +221,14 @@ describe("after /erase", () => {
 			body: { text: kept },
 		});
 		expect(keep.status).toBe(201);
+
+		// Column statistics quote sampled values; PostgreSQL's autovacuum gathers them on its own.
+		await service.database.query(sql`analyze`);
+		const [sampled] = await service.database.query<{ n: number }>(
+			sql`select count(*)::int as n from pg_stats where tablename = 'messages'
+				and attname = 'text' and histogram_bounds::text like ${`%${erased["visitor's text"]}%`}`,
+		);
+		expect(Number(sampled?.n)).toBe(1);
 
 		// The search works: before the erasure, every marker is on disk.
 		const before = await diskNow();
@@ -234,5 +246,8 @@ describe("after /erase", () => {
 			sql`select count(*)::int as n from failed_updates`,
 		);
 		expect(Number(left?.n)).toBe(0);
+		// Nor do the General topic's notices about the set-aside update name the person's chat.
+		const [notices] = await service.database.query<{ n: number }>(mentions);
+		expect(Number(notices?.n)).toBe(0);
 	}, 120_000);
 });
