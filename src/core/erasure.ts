@@ -8,7 +8,7 @@
  * sessions to be found by). After the commit, `scrubErasure` clears the deleted rows' bytes from
  * the database's files.
  */
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import {
 	customers,
@@ -17,6 +17,7 @@ import {
 	media,
 	messages,
 	outbox,
+	settings,
 	ticketEvents,
 	timers,
 	webSessions,
@@ -102,7 +103,9 @@ export async function eraseCustomer(
 	await work.enqueue(customerId, { kind: "topic_rename" });
 	await work.enqueue(customerId, { kind: "card" });
 	work.emit(customerId, { type: "erased" });
-	return { messages: erasedMessages, files, sessions, setAside: setAside.length };
+	const result = { messages: erasedMessages, files, sessions, setAside: setAside.length };
+	await oweScrub(work, touchedTables(result));
+	return result;
 }
 
 /**
@@ -132,10 +135,35 @@ function touchedTables(result: ErasureResult): string[] {
 }
 
 /**
- * After an erasure's commit: rewrites the tables it touched and renews the write-ahead log the
- * service controls (db/scrub.ts), so the deleted rows' bytes are gone from the database's files.
- * Runs outside any transaction; may take as long as rewriting those tables does.
+ * The tables whose files still hold erased rows, kept in `settings` with the erasure itself: a
+ * scrub that failed, or never ran because the process stopped, is owed until one succeeds.
  */
-export function scrubErasure(database: Database, result: ErasureResult): Promise<ScrubOutcome> {
-	return scrubTables(database, touchedTables(result));
+const SCRUB_OWED = "erasure.scrub_owed";
+
+async function oweScrub(work: Work, tables: readonly string[]) {
+	await work.tx.execute(sql`insert into settings (key, value) values (${SCRUB_OWED}, ${tables.join(",")})
+		on conflict (key) do update set updated_at = now(), value = (
+			select string_agg(distinct name, ',' order by name)
+			from unnest(string_to_array(settings.value || ',' || excluded.value, ',')) as name)`);
+}
+
+/**
+ * After an erasure's commit: rewrites the tables erasures left dead rows in (this one's and any
+ * owed by an earlier one) and renews the write-ahead log the service controls (db/scrub.ts), so
+ * the deleted rows' bytes are gone from the database's files. Runs outside any transaction; may
+ * take as long as rewriting those tables does.
+ */
+export async function scrubErasure(database: Database): Promise<ScrubOutcome> {
+	const [owed] = await database.db
+		.select({ value: settings.value })
+		.from(settings)
+		.where(eq(settings.key, SCRUB_OWED));
+	if (!owed) return { complete: true, problems: [], notes: [] };
+	const outcome = await scrubTables(database, owed.value.split(","));
+	// Only what this scrub covered: an erasure committed meanwhile still owes its own.
+	if (outcome.complete)
+		await database.db
+			.delete(settings)
+			.where(and(eq(settings.key, SCRUB_OWED), eq(settings.value, owed.value)));
+	return outcome;
 }

@@ -138,7 +138,7 @@ async function onPress(
 	// The press is answered now: clearing the files may take as long as rewriting the tables.
 	await answer(deps.texts.get("eraseScrubbing"));
 	// "Erased" only once the deleted rows' bytes are gone from the database's files too.
-	const scrub = await scrubErasure(deps.core.database, result);
+	const scrub = await scrubErasure(deps.core.database);
 	if (scrub.complete) {
 		deps.log.info("erased data cleared from the database files", {
 			event: "customer.erase_scrubbed",
