@@ -8,9 +8,10 @@
  * changes (a role that does not own the table is only warned and skips it).
  *
  * Column statistics quote sampled values (a histogram of message texts). Where the tables have
- * statistics (PostgreSQL's autovacuum gathers them; PGlite never does), they are gathered anew
- * from the rows left and `pg_statistic` is rewritten too, which takes a superuser or, from
- * PostgreSQL 17, the `pg_maintain` role.
+ * statistics (PostgreSQL's autovacuum gathers them; PGlite never does), they are dropped and
+ * gathered anew from the rows left, and `pg_statistic` is rewritten too: dropping takes a
+ * superuser (without one, only a table left empty keeps stale statistics, and that is reported),
+ * rewriting a superuser or, from PostgreSQL 17, the `pg_maintain` role.
  *
  * The write-ahead log holds the rows too. On PGlite it is ours, inside `DATA_DIR/pgdata/pg_wal`:
  * with segment recycling off, each WAL switch and checkpoint drops the segments before it, and
@@ -56,6 +57,7 @@ export async function scrubTables(
 	const run = runner(database);
 	const fail = (problem: string | undefined) => problem && problems.push(problem);
 	try {
+		if (database.kind === "postgres") fail(await outwait(run));
 		for (const table of tables) fail(await rewrite(run, table));
 		fail(await renewStatistics(run, tables));
 		if (database.kind === "pglite") fail(await renewPgliteWal(run));
@@ -118,6 +120,38 @@ async function fileNumber(run: Runner, table: string): Promise<string | undefine
 	return row?.node;
 }
 
+/** How long the scrub waits for older snapshots on PostgreSQL before it reports them. */
+const SNAPSHOT_WAIT_MS = 30_000;
+
+/**
+ * Waits until nothing on the server may still see the erased rows: a rewrite copies a dead row
+ * that a running transaction (of this database), a prepared transaction or a replication slot
+ * (a replica's feedback) could still see, and such a copy would keep its bytes. PGlite has one
+ * session, ours, so it has none of these.
+ */
+async function outwait(run: Runner): Promise<string | undefined> {
+	// The next transaction id: every transaction that could see the erased rows is older.
+	const mark = await run.one<{ xid: string }>(
+		"select (pg_snapshot_xmax(pg_current_snapshot())::text::bigint % 4294967296)::text as xid",
+	);
+	const older = (xid: string) => `(${xid} is not null and age(${xid}) > age('${mark?.xid}'::xid))`;
+	const deadline = Date.now() + SNAPSHOT_WAIT_MS;
+	for (;;) {
+		const seen = await run.one<{ n: number }>(
+			`select (select count(*) from pg_stat_activity where datname = current_database()
+					and pid <> pg_backend_pid() and (${older("backend_xmin")} or ${older("backend_xid")}))
+				+ (select count(*) from pg_prepared_xacts where database = current_database()
+					and ${older("transaction")})
+				+ (select count(*) from pg_replication_slots where ${older("xmin")} or ${older("catalog_xmin")})
+				as n`,
+		);
+		if (!Number(seen?.n)) return undefined;
+		if (Date.now() > deadline)
+			return "a transaction, a prepared transaction or a replication slot still sees the erased rows";
+		await Bun.sleep(200);
+	}
+}
+
 /** Rewrites one table; returns what went wrong, if anything. */
 async function rewrite(run: Runner, table: string): Promise<string | undefined> {
 	if (!/^[a-z_]+$/.test(table)) return `not a table name: ${table}`;
@@ -139,7 +173,10 @@ async function rewrite(run: Runner, table: string): Promise<string | undefined> 
 	}
 }
 
-/** Statistics gathered anew from the rows left, and the old ones' dead rows rewritten away. */
+/**
+ * Statistics of these tables dropped and gathered anew from the rows left, and the old ones' dead
+ * rows rewritten away. Dropped first because ANALYZE keeps a now empty table's old statistics.
+ */
 async function renewStatistics(run: Runner, tables: readonly string[]) {
 	const names = tables.map((table) => `'${table}'`).join(", ");
 	const gathered = await run.one<{ n: number }>(
@@ -147,7 +184,21 @@ async function renewStatistics(run: Runner, tables: readonly string[]) {
 	);
 	if (!gathered?.n) return undefined;
 	try {
+		const relations = tables.map((table) => `'${table}'::regclass`).join(", ");
+		await run
+			.exec(`delete from pg_statistic where starelid in (${relations})`)
+			.catch((error: unknown) => {
+				// 42501: only a superuser may; ANALYZE below still replaces what a non-empty table had.
+				if (codeOf(error) !== "42501") throw error;
+			});
 		await run.exec(`analyze ${tables.join(", ")}`);
+		for (const table of tables) {
+			const stale = await run.one<{ stale: boolean }>(
+				`select exists (select 1 from pg_stats where schemaname = 'public' and tablename = '${table}')
+				and not exists (select 1 from ${table}) as stale`,
+			);
+			if (stale?.stale) return `the statistics of ${table} could not be dropped (superuser only)`;
+		}
 	} catch (error) {
 		return `statistics could not be gathered anew: ${words(error)}`;
 	}

@@ -71,6 +71,7 @@ const erased = {
 	"phone number": `+99${String(Math.random()).slice(2, 14)}`,
 	"reply to the Telegram customer": random("tgreply"),
 	"update set aside": random("poison"),
+	"operator's update set aside": random("oppoison"),
 };
 const kept = random("kept");
 
@@ -191,8 +192,12 @@ describe("after /erase", () => {
 		tg.customerSends(user, {
 			contact: { phone_number: erased["phone number"], first_name: "Tess", user_id: user.id },
 		});
-		tg.operatorPosts(userTopic, erased["reply to the Telegram customer"]);
+		const reply = tg.operatorPosts(userTopic, erased["reply to the Telegram customer"]);
 		await stored(erased["reply to the Telegram customer"]);
+		// The operator's message in their topic, refused the same way.
+		tg.pushUpdate({
+			message: { ...reply, message_id: 3_000_000_001, text: erased["operator's update set aside"] },
+		} as never);
 		tg.pushUpdate({
 			message: {
 				message_id: 3_000_000_000,
@@ -205,7 +210,7 @@ describe("after /erase", () => {
 		const [customer] = await eventually(async () => {
 			const rows = await service.database.query<{ id: string; phone: string | null }>(
 				sql`select c.id, c.phone from customers c where c.telegram_user_id = ${user.id}
-					and exists (select 1 from failed_updates)`,
+					and (select count(*) from failed_updates) = 2`,
 			);
 			return rows[0]?.phone ? rows : undefined;
 		});
