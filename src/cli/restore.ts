@@ -63,14 +63,14 @@ export async function restore(config: Config, file: string | undefined, io: Outp
 			aside = `${target}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`;
 			renameSync(target, aside);
 		}
-		const restored = await unpack(target, bytes).catch((error: unknown) => error as Error);
-		if (restored instanceof Error || restored.migrations !== expected.migrations) {
+		let why = "it does not hold what the backup holds";
+		const restored = await unpack(target, bytes).catch((error: unknown) => {
+			why = String((error as Error)?.message ?? error).slice(0, 200);
+			return undefined;
+		});
+		if (restored?.migrations !== expected.migrations) {
 			rmSync(target, { recursive: true, force: true });
 			if (aside) renameSync(aside, target);
-			const why =
-				restored instanceof Error
-					? String(restored.message).slice(0, 200)
-					: "it does not hold what the backup holds";
 			io.err(`restore: the restored database could not be checked (${why}). Nothing was changed.`);
 			return 1;
 		}

@@ -27,7 +27,10 @@ export interface ScrubOutcome {
 	complete: boolean;
 	/** What did not work, in words for the log (no personal data). */
 	problems: string[];
-	/** What the database role may not do and that leaves no erased bytes behind (a checkpoint). */
+	/**
+	 * What the database role may not do or see on PostgreSQL (a checkpoint; other roles' sessions,
+	 * whose snapshots the scrub cannot wait for): for the log, and the operator's to grant.
+	 */
 	notes: string[];
 }
 
@@ -57,7 +60,15 @@ export async function scrubTables(
 	const run = runner(database);
 	const fail = (problem: string | undefined) => problem && problems.push(problem);
 	try {
-		if (database.kind === "postgres") fail(await outwait(run));
+		if (database.kind === "postgres") {
+			const hidden = await run.one<{ n: number }>(
+				`select count(*)::int as n from pg_stat_activity
+				where datname = current_database() and query = '<insufficient privilege>'`,
+			);
+			// Their snapshots cannot be waited for: the role needs pg_read_all_stats to see them.
+			if (hidden?.n) notes.push("sessions of other roles are hidden (pg_read_all_stats)");
+			fail(await outwait(run));
+		}
 		for (const table of tables) fail(await rewrite(run, table));
 		fail(await renewStatistics(run, tables));
 		if (database.kind === "pglite") fail(await renewPgliteWal(run));
