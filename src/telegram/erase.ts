@@ -156,6 +156,7 @@ async function onPress(
 		event: "customer.erase_scrub_failed",
 		customerId,
 		problems: scrub.problems,
+		notes: scrub.notes,
 	});
 	await replaceConfirmation(deps.texts.get("eraseScrubFailed"));
 }
