@@ -95,7 +95,8 @@ describe("signed visitor identity", () => {
 			(c) =>
 				c.method === "sendMessage" &&
 				c.ok &&
-				Number(c.params.message_thread_id) === Number(topic.result?.message_thread_id) &&
+				Number(c.params.message_thread_id) ===
+					Number((topic.result as { message_thread_id?: number }).message_thread_id) &&
 				String(c.params.text).startsWith("📋"),
 			{ since: 0 },
 		);

@@ -4,7 +4,7 @@
  * can copy it consistently: PGlite is single-process); otherwise this command opens DATA_DIR
  * itself, holding the pid file so that a service starting meanwhile refuses to.
  */
-import { renameSync, writeFileSync } from "node:fs";
+import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import type { Config } from "../config/index.ts";
 import { pgliteAssets } from "../db/pglite-assets.ts";
@@ -60,8 +60,12 @@ export async function backup(config: Config, file: string | undefined, io: Outpu
 		}
 	}
 	// Written aside and renamed, so an interrupted backup never leaves a plausible-looking file.
+	// Readable by its owner only: it holds every conversation. A leftover partial file is removed
+	// first, since a mode applies only to a file the write creates.
 	const partial = `${file}.partial`;
-	writeFileSync(partial, bytes);
+	rmSync(partial, { force: true });
+	writeFileSync(partial, bytes, { mode: 0o600 });
+	chmodSync(partial, 0o600);
 	renameSync(partial, file);
 	io.out(`backup: wrote ${file} (${bytes.length} bytes)`);
 	return 0;

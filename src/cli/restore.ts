@@ -1,10 +1,13 @@
 /**
  * `topicdesk restore <file>`: replaces the embedded database in DATA_DIR with a backup. Refuses
  * while a service uses DATA_DIR, and refuses a file that does not hold a whole, bootable
- * database, checked before anything is touched. A database already in DATA_DIR is kept aside
- * (`pgdata.replaced-<time>`), never deleted.
+ * database, checked before anything is touched. A database already in DATA_DIR is moved aside
+ * (`pgdata.replaced-<time>`) while the backup is unpacked, and removed once the restored database
+ * opens and holds what the backup held; if it does not, the previous one is put back. Removed, not
+ * kept: it would keep on disk what was erased since the backup was taken, and the backup itself
+ * is still there to restore from.
  */
-import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import type { Config } from "../config/index.ts";
 import { pgliteAssets } from "../db/pglite-assets.ts";
@@ -37,8 +40,9 @@ export async function restore(config: Config, file: string | undefined, io: Outp
 		io.err(`restore: cannot read ${file}: ${(error as Error).message}`);
 		return 1;
 	}
+	let expected: { migrations: number };
 	try {
-		await validateBackup(bytes);
+		expected = await validateBackup(bytes);
 	} catch (error) {
 		if (!(error instanceof BadBackup)) throw error;
 		io.err(`restore: ${file} cannot be restored: ${error.message}. Nothing was changed.`);
@@ -52,22 +56,51 @@ export async function restore(config: Config, file: string | undefined, io: Outp
 		io.err(`restore: ${error.message} Nothing was changed.`);
 		return 1;
 	}
+	const target = `${config.dataDir}/pgdata`;
+	let aside: string | undefined;
 	try {
-		const target = `${config.dataDir}/pgdata`;
 		if (existsSync(target) && readdirSync(target).length > 0) {
-			const aside = `${target}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+			aside = `${target}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`;
 			renameSync(target, aside);
-			io.out(`restore: the previous database was moved to ${aside}`);
 		}
-		const pglite = await PGlite.create({
-			dataDir: target,
-			loadDataDir: new Blob([bytes]),
-			...(await pgliteAssets()),
+		let why = "it does not hold what the backup holds";
+		const restored = await unpack(target, bytes).catch((error: unknown) => {
+			why = String((error as Error)?.message ?? error).slice(0, 200);
+			return undefined;
 		});
-		await pglite.close();
+		if (restored?.migrations !== expected.migrations) {
+			rmSync(target, { recursive: true, force: true });
+			if (aside) renameSync(aside, target);
+			io.err(`restore: the restored database could not be checked (${why}). Nothing was changed.`);
+			return 1;
+		}
+		if (aside) {
+			rmSync(aside, { recursive: true, force: true });
+			io.out("restore: the previous database was replaced and removed");
+		}
 	} finally {
 		release();
 	}
 	io.out(`restore: ${config.dataDir} now holds the database from ${file}`);
 	return 0;
+}
+
+/** Unpacks the backup into `target` and opens it there: what it holds, read back from disk. */
+async function unpack(target: string, bytes: Uint8Array<ArrayBuffer>) {
+	const assets = await pgliteAssets();
+	const unpacked = await PGlite.create({
+		dataDir: target,
+		loadDataDir: new Blob([bytes]),
+		...assets,
+	});
+	await unpacked.close();
+	const reopened = await PGlite.create({ dataDir: target, ...assets });
+	try {
+		const rows = await reopened.query<{ n: number }>(
+			"select count(*)::int as n from topicdesk_migrations",
+		);
+		return { migrations: rows.rows[0]?.n ?? -1 };
+	} finally {
+		await reopened.close();
+	}
 }

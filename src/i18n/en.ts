@@ -138,7 +138,10 @@ export const en = {
 	eraseNoButton: "Cancel",
 	eraseCancelled: "Erasure cancelled: nothing was deleted.",
 	eraseRefused: "Only members of the support group can erase a customer's data.",
-	eraseDone: "Erased.",
+	eraseScrubbing: "Deleted. Clearing it from the database's files…",
+	eraseDone: "Erased for good: deleted, and cleared from the database's files.",
+	eraseScrubFailed:
+		"Deleted from the database, but clearing it from the database's files failed, so copies may remain on disk (the service's log says why). Send /erase in this topic again to retry.",
 	erasedNotice:
 		"🗑 This customer's data was erased (web sessions, messages, files, identity). If they write again, they start as a new customer in a new topic.",
 	eventERASED: "data erased",

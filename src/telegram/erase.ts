@@ -7,7 +7,7 @@
 
 import { eq } from "drizzle-orm";
 import type { TelegramCallbackQuery, TelegramMessage, TelegramUpdate } from "gramio";
-import { eraseCustomer } from "../core/erasure.ts";
+import { eraseCustomer, scrubErasure } from "../core/erasure.ts";
 import { ALREADY_APPLIED, type CoreDeps, commitUpdate } from "../core/unit-of-work.ts";
 import { customers } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
@@ -135,6 +135,28 @@ async function onPress(
 	if (result === ALREADY_APPLIED || !result) return;
 	// Counts and the opaque customer id only: nothing that identifies the person.
 	deps.log.info("customer erased", { event: "customer.erased", customerId, ...result });
-	await replaceConfirmation(deps.texts.get("eraseDone"));
-	await answer(deps.texts.get("eraseDone"));
+	// The press is answered now: clearing the files may take as long as rewriting the tables.
+	await answer(deps.texts.get("eraseScrubbing"));
+	// "Erased" only once the deleted rows' bytes are gone from the database's files too.
+	const scrub = await scrubErasure(deps.core.database);
+	if (scrub.complete) {
+		deps.log.info("erased data cleared from the database files", {
+			event: "customer.erase_scrubbed",
+			customerId,
+		});
+		if (scrub.notes.length > 0)
+			deps.log.warn("the database role could not do all of the erasure's upkeep", {
+				event: "customer.erase_scrub_notes",
+				notes: scrub.notes,
+			});
+		await replaceConfirmation(deps.texts.get("eraseDone"));
+		return;
+	}
+	deps.log.error("erased rows' bytes may remain in the database files", {
+		event: "customer.erase_scrub_failed",
+		customerId,
+		problems: scrub.problems,
+		notes: scrub.notes,
+	});
+	await replaceConfirmation(deps.texts.get("eraseScrubFailed"));
 }

@@ -5,8 +5,9 @@
  * pg_dump / pg_restore.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
 import { VERSION } from "../../src/version.ts";
 import { type ChildService, spawnService, tempDir } from "../support/process.ts";
 import { writeConfigFile } from "../support/service.ts";
@@ -171,4 +172,39 @@ describe("backup and restore of the embedded database", () => {
 		for (const text of texts) expect(sent).toContain(text);
 		expect((await copy.stop()).code).toBe(0);
 	}, 180_000);
+});
+
+describe("backup files and restore over a database", () => {
+	test("a backup is readable by its owner only; restore leaves no copy of the database it replaced", async () => {
+		const dataDir = tempDir("td-over-");
+		const env = embeddedEnv(dataDir);
+		expect((await runCommand(["migrate"], env)).code).toBe(0);
+		const file = join(tempDir("td-backup-"), "topicdesk.tar.gz");
+		// A world-readable leftover of an interrupted backup must not lend the backup its mode.
+		writeFileSync(`${file}.partial`, "left over", { mode: 0o644 });
+		const saved = await runCommand(["backup", file], env);
+		expect(saved.code).toBe(0);
+		expect(statSync(file).mode & 0o777).toBe(0o600);
+		expect(existsSync(`${file}.partial`)).toBe(false);
+
+		// Written after the backup: the restore must take it away, leaving no copy of it behind.
+		const later = `written after the backup ${crypto.randomUUID()}`;
+		const pglite = await PGlite.create({ dataDir: join(dataDir, "pgdata") });
+		await pglite.query("insert into settings (key, value) values ('later', $1)", [later]);
+		await pglite.close();
+
+		const restored = await runCommand(["restore", file], env);
+		expect(restored.stderr).toBe("");
+		expect(restored.code).toBe(0);
+		expect(readdirSync(dataDir).filter((name) => name.startsWith("pgdata."))).toEqual([]);
+		const files = readdirSync(dataDir, { recursive: true, withFileTypes: true }).filter((entry) =>
+			entry.isFile(),
+		);
+		for (const entry of files)
+			expect(readFileSync(join(entry.parentPath, entry.name)).includes(later)).toBe(false);
+		const reopened = await PGlite.create({ dataDir: join(dataDir, "pgdata") });
+		const rows = await reopened.query("select 1 from settings where key = 'later'");
+		await reopened.close();
+		expect(rows.rows).toEqual([]);
+	}, 120_000);
 });

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { loadConfig } from "../../src/config/index.ts";
+import { en } from "../../src/i18n/en.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { type RunningService, startService } from "../../src/service.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
@@ -220,7 +221,11 @@ describe("/erase", () => {
 		const confirmId = await askErase(oldTopic);
 		const since = tg.calls.length;
 		tg.pressButton(tg.groupId, confirmId, `erase:yes:${before?.id}`);
-		await nextCall(tg, since, (c) => c.method === "editMessageText" && c.params.text === "Erased.");
+		await nextCall(
+			tg,
+			since,
+			(c) => c.method === "editMessageText" && c.params.text === en.eraseDone,
+		);
 		expect(
 			await rows(sql`select count(*)::int as n from customers where telegram_user_id = ${user.id}`),
 		).toBe(0);
