@@ -139,7 +139,10 @@ function landedLines(calls: readonly ApiCall[], groupId: number, name: string) {
 			c.ok &&
 			c.method === "sendMessage" &&
 			Number(c.params.chat_id) === groupId &&
-			String(c.params.text).startsWith(`[WEB] ${name} `),
+			// A new ticket's first message stands under its card.
+			String(c.params.text)
+				.replace(/^📋[^]*?\n\n/, "")
+				.startsWith(`[WEB] ${name} `),
 	);
 	const lines: Line[] = [];
 	for (const call of sends)

@@ -108,9 +108,9 @@ export async function runMessagePhase(options: PhaseOptions): Promise<PhaseResul
 		});
 	});
 
-	// Watches the double's calls: the arrival of each `[WEB]` copy, and the first one of each
-	// customer makes the operator answer in that topic.
-	const pattern = new RegExp(`^\\[WEB\\] ${name} c(\\d+) m(\\d+)$`);
+	// Watches the double's calls: the arrival of each `[WEB]` copy (a new ticket's first one under
+	// its card), and the first one of each customer makes the operator answer in that topic.
+	const pattern = new RegExp(`(?:^|\\n\\n)\\[WEB\\] ${name} c(\\d+) m(\\d+)$`);
 	let cursor = double.calls.length;
 	const watcher = setInterval(() => {
 		for (; cursor < double.calls.length; cursor++) {

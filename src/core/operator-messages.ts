@@ -48,10 +48,13 @@ const STORE_REPLY_SQL = `with m as (
 		$8::bigint)
 	returning id, seq, customer_seq, created_at
 ), who as (
+	-- Written only when the name changed: an upsert would lock the operator's row until commit
+	-- even when it changes nothing, and every reply of that operator would wait for the last.
 	insert into operators (telegram_user_id, name, username)
-	select $8::bigint, $9::text, $10::text where $8::bigint is not null
+	select $8::bigint, $9::text, $10::text where $8::bigint is not null and not exists (
+		select 1 from operators o where o.telegram_user_id = $8::bigint and o.name = $9::text
+			and o.username is not distinct from $10::text)
 	on conflict (telegram_user_id) do update set name = excluded.name, username = excluded.username
-	where (operators.name, operators.username) is distinct from (excluded.name, excluded.username)
 ), copy as (
 	insert into message_copies (message_id, kind, chat_id, telegram_message_id, state)
 	select id, 'topic', $6::bigint, $7::bigint, 'delivered' from m

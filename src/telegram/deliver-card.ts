@@ -88,16 +88,18 @@ export function cardHandler(deps: TopicDeps): OutboxHandler {
 }
 
 /**
- * `card_pin`: pins the card, unless the customer has more urgent items queued behind the pin (it
- * was served early so as not to hold them): then it goes to the back of their queue, sending
- * nothing. Only the customer's current card is pinned (a recreated topic has a new one), once for
+ * `card_pin`: pins the card, unless the group's budget is short and the customer has more urgent
+ * items queued behind the pin (it was served early so as not to hold them): then it goes to the
+ * back of their queue, sending nothing. Only the customer's current card is pinned (a recreated topic has a new one), once for
  * all the pins queued in a row.
  */
 export function cardPinHandler(deps: TopicDeps): OutboxHandler {
 	return async ({ item, complete, finish }) => {
 		const cardMessageId = Number(item.payload.cardMessageId);
 		const behind = await queuedAfter(deps.database, item, COALESCE_MAX);
-		if (behind.some((next) => next.priority < IDLE_PRIORITY)) {
+		// Stepping aside costs a round through the queue; it is worth it only while the group's
+		// budget is short (with room, the pin's one call delays nobody).
+		if (deps.budget?.groupTight() && behind.some((next) => next.priority < IDLE_PRIORITY)) {
 			await commit(deps.core, async (work) => {
 				await work.enqueue(item.customerId, { kind: "card_pin", cardMessageId });
 				await complete(work.tx);
