@@ -90,8 +90,8 @@ export function cardHandler(deps: TopicDeps): OutboxHandler {
 /**
  * `card_pin`: pins the card, unless the group's budget is short and the customer has more urgent
  * items queued behind the pin (it was served early so as not to hold them): then it goes to the
- * back of their queue, sending nothing. Only the customer's current card is pinned (a recreated topic has a new one), once for
- * all the pins queued in a row.
+ * back of their queue, sending nothing. Only the customer's current card is pinned (a recreated
+ * topic has a new one), once for all the pins queued in a row.
  */
 export function cardPinHandler(deps: TopicDeps): OutboxHandler {
 	return async ({ item, complete, finish }) => {
