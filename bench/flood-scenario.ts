@@ -141,7 +141,7 @@ function landedLines(calls: readonly ApiCall[], groupId: number, name: string) {
 			Number(c.params.chat_id) === groupId &&
 			// A new ticket's first message stands under its card.
 			String(c.params.text)
-				.replace(/^📋[^]*?\n\n/, "")
+				.replace(/^📋[\s\S]*?\n\n/, "")
 				.startsWith(`[WEB] ${name} `),
 	);
 	const lines: Line[] = [];
