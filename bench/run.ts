@@ -16,6 +16,7 @@ const BENCHMARKS = {
 	uploads: "bench/uploads.ts",
 	recovery: "bench/recovery.ts",
 	rates: "bench/rates.ts",
+	stats: "bench/stats.ts",
 } as const;
 type Name = keyof typeof BENCHMARKS;
 
