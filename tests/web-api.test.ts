@@ -122,7 +122,8 @@ describe("status and close", () => {
 		const events = await service.database.query<{ kind: string }>(
 			sql`select e.kind from ticket_events e join web_sessions s on s.customer_id = e.customer_id where s.id = ${sessionId} order by e.id`,
 		);
-		expect(events.map((e) => e.kind)).toEqual(["CLOSED", "RATED", "FEEDBACK"]);
+		// The first message opened the ticket; the close carried the rating and the feedback.
+		expect(events.map((e) => e.kind)).toEqual(["OPENED", "CLOSED", "RATED", "FEEDBACK"]);
 		socket.close();
 	});
 

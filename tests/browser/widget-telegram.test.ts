@@ -120,19 +120,23 @@ describe("Telegram", () => {
 		const { tg } = stack();
 		nextUser += 1;
 		const tom = { id: nextUser, first_name: "Tom" };
-		const copied = (since: number) =>
+		// Tom's message in his topic: copied, or (a new ticket's first) written under the card.
+		const copied = (since: number, text: string) =>
 			tg.waitForCall(
-				(c) => c.method === "copyMessage" && c.ok && Number(c.params.from_chat_id) === tom.id,
+				(c) =>
+					c.ok &&
+					((c.method === "copyMessage" && Number(c.params.from_chat_id) === tom.id) ||
+						(c.method === "sendMessage" && String(c.params.text).endsWith(`\n\n${text}`))),
 				{ since, timeoutMs: 10_000 },
 			);
 		// Tom's Telegram conversation is older: it is the one that stays when the two merge.
 		let since = tg.calls.length;
 		tg.customerSends(tom, "Asked in Telegram first");
-		await copied(since);
+		await copied(since, "Asked in Telegram first");
 		const chat = await startChat("Asked on the web second");
 		since = tg.calls.length;
 		tg.customerSends(tom, "Telegram again, third");
-		await copied(since);
+		await copied(since, "Telegram again, third");
 		await chat.w.send("Web again, fourth");
 
 		await followLink(chat.w, tom, await tokenFromButton(chat));
