@@ -14,6 +14,7 @@ import { clientKey } from "../../src/core/client-key.ts";
 import { createPostgresDatabase, dropPostgresDatabase } from "../support/db.ts";
 import { type ChildService, freePort, spawnService, tempDir } from "../support/process.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
+import { showsText } from "../support/telegram-flow.ts";
 import {
 	api,
 	connectSocket,
@@ -123,7 +124,7 @@ async function say(socket: SocketClient, text: string) {
 	socket.send({ type: "message", text });
 	const echo = await socket.next((frame) => frame.type === "message" && frame.data.text === text);
 	const posted = await tg.waitForCall(
-		(call) => call.method === "sendMessage" && call.params.text === `[WEB] ${text}` && call.ok,
+		(call) => call.method === "sendMessage" && showsText(call, `[WEB] ${text}`) && call.ok,
 		{ timeoutMs: 20_000 },
 	);
 	return { id: String(echo.data.id), threadId: Number(posted.params.message_thread_id) };

@@ -10,6 +10,7 @@ import { chownSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, tempDir } from "../support/process.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
+import { showsText } from "../support/telegram-flow.ts";
 import { api, connectSocket, type Envelope, initSession } from "../support/web-client.ts";
 import { fresh, imageUnderTest, podman, podmanOk, removeAll, waitReady } from "./podman.ts";
 
@@ -134,8 +135,7 @@ describe("the image", () => {
 		});
 		expect(sent.status).toBe(201);
 		const posted = await tg.waitForCall(
-			(call) =>
-				call.method === "sendMessage" && call.params.text === "[WEB] Is my parcel on its way?",
+			(call) => call.method === "sendMessage" && showsText(call, "[WEB] Is my parcel on its way?"),
 			{ timeoutMs: 20_000 },
 		);
 		visitor.threadId = Number(posted.params.message_thread_id);
@@ -192,7 +192,7 @@ describe("the image", () => {
 		});
 		expect(sent.status).toBe(201);
 		const posted = await tg.waitForCall(
-			(call) => call.method === "sendMessage" && call.params.text === "[WEB] Thanks!",
+			(call) => call.method === "sendMessage" && showsText(call, "[WEB] Thanks!"),
 			{ since, timeoutMs: 20_000 },
 		);
 		expect(Number(posted.params.message_thread_id)).toBe(visitor.threadId);
