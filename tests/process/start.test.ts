@@ -56,7 +56,7 @@ describe("the runtime's settings", () => {
 	test("bun start, the image and the systemd unit run the service with the same ones", () => {
 		const settings = startScriptEnvironment(root);
 		// The JavaScript engine's top tier (FTL) is off: its compilations cost CPU at a light load and
-		// make nothing faster (README, "The JavaScript engine's top tier").
+		// make nothing faster.
 		expect(settings).toEqual({ BUN_JSC_useFTLJIT: "0" });
 		const image = readFileSync(join(root, "Dockerfile"), "utf8");
 		const unit = readFileSync(join(root, "deploy", "topicdesk.service"), "utf8");
