@@ -7,7 +7,6 @@ import {
 	bigint,
 	check,
 	customType,
-	date,
 	index,
 	integer,
 	jsonb,
@@ -18,8 +17,7 @@ import {
 	uniqueIndex,
 	uuid,
 } from "drizzle-orm/pg-core";
-
-const createdAt = () => timestamp({ withTimezone: true, mode: "date" }).notNull().defaultNow();
+import { createdAt } from "./schema-bookkeeping.ts";
 
 export const ticketStatuses = ["NEW", "IN_PROGRESS", "WAITING_CLIENT", "CLOSED"] as const;
 export type TicketStatus = (typeof ticketStatuses)[number];
@@ -278,29 +276,6 @@ export const timers = pgTable(
 	],
 );
 
-/** Telegram update ids already applied, so a redelivered update has no second effect. */
-export const processedUpdates = pgTable(
-	"processed_updates",
-	{
-		updateId: bigint({ mode: "number" }).primaryKey(),
-		processedAt: createdAt(),
-	},
-	// Retention prunes by age.
-	(t) => [index("processed_updates_at_idx").on(t.processedAt)],
-);
-
-/**
- * Updates whose effects kept failing: acknowledged and skipped so intake
- * goes on, kept here with the reason for an operator to look at.
- */
-export const failedUpdates = pgTable("failed_updates", {
-	updateId: bigint({ mode: "number" }).primaryKey(),
-	update: jsonb().notNull(),
-	reason: text().notNull(),
-	attempts: integer().notNull(),
-	failedAt: createdAt(),
-});
-
 /** Raw bytes (PostgreSQL `bytea`), as a Uint8Array on both drivers. */
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
 	dataType: () => "bytea",
@@ -364,41 +339,4 @@ export const linkTokens = pgTable(
 	(t) => [index("link_tokens_customer_idx").on(t.customerId)],
 );
 
-/** Where a visitor came from before opening the bot (`/ask-support`), kept for one hour. */
-export const entryContexts = pgTable(
-	"entry_contexts",
-	{
-		id: text().primaryKey(),
-		pageUrl: text(),
-		city: text(),
-		ip: text(),
-		expiresAt: timestamp({ withTimezone: true, mode: "date" }).notNull(),
-		createdAt: createdAt(),
-	},
-	(t) => [index("entry_contexts_expires_idx").on(t.expiresAt)],
-);
-
-/** Daily quota counts: `session:<ip>`, `topic:<ip>`, `download:<customer>` per UTC day. */
-export const quotaUsage = pgTable(
-	"quota_usage",
-	{
-		key: text().notNull(),
-		day: date({ mode: "string" }).notNull(),
-		used: bigint({ mode: "number" }).notNull(),
-	},
-	(t) => [primaryKey({ columns: [t.key, t.day] }), index("quota_usage_day_idx").on(t.day)],
-);
-
-/** Small key/value store for generated secrets and instance-wide state. */
-/** The operators who answered in the group, by Telegram id, with the name they last had. */
-export const operators = pgTable("operators", {
-	telegramUserId: bigint({ mode: "number" }).primaryKey(),
-	name: text().notNull(),
-	username: text(),
-});
-
-export const settings = pgTable("settings", {
-	key: text().primaryKey(),
-	value: text().notNull(),
-	updatedAt: createdAt(),
-});
+export * from "./schema-bookkeeping.ts";
