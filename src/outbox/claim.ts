@@ -18,7 +18,8 @@ type MessageRow = typeof messages.$inferSelect;
  * group heads in serving order, each with its own limit, locked with SKIP LOCKED and leased (head
  * and item) in the same statement. Parameters: DM limit, group limit, now, lease end, idle
  * limit (group heads that wait for an idle group; 0 while it is not). Rows carry
- * their target, and whether their queue has another item behind them.
+ * their target, and whether their queue has another item pending (behind them, or filed before
+ * them and passed over: a card edit or a pin).
  *
  * Serving order: customer messages before reminders and card edits (`priority`), then whoever
  * has waited longest (a delivered item sends the customer's next one to the back of the line, so
@@ -70,7 +71,7 @@ export const CLAIM_SQL = `with hd as (
 )
 select c.*, h.target, mc.*,
 	(c.customer_id is null or exists (select 1 from outbox p
-		where p.customer_id = c.customer_id and p.state = 'pending' and p.id > c.id)) as has_next
+		where p.customer_id = c.customer_id and p.state = 'pending' and p.id <> c.id)) as has_next
 from c
 join h on h.head_id = c.id
 left join lateral (

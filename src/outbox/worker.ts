@@ -229,6 +229,19 @@ class WorkerLoop implements OutboxWorker {
 		return Math.max(0, Math.min(groupRoom, spare));
 	}
 
+	/**
+	 * Whether a group delivery in flight is all the group has to do: no other in flight, the
+	 * latest claim took every ready head, and the budget has room beyond `IDLE_RESERVE`.
+	 */
+	private groupIdle(): boolean {
+		const { budget } = this.options;
+		return (
+			this.inFlight.group <= 1 &&
+			this.lastClaimExhausted &&
+			(!budget || budget.available("group") > IDLE_RESERVE)
+		);
+	}
+
 	/** Delivers a claimed item in the background, holding a place among those in flight. */
 	private launch(claimed: Claimed, wakesBefore: number) {
 		const { item, target, hasNext } = claimed;
@@ -251,7 +264,7 @@ class WorkerLoop implements OutboxWorker {
 		const handler = this.options.handlers[item.kind];
 		try {
 			if (!handler) throw new Error(`no handler for outbox kind ${item.kind}`);
-			await runHandler(handler, item, this.finishes, !hasNext);
+			await runHandler(handler, item, this.finishes, !hasNext, () => this.groupIdle());
 			this.breakers[target].answered(item.id);
 			this.options.onDelivered?.(item.kind);
 			return true;

@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
+import { waitForOutboxIdle } from "../support/settle.ts";
 import { telegramCustomers } from "../support/telegram-customers.ts";
 import type { ApiCall } from "../support/telegram-double.ts";
 import {
@@ -144,6 +145,8 @@ async function settle(topicId: number) {
 	const since = tg.calls.length;
 	tg.operatorPosts(topicId, "/help");
 	await nextCall(tg, since, (c) => inTopic(c, topicId) && isHelp(c.params.text));
+	// Card edits wait until the customer's messages and notices are out: they may follow it.
+	await waitForOutboxIdle(flow().service);
 }
 
 /**
