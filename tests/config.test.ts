@@ -90,6 +90,7 @@ describe("environment", () => {
 			retention: { bookkeepingMs: 604_800_000, intervalMs: 3_600_000 },
 			sessionIdleMs: 180 * 86_400_000,
 			away: false,
+			assignment: { auto: "first-reply" },
 			timers: {
 				slaReminders: [600_000, 1_800_000, 7_200_000],
 				waitingReminder: 86_400_000,
