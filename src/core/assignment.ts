@@ -60,7 +60,10 @@ export async function assignTicket(
 		.set({ assigneeId: operator.telegramUserId })
 		.where(eq(customers.id, customerId));
 	const label = operatorLabel(operator);
-	await recordEvent(work, customerId, "ASSIGNED", options.actor, { operator: label, by: options.by });
+	await recordEvent(work, customerId, "ASSIGNED", options.actor, {
+		operator: label,
+		by: options.by,
+	});
 	if (options.by !== "first-reply")
 		await work.enqueue(customerId, {
 			kind: "topic_notice",

@@ -143,7 +143,12 @@ export async function recordOperatorMessage(
 	// once the outbox has copied it into the private chat. Only a NEW ticket changes.
 	if (customer.has_web && customer.status === "NEW")
 		await markReplyDelivered(work, customer.id, input.operatorId);
-	if (work.policy.autoAssign && customer.assignee_id == null && !input.anonymous && input.operatorId)
+	if (
+		work.policy.autoAssign &&
+		customer.assignee_id == null &&
+		!input.anonymous &&
+		input.operatorId
+	)
 		await assignTicket(
 			work,
 			customer.id,

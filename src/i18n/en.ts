@@ -153,7 +153,8 @@ export const en = {
 	callbackAlreadyYours: "This ticket is already yours.",
 	noticeAssigned: "👤 Assigned to {operator}.",
 	noticeUnassigned: "👤 {operator} no longer has this ticket: nobody is assigned.",
-	noticeReopenedAssigned: "The customer wrote again: the ticket is reopened. {operator}, it is yours.",
+	noticeReopenedAssigned:
+		"The customer wrote again: the ticket is reopened. {operator}, it is yours.",
 	eventASSIGNED: "assigned to {operator}",
 	eventUNASSIGNED: "unassigned ({operator})",
 	assignUsage:
@@ -174,11 +175,12 @@ export const en = {
 	cannedBadName:
 		"“{name}” cannot be a name: use a-z, 0-9, _ and -, up to 32 characters (not “save” or “del”).",
 	cannedBadLocale: "Unknown locale “{locale}”: use one of {locales}.",
-	cannedNoReply:
-		"Reply to the message whose text you want to save: /r save <name> [locale].",
+	cannedNoReply: "Reply to the message whose text you want to save: /r save <name> [locale].",
 	cannedNoText: "That message has no text to save.",
 	cannedInGeneral:
 		"Canned replies are sent in a customer's topic. Here you can list (/r), save (/r save <name>, as a reply) and delete (/r del <name>) them.",
+	cannedUsage:
+		"Canned replies: /r <name> sends one, /r lists them, /r save <name> [locale] (as a reply) saves the message's text, /r del <name> deletes one.",
 	cannedSentNotice: "📨 Canned reply “{name}” sent:\n{text}",
 } as const;
 

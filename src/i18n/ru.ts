@@ -148,8 +148,7 @@ export const ru: Record<TextKey, string> = {
 	callbackAlreadyYours: "Это обращение уже ваше.",
 	noticeAssigned: "👤 Ответственный: {operator}.",
 	noticeUnassigned: "👤 {operator} больше не ведёт это обращение: ответственного нет.",
-	noticeReopenedAssigned:
-		"Клиент написал снова — обращение открыто заново. {operator}, оно ваше.",
+	noticeReopenedAssigned: "Клиент написал снова — обращение открыто заново. {operator}, оно ваше.",
 	eventASSIGNED: "ответственный — {operator}",
 	eventUNASSIGNED: "ответственный снят ({operator})",
 	assignUsage:
@@ -174,5 +173,7 @@ export const ru: Record<TextKey, string> = {
 	cannedNoText: "В этом сообщении нет текста.",
 	cannedInGeneral:
 		"Шаблоны отправляются в теме клиента. Здесь их можно посмотреть (/r), сохранить (/r save <имя>, ответом) и удалить (/r del <имя>).",
+	cannedUsage:
+		"Шаблоны: /r <имя> — отправить, /r — список, /r save <имя> [язык] (ответом) — сохранить текст сообщения, /r del <имя> — удалить.",
 	cannedSentNotice: "📨 Отправлен шаблон «{name}»:\n{text}",
 };
