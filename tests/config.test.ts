@@ -465,7 +465,7 @@ describe("config file", () => {
 	test("an unknown key is rejected with its path", () => {
 		const { env, readText } = withFile({ sla: { remiders: ["1m"] }, colour: "blue" });
 		expect(errorsOf(env, readText)).toEqual([
-			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, card, uploads, media, retention, rateLimits, quotas, session, businessHours, away, texts)",
+			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, card, uploads, media, retention, rateLimits, quotas, session, businessHours, away, assignment, canned, texts)",
 			"CONFIG_FILE sla.remiders: unknown key (allowed: reminders)",
 		]);
 	});
