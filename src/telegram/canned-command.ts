@@ -1,6 +1,6 @@
 /**
  * `/r`, canned replies, anywhere in the support group: `/r` lists them, `/r save <name> [locale]`
- * as a reply saves that message's text, `/r del <name> [locale]` deletes, and `/r <name>` in a
+ * as a reply saves that message's text (a note's without its `//` or `#internal`), `/r del <name> [locale]` deletes, and `/r <name>` in a
  * customer's topic sends it to the customer as the operator's reply (core/canned-replies.ts).
  * The General topic lists, saves and deletes but has nobody to send to. Every mistake is answered
  * for operators only; nothing reaches the customer.
@@ -19,6 +19,7 @@ import type { Work } from "../core/unit-of-work.ts";
 import type { Locale } from "../i18n/texts.ts";
 import { answerOperators, explicitReply, topicCustomer } from "./command-answer.ts";
 import { textOf } from "./incoming.ts";
+import { withoutNoteMarker } from "./internal-notes.ts";
 import { operatorName } from "./operator-identity.ts";
 import type { RouterDeps } from "./router-deps.ts";
 
@@ -72,7 +73,7 @@ export async function answerCanned(
 		}
 		const source = explicitReply(message);
 		if (!source) return say(texts.get("cannedNoReply"));
-		const text = textOf(source).trim();
+		const text = withoutNoteMarker(textOf(source));
 		if (!text) return say(texts.get("cannedNoText"));
 		const saved = chosen ?? deps.defaultLocale;
 		await saveCanned(work, name, saved, text);

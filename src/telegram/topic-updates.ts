@@ -16,15 +16,10 @@ import { answerCanned, CANNED_COMMAND } from "./canned-command.ts";
 import { explicitReply } from "./command-answer.ts";
 import { displayTime } from "./display-time.ts";
 import { mediaOf, textOf } from "./incoming.ts";
+import { isInternalNote } from "./internal-notes.ts";
 import { operatorName } from "./operator-identity.ts";
 import type { RouterDeps } from "./router-deps.ts";
 import { answerStats, STATS_COMMAND } from "./stats-command.ts";
-
-/** Operator messages that stay in the topic: notes for colleagues, never sent to the customer. */
-export function isInternalNote(text: string): boolean {
-	const trimmed = text.trimStart();
-	return trimmed.startsWith("//") || trimmed.toLowerCase().startsWith("#internal");
-}
 
 /**
  * A message a human member wrote in a topic of the support group: not the bot's own, not another

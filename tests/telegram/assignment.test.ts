@@ -130,7 +130,7 @@ describe("assignment", () => {
 		expect(await d.press(c.cardId, "take")).toBe("This ticket is already yours.");
 		expect(await d.assignments(c.customerId)).toHaveLength(1);
 		await d.customerSawNothing(c.user, c.customerId);
-	});
+	}, 20_000);
 
 	test('two operators pressing "Take" at once: one wins, the other is told who has it, the card names the winner', async () => {
 		const { tg } = flow();
@@ -153,7 +153,7 @@ describe("assignment", () => {
 		await d.cardShows(c.cardId, `Assignee: @${winner.username}`);
 		expect(await d.assigneeOf(c.customerId)).toBe(winner.id);
 		expect(await d.assignments(c.customerId)).toHaveLength(1);
-	});
+	}, 20_000);
 
 	test("/assign as a reply to a colleague's message and with @username, /unassign; all in /history", async () => {
 		const { tg } = flow();
@@ -198,7 +198,7 @@ describe("assignment", () => {
 			expect.stringContaining("· unassigned (@olga_operator) · operator"),
 		]);
 		await d.customerSawNothing(c.user, c.customerId);
-	});
+	}, 20_000);
 
 	test("bad /assign and /unassign are answered in the topic and change nothing", async () => {
 		const { tg } = flow();
@@ -229,7 +229,7 @@ describe("assignment", () => {
 		expect(await d.assignments(c.customerId)).toEqual([]);
 		expect(await d.assigneeOf(c.customerId)).toBeNull();
 		await d.customerSawNothing(c.user, c.customerId);
-	});
+	}, 20_000);
 
 	test("the first operator to answer takes an unassigned ticket; a later answer by another keeps it theirs", async () => {
 		const { tg } = flow();
@@ -257,7 +257,7 @@ describe("assignment", () => {
 		const other = await d.customer("Yusuf");
 		tg.operatorPosts(other.topicId, "Bonjour", { from: NOELLE });
 		await d.cardShows(other.cardId, "Assignee: Noëlle");
-	});
+	}, 20_000);
 
 	test("a closed ticket keeps its assignee; the customer writing again brings it back to them", async () => {
 		const { tg } = flow();
@@ -277,7 +277,7 @@ describe("assignment", () => {
 		const card = await d.cardShows(c.cardId, "Status: 🆕 New");
 		expect(card).toContain("Assignee: @boris_ops");
 		expect(await d.assigneeOf(c.customerId)).toBe(BORIS.id);
-	});
+	}, 20_000);
 });
 
 describe('assignment.auto "off"', () => {
@@ -293,14 +293,14 @@ describe('assignment.auto "off"', () => {
 		expect(await d.assignments(c.customerId)).toEqual([]);
 		expect(await d.press(c.cardId, "take")).toBe("The ticket is yours.");
 		await d.cardShows(c.cardId, "Assignee: @olga_operator");
-	});
+	}, 20_000);
 });
 
 describe("SLA with an assignee", () => {
 	const flow = useTelegramFlow({
 		outbox: { groupWindow: "1s" },
 		sla: { reminders: ["1s", "2s"] },
-	});
+	}, 20_000);
 	const d = desk(flow);
 	const notice = (topicId: number, mark: string) => (c: ApiCall) =>
 		d.inTopic(c, topicId) && String(c.params.text).startsWith(mark);
