@@ -297,10 +297,13 @@ describe('assignment.auto "off"', () => {
 });
 
 describe("SLA with an assignee", () => {
-	const flow = useTelegramFlow({
-		outbox: { groupWindow: "1s" },
-		sla: { reminders: ["1s", "2s"] },
-	}, 20_000);
+	const flow = useTelegramFlow(
+		{
+			outbox: { groupWindow: "1s" },
+			sla: { reminders: ["1s", "2s"] },
+		},
+		20_000,
+	);
 	const d = desk(flow);
 	const notice = (topicId: number, mark: string) => (c: ApiCall) =>
 		d.inTopic(c, topicId) && String(c.params.text).startsWith(mark);
