@@ -278,6 +278,17 @@ describe("assignment", () => {
 		expect(card).toContain("Assignee: @boris_ops");
 		expect(await d.assigneeOf(c.customerId)).toBe(BORIS.id);
 	}, 20_000);
+
+	test("merging two customers keeps the assignee of the side that had one", async () => {
+		const web = await d.webCustomer("web first");
+		const c = await d.customer("Mira");
+		expect(await d.press(c.cardId, "take", BORIS)).toBe("The ticket is yours.");
+		// The web chat's topic is older: the Telegram side merges into it, with its assignee.
+		await d.linkConfirmed(web, c.user);
+		await eventually(async () => (await d.assigneeOf(web.customerId)) === BORIS.id);
+		await d.cardShows(web.cardId, "Assignee: @boris_ops");
+		web.socket.close();
+	}, 20_000);
 });
 
 describe('assignment.auto "off"', () => {
@@ -297,13 +308,10 @@ describe('assignment.auto "off"', () => {
 });
 
 describe("SLA with an assignee", () => {
-	const flow = useTelegramFlow(
-		{
-			outbox: { groupWindow: "1s" },
-			sla: { reminders: ["1s", "2s"] },
-		},
-		20_000,
-	);
+	const flow = useTelegramFlow({
+		outbox: { groupWindow: "1s" },
+		sla: { reminders: ["1s", "2s"] },
+	});
 	const d = desk(flow);
 	const notice = (topicId: number, mark: string) => (c: ApiCall) =>
 		d.inTopic(c, topicId) && String(c.params.text).startsWith(mark);

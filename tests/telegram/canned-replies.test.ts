@@ -160,7 +160,7 @@ describe("sending", () => {
 
 	test("in a closed ticket's topic it is sent, and the ticket stays closed as after any answer", async () => {
 		const { tg } = flow();
-		const c = await customer("Clara");
+		const c = await people.telegramCustomer(newUser("Clara"), "Clara asks");
 		const query = tg.pressButton(tg.groupId, c.cardId, "status:CLOSED");
 		await nextCall(
 			tg,
