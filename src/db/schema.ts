@@ -55,6 +55,11 @@ export const customers = pgTable(
 		externalUserId: text(),
 		/** What the site vouched for with that id: `{ name?, email?, fields? }` (core/identity.ts). */
 		identity: jsonb().$type<VerifiedIdentity>(),
+		/**
+		 * The operator who owns the ticket (Telegram user id, a row of `operators`); kept when the
+		 * ticket closes, so a reopened ticket goes back to them.
+		 */
+		assigneeId: bigint({ mode: "number" }),
 	},
 	(t) => [
 		// `/stats` counts tickets by status from this index alone.
