@@ -69,6 +69,7 @@ describe("environment", () => {
 		expect(configOf({})).toEqual({
 			botToken: undefined,
 			supportGroupId: undefined,
+			supportGroupIds: [],
 			telegramApiUrl: "https://api.telegram.org",
 			telegramMode: "polling",
 			telegramWebhookUrl: undefined,
@@ -108,6 +109,7 @@ describe("environment", () => {
 				leaseMs: 60_000,
 			},
 			card: { pin: "when-idle" },
+			groupRoutes: [],
 			uploads: { imageMaxBytes: 10 * 1024 * 1024, documentMaxBytes: 20 * 1024 * 1024 },
 			texts: { en, ru: {} },
 			widgetTexts: { en: {}, ru: {} },

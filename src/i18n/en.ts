@@ -146,6 +146,15 @@ export const en = {
 		"🗑 This customer's data was erased (web sessions, messages, files, identity). If they write again, they start as a new customer in a new topic.",
 	eventERASED: "data erased",
 	erasedName: "Erased customer",
+	noticeGroupLost:
+		"⚠️ The bot can no longer write to the support group {group} ({reason}). New customers go to the other groups; what was queued for it waits as failed items. Once the bot is back in that group, send /retry in its General topic.",
+	noticeGroupBack: "✅ The bot can write to the support group {group} again.",
+	moveDone:
+		"➡️ This customer moved to another support group: {topicLink}. Their messages continue there.",
+	moveArrived:
+		"⬅️ This customer moved here from another support group; earlier conversation: {topicLink}",
+	moveUnknownGroup: "Unknown group. /move takes the id of one of the support groups: {groups}",
+	moveSameGroup: "This customer is already in that group.",
 } as const;
 
 export type TextKey = keyof typeof en;

@@ -18,6 +18,11 @@ export interface ClaimedItem {
 	payload: Record<string, unknown>;
 	attempts: number;
 	/**
+	 * The key of the support group its queue writes to (`outbox_heads.group_id`: 0 for the
+	 * default group), when the claim read it.
+	 */
+	groupKey?: number;
+	/**
 	 * `topic_message`: the message (null when it is gone) and its customer's chat, topic and card,
 	 * read by the claim itself, so delivery needs no further read in the common case.
 	 */

@@ -48,11 +48,12 @@ export type OutboxItem =
 	| { kind: "sla_reminder"; waitedMs: number; breach: boolean }
 	/**
 	 * A notice for operators in the support group's General topic (no thread), about no one
-	 * customer: its outbox row has no customer (a Telegram update set aside).
+	 * customer: its outbox row has no customer (a Telegram update set aside). `groupId`: the
+	 * support group it is for (absent: the default group).
 	 */
-	| { kind: "group_notice"; text: TextKey; vars?: Vars }
+	| { kind: "group_notice"; text: TextKey; vars?: Vars; groupId?: number }
 	/** Text already rendered, for the General topic (a command's answer there, e.g. /stats). */
-	| { kind: "group_text"; text: string };
+	| { kind: "group_text"; text: string; groupId?: number };
 
 export type OutboxKind = OutboxItem["kind"];
 

@@ -12,7 +12,10 @@ const GROUP_KEY = "setup.support_group_id";
 
 export interface StoredBot {
 	token: string;
+	/** The default support group. */
 	groupId: number;
+	/** Further support groups, in order. */
+	moreGroupIds?: number[];
 }
 
 export type StoredBotState =

@@ -12,7 +12,7 @@ import { createTexts, type Locale, type Texts } from "../i18n/texts.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { OutboxHandler } from "../outbox/delivery.ts";
-import { createFloodBudget } from "../outbox/flood-budget.ts";
+import { createFloodBudget, groupKeyOf } from "../outbox/flood-budget.ts";
 import type { OutboxKind } from "../outbox/items.ts";
 import type { OutboxDeliveries } from "../outbox/options.ts";
 import { groupSenderLockKey } from "../outbox/sender-lock.ts";
@@ -35,6 +35,8 @@ import {
 	topicTextHandler,
 } from "./deliver-topic-notice.ts";
 import { createEraseHandler } from "./erase.ts";
+import { announceGroup, classifyWithGroups, groupDeliveries } from "./group-deliveries.ts";
+import type { GroupRegistry } from "./group-registry.ts";
 import { advisoryLock, createPollingLeader, pollerLockKey, soleInstance } from "./leader.ts";
 import { createPoller } from "./poller.ts";
 import { createUpdateRouter } from "./updates.ts";
@@ -67,6 +69,8 @@ export interface TelegramDoor {
 
 export function createTelegramDoor(options: {
 	config: Config & { botToken: string; supportGroupId: number };
+	/** The support groups (the default first) and which of them the bot can still write to. */
+	groups: GroupRegistry;
 	core: CoreDeps;
 	database: Database;
 	log: Logger;
@@ -76,7 +80,8 @@ export function createTelegramDoor(options: {
 	/** Writes the outbox's deferred finishes (the copies an update may refer to). */
 	settleOutbox: () => Promise<void>;
 }): TelegramDoor {
-	const { config, core, database, log, metrics } = options;
+	const { config, core, database, log, metrics, groups } = options;
+	const groupIds = () => groups.ids();
 	const budget = createFloodBudget({
 		groupPerWindow: config.outbox.groupPerMinute,
 		groupWindowMs: config.outbox.groupWindowMs,
@@ -86,7 +91,7 @@ export function createTelegramDoor(options: {
 	const client = createBotClient({
 		token: config.botToken,
 		apiRoot: config.telegramApiUrl,
-		budget: { budget, groupId: config.supportGroupId },
+		budget: { budget, groups: groupIds },
 		...(metrics ? { metrics } : {}),
 		log,
 	});
@@ -102,6 +107,7 @@ export function createTelegramDoor(options: {
 		database,
 		api: client.api,
 		groupId: config.supportGroupId,
+		budgetKey: "group",
 		texts,
 		timeZone: config.displayTimezone,
 		core,
@@ -109,25 +115,20 @@ export function createTelegramDoor(options: {
 		textsFor,
 		budget,
 	};
-	const handlers: Record<OutboxKind, OutboxHandler> = {
-		topic_message: topicMessageHandler(deps),
-		topic_notice: topicNoticeHandler(deps),
-		topic_text: topicTextHandler(deps),
-		topic_edit: topicEditHandler(deps),
-		topic_rename: topicRenameHandler(deps),
-		card: cardHandler(deps),
-		card_pin: cardPinHandler(deps),
-		dm_text: dmTextHandler(deps),
-		dm_message: dmMessageHandler(deps),
-		dm_edit: dmEditHandler(deps),
-		dm_digest: dmDigestHandler(deps),
-		sla_reminder: slaReminderHandler(deps),
-		group_notice: groupNoticeHandler(deps),
-		group_text: groupNoticeHandler(deps),
+	// Each group's handlers write to it alone, with its own flood budget.
+	const perGroup = new Map<string, Record<OutboxKind, OutboxHandler>>();
+	const handlersFor = (groupId: number) => {
+		const ids = groupIds();
+		const key = `${groupId}:${ids[0]}`;
+		const found =
+			perGroup.get(key) ?? handlersOf({ ...deps, groupId, budgetKey: groupKeyOf(ids, groupId) });
+		perGroup.set(key, found);
+		return found;
 	};
+	const classify = classifyWithGroups(classifyFailure);
 	const deliveries: OutboxDeliveries = {
-		handlers,
-		classifyFailure,
+		handlers: groupDeliveries({ core, groups, classify: classifyFailure, log, handlersFor }),
+		classifyFailure: classify,
 		budget,
 		abortCalls: client.abort,
 		// Instances sharing a PostgreSQL: one sends group work at a time, so the group's budget
@@ -149,6 +150,8 @@ export function createTelegramDoor(options: {
 		core,
 		api: client.api,
 		groupId: config.supportGroupId,
+		groupKey: 0,
+		groups,
 		botId: client.botId,
 		defaultLocale: config.locale,
 		texts,
@@ -161,6 +164,8 @@ export function createTelegramDoor(options: {
 		core,
 		api: client.api,
 		groupId: config.supportGroupId,
+		groupKey: 0,
+		groups,
 		botId: client.botId,
 		texts,
 		log,
@@ -169,6 +174,7 @@ export function createTelegramDoor(options: {
 		// An operator may answer a copy this instance delivered a moment ago, whose finish (and
 		// with it the copy's Telegram id) may still be deferred.
 		await options.settleOutbox();
+		await noticeGroupBack(update);
 		try {
 			if (!(await erase(update))) await route(update);
 		} catch (error) {
@@ -178,6 +184,13 @@ export function createTelegramDoor(options: {
 		const dated = update.message ?? update.edited_message ?? update.callback_query?.message;
 		const at = dated && "date" in dated && dated.date ? dated.date : undefined;
 		metrics?.updateApplied(at ? Date.now() / 1000 - at : undefined);
+	};
+	// An update from a lost group shows the bot is a member again (an operator's /retry there).
+	const noticeGroupBack = async (update: Parameters<typeof route>[0]) => {
+		const chat = (update.message ?? update.edited_message ?? update.callback_query?.message)?.chat;
+		if (!chat || !groups.regain(chat.id)) return;
+		log.info("support group reachable again", { event: "telegram.group_back", groupId: chat.id });
+		await announceGroup(core, groups, chat.id, "noticeGroupBack");
 	};
 	const webhook =
 		config.telegramMode === "webhook" && config.telegramWebhookUrl && config.telegramWebhookSecret
@@ -209,7 +222,7 @@ export function createTelegramDoor(options: {
 		apiRoot: config.telegramApiUrl,
 		token: config.botToken,
 		database,
-		groupId: config.supportGroupId,
+		groups: groupIds,
 		log,
 		budget,
 	});
@@ -222,5 +235,25 @@ export function createTelegramDoor(options: {
 		abort: client.abort,
 		groupBudgetLeft: () => budget.available("group"),
 		groupPausedFor: () => budget.pausedFor("group"),
+	};
+}
+
+/** The handlers of every item kind, writing to the group `deps` names. */
+function handlersOf(deps: DmDeps): Record<OutboxKind, OutboxHandler> {
+	return {
+		topic_message: topicMessageHandler(deps),
+		topic_notice: topicNoticeHandler(deps),
+		topic_text: topicTextHandler(deps),
+		topic_edit: topicEditHandler(deps),
+		topic_rename: topicRenameHandler(deps),
+		card: cardHandler(deps),
+		card_pin: cardPinHandler(deps),
+		dm_text: dmTextHandler(deps),
+		dm_message: dmMessageHandler(deps),
+		dm_edit: dmEditHandler(deps),
+		dm_digest: dmDigestHandler(deps),
+		sla_reminder: slaReminderHandler(deps),
+		group_notice: groupNoticeHandler(deps),
+		group_text: groupNoticeHandler(deps),
 	};
 }

@@ -2,9 +2,9 @@
  * Operators in a customer's topic: their messages and edits go to every channel of
  * the customer, internal notes stay, and /history and /help answer in the topic.
  */
-import { eq } from "drizzle-orm";
 import type { TelegramMessage } from "gramio";
 import { editOperatorMessage, recordOperatorMessage } from "../core/operator-messages.ts";
+import { topicOwner } from "../core/support-groups.ts";
 import { lastEvents, type TicketEvent } from "../core/ticket-history.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { customers } from "../db/schema.ts";
@@ -91,7 +91,7 @@ async function answerCommand(work: Work, deps: RouterDeps, command: string, topi
 	const [customer] = await work.tx
 		.select({ id: customers.id })
 		.from(customers)
-		.where(eq(customers.topicId, topicId))
+		.where(topicOwner(topicId, deps.groupKey))
 		.limit(1);
 	if (!customer) return;
 	let text = deps.texts.get("helpText");
@@ -121,6 +121,7 @@ export async function onTopicMessage(work: Work, deps: RouterDeps, message: Tele
 	await recordOperatorMessage(work, {
 		topicId,
 		groupId: deps.groupId,
+		groupKey: deps.groupKey,
 		telegramMessageId: message.message_id,
 		text,
 		entities: message.entities ?? message.caption_entities,
