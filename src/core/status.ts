@@ -19,7 +19,8 @@ export type EventKind =
 	| "IDENTIFIED"
 	| "AWAY"
 	| "RATED"
-	| "FEEDBACK";
+	| "FEEDBACK"
+	| "MOVED";
 
 /** Who or what caused a change: `customer`, `operator:<telegram id>`, `system:<reason>`. */
 export type Actor = string;

@@ -68,6 +68,7 @@ export const en = {
 	eventCLOSED: "closed",
 	eventPHONE_UPDATED: "phone updated",
 	eventLINKED: "Telegram linked",
+	eventMOVED: "moved to support group {group}",
 	eventIDENTIFIED: "signed in on the site",
 	awayMessage:
 		"Thanks for your message! We're away right now and back {when}. We'll answer as soon as we're back.",

@@ -63,6 +63,7 @@ export const ru: Record<TextKey, string> = {
 	eventCLOSED: "закрыто",
 	eventPHONE_UPDATED: "телефон обновлён",
 	eventLINKED: "подключён Telegram",
+	eventMOVED: "перенесён в группу поддержки {group}",
 	eventIDENTIFIED: "вошёл на сайте",
 	awayMessage:
 		"Спасибо за сообщение! Сейчас мы не на связи и вернёмся {when}. Ответим сразу, как вернёмся.",

@@ -108,6 +108,7 @@ export function createTelegramDoor(options: {
 		api: client.api,
 		groupId: config.supportGroupId,
 		budgetKey: "group",
+		groupIds,
 		texts,
 		timeZone: config.displayTimezone,
 		core,

@@ -12,6 +12,7 @@ import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
 import { retryDead } from "../outbox/admin.ts";
 import { displayTime } from "./display-time.ts";
+import { answerGroupRetry, answerMove, MOVE_COMMAND, RETRY_COMMAND } from "./group-commands.ts";
 import { mediaOf, textOf } from "./incoming.ts";
 import type { RouterDeps } from "./router-deps.ts";
 import { answerStats, STATS_COMMAND } from "./stats-command.ts";
@@ -112,7 +113,11 @@ async function answerCommand(work: Work, deps: RouterDeps, command: string, topi
 export async function onTopicMessage(work: Work, deps: RouterDeps, message: TelegramMessage) {
 	if (isOperatorGroupCommand(message, deps) && STATS_COMMAND.test(message.text ?? ""))
 		return answerStats(work, deps, message);
+	const general = !message.is_topic_message;
+	if (general && isOperatorGroupCommand(message, deps) && RETRY_COMMAND.test(message.text ?? ""))
+		return answerGroupRetry(work, deps);
 	if (!isOperatorTopicMessage(message, deps)) return;
+	if (MOVE_COMMAND.test(message.text ?? "")) return answerMove(work, deps, message);
 	const topicId = message.message_thread_id as number;
 	const text = textOf(message);
 	const command = COMMAND.exec(message.text ?? "");

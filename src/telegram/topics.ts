@@ -42,6 +42,8 @@ export interface TopicDeps {
 	budget?: FloodBudget;
 	/** The budget of `groupId` in `budget`. */
 	budgetKey?: GroupKey;
+	/** Every support group, the default first (links to a topic in another group). */
+	groupIds?: () => readonly number[];
 }
 
 /** `https://t.me/c/<group id without -100>/<topic id>`: opens the topic for any member. */
