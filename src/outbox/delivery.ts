@@ -64,7 +64,8 @@ export type OutboxHandler = (context: OutboxHandlerContext) => Promise<void>;
 export type DeliveryFailure =
 	| { kind: "flood"; retryAfterMs: number; description: string }
 	| { kind: "transient"; description: string }
-	| { kind: "permanent"; code: number; description: string };
+	/** `quiet`: no notice in the topic (it could not be delivered either: the group is gone). */
+	| { kind: "permanent"; code: number; description: string; quiet?: boolean };
 
 /** Turns what a handler threw into a `DeliveryFailure` (the Telegram door's `classifyFailure`). */
 export type ClassifyFailure = (error: unknown) => DeliveryFailure;

@@ -28,7 +28,7 @@ export class GroupLost extends Error {
 export function classifyWithGroups(classify: ClassifyFailure): ClassifyFailure {
 	return (error) =>
 		error instanceof GroupLost
-			? { kind: "permanent", code: 403, description: error.message }
+			? { kind: "permanent", code: 403, description: error.message, quiet: true }
 			: classify(error);
 }
 
@@ -95,9 +95,14 @@ export function groupDeliveries(deps: GroupDeliveryDeps): Record<OutboxKind, Out
 				await deps.handlersFor(groupId)[kind](context);
 			} catch (error) {
 				const failure = deps.classify(error);
-				if (writesToGroup && failure.kind === "permanent")
-					if (meansGroupLost(failure.code, failure.description))
-						await lose(groupId, failure.description);
+				if (
+					writesToGroup &&
+					failure.kind === "permanent" &&
+					meansGroupLost(failure.code, failure.description)
+				) {
+					await lose(groupId, failure.description);
+					throw new GroupLost(groupId, failure.description);
+				}
 				throw error;
 			}
 		};
