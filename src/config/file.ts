@@ -232,7 +232,7 @@ function line({ type, path, schema, value }: ValueError): string {
 	if (type === ValueErrorType.ObjectAdditionalProperties) {
 		const known = Object.keys(schema.properties);
 		// Listing hundreds of text keys would drown the line; the catalogue is the reference.
-		return `CONFIG_FILE ${key}: unknown key (${known.length <= 16 ? `allowed: ${known.join(", ")}` : "not a key of the text catalogue"})`;
+		return `CONFIG_FILE ${key}: unknown key (${known.length <= 24 ? `allowed: ${known.join(", ")}` : "not a key of the text catalogue"})`;
 	}
 	const shown = value === undefined ? "nothing" : quote(value);
 	const message =
