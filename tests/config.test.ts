@@ -472,7 +472,7 @@ describe("config file", () => {
 		const routes = [
 			{ group: -1009876543210, locale: "ru" },
 			{ group: -1001234567890, origin: "shop.example" },
-			{ group: -1009876543210, channel: "telegram" },
+			{ group: -1009876543210, channel: "telegram" as const },
 		];
 		const env = { BOT_TOKEN: TOKEN, SUPPORT_GROUP_ID: "-1001234567890, -1009876543210" };
 		const { env: withRoutes, readText } = withFile({ groups: { routes } });
