@@ -8,7 +8,7 @@ import { startBenchStack, UNTHROTTLED_CONFIG } from "./support/service.ts";
 import { closeSockets, initSessions, openSockets } from "./support/web.ts";
 
 const SOCKETS = Math.min(5_000, openFilesLimit() - 500);
-const IDLE_SECONDS = 60;
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const PACED_CUSTOMERS = 100;
 const PACED_PER_SECOND = 50;
 const PACED_MESSAGES = 3_000;

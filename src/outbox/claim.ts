@@ -23,10 +23,9 @@ type MessageRow = typeof messages.$inferSelect;
  * Serving order: customer messages before reminders and card edits (`priority`), then whoever
  * has waited longest (a delivered item sends the customer's next one to the back of the line, so
  * one chatty customer cannot starve others). Heads of `IDLE_PRIORITY` (pins) wait for an idle
- * group: they are claimed (`hi`, up to the idle limit) only when no other group head is runnable,
- * except one that holds more urgent items of its customer behind it (`hy`): it is served in the
- * line at once, and makes way for them (its handler files it again behind them), so a pin never holds a
- * customer's message back.
+ * group: they are claimed (`hi`, up to the idle limit) only when no other group head is runnable.
+ * A pin is its queue's head only when nothing more urgent is pending there (`outbox_next`), so
+ * waiting for an idle group never holds a customer's message back.
  *
  * Written so that no table statistics can turn it into a scan (a generic plan guesses a
  * `limit $n` at 10% of the heads it might read, which made hash joins over every head and every
@@ -50,26 +49,16 @@ export const CLAIM_SQL = `with hd as (
 	order by priority, ready_at, head_id
 	limit $2::int
 	for update skip locked
-), hy as (
-	select h.customer_id, h.head_id from outbox_heads h
-	where h.target = 'group' and h.priority >= ${IDLE_PRIORITY} and h.ready_at <= $3::text::timestamptz
-		and exists (select 1 from outbox p
-			where p.customer_id = h.customer_id and p.state = 'pending' and p.id > h.head_id
-				and p.priority < ${IDLE_PRIORITY})
-	order by h.priority, h.ready_at, h.head_id
-	limit greatest(0, $2::int - (select count(*) from hg))
-	for update skip locked
 ), hi as (
 	select customer_id, head_id from outbox_heads
 	where target = 'group' and priority >= ${IDLE_PRIORITY} and ready_at <= $3::text::timestamptz
-		and not exists (select 1 from hg) and not exists (select 1 from hy)
+		and not exists (select 1 from hg)
 	order by priority, ready_at, head_id
 	limit $5::int
 	for update skip locked
 ), h as (
 	select customer_id, head_id, 'dm' as target from hd
 	union all select customer_id, head_id, 'group' as target from hg
-	union all select customer_id, head_id, 'group' as target from hy
 	union all select customer_id, head_id, 'group' as target from hi
 ), l as (
 	update outbox_heads x set ready_at = $4::text::timestamptz

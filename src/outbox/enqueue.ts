@@ -6,7 +6,7 @@
 import type { Tx } from "../db/client.ts";
 import { arrayLiteral, quotedArrayLiteral, rawQuery } from "../db/raw-sql.ts";
 import { NO_CUSTOMER_QUEUE, type OutboxItem, type OwedItem } from "./items.ts";
-import { outboxRouting } from "./routing.ts";
+import { outboxRouting, URGENT_PRIORITY } from "./routing.ts";
 
 /**
  * The steps that file items and head their queues, as common table expressions over `source`, a
@@ -24,10 +24,11 @@ export const enqueueSteps = (source: string) => `filed as (
 	insert into outbox_heads as h (customer_id, head_id, target, priority, ready_at)
 	select distinct on (queue) queue, id, target, priority, next_attempt_at
 	from (select coalesce(customer_id, '${NO_CUSTOMER_QUEUE}'::uuid) as queue, * from filed) f
-	order by queue, id
+	order by queue, greatest(priority, ${URGENT_PRIORITY}), id
 	on conflict (customer_id) do update set head_id = excluded.head_id, target = excluded.target,
 		priority = excluded.priority, ready_at = excluded.ready_at
-	where h.head_id is null
+	where h.head_id is null or (h.priority > ${URGENT_PRIORITY}
+		and excluded.priority < h.priority and h.ready_at <= clock_timestamp())
 	returning h.customer_id
 )`;
 

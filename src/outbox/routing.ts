@@ -12,6 +12,13 @@ export interface OutboxRoute {
 }
 
 /**
+ * Items of this priority or more urgent (messages, notices) keep the order they were filed in;
+ * less urgent ones (card edits, renames, pins) wait until none of those is pending in their queue
+ * (\`outbox_next\` in src/db/functions/outbox.sql).
+ */
+export const URGENT_PRIORITY = 1;
+
+/**
  * Heads of this priority or lower are claimed only while the group is idle: no other group head
  * runnable, none in flight, budget to spare (claim.ts, worker.ts).
  */

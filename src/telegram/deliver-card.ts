@@ -2,15 +2,12 @@
  * Outbox handlers `card`, `card_pin` and `topic_rename`: the card and the topic's name follow the
  * customer's current state. Both render at delivery, so queued changes end in one current card
  * (the card items queued behind one, up to the customer's next message, are done by its edit),
- * and "not modified" answers count as success. A pin waits for an idle group and makes way for
- * the customer's own items.
+ * and "not modified" answers count as success. A pin waits for an idle group.
  */
 import { and, asc, eq, gt } from "drizzle-orm";
-import { commit } from "../core/unit-of-work.ts";
 import type { Database } from "../db/client.ts";
 import { customers, outbox } from "../db/schema.ts";
 import type { ClaimedItem, OutboxHandler } from "../outbox/delivery.ts";
-import { IDLE_PRIORITY } from "../outbox/routing.ts";
 import { classifyFailure } from "./bot-api.ts";
 import { loadCardView, renderCard } from "./card.ts";
 import { editCardMessage } from "./card-message.ts";
@@ -88,24 +85,14 @@ export function cardHandler(deps: TopicDeps): OutboxHandler {
 }
 
 /**
- * `card_pin`: pins the card, unless the group's budget is short and the customer has more urgent
- * items queued behind the pin (it was served early so as not to hold them): then it goes to the
- * back of their queue, sending nothing. Only the customer's current card is pinned (a recreated
- * topic has a new one), once for all the pins queued in a row.
+ * `card_pin`: pins the card. It is served only when the customer has nothing more urgent queued
+ * and the group is idle (the claim's rules), so it delays nobody. Only the customer's current
+ * card is pinned (a recreated topic has a new one), once for all the pins queued in a row.
  */
 export function cardPinHandler(deps: TopicDeps): OutboxHandler {
-	return async ({ item, complete, finish }) => {
+	return async ({ item, finish }) => {
 		const cardMessageId = Number(item.payload.cardMessageId);
 		const behind = await queuedAfter(deps.database, item, COALESCE_MAX);
-		// Stepping aside costs a round through the queue; it is worth it only while the group's
-		// budget is short (with room, the pin's one call delays nobody).
-		if (deps.budget?.groupTight() && behind.some((next) => next.priority < IDLE_PRIORITY)) {
-			await commit(deps.core, async (work) => {
-				await work.enqueue(item.customerId, { kind: "card_pin", cardMessageId });
-				await complete(work.tx);
-			});
-			return;
-		}
 		const pins = behind.filter((next) => next.kind === "card_pin");
 		const cards = new Set([
 			cardMessageId,

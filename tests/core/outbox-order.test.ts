@@ -7,6 +7,7 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
+import { enqueueOutbox } from "../../src/outbox/enqueue.ts";
 import { createFloodBudget } from "../../src/outbox/flood-budget.ts";
 import { createOutboxWorker } from "../../src/outbox/worker.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
@@ -89,20 +90,47 @@ describe("outbox serving order", () => {
 		expect(order.indexOf("quiet 1")).toBeLessThan(order.indexOf("other card"));
 	}, 20_000);
 
-	test("a pin waits for an idle group, unless it holds its customer's own message back", async () => {
-		const held = await customer("held");
+	test("a card edit or a pin queued first never holds its customer's message back", async () => {
+		const pinned = await customer("pinned");
+		const edited = await customer("edited");
 		const busy = await customer("busy");
 		const idle = await customer("idle");
-		await enqueue(held, "card_pin", "held pin", 3);
-		await enqueue(held, "topic_message", "held 1", 0);
+		await enqueue(pinned, "card_pin", "pinned pin", 3);
+		await enqueue(pinned, "topic_message", "pinned 1", 0);
+		await enqueue(edited, "card", "edited card", 2);
+		await enqueue(edited, "topic_message", "edited 1", 0);
 		for (let i = 1; i <= 4; i++) await enqueue(busy, "topic_message", `busy ${i}`, 0);
 		await enqueue(idle, "card_pin", "idle pin", 3);
-		const order = await deliverAll(7, 3);
-		expect(order).toHaveLength(7);
-		// The pin with nothing behind it goes once every message is out.
-		expect(order.at(-1)).toBe("idle pin");
-		// The other is served in the line, so its customer's message does not wait for an idle group.
-		expect(order.indexOf("held pin")).toBeLessThan(order.indexOf("held 1"));
-		expect(order.indexOf("held 1")).toBeLessThan(order.indexOf("busy 4"));
+		const order = await deliverAll(9, 3);
+		expect(order).toHaveLength(9);
+		// The messages filed behind a pin and a card edit go in the first round, not after every
+		// other customer's messages.
+		expect(order.indexOf("pinned 1")).toBeLessThan(order.indexOf("busy 2"));
+		expect(order.indexOf("edited 1")).toBeLessThan(order.indexOf("busy 2"));
+		// The edit follows its customer's message; the pins wait for the group to be idle.
+		expect(order.indexOf("edited card")).toBeGreaterThan(order.indexOf("edited 1"));
+		expect(order.slice(-2).sort()).toEqual(["idle pin", "pinned pin"]);
 	}, 20_000);
+
+	test("a message filed behind a waiting pin or card edit becomes its queue's head", async () => {
+		const head = async (customerId: string) => {
+			const [row] = await database.query<{
+				kind: string | null;
+			}>(sql`select o.kind from outbox_heads h
+				left join outbox o on o.id = h.head_id where h.customer_id = ${customerId}`);
+			return row?.kind;
+		};
+		const file = (customerId: string, item: Parameters<typeof enqueueOutbox>[2]) =>
+			database.db.transaction((tx) => enqueueOutbox(tx, customerId, item));
+		const waiting = await customer("waiting");
+		await file(waiting, { kind: "card_pin", cardMessageId: 7 });
+		expect(await head(waiting)).toBe("card_pin");
+		await file(waiting, { kind: "card" });
+		expect(await head(waiting)).toBe("card");
+		await file(waiting, { kind: "topic_message", messageId: crypto.randomUUID() });
+		expect(await head(waiting)).toBe("topic_message");
+		// A later card edit does not take the place of the message.
+		await file(waiting, { kind: "card" });
+		expect(await head(waiting)).toBe("topic_message");
+	});
 });

@@ -5,22 +5,39 @@
 -- every start. They look rows up by key only: without sequential scans and with a plan made once
 -- per session, the planner keeps to the indexes whatever the tables' sizes and statistics.
 
--- The next head of queue q: its oldest pending item, to the back of the serving line (round
--- robin), or idle. Called with the head row locked, as a statement of its own, so it sees every
--- enqueue committed meanwhile.
+-- The item that should head queue q next. Messages and notices (priority 0 and 1) go first, in
+-- the order they were filed; card edits and renames (2) and pins (3) only once none of those is
+-- pending, lowest priority first. The deferrable ones render the current state when delivered,
+-- so letting a customer's message overtake them loses nothing, while keeping them in line would
+-- hold that message until every other customer's messages were served first.
+CREATE OR REPLACE FUNCTION outbox_next(q uuid)
+RETURNS TABLE (id bigint, target text, priority integer, next_attempt_at timestamptz,
+	locked_until timestamptz)
+LANGUAGE sql STABLE
+AS $$
+	(SELECT o.id, o.target, o.priority, o.next_attempt_at, o.locked_until FROM outbox o
+		WHERE o.customer_id = q AND o.state = 'pending' AND o.priority <= 1 ORDER BY o.id LIMIT 1)
+	UNION ALL
+	(SELECT o.id, o.target, o.priority, o.next_attempt_at, o.locked_until FROM outbox o
+		WHERE o.customer_id = q AND o.state = 'pending' AND o.priority > 1
+		ORDER BY o.priority, o.id LIMIT 1)
+	UNION ALL
+	(SELECT o.id, o.target, o.priority, o.next_attempt_at, o.locked_until FROM outbox o
+		WHERE q = '00000000-0000-0000-0000-000000000000' AND o.customer_id IS NULL
+			AND o.state = 'pending' ORDER BY o.id LIMIT 1)
+	LIMIT 1
+$$;
+--> statement-breakpoint
+-- The next head of queue q (outbox_next), to the back of the serving line (round robin), or
+-- idle. Called with the head row locked, as a statement of its own, so it sees every enqueue
+-- committed meanwhile.
 CREATE OR REPLACE FUNCTION outbox_head_advance(q uuid) RETURNS void LANGUAGE plpgsql
 SET enable_seqscan = off
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE n record;
 BEGIN
-	IF q = '00000000-0000-0000-0000-000000000000' THEN
-		SELECT id, target, priority, next_attempt_at, locked_until INTO n FROM outbox
-			WHERE customer_id IS NULL AND state = 'pending' ORDER BY id LIMIT 1;
-	ELSE
-		SELECT id, target, priority, next_attempt_at, locked_until INTO n FROM outbox
-			WHERE customer_id = q AND state = 'pending' ORDER BY id LIMIT 1;
-	END IF;
+	SELECT * INTO n FROM outbox_next(q);
 	UPDATE outbox_heads SET head_id = n.id, target = coalesce(n.target, 'idle'),
 		priority = coalesce(n.priority, priority),
 		ready_at = CASE WHEN n.id IS NULL THEN 'infinity'
@@ -29,7 +46,7 @@ BEGIN
 END $$;
 --> statement-breakpoint
 -- Recomputes queue q's head from its items (merge, erasure, /retry, repair): an item still in
--- flight stays the head (one in flight per customer), else the oldest pending item, else idle.
+-- flight stays the head (one in flight per customer), else outbox_next, else idle.
 CREATE OR REPLACE FUNCTION outbox_head_sync(q uuid) RETURNS void LANGUAGE plpgsql
 SET enable_seqscan = off
 AS $$
@@ -37,14 +54,18 @@ DECLARE n record;
 BEGIN
 	INSERT INTO outbox_heads (customer_id) VALUES (q) ON CONFLICT (customer_id) DO NOTHING;
 	PERFORM 1 FROM outbox_heads WHERE customer_id = q FOR UPDATE;
+	-- An item in flight stays the head: one in flight per queue.
 	IF q = '00000000-0000-0000-0000-000000000000' THEN
-		SELECT id, target, priority, next_attempt_at, locked_until INTO n FROM outbox
-			WHERE customer_id IS NULL AND state = 'pending'
-			ORDER BY locked_until > clock_timestamp() DESC, id LIMIT 1;
+		SELECT o.id, o.target, o.priority, o.next_attempt_at, o.locked_until INTO n FROM outbox o
+			WHERE o.customer_id IS NULL AND o.state = 'pending' AND o.locked_until > clock_timestamp()
+			ORDER BY o.id LIMIT 1;
 	ELSE
-		SELECT id, target, priority, next_attempt_at, locked_until INTO n FROM outbox
-			WHERE customer_id = q AND state = 'pending'
-			ORDER BY locked_until > clock_timestamp() DESC, id LIMIT 1;
+		SELECT o.id, o.target, o.priority, o.next_attempt_at, o.locked_until INTO n FROM outbox o
+			WHERE o.customer_id = q AND o.state = 'pending' AND o.locked_until > clock_timestamp()
+			ORDER BY o.id LIMIT 1;
+	END IF;
+	IF n.id IS NULL THEN
+		SELECT * INTO n FROM outbox_next(q);
 	END IF;
 	UPDATE outbox_heads SET head_id = n.id, target = coalesce(n.target, 'idle'),
 		priority = coalesce(n.priority, priority),
@@ -53,7 +74,7 @@ BEGIN
 END $$;
 --> statement-breakpoint
 -- Marks items done (a batch, across customers) and moves every head that pointed at one of them
--- to its queue's next pending item, or idle. The heads are locked first, by primary key and in
+-- to its queue's next item (outbox_next), or idle. The heads are locked first, by primary key and in
 -- customer order; the next items are read in later statements. A single statement would read
 -- with its pre-wait snapshot and miss an enqueue committed while it waited (an orphaned item):
 -- do not fold the lock into the update. The heads to move are found again after the items are
@@ -77,10 +98,7 @@ BEGIN
 	FROM (
 		SELECT x.customer_id, p.id, p.target, p.priority, p.next_attempt_at, p.locked_until
 		FROM outbox_heads x
-		LEFT JOIN LATERAL (
-			SELECT o.id, o.target, o.priority, o.next_attempt_at, o.locked_until FROM outbox o
-			WHERE o.customer_id = x.customer_id AND o.state = 'pending' ORDER BY o.id LIMIT 1
-		) p ON true
+		LEFT JOIN LATERAL outbox_next(x.customer_id) p ON true
 		WHERE x.head_id = ANY(done) AND x.customer_id <> '00000000-0000-0000-0000-000000000000'
 	) n
 	WHERE h.customer_id = n.customer_id;
