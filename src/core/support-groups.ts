@@ -5,7 +5,7 @@
  * an outbox head's `group_id` is 0 for it: the default group follows the configuration.
  */
 import { and, eq, type SQL, sql } from "drizzle-orm";
-import type { Tx } from "../db/client.ts";
+import type { Database, Tx } from "../db/client.ts";
 import { rawQuery } from "../db/raw-sql.ts";
 import { customers } from "../db/schema.ts";
 
@@ -88,11 +88,21 @@ function matches(route: GroupRoute, facts: NewCustomerFacts) {
 
 /** Ties between equally short queues go round, so a quiet desk still spreads new customers. */
 let turn = 0;
+/**
+ * Groups chosen in the last moments: their customers' first items may not be committed yet (a
+ * rush chooses for many at once), so they count as queued, and a rush is spread evenly.
+ */
+const RECENT_MS = 5_000;
+const recent: { group: number; at: number }[] = [];
+const recentLoad = (group: number, now: number) => {
+	while (recent.length > 0 && (recent[0]?.at ?? 0) < now - RECENT_MS) recent.shift();
+	return recent.filter((choice) => choice.group === group).length;
+};
 
 /**
  * The stored group of a new customer: the first rule of `groups.routes` that matches and names
  * an open group, else the open group with the fewest queues waiting on its budget (the shortest
- * write queue). One group, or none open: the default group (null).
+ * write queue, counting the customers just sent there whose work may not be committed yet). One group, or none open: the default group (null).
  * @example await chooseGroup(tx, groups, { channel: "telegram", locale: "ru" })
  */
 export async function chooseGroup(
@@ -112,9 +122,27 @@ export async function chooseGroup(
 		[],
 	);
 	const queued = new Map(rows.map((row) => [Number(row.group_id), Number(row.queued)]));
-	const load = (id: number) => queued.get(storedGroup(groups, id) ?? 0) ?? 0;
+	const now = Date.now();
+	const load = (id: number) =>
+		(queued.get(storedGroup(groups, id) ?? 0) ?? 0) + recentLoad(id, now);
 	const least = Math.min(...open.map(load));
 	const tied = open.filter((id) => load(id) === least);
 	turn = (turn + 1) % 1_000_000;
-	return storedGroup(groups, tied[turn % tied.length] as number);
+	const chosen = tied[turn % tied.length] as number;
+	recent.push({ group: chosen, at: now });
+	return storedGroup(groups, chosen);
+}
+
+/**
+ * The default group is written as null (customers) and 0 (queue heads): rows that name it by id,
+ * stored while another group came first in SUPPORT_GROUP_ID, are rewritten so, or the claim of
+ * the default group (key 0) would never see their work. Run when a bot starts.
+ */
+export async function adoptDefaultGroup(database: Database, defaultGroupId: number) {
+	await database.query(
+		sql`update customers set group_id = null where group_id = ${defaultGroupId}::bigint`,
+	);
+	await database.query(
+		sql`update outbox_heads set group_id = 0 where group_id = ${defaultGroupId}::bigint`,
+	);
 }

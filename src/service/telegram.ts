@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/index.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
+import { adoptDefaultGroup } from "../core/support-groups.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -96,11 +97,17 @@ export async function openTelegramSide(options: TelegramSideOptions): Promise<Te
 			appSecret,
 			log,
 			onBot(bot) {
+				void adoptDefaultGroup(database, bot.groupId).catch((error: unknown) =>
+					log.warn("default group not adopted", { error: String(error) }),
+				);
 				const started = connect(bot);
 				if (live) run(started);
 			},
 		});
-	else if (chosen !== "unreadable") connect(chosen);
+	else if (chosen !== "unreadable") {
+		await adoptDefaultGroup(database, chosen.groupId);
+		connect(chosen);
+	}
 	const profile = () => running?.door.bot ?? disabledBotProfile;
 	return {
 		bot: {

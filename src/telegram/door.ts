@@ -6,6 +6,7 @@
  */
 import type { Config } from "../config/index.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
+import { groupKey } from "../core/support-groups.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Database } from "../db/client.ts";
 import { createTexts, type Locale, type Texts } from "../i18n/texts.ts";
@@ -129,6 +130,11 @@ export function createTelegramDoor(options: {
 	const classify = classifyWithGroups(classifyFailure);
 	const deliveries: OutboxDeliveries = {
 		handlers: groupDeliveries({ core, groups, classify: classifyFailure, log, handlersFor }),
+		// Each group's heads are claimed within its own budget (a lost group's too: they end dead).
+		groups: () => {
+			const ids = groupIds();
+			return ids.map((id) => ({ key: groupKey(ids, id), budget: groupKeyOf(ids, id) }));
+		},
 		classifyFailure: classify,
 		budget,
 		abortCalls: client.abort,
