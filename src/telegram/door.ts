@@ -36,8 +36,8 @@ import {
 	topicTextHandler,
 } from "./deliver-topic-notice.ts";
 import { createEraseHandler } from "./erase.ts";
-import { announceGroup, classifyWithGroups, groupDeliveries } from "./group-deliveries.ts";
-import type { GroupRegistry } from "./group-registry.ts";
+import { classifyWithGroups, groupDeliveries, groupWatch } from "./group-deliveries.ts";
+import { type GroupRegistry, meansGroupLost } from "./group-registry.ts";
 import { advisoryLock, createPollingLeader, pollerLockKey, soleInstance } from "./leader.ts";
 import { createPoller } from "./poller.ts";
 import { createUpdateRouter } from "./updates.ts";
@@ -129,7 +129,24 @@ export function createTelegramDoor(options: {
 	};
 	const classify = classifyWithGroups(classifyFailure);
 	const deliveries: OutboxDeliveries = {
-		handlers: groupDeliveries({ core, groups, classify: classifyFailure, log, handlersFor }),
+		handlers: groupDeliveries({
+			core,
+			groups,
+			classify: classifyFailure,
+			log,
+			handlersFor,
+			probe: async (groupId) => {
+				try {
+					await client.api.getChat({ chat_id: groupId });
+					return undefined;
+				} catch (error) {
+					const failure = classifyFailure(error);
+					const lost =
+						failure.kind === "permanent" && meansGroupLost(failure.code, failure.description);
+					return lost ? failure.description : undefined;
+				}
+			},
+		}),
 		// Each group's heads are claimed within its own budget (a lost group's too: they end dead).
 		groups: () => {
 			const ids = groupIds();
@@ -177,11 +194,13 @@ export function createTelegramDoor(options: {
 		texts,
 		log,
 	});
+	// Updates tell when the bot leaves or rejoins a support group (an operator's /retry there).
+	const watch = groupWatch({ core, groups, log });
 	const handleUpdate: typeof route = async (update) => {
 		// An operator may answer a copy this instance delivered a moment ago, whose finish (and
 		// with it the copy's Telegram id) may still be deferred.
 		await options.settleOutbox();
-		await noticeGroupBack(update);
+		await watch.onUpdate(update);
 		try {
 			if (!(await erase(update))) await route(update);
 		} catch (error) {
@@ -191,13 +210,6 @@ export function createTelegramDoor(options: {
 		const dated = update.message ?? update.edited_message ?? update.callback_query?.message;
 		const at = dated && "date" in dated && dated.date ? dated.date : undefined;
 		metrics?.updateApplied(at ? Date.now() / 1000 - at : undefined);
-	};
-	// An update from a lost group shows the bot is a member again (an operator's /retry there).
-	const noticeGroupBack = async (update: Parameters<typeof route>[0]) => {
-		const chat = (update.message ?? update.edited_message ?? update.callback_query?.message)?.chat;
-		if (!chat || !groups.regain(chat.id)) return;
-		log.info("support group reachable again", { event: "telegram.group_back", groupId: chat.id });
-		await announceGroup(core, groups, chat.id, "noticeGroupBack");
 	};
 	const webhook =
 		config.telegramMode === "webhook" && config.telegramWebhookUrl && config.telegramWebhookSecret

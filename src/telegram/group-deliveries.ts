@@ -6,6 +6,7 @@
  * until the bot is back: `/retry` then queues them again.
  */
 import { eq } from "drizzle-orm";
+import type { TelegramUpdate } from "gramio";
 import { groupOfStored } from "../core/support-groups.ts";
 import { type CoreDeps, commit } from "../core/unit-of-work.ts";
 import { customers } from "../db/schema.ts";
@@ -39,6 +40,11 @@ export interface GroupDeliveryDeps {
 	log: Logger;
 	/** The handlers that write to one group. */
 	handlersFor(groupId: number): Record<OutboxKind, OutboxHandler>;
+	/**
+	 * Asks Telegram about the group itself (a 403 may be about another chat a call names, such as
+	 * the private chat a message is copied from): why it is unreachable, or undefined.
+	 */
+	probe(groupId: number): Promise<string | undefined>;
 }
 
 /** The group an item writes to: its own (a notice), else its customer's. */
@@ -75,14 +81,43 @@ export async function announceGroup(
 	);
 }
 
+/** Marks a group lost or back, logged, and tells the other groups (once per change). */
+export function groupWatch(deps: Pick<GroupDeliveryDeps, "core" | "groups" | "log">) {
+	const { core, groups, log } = deps;
+	return {
+		async lose(groupId: number, reason: string) {
+			if (!groups.lose(groupId, reason)) return;
+			log.error("support group unreachable", { event: "telegram.group_lost", groupId, reason });
+			await announceGroup(core, groups, groupId, "noticeGroupLost", reason);
+		},
+		async regain(groupId: number) {
+			if (!groups.regain(groupId)) return;
+			log.info("support group reachable again", { event: "telegram.group_back", groupId });
+			await announceGroup(core, groups, groupId, "noticeGroupBack");
+		},
+		/**
+		 * What an update says about a support group: the bot removed from it (`my_chat_member`),
+		 * or anything from it at all, which shows the bot is a member again.
+		 */
+		async onUpdate(update: TelegramUpdate) {
+			const member = update.my_chat_member;
+			if (member && groups.ids().includes(member.chat.id)) {
+				const status = member.new_chat_member.status;
+				if (status === "left" || status === "kicked")
+					return this.lose(member.chat.id, `the bot was removed from the group (${status})`);
+				return this.regain(member.chat.id);
+			}
+			const chat = (update.message ?? update.edited_message ?? update.callback_query?.message)
+				?.chat;
+			if (chat) await this.regain(chat.id);
+		},
+	};
+}
+
 /** One handler per kind that hands each item to the handlers of its group. */
 export function groupDeliveries(deps: GroupDeliveryDeps): Record<OutboxKind, OutboxHandler> {
-	const { groups, log } = deps;
-	const lose = async (groupId: number, reason: string) => {
-		if (!groups.lose(groupId, reason)) return;
-		log.error("support group unreachable", { event: "telegram.group_lost", groupId, reason });
-		await announceGroup(deps.core, groups, groupId, "noticeGroupLost", reason);
-	};
+	const { groups } = deps;
+	const { lose } = groupWatch(deps);
 	const route =
 		(kind: OutboxKind): OutboxHandler =>
 		async (context) => {
@@ -95,13 +130,14 @@ export function groupDeliveries(deps: GroupDeliveryDeps): Record<OutboxKind, Out
 				await deps.handlersFor(groupId)[kind](context);
 			} catch (error) {
 				const failure = deps.classify(error);
-				if (
+				const suspect =
 					writesToGroup &&
 					failure.kind === "permanent" &&
-					meansGroupLost(failure.code, failure.description)
-				) {
-					await lose(groupId, failure.description);
-					throw new GroupLost(groupId, failure.description);
+					meansGroupLost(failure.code, failure.description);
+				const reason = suspect ? await deps.probe(groupId) : undefined;
+				if (reason !== undefined) {
+					await lose(groupId, reason);
+					throw new GroupLost(groupId, reason);
 				}
 				throw error;
 			}

@@ -45,8 +45,10 @@ export function createGroupRegistry(routes: readonly GroupRoute[] = []): GroupRe
 }
 
 /**
- * Telegram's answers that mean the bot can no longer write into a group at all, as opposed to
+ * Telegram's answers that may mean the bot can no longer write into a group at all, as opposed to
  * one topic being gone or one message refused: the group itself is gone or closed to the bot.
+ * A delivery's failure is only a suspicion (a 403 may concern the private chat a call copies
+ * from); asking about the group itself (getChat) with this answer confirms it.
  */
 export function meansGroupLost(code: number, description: string): boolean {
 	return (

@@ -40,7 +40,8 @@ describe("a support group the bot was removed from", () => {
 		expect(place.groupId).toBe(SECOND_GROUP);
 		await waitForOutboxIdle(service);
 
-		tg.setBotInForum(SECOND_GROUP, false);
+		// Removed without the bot hearing of it: the next delivery finds out.
+		tg.setBotInForum(SECOND_GROUP, false, { silently: true });
 		tg.customerSends(ivan, "Вы здесь?");
 		await tg.waitForCall((c) => c.method === "copyMessage" && c.errorCode === 403);
 		await waitForOutboxIdle(service);
@@ -114,6 +115,37 @@ describe("a support group the bot was removed from", () => {
 			data: { checks: Record<string, unknown> };
 		};
 		expect(again.data.checks.groups).toEqual({ ok: true, detail: "2 writable" });
+	}, 30_000);
+
+	test("removed with the update Telegram sends: lost at once, before any delivery", async () => {
+		const { tg, service, groups } = flow();
+		const since = tg.calls.length;
+		tg.setBotInForum(SECOND_GROUP, false);
+		await tg.waitForUpdateConfirmed();
+		const ready = (await (await fetch(`${service.url}/health/ready`)).json()) as {
+			data: { checks: Record<string, unknown> };
+		};
+		expect(ready.data.checks.groups).toEqual({
+			ok: true,
+			detail: `degraded: 1 of 2 unreachable: ${SECOND_GROUP} (the bot was removed from the group (left))`,
+		});
+		await tg.waitForCall(
+			(c) =>
+				Number(c.params.chat_id) === groups[0] &&
+				String(c.params.text).includes(`can no longer write to the support group ${SECOND_GROUP}`),
+			{ since },
+		);
+		// Added back (Telegram says so): writable again, and the other group is told.
+		tg.setBotInForum(SECOND_GROUP, true);
+		await tg.waitForCall(
+			(c) =>
+				Number(c.params.chat_id) === groups[0] &&
+				String(c.params.text).includes(`can write to the support group ${SECOND_GROUP} again`),
+			{ since },
+		);
+		expect(tg.calls.slice(since).filter((c) => Number(c.params.chat_id) === SECOND_GROUP)).toEqual(
+			[],
+		);
 	}, 30_000);
 });
 

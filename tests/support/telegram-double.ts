@@ -566,13 +566,14 @@ export class TelegramDouble {
 	/**
 	 * An admin removes the bot from a group added with `addForum` (or adds it back): while removed,
 	 * every call about that chat answers 403 "bot was kicked", as Telegram does; pushes the
-	 * `my_chat_member` update Telegram sends.
+	 * `my_chat_member` update Telegram sends, unless `silently` (an update the bot never got).
 	 */
-	setBotInForum(chatId: number, present: boolean): void {
+	setBotInForum(chatId: number, present: boolean, options: { silently?: boolean } = {}): void {
 		const state = this.model.chats.get(chatId);
 		if (!state || !this.model.forums.has(chatId)) throw new Error(`no added forum ${chatId}`);
 		if (!state.kicked === present) return;
 		state.kicked = !present;
+		if (options.silently) return;
 		const member = { status: "administrator", user: this.botUser } as const;
 		const gone = { status: "left", user: this.botUser } as const;
 		this.pushUpdate({
