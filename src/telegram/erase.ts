@@ -5,7 +5,6 @@
  * nothing. Checked ahead of the update router, in the same applied-once transaction per update.
  */
 
-import { eq } from "drizzle-orm";
 import type { TelegramCallbackQuery, TelegramMessage, TelegramUpdate } from "gramio";
 import { eraseCustomer, scrubErasure } from "../core/erasure.ts";
 import { topicOwner } from "../core/support-groups.ts";

@@ -2,7 +2,6 @@
  * `/stats` in any topic of the support group, the General topic included: the desk's figures
  * (`core/desk-stats.ts`) as one message for operators, where it was asked.
  */
-import { eq } from "drizzle-orm";
 import type { TelegramMessage } from "gramio";
 import { type DeskStats, deskStats } from "../core/desk-stats.ts";
 import { topicOwner } from "../core/support-groups.ts";
