@@ -13,7 +13,7 @@ import { CHAT_WRITE_METHODS } from "../tests/support/telegram-double-faults.ts";
 import { api, type Envelope } from "../tests/support/web-client.ts";
 import { now, paced, sleep, until } from "./support/clock.ts";
 import { createBenchDatabase } from "./support/database.ts";
-import { describeMachine } from "./support/machine.ts";
+import { describeMachine, type Machine } from "./support/machine.ts";
 import { count, fixed, publishReport, table } from "./support/report.ts";
 import { serviceDir, startBenchService } from "./support/service.ts";
 import { clientAddress } from "./support/web.ts";
@@ -45,29 +45,31 @@ interface GroupsResult {
 }
 
 const log = (line: string) => console.log(`[groups] ${line}`);
-const db = await createBenchDatabase();
-const machine = describeMachine(serviceDir, db.version);
 const results: GroupsResult[] = [];
-try {
-	for (const groups of GROUP_COUNTS) {
-		const result = await runGroups(groups);
+let machine: Machine | undefined;
+for (const groups of GROUP_COUNTS) {
+	// A fresh database per run: the last run's customers hold topics of a double that is gone.
+	const db = await createBenchDatabase();
+	machine ??= describeMachine(serviceDir, db.version);
+	try {
+		const result = await runGroups(db.url, groups);
 		log(
 			`${groups} group(s): ${fixed(result.promptPerMinute, 1)} tickets/min within 60 s, ${fixed(result.writesPerTicket, 2)} writes/ticket, last question after ${fixed(result.lastDelayMinutes, 2)} min, ${result.floodAnswers} × 429, spread ${result.spread}`,
 		);
 		results.push(result);
+	} finally {
+		await db.drop();
 	}
-	publishReport("groups", machine, render(results));
-} finally {
-	await db.drop();
 }
+if (machine) publishReport("groups", machine, render(results));
 
-async function runGroups(groups: number): Promise<GroupsResult> {
+async function runGroups(databaseUrl: string, groups: number): Promise<GroupsResult> {
 	const double = startTelegramDouble();
 	const ids = [double.groupId, ...EXTRA_GROUPS.slice(0, groups - 1)];
 	for (const id of ids.slice(1)) double.addForum(id);
 	for (const id of ids) double.setFloodLimit({ chatId: id, ...LIMIT });
 	const service = await startBenchService({
-		databaseUrl: db.url,
+		databaseUrl,
 		double,
 		config: {
 			outbox: { groupPerMinute: LIMIT.max, groupWindow: `${MINUTE_MS / 1000}s` },
@@ -146,15 +148,17 @@ function landings(calls: readonly ApiCall[], ids: readonly number[]) {
 	return landed;
 }
 
-const groupWrites = (double: TelegramDouble, since: number, ids: readonly number[]) =>
-	double.calls
+function groupWrites(double: TelegramDouble, since: number, ids: readonly number[]) {
+	return double.calls
 		.slice(since)
 		.filter(
 			(c) => c.ok && CHAT_WRITE_METHODS.has(c.method) && ids.includes(Number(c.params.chat_id)),
 		);
+}
 
-const pins = (double: TelegramDouble, since: number) =>
-	double.calls.slice(since).filter((c) => c.ok && c.method === "pinChatMessage").length;
+function pins(double: TelegramDouble, since: number) {
+	return double.calls.slice(since).filter((c) => c.ok && c.method === "pinChatMessage").length;
+}
 
 function render(rows: readonly GroupsResult[]): string {
 	const one = rows[0]?.promptPerMinute ?? 0;

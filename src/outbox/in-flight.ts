@@ -8,28 +8,28 @@ import type { Target } from "./delivery.ts";
 export class InFlight {
 	total = 0;
 	group = 0;
-	/** Group items in flight by the group's key (`outbox_heads.group_id`). */
+	/** Calls the group items in flight make, by the group's key (`outbox_heads.group_id`). */
 	private readonly groups = new Map<number, number>();
 	private idle: Promise<void> = Promise.resolve();
 	private releaseIdle: (() => void) | undefined;
 
-	add(target: Target, groupKey = 0): void {
+	add(target: Target, groupKey = 0, calls = 1): void {
 		if (target === "group") {
 			this.group++;
-			this.groups.set(groupKey, this.inGroup(groupKey) + 1);
+			this.groups.set(groupKey, this.inGroup(groupKey) + calls);
 		}
 		if (this.total++ === 0) this.idle = new Promise((resolve) => (this.releaseIdle = resolve));
 	}
 
-	remove(target: Target, groupKey = 0): void {
+	remove(target: Target, groupKey = 0, calls = 1): void {
 		if (target === "group") {
 			this.group--;
-			this.groups.set(groupKey, this.inGroup(groupKey) - 1);
+			this.groups.set(groupKey, this.inGroup(groupKey) - calls);
 		}
 		if (--this.total === 0) this.releaseIdle?.();
 	}
 
-	/** Items in flight into the group of this key. */
+	/** Calls the items in flight into the group of this key make (made or still to make). */
 	inGroup(groupKey: number): number {
 		return this.groups.get(groupKey) ?? 0;
 	}

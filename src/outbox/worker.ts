@@ -16,6 +16,7 @@ import {
 	type Target,
 } from "./delivery.ts";
 import { FinishBatcher, runHandler } from "./finish.ts";
+import { groupCallsOf, withinCalls } from "./group-calls.ts";
 import { InFlight } from "./in-flight.ts";
 import { Leases } from "./leases.ts";
 import { DEFAULT_GROUP, type OutboxGroup, type OutboxWorkerOptions, tunings } from "./options.ts";
@@ -211,16 +212,21 @@ class WorkerLoop implements OutboxWorker {
 		let grouped = rows.filter((row) => row.target === "group");
 		// Both targets had more work than room: the group heads beyond it go back at once.
 		const over = direct.length + grouped.length - room;
-		const exhausted =
-			direct.length < dmRoom && grouped.length < groupRoom && over <= 0 && !idleHeld;
+		const fullClaim = grouped.length;
 		if (over > 0) {
 			await this.release(grouped.slice(grouped.length - over));
 			grouped = grouped.slice(0, grouped.length - over);
 		}
+		// New tickets make two calls each: what the budget cannot carry goes back at once.
+		const { kept, back } = withinCalls(grouped, budget ? budgetRoom : grouped.length * 2);
+		if (back.length > 0) await this.release(back);
+		grouped = kept;
+		const exhausted =
+			direct.length < dmRoom && fullClaim < groupRoom && over <= 0 && !idleHeld && !back.length;
 		// Budget-bound and took all it could: more group work is likely waiting behind it. An
 		// instance that is not the group sender has no say about the group's backlog.
 		budget?.noteGroupBacklog(
-			sending && budgetRoom < room - direct.length && grouped.length >= budgetRoom,
+			sending && budgetRoom < room - direct.length && (fullClaim >= budgetRoom || back.length > 0),
 			group.budget,
 		);
 		// While a target is down, what was claimed there is its probe; a probe that found nothing
@@ -257,11 +263,12 @@ class WorkerLoop implements OutboxWorker {
 	private launch(claimed: Claimed, wakesBefore: number) {
 		const { item, target, hasNext } = claimed;
 		const groupKey = target === "group" ? (item.groupKey ?? 0) : undefined;
-		this.inFlight.add(target, groupKey);
+		const calls = target === "group" ? groupCallsOf(claimed) : 1;
+		this.inFlight.add(target, groupKey, calls);
 		this.leases.hold(item.id);
 		void this.deliver(claimed).then((delivered) => {
 			this.leases.drop(item.id);
-			this.inFlight.remove(target, groupKey);
+			this.inFlight.remove(target, groupKey, calls);
 			// A claim after each delivery finds the customer's next item, or work the room or the
 			// budget held back. Not needed when the item was delivered, its queue had nothing
 			// behind it, nothing woke the worker since it was claimed and the latest claim took
