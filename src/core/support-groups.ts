@@ -116,10 +116,15 @@ export async function chooseGroup(
 	const routed = groups.routes.find((route) => open.includes(route.group) && matches(route, facts));
 	if (routed) return storedGroup(groups, routed.group);
 	if (open.length === 1) return storedGroup(groups, open[0] as number);
+	// Queues of customers chosen for lately are counted by `recent` instead: their work may not
+	// be committed yet, and once it is, it must not count twice.
 	const rows = await rawQuery<{ group_id: number | string; queued: number | string }>(
 		tx,
-		"select group_id, count(*) as queued from outbox_heads where target = 'group' group by group_id",
-		[],
+		`select h.group_id, count(*) as queued from outbox_heads h
+		join customers c on c.id = h.customer_id
+		where h.target = 'group' and c.created_at < now() - make_interval(secs => $1::int)
+		group by h.group_id`,
+		[RECENT_MS / 1000],
 	);
 	const queued = new Map(rows.map((row) => [Number(row.group_id), Number(row.queued)]));
 	const now = Date.now();
