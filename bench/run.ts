@@ -17,6 +17,7 @@ const BENCHMARKS = {
 	recovery: "bench/recovery.ts",
 	rates: "bench/rates.ts",
 	stats: "bench/stats.ts",
+	groups: "bench/groups.ts",
 } as const;
 type Name = keyof typeof BENCHMARKS;
 

@@ -20,6 +20,7 @@ import m17 from "./0017_visitor_identity.sql" with { type: "text" };
 import m18 from "./0018_numbers_per_conversation.sql" with { type: "text" };
 import m19 from "./0019_desk_stats.sql" with { type: "text" };
 import m20 from "./0020_assignment_and_canned_replies.sql" with { type: "text" };
+import m21 from "./0021_several_groups.sql" with { type: "text" };
 
 export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0000_init", when: 1795500082565, sql: m0 },
@@ -43,4 +44,5 @@ export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0018_numbers_per_conversation", when: 1796649328877, sql: m18 },
 	{ tag: "0019_desk_stats", when: 1796650652774, sql: m19 },
 	{ tag: "0020_assignment_and_canned_replies", when: 1796657455116, sql: m20 },
+	{ tag: "0021_several_groups", when: 1796660143851, sql: m21 },
 ];

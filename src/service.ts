@@ -19,6 +19,7 @@ import { openStorage } from "./service/storage.ts";
 import { openTelegramSide } from "./service/telegram.ts";
 import { listenWeb } from "./service/web.ts";
 import { createWorkers } from "./service/workers.ts";
+import { createGroupRegistry } from "./telegram/group-registry.ts";
 
 export interface ServiceOptions {
 	/** An already booted PGlite to use instead of opening DATA_DIR (tests boot one per run). */
@@ -49,7 +50,8 @@ export async function startService(
 	const metrics = createMetrics();
 	const wakers: Wakers = {};
 	const bus = await openBus({ config, database, log, onRemoteNotice: () => wakers.outbox?.wake() });
-	const core = await createCore({ config, database, bus, wakers, metrics, log });
+	const groups = createGroupRegistry(config.groupRoutes);
+	const core = await createCore({ config, database, bus, wakers, metrics, log, groups });
 	// One rate limiter for both doors: each spends its own kinds from it.
 	const limiter = createRateLimiter({ ...rateLimits, ...config.rateLimits });
 	const telegram = await openTelegramSide({
@@ -61,12 +63,14 @@ export async function startService(
 		metrics,
 		limiter,
 		wakers,
+		groups,
 	});
 	const workers = createWorkers(config, core, log);
 	wakers.timers = workers.timers;
 	const readiness = createReadiness({
 		database,
 		bot: telegram.readiness,
+		groups: telegram.groupsCheck,
 		events: () => eventsDetail(bus),
 	});
 	const web = listenWeb({

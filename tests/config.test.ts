@@ -69,6 +69,7 @@ describe("environment", () => {
 		expect(configOf({})).toEqual({
 			botToken: undefined,
 			supportGroupId: undefined,
+			supportGroupIds: [],
 			telegramApiUrl: "https://api.telegram.org",
 			telegramMode: "polling",
 			telegramWebhookUrl: undefined,
@@ -109,6 +110,7 @@ describe("environment", () => {
 				leaseMs: 60_000,
 			},
 			card: { pin: "when-idle" },
+			groupRoutes: [],
 			uploads: { imageMaxBytes: 10 * 1024 * 1024, documentMaxBytes: 20 * 1024 * 1024 },
 			texts: { en, ru: {} },
 			widgetTexts: { en: {}, ru: {} },
@@ -196,6 +198,11 @@ describe("environment", () => {
 		["BOT_TOKEN", "not-a-token", 'BOT_TOKEN: must look like "123456789:AAH…"'],
 		["SUPPORT_GROUP_ID", "-4567", "SUPPORT_GROUP_ID: must be the id of a forum supergroup"],
 		["SUPPORT_GROUP_ID", "abc", "SUPPORT_GROUP_ID: must be the id of a forum supergroup"],
+		[
+			"SUPPORT_GROUP_ID",
+			"-1001234567890,-42",
+			"SUPPORT_GROUP_ID: must be the id of a forum supergroup",
+		],
 		[
 			"TELEGRAM_API_URL",
 			"ftp://api.example.com",
@@ -462,10 +469,32 @@ describe("config file", () => {
 		expect(configOf({ CONFIG_FILE: path }).timers.wsPing).toBe(2_000);
 	});
 
+	test("groups.routes: rules naming a group of SUPPORT_GROUP_ID, each field checked", () => {
+		const routes = [
+			{ group: -1009876543210, locale: "ru" },
+			{ group: -1001234567890, origin: "shop.example" },
+			{ group: -1009876543210, channel: "telegram" as const },
+		];
+		const env = { BOT_TOKEN: TOKEN, SUPPORT_GROUP_ID: "-1001234567890, -1009876543210" };
+		const { env: withRoutes, readText } = withFile({ groups: { routes } });
+		const config = configOf({ ...withRoutes, ...env }, readText);
+		expect(config.supportGroupId).toBe(-1001234567890);
+		expect(config.supportGroupIds).toEqual([-1001234567890, -1009876543210]);
+		expect(config.groupRoutes).toEqual(routes);
+		const stray = withFile({ groups: { routes: [{ group: -1005555555555, locale: "ru" }] } });
+		expect(errorsOf({ ...stray.env, ...env }, stray.readText)).toEqual([
+			"CONFIG_FILE groups.routes[0].group: must be one of SUPPORT_GROUP_ID (got -1005555555555)",
+		]);
+		const bad = withFile({ groups: { routes: [{ group: -1009876543210, channel: "fax" }] } });
+		expect(errorsOf({ ...bad.env, ...env }, bad.readText)[0]).toStartWith(
+			"CONFIG_FILE groups.routes[0].channel: must be",
+		);
+	});
+
 	test("an unknown key is rejected with its path", () => {
 		const { env, readText } = withFile({ sla: { remiders: ["1m"] }, colour: "blue" });
 		expect(errorsOf(env, readText)).toEqual([
-			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, card, uploads, media, retention, rateLimits, quotas, session, businessHours, away, assignment, canned, texts)",
+			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, card, groups, uploads, media, retention, rateLimits, quotas, session, businessHours, away, assignment, canned, texts)",
 			"CONFIG_FILE sla.remiders: unknown key (allowed: reminders)",
 		]);
 	});

@@ -35,6 +35,8 @@ export interface BenchServiceOptions {
 	double?: TelegramDouble;
 	/** Config file contents, without `rateLimits` (added when the service supports the key). */
 	config: Record<string, unknown>;
+	/** More environment, e.g. SUPPORT_GROUP_ID with several groups. */
+	env?: Record<string, string>;
 }
 
 export interface BenchService {
@@ -73,6 +75,7 @@ function environment(options: BenchServiceOptions, config: Record<string, unknow
 		env.SUPPORT_GROUP_ID = String(options.double.groupId);
 		env.TELEGRAM_API_URL = options.double.url;
 	}
+	Object.assign(env, options.env);
 	// The service runs as `bun start` runs it: the runtime's settings its start script sets.
 	Object.assign(env, startScriptEnvironment(serviceDir));
 	// The runtime's own tuning (allocator, JavaScript engine) reaches the service as given.

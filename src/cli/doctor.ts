@@ -1,10 +1,10 @@
 /**
- * `topicdesk doctor`: the bot checks against the configured bot and group, one line each
- * (✓, ✗ with how to fix it, ⚠ advice); exit 1 when any check fails.
+ * `topicdesk doctor`: the bot checks against the configured bot and each support group, one line
+ * each (✓, ✗ with how to fix it, ⚠ advice); exit 1 when any check fails.
  */
 import type { Config } from "../config/index.ts";
 import { holderOf } from "../runtime/data-dir.ts";
-import { formatResults, runBotChecks } from "../setup/checks.ts";
+import { formatResults, GROUP_CHECKS, runBotChecks } from "../setup/checks.ts";
 import type { Output } from "./output.ts";
 
 export async function doctor(config: Config, io: Output) {
@@ -27,6 +27,18 @@ export async function doctor(config: Config, io: Output) {
 		probePolling: !config.databaseUrl && holderOf(config.dataDir) === undefined,
 	});
 	for (const line of formatResults(report.results)) io.out(line);
-	io.out(report.ok ? "doctor: all checks passed" : "doctor: some checks failed");
-	return report.ok ? 0 : 1;
+	let ok = report.ok;
+	// Each further group: only the checks about a group (the bot's own passed or failed above).
+	for (const groupId of config.supportGroupIds.slice(1)) {
+		const more = await runBotChecks({
+			apiRoot: config.telegramApiUrl,
+			token: config.botToken,
+			groupId,
+		});
+		const results = more.results.filter((result) => GROUP_CHECKS.has(result.id));
+		for (const line of formatResults(results)) io.out(line);
+		ok &&= results.every((result) => result.ok || result.warning);
+	}
+	io.out(ok ? "doctor: all checks passed" : "doctor: some checks failed");
+	return ok ? 0 : 1;
 }

@@ -17,8 +17,8 @@ export type Env = Record<string, string | undefined>;
 const MUST = {
 	"bot-token":
 		'must look like "123456789:AAH…": the bot id, a colon and the key, as BotFather gives it',
-	supergroup:
-		"must be the id of a forum supergroup: a negative integer starting with -100, e.g. -1001234567890",
+	supergroups:
+		"must be the id of a forum supergroup: a negative integer starting with -100, e.g. -1001234567890, or several such ids separated by commas (the first is the default group)",
 	"base-url":
 		"must be an http:// or https:// URL without a query or fragment (paths are appended to it)",
 	"http-url": "must be an http:// or https:// URL",
@@ -57,7 +57,8 @@ const secret = (minLength: number) =>
 export const EnvSchema = Type.Object({
 	/** Absent: the bot is disabled and Telegram work waits in the outbox. */
 	botToken: Type.Optional(text("bot-token", { secret: true })),
-	supportGroupId: Type.Optional(decoded(text("supergroup"), Number)),
+	/** The support groups, the default one first. */
+	supportGroupId: Type.Optional(decoded(text("supergroups"), values.supergroups)),
 	/** Bot API root without a trailing slash. */
 	telegramApiUrl: baseUrl({ default: "https://api.telegram.org" }),
 	telegramMode: oneOf(["polling", "webhook"], "polling"),
@@ -175,8 +176,13 @@ export function readEnvironment(environment: Env, readText: (path: string) => st
 	const errors = [...files.errors, ...lines.values(), ...crossFieldErrors(raw)];
 	if (errors.length > 0) return { ok: false as const, errors, configFile: raw.configFile };
 	const { configFile, ...fields } = Value.Decode(EnvSchema, written);
+	const { supportGroupId: groups = [], ...rest } = fields;
 	const settings = {
-		...fields,
+		...rest,
+		/** The default support group (the first of SUPPORT_GROUP_ID). */
+		supportGroupId: groups[0],
+		/** Every support group of SUPPORT_GROUP_ID, the default first; empty when unset. */
+		supportGroupIds: groups,
 		publicUrl: fields.publicUrl ?? `http://localhost:${fields.port}`,
 		demoPage: fields.demoPage ?? fields.nodeEnv !== "production",
 	};

@@ -102,6 +102,27 @@ export const FileSchema = object("a JSON object", {
 			description: '"when-idle", "always" or "never"',
 		}),
 	}),
+	/** Which support group a new customer joins: the first rule that matches, else the least busy. */
+	groups: section({
+		routes: Type.Array(
+			object("an object with group and locale, origin or channel", {
+				group: Type.Integer({
+					maximum: -1_000_000_000_000,
+					description: "the id of a support group, e.g. -1001234567890",
+				}),
+				locale: Type.Optional(Type.String({ minLength: 1, description: 'a locale like "ru"' })),
+				origin: Type.Optional(
+					Type.String({ minLength: 1, description: 'a site domain like "shop.example"' }),
+				),
+				channel: Type.Optional(
+					Type.Union([Type.Literal("web"), Type.Literal("telegram")], {
+						description: '"web" or "telegram"',
+					}),
+				),
+			}),
+			{ default: [], description: "a list of routing rules" },
+		),
+	}),
 	uploads: section({ imageMaxBytes: bytes(10 * 2 ** 20), documentMaxBytes: bytes(20 * 2 ** 20) }),
 	/** Validity of signed media URLs. */
 	media: section({ urlTtl: duration("24h") }),
@@ -169,6 +190,7 @@ function settingsOf(file: StaticDecode<typeof FileSchema>) {
 		},
 		outbox: { ...budgets, groupWindowMs, leaseMs },
 		card: file.card,
+		groupRoutes: file.groups.routes,
 		uploads: file.uploads,
 		retention: { bookkeepingMs: bookkeeping, intervalMs, ...(mediaMs && { mediaMs }) },
 		...(file.rateLimits && { rateLimits: file.rateLimits }),

@@ -95,13 +95,18 @@ const zoneKnown = (zone: string) => {
 	}
 };
 
+/** `SUPPORT_GROUP_ID`'s ids in the order written, each once: the first is the default group. */
+export const supergroups = (text: string): number[] => [...new Set(entries(text).map(Number))];
+
 /** Formats the config schemas name, in TypeBox's registry so that `Value.Errors` checks them. */
 const FORMATS = {
 	duration: (text) => typeof measure(text) === "number",
 	"time-zone": zoneKnown,
 	port: (text) => /^\d{1,5}$/.test(text) && +text <= 65_535,
 	// Forums exist only in supergroups, whose Bot API ids are "-100" followed by the channel id.
-	supergroup: (text) => /^-100\d+$/.test(text) && Number.isSafeInteger(+text),
+	supergroups: (text) =>
+		entries(text).length > 0 &&
+		entries(text).every((id) => /^-100\d+$/.test(id) && Number.isSafeInteger(+id)),
 	"http-url": (text) => httpUrl(text) !== undefined,
 	// A base has paths appended to it: a query or fragment cannot stay.
 	"base-url": (text) => httpUrl(text)?.search === "" && !httpUrl(text)?.hash,

@@ -32,8 +32,19 @@ export function loadConfig(
 ): LoadConfigResult {
 	const fromEnv = readEnvironment(env, readText);
 	const fromFile = readConfigFile(fromEnv.configFile, readText);
-	if (fromEnv.ok && fromFile.ok)
+	if (fromEnv.ok && fromFile.ok) {
+		const groups = fromEnv.settings.supportGroupIds;
+		// Groups the setup page added are known only at run time: checked when SUPPORT_GROUP_ID is set.
+		const strays = fromFile.settings.groupRoutes.flatMap(({ group }, index) =>
+			groups.length > 0 && !groups.includes(group)
+				? [
+						`CONFIG_FILE groups.routes[${index}].group: must be one of SUPPORT_GROUP_ID (got ${group})`,
+					]
+				: [],
+		);
+		if (strays.length > 0) return { ok: false, errors: strays };
 		return { ok: true, config: { ...fromEnv.settings, ...fromFile.settings } };
+	}
 	return {
 		ok: false,
 		errors: [...(fromEnv.ok ? [] : fromEnv.errors), ...(fromFile.ok ? [] : fromFile.errors)],

@@ -11,6 +11,7 @@ import { cannedReplies, customers } from "../db/schema.ts";
 import { catalogues, type Locale } from "../i18n/texts.ts";
 import { type OperatorMessageInput, recordOperatorMessage } from "./operator-messages.ts";
 import type { StoredMessage } from "./stored-message.ts";
+import { topicOwner } from "./support-groups.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export const CANNED_NAME = /^[a-z0-9_-]{1,32}$/;
@@ -148,7 +149,7 @@ export async function sendCanned(
 			identityName: sql<string | null>`${customers.identity}->>'name'`,
 		})
 		.from(customers)
-		.where(eq(customers.topicId, input.topicId));
+		.where(topicOwner(input.topicId, input.groupKey));
 	if (!customer) return null;
 	const template = await pickCanned(work, name, customer.locale, fallback);
 	if (template === null) return { unknown: true };

@@ -13,6 +13,7 @@ import { AppError } from "./errors.ts";
 import { mergeCustomers, olderTopicFirst } from "./merge.ts";
 import type { SessionRef, SessionStart } from "./sessions.ts";
 import { recordEvent } from "./status.ts";
+import { chooseGroup } from "./support-groups.ts";
 import { type CoreDeps, commit, type Work } from "./unit-of-work.ts";
 
 /** What the widget sends as `identity` in `init` (lengths are checked by the route's schema). */
@@ -116,6 +117,7 @@ async function createCustomer(work: Work, claim: IdentityClaim, pageUrl?: string
 		.values({
 			displayName: claim.name ?? `Web ${claim.userId.slice(0, 8)}`,
 			sourceUrl: pageUrl ?? null,
+			groupId: await chooseGroup(work.tx, work.groups, { channel: "web", pageUrl }),
 		})
 		.returning();
 	if (!row) throw new Error("customer insert returned nothing");

@@ -15,6 +15,8 @@ import type { Work } from "./unit-of-work.ts";
 export interface OperatorMessageInput {
 	topicId: number;
 	groupId: number;
+	/** The group's key (`groupKey`): topic ids are numbered per group. */
+	groupKey: number;
 	/**
 	 * The message in the topic that the customer's copies come from. Absent for a text the bot
 	 * sends on the operator's behalf (a canned reply): the private chat gets the text itself.
@@ -36,11 +38,12 @@ export interface OperatorMessageInput {
 /**
  * The customer of a topic, locked first, as every other path does (a web message updates the
  * row before touching its timers): one lock order, no deadlock between an answer and a question.
- * Also reads what the reply's effects depend on, in the same round trip. Parameter: topic id.
+ * Also reads what the reply's effects depend on, in the same round trip. Parameters: topic id, group key.
  */
 const TOPIC_CUSTOMER_SQL = `select c.id, c.telegram_user_id, c.status, c.assignee_id,
 	exists (select 1 from web_sessions s where s.customer_id = c.id) as has_web
-from customers c where c.topic_id = $1::bigint limit 1 for update of c`;
+from customers c where coalesce(c.group_id, 0) = $2::bigint and c.topic_id = $1::bigint
+limit 1 for update of c`;
 
 /**
  * The reply stored, its topic copy recorded and the SLA clock stopped (an operator answered,
@@ -96,7 +99,10 @@ export async function recordOperatorMessage(
 	work: Work,
 	input: OperatorMessageInput,
 ): Promise<StoredMessage | null> {
-	const [customer] = await rawQuery<TopicCustomerRow>(work.tx, TOPIC_CUSTOMER_SQL, [input.topicId]);
+	const [customer] = await rawQuery<TopicCustomerRow>(work.tx, TOPIC_CUSTOMER_SQL, [
+		input.topicId,
+		input.groupKey,
+	]);
 	if (!customer) return null;
 	const replyTo =
 		input.replyToTelegramMessageId !== undefined

@@ -5,6 +5,7 @@ import { and, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { customers, messages, type TicketStatus, webSessions } from "../db/schema.ts";
 import { isUuid } from "./ids.ts";
+import { chooseGroup } from "./support-groups.ts";
 import { type CoreDeps, commit } from "./unit-of-work.ts";
 
 export interface SessionRef {
@@ -100,7 +101,11 @@ export async function startWebSession(
 	const created = await commit(deps, async ({ tx }) => {
 		const [customer] = await tx
 			.insert(customers)
-			.values({ displayName: `Web ${sessionId.slice(0, 8)}`, sourceUrl: pageUrl ?? null })
+			.values({
+				displayName: `Web ${sessionId.slice(0, 8)}`,
+				sourceUrl: pageUrl ?? null,
+				groupId: await chooseGroup(tx, deps.groups, { channel: "web", pageUrl }),
+			})
 			.returning({ id: customers.id, status: customers.status });
 		if (!customer) throw new Error("customer insert returned nothing");
 		await tx

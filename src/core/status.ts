@@ -22,7 +22,8 @@ export type EventKind =
 	| "RATED"
 	| "FEEDBACK"
 	| "ASSIGNED"
-	| "UNASSIGNED";
+	| "UNASSIGNED"
+	| "MOVED";
 
 /** Who or what caused a change: `customer`, `operator:<telegram id>`, `system:<reason>`. */
 export type Actor = string;

@@ -8,6 +8,7 @@ import type { Locale } from "../i18n/texts.ts";
 import { recordCustomerMessages } from "./customer-messages.ts";
 import { recordEvent } from "./status.ts";
 import type { StoredMessage } from "./stored-message.ts";
+import { chooseGroup } from "./support-groups.ts";
 import { storeTelegramMedia, type TelegramMedia } from "./telegram-media.ts";
 import type { Work } from "./unit-of-work.ts";
 
@@ -83,6 +84,10 @@ export async function upsertTelegramCustomer(
 			telegramLastName: person.lastName ?? null,
 			telegramUsername: person.username ?? null,
 			locale: localeOf(person.languageCode, defaultLocale),
+			groupId: await chooseGroup(work.tx, work.groups, {
+				channel: "telegram",
+				locale: person.languageCode ?? null,
+			}),
 		})
 		.returning();
 	if (!created) throw new Error("customer insert returned nothing");

@@ -14,6 +14,7 @@ import type { BusinessHours } from "./business-hours.ts";
 import type { CustomerEvent, EventBus } from "./events.ts";
 import type { GroupCommit } from "./group-commit.ts";
 import type { CustomerMessageInput, RecordedMessage } from "./stored-message.ts";
+import type { SupportGroups } from "./support-groups.ts";
 
 export interface TimerPolicy {
 	slaReminders: number[];
@@ -48,6 +49,8 @@ export interface CoreDeps {
 	 * each message is stored in a transaction of its own.
 	 */
 	messageBatches?: MessageBatches;
+	/** The support groups a new customer may join (several groups); absent: the default one. */
+	groups?: SupportGroups;
 }
 
 /** Customers' messages that arrive while a batch commits, gathered into the next one. */
@@ -57,6 +60,8 @@ export interface Work {
 	tx: Tx;
 	texts: Texts;
 	policy: TimerPolicy;
+	/** The support groups a new customer may join (`chooseGroup`). */
+	groups?: SupportGroups;
 	emit(customerId: string, event: CustomerEvent): void;
 	enqueue(customerId: string, item: OutboxItem): Promise<void>;
 	/** Files items of several queues in one statement, in the order given. */
@@ -125,6 +130,7 @@ async function runOnce<T>(
 			tx,
 			texts: deps.texts,
 			policy: deps.policy,
+			...(deps.groups ? { groups: deps.groups } : {}),
 			emit: (customerId, event) => events.push([customerId, event]),
 			enqueue: (customerId, item) => enqueue([{ customerId, item }]),
 			enqueueAll: (owed) => enqueue(owed),

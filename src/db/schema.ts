@@ -60,11 +60,18 @@ export const customers = pgTable(
 		 * ticket closes, so a reopened ticket goes back to them.
 		 */
 		assigneeId: bigint({ mode: "number" }),
+		/**
+		 * The support group the customer's topic lives in, chosen once when they are created
+		 * (routing rules, else the shortest write queue), changed only by `/move`. Null: the
+		 * default group (the first configured), as for every customer from before several groups.
+		 */
+		groupId: bigint({ mode: "number" }),
 	},
 	(t) => [
 		// `/stats` counts tickets by status from this index alone.
 		index("customers_status_idx").on(t.status),
-		uniqueIndex("customers_topic_id_uq").on(t.topicId),
+		// Topic ids are numbered per group: one customer per topic of each group (null: default).
+		uniqueIndex("customers_group_topic_uq").on(sql`coalesce(${t.groupId}, 0)`, t.topicId),
 		uniqueIndex("customers_telegram_user_id_uq").on(t.telegramUserId),
 		uniqueIndex("customers_external_user_id_uq").on(t.externalUserId),
 	],
@@ -218,10 +225,16 @@ export const outboxHeads = pgTable(
 		target: text().$type<"group" | "dm" | "idle">().notNull().default("idle"),
 		priority: integer().notNull().default(1),
 		readyAt: timestamp({ withTimezone: true, mode: "date" }).notNull().default(sql`'infinity'`),
+		/**
+		 * The support group whose budget the queue's group work draws from: the customer's group,
+		 * 0 for the default group (and for notices naming none), so a claim per group reads one
+		 * index range.
+		 */
+		groupId: bigint({ mode: "number" }).notNull().default(0),
 	},
 	(t) => [
-		// The claim: runnable heads of one target in serving order.
-		index("outbox_heads_ready_idx").on(t.target, t.priority, t.readyAt, t.headId),
+		// The claim: runnable heads of one target (and group) in serving order.
+		index("outbox_heads_ready_idx").on(t.target, t.groupId, t.priority, t.readyAt, t.headId),
 		index("outbox_heads_head_idx").on(t.headId),
 		// What lets the claim leave `head_id is not null` out (and so always plan by the index
 		// above): only an empty queue is idle.

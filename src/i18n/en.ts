@@ -68,6 +68,7 @@ export const en = {
 	eventCLOSED: "closed",
 	eventPHONE_UPDATED: "phone updated",
 	eventLINKED: "Telegram linked",
+	eventMOVED: "moved to support group {group}",
 	eventIDENTIFIED: "signed in on the site",
 	awayMessage:
 		"Thanks for your message! We're away right now and back {when}. We'll answer as soon as we're back.",
@@ -182,6 +183,15 @@ export const en = {
 	cannedUsage:
 		"Canned replies: /r <name> sends one, /r lists them, /r save <name> [locale] (as a reply) saves the message's text, /r del <name> deletes one.",
 	cannedSentNotice: "📨 Canned reply “{name}” sent:\n{text}",
+	noticeGroupLost:
+		"⚠️ The bot can no longer write to the support group {group} ({reason}). New customers go to the other groups; what was queued for it waits as failed items. Once the bot is back in that group, send /retry in its General topic.",
+	noticeGroupBack: "✅ The bot can write to the support group {group} again.",
+	moveDone:
+		"➡️ This customer moved to another support group: {topicLink}. Their messages continue there.",
+	moveArrived:
+		"⬅️ This customer moved here from another support group; earlier conversation: {topicLink}",
+	moveUnknownGroup: "Unknown group. /move takes the id of one of the support groups: {groups}",
+	moveSameGroup: "This customer is already in that group.",
 } as const;
 
 export type TextKey = keyof typeof en;

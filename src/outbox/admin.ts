@@ -54,3 +54,15 @@ export async function retryDead(work: OutboxWork, customerId: string): Promise<n
 	}
 	return revived.length;
 }
+
+/**
+ * The customer's queue now draws from another group's budget (`/move`): its head carries that
+ * group's key (`outbox_heads.group_id`, 0 for the default group), so the claim of that group
+ * serves it. Only the head row changes: the items stay in their order.
+ */
+export async function moveOutboxQueue(tx: Tx, customerId: string, groupKey: number) {
+	await rawQuery(tx, "update outbox_heads set group_id = $2::bigint where customer_id = $1::uuid", [
+		customerId,
+		groupKey,
+	]);
+}

@@ -52,9 +52,10 @@ export async function recordFailure(
 		});
 		// Operators see it in the topic, with the way to try again; a notice that itself cannot
 		// be delivered is only logged, so failures never beget failures.
-		const notice = NOTICE_KINDS.has(item.kind)
-			? null
-			: JSON.stringify({ text: "noticeDead", vars: { reason: failure.description } });
+		const notice =
+			NOTICE_KINDS.has(item.kind) || failure.quiet
+				? null
+				: JSON.stringify({ text: "noticeDead", vars: { reason: failure.description } });
 		await markDead(database, item.id, failure.description, notice);
 		return null;
 	}

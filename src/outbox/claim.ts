@@ -17,9 +17,11 @@ type MessageRow = typeof messages.$inferSelect;
  * The claim, both targets in one statement (one round trip per pump): runnable DM heads and
  * group heads in serving order, each with its own limit, locked with SKIP LOCKED and leased (head
  * and item) in the same statement. Parameters: DM limit, group limit, now, lease end, idle
- * limit (group heads that wait for an idle group; 0 while it is not). Rows carry
- * their target, and whether their queue has another item pending (behind them, or filed before
- * them and passed over: a card edit or a pin).
+ * limit (group heads that wait for an idle group; 0 while it is not), and the key of the support
+ * group whose heads it takes (`outbox_heads.group_id`: each group has its own budget, so each is
+ * claimed on its own). Rows carry their target, their queue's group key, and whether their queue
+ * has another item pending (behind them, or filed before them and passed over: a card edit or a
+ * pin).
  *
  * Serving order: customer messages before reminders and card edits (`priority`), then whoever
  * has waited longest (a delivered item sends the customer's next one to the back of the line, so
@@ -39,28 +41,30 @@ type MessageRow = typeof messages.$inferSelect;
  * for it).
  */
 export const CLAIM_SQL = `with hd as (
-	select customer_id, head_id from outbox_heads
+	select customer_id, head_id, group_id from outbox_heads
 	where target = 'dm' and ready_at <= $3::text::timestamptz
 	order by priority, ready_at, head_id
 	limit $1::int
 	for update skip locked
 ), hg as (
-	select customer_id, head_id from outbox_heads
-	where target = 'group' and priority < ${IDLE_PRIORITY} and ready_at <= $3::text::timestamptz
+	select customer_id, head_id, group_id from outbox_heads
+	where target = 'group' and group_id = $6::bigint and priority < ${IDLE_PRIORITY}
+		and ready_at <= $3::text::timestamptz
 	order by priority, ready_at, head_id
 	limit $2::int
 	for update skip locked
 ), hi as (
-	select customer_id, head_id from outbox_heads
-	where target = 'group' and priority >= ${IDLE_PRIORITY} and ready_at <= $3::text::timestamptz
+	select customer_id, head_id, group_id from outbox_heads
+	where target = 'group' and group_id = $6::bigint and priority >= ${IDLE_PRIORITY}
+		and ready_at <= $3::text::timestamptz
 		and not exists (select 1 from hg)
 	order by priority, ready_at, head_id
 	limit $5::int
 	for update skip locked
 ), h as (
-	select customer_id, head_id, 'dm' as target from hd
-	union all select customer_id, head_id, 'group' as target from hg
-	union all select customer_id, head_id, 'group' as target from hi
+	select customer_id, head_id, group_id, 'dm' as target from hd
+	union all select customer_id, head_id, group_id, 'group' as target from hg
+	union all select customer_id, head_id, group_id, 'group' as target from hi
 ), l as (
 	update outbox_heads x set ready_at = $4::text::timestamptz
 	where x.customer_id = any(array(select customer_id from h))
@@ -69,7 +73,7 @@ export const CLAIM_SQL = `with hd as (
 	where o.id = any(array(select head_id from h)) and o.state <> 'done' and o.state <> 'dead'
 	returning o.id, o.customer_id, o.kind, o.payload, o.attempts
 )
-select c.*, h.target, mc.*,
+select c.*, h.target, h.group_id, mc.*,
 	(c.customer_id is null or exists (select 1 from outbox p
 		where p.customer_id = c.customer_id and p.state = 'pending' and p.id <> c.id)) as has_next
 from c
@@ -108,6 +112,7 @@ interface ClaimRow {
 	cu_topic_id: number | string | null;
 	cu_card_message_id: number | string | null;
 	target: Target;
+	group_id: number | string;
 	/** The customer's queue had another item behind this one when it was claimed. */
 	has_next: boolean;
 }
@@ -121,7 +126,8 @@ export interface Claimed {
 
 /**
  * Claims and leases up to `dmLimit` DM heads and `groupLimit` group heads until `leaseMs` from
- * now; of the group heads that wait for an idle group, up to `idleLimit`.
+ * now; of the group heads that wait for an idle group, up to `idleLimit`; group heads of the
+ * support group of key `groupKey` (0: the default group).
  * @example const claimed = await claimHeads(database, 0, 5, 60_000, 0) // up to 5 group items
  */
 export async function claimHeads(
@@ -130,6 +136,7 @@ export async function claimHeads(
 	groupLimit: number,
 	leaseMs: number,
 	idleLimit = 0,
+	groupKey = 0,
 ): Promise<Claimed[]> {
 	if (dmLimit <= 0 && groupLimit <= 0) return [];
 	const rows = await rawStatement<ClaimRow>(database, CLAIM_SQL, [
@@ -142,6 +149,7 @@ export async function claimHeads(
 		isoAt(1),
 		isoAt(leaseMs),
 		Math.max(0, Math.min(idleLimit, groupLimit)),
+		groupKey,
 	]);
 	return rows.map((row) => ({
 		item: itemOf(row),
@@ -157,6 +165,7 @@ function itemOf(row: ClaimRow): ClaimedItem {
 		kind: row.kind,
 		payload: row.payload,
 		attempts: row.attempts,
+		groupKey: Number(row.group_id),
 	};
 	if (row.kind === "topic_message") item.prefetched = prefetchedOf(row);
 	return item;

@@ -18,6 +18,11 @@ export interface ClaimedItem {
 	payload: Record<string, unknown>;
 	attempts: number;
 	/**
+	 * The key of the support group its queue writes to (`outbox_heads.group_id`: 0 for the
+	 * default group), when the claim read it.
+	 */
+	groupKey?: number;
+	/**
 	 * `topic_message`: the message (null when it is gone) and its customer's chat, topic and card,
 	 * read by the claim itself, so delivery needs no further read in the common case.
 	 */
@@ -72,7 +77,8 @@ export type OutboxHandler = (context: OutboxHandlerContext) => Promise<void>;
 export type DeliveryFailure =
 	| { kind: "flood"; retryAfterMs: number; description: string }
 	| { kind: "transient"; description: string }
-	| { kind: "permanent"; code: number; description: string };
+	/** `quiet`: no notice in the topic (it could not be delivered either: the group is gone). */
+	| { kind: "permanent"; code: number; description: string; quiet?: boolean };
 
 /** Turns what a handler threw into a `DeliveryFailure` (the Telegram door's `classifyFailure`). */
 export type ClassifyFailure = (error: unknown) => DeliveryFailure;

@@ -13,20 +13,23 @@ import { outboxRouting, URGENT_PRIORITY } from "./routing.ts";
  * relation of (customer_id, kind, payload as JSON text, target, priority, n): the items are filed
  * in the order of `n`, and the first of each idle queue becomes its head. The upsert locks the
  * head rows (in key order) even when it changes nothing, so a finish of the same queue (which
- * locks the head first) waits for this commit and then sees the item. `heads` returns one row per
- * queue whose head it set. Every statement that files items is built from these steps.
+ * locks the head first) waits for this commit and then sees the item. A head carries its
+ * customer's support group (`group_id`, 0 for the default group and for notices about no
+ * customer), whose budget the claim serves it from. `heads` returns one row per queue whose head
+ * it set. Every statement that files items is built from these steps.
  */
 export const enqueueSteps = (source: string) => `filed as (
 	insert into outbox (customer_id, kind, payload, target, priority)
 	select customer_id, kind, payload::jsonb, target, priority from ${source} order by n
 	returning id, customer_id, target, priority, next_attempt_at
 ), heads as (
-	insert into outbox_heads as h (customer_id, head_id, target, priority, ready_at)
-	select distinct on (queue) queue, id, target, priority, next_attempt_at
+	insert into outbox_heads as h (customer_id, head_id, target, priority, ready_at, group_id)
+	select distinct on (queue) queue, id, target, priority, next_attempt_at,
+		coalesce((select c.group_id from customers c where c.id = f.customer_id), 0)
 	from (select coalesce(customer_id, '${NO_CUSTOMER_QUEUE}'::uuid) as queue, * from filed) f
 	order by queue, greatest(priority, ${URGENT_PRIORITY}), id
 	on conflict (customer_id) do update set head_id = excluded.head_id, target = excluded.target,
-		priority = excluded.priority, ready_at = excluded.ready_at
+		priority = excluded.priority, ready_at = excluded.ready_at, group_id = excluded.group_id
 	where h.head_id is null or (h.priority > ${URGENT_PRIORITY}
 		and excluded.priority < h.priority and h.ready_at <= clock_timestamp())
 	returning h.customer_id

@@ -1,12 +1,25 @@
 /**
- * Telegram's flood limits as budgets: about 20 calls a minute into the support group,
+ * Telegram's flood limits as budgets: about 20 calls a minute into each support group,
  * one a second per private chat, 30 a second overall. Every Bot API call is counted here (the
  * client's hook); the outbox worker claims group work only while the group has budget left, and a
  * 429 pauses the chat it came from, and only that chat, for `retry_after`. A call Telegram never
  * took in (a 5xx, a refused connection) is refunded: an outage does not spend the budget.
  */
 
-export type ChatKey = "group" | `dm:${number}`;
+/**
+ * A budget's chat: "group" is the default support group, `group:<id>` another support group
+ * (each has a window of its own), `dm:<id>` a private chat.
+ */
+export type ChatKey = GroupKey | `dm:${number}`;
+export type GroupKey = "group" | `group:${number}`;
+
+const isGroup = (key: string): key is GroupKey => key === "group" || key.startsWith("group:");
+
+/** A group's calls still inside its sliding window, oldest first (from `head`). */
+interface Window {
+	calls: number[];
+	head: number;
+}
 
 interface Bucket {
 	tokens: number;
@@ -38,31 +51,36 @@ export interface FloodBudget {
 	pausedFor(chat: ChatKey): number;
 	/** Milliseconds until this chat has `calls` calls available (default 1). */
 	waitMs(chat: ChatKey, calls?: number): number;
-	/** The group budget is the bottleneck: worth merging messages to save calls. */
-	groupTight(): boolean;
+	/** The group's budget is the bottleneck: worth merging messages to save calls. */
+	groupTight(group?: GroupKey): boolean;
 	/** The outbox worker found more group work than budget (true) or could take all of it (false). */
-	noteGroupBacklog(backlog: boolean): void;
+	noteGroupBacklog(backlog: boolean, group?: GroupKey): void;
 }
 
 export function createFloodBudget(options: FloodBudgetOptions): FloodBudget {
 	const now = options.now ?? Date.now;
 	const buckets = new Map<string, Bucket>();
-	let backlog = false;
-	// The group's budget is a sliding window like Telegram's own (a token bucket could spend up to
+	const backlogs = new Set<string>();
+	// A group's budget is a sliding window like Telegram's own (a token bucket could spend up to
 	// twice its size within one window): the times of the calls still inside it, oldest first.
-	const groupCalls: number[] = [];
-	let groupHead = 0;
-	const groupLeft = () => {
+	const windows = new Map<string, Window>();
+	const windowOf = (key: string) => {
+		const found = windows.get(key) ?? { calls: [], head: 0 };
+		windows.set(key, found);
+		return found;
+	};
+	const groupLeft = (key: string) => {
+		const w = windowOf(key);
 		const from = now() - options.groupWindowMs;
-		while (groupHead < groupCalls.length && (groupCalls[groupHead] as number) <= from) groupHead++;
-		if (groupHead > 1024) {
-			groupCalls.splice(0, groupHead);
-			groupHead = 0;
+		while (w.head < w.calls.length && (w.calls[w.head] as number) <= from) w.head++;
+		if (w.head > 1024) {
+			w.calls.splice(0, w.head);
+			w.head = 0;
 		}
-		return options.groupPerWindow - (groupCalls.length - groupHead);
+		return options.groupPerWindow - (w.calls.length - w.head);
 	};
 	const rate = (key: string) =>
-		key === "group"
+		isGroup(key)
 			? { capacity: options.groupPerWindow, perMs: options.groupPerWindow / options.groupWindowMs }
 			: key === "global"
 				? { capacity: options.globalPerSecond, perMs: options.globalPerSecond / 1000 }
@@ -88,22 +106,23 @@ export function createFloodBudget(options: FloodBudgetOptions): FloodBudget {
 	const availableOf = (key: string) => {
 		const b = bucket(key);
 		if (b.pausedUntil > now()) return 0;
-		return Math.max(0, Math.floor(key === "group" ? groupLeft() : b.tokens));
+		return Math.max(0, Math.floor(isGroup(key) ? groupLeft(key) : b.tokens));
 	};
 
 	return {
 		record(chat) {
 			const at = now();
-			if (chat === "group") groupCalls.push(at);
+			if (isGroup(chat)) windowOf(chat).calls.push(at);
 			else bucket(chat).tokens -= 1;
 			bucket("global").tokens -= 1;
 			return at;
 		},
 		refund(chat, recordedAt) {
-			if (chat === "group") {
+			if (isGroup(chat)) {
 				// Its entry leaves the window (unless it already slid out of it by itself).
-				const at = groupCalls.lastIndexOf(recordedAt);
-				if (at >= groupHead) groupCalls.splice(at, 1);
+				const w = windowOf(chat);
+				const at = w.calls.lastIndexOf(recordedAt);
+				if (at >= w.head) w.calls.splice(at, 1);
 			} else {
 				const b = bucket(chat);
 				b.tokens = Math.min(rate(chat).capacity, b.tokens + 1);
@@ -124,29 +143,36 @@ export function createFloodBudget(options: FloodBudgetOptions): FloodBudget {
 		waitMs(chat, calls = 1) {
 			const b = bucket(chat);
 			const paused = Math.max(0, b.pausedUntil - now());
-			if (chat === "group") {
+			if (isGroup(chat)) {
 				// Short of `calls`: that many of the oldest calls in the window have to leave it first.
-				const short = Math.min(calls, options.groupPerWindow) - groupLeft();
-				const oldest = short < 1 ? undefined : groupCalls[groupHead + short - 1];
+				const short = Math.min(calls, options.groupPerWindow) - groupLeft(chat);
+				const w = windowOf(chat);
+				const oldest = short < 1 ? undefined : w.calls[w.head + short - 1];
 				const slides = oldest === undefined ? 0 : oldest + options.groupWindowMs - now();
 				return Math.ceil(Math.max(paused, slides));
 			}
 			const refill = b.tokens >= calls ? 0 : (calls - b.tokens) / rate(chat).perMs;
 			return Math.ceil(Math.max(paused, refill));
 		},
-		groupTight() {
-			return backlog || bucket("group").pausedUntil > now() || groupLeft() < 2;
+		groupTight(group = "group") {
+			return backlogs.has(group) || bucket(group).pausedUntil > now() || groupLeft(group) < 2;
 		},
-		noteGroupBacklog(value) {
-			backlog = value;
+		noteGroupBacklog(value, group = "group") {
+			if (value) backlogs.add(group);
+			else backlogs.delete(group);
 		},
 	};
 }
 
-/** Which budget a Bot API call draws from: the support group, a private chat, or none. */
-export function chatKeyOf(params: unknown, groupId: number): ChatKey | undefined {
+/** The budget of a support group: "group" for the default one (the first of `groups`). */
+export function groupKeyOf(groups: readonly number[], groupId: number): GroupKey {
+	return groupId === groups[0] ? "group" : `group:${groupId}`;
+}
+
+/** Which budget a Bot API call draws from: a support group, a private chat, or none. */
+export function chatKeyOf(params: unknown, groups: readonly number[]): ChatKey | undefined {
 	const chatId = Number((params as { chat_id?: unknown } | undefined)?.chat_id);
 	if (!Number.isFinite(chatId) || chatId === 0) return undefined;
-	if (chatId === groupId) return "group";
+	if (groups.includes(chatId)) return groupKeyOf(groups, chatId);
 	return chatId > 0 ? `dm:${chatId}` : undefined;
 }

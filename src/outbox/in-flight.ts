@@ -8,17 +8,30 @@ import type { Target } from "./delivery.ts";
 export class InFlight {
 	total = 0;
 	group = 0;
+	/** Calls the group items in flight make, by the group's key (`outbox_heads.group_id`). */
+	private readonly groups = new Map<number, number>();
 	private idle: Promise<void> = Promise.resolve();
 	private releaseIdle: (() => void) | undefined;
 
-	add(target: Target): void {
-		if (target === "group") this.group++;
+	add(target: Target, groupKey = 0, calls = 1): void {
+		if (target === "group") {
+			this.group++;
+			this.groups.set(groupKey, this.inGroup(groupKey) + calls);
+		}
 		if (this.total++ === 0) this.idle = new Promise((resolve) => (this.releaseIdle = resolve));
 	}
 
-	remove(target: Target): void {
-		if (target === "group") this.group--;
+	remove(target: Target, groupKey = 0, calls = 1): void {
+		if (target === "group") {
+			this.group--;
+			this.groups.set(groupKey, this.inGroup(groupKey) - calls);
+		}
 		if (--this.total === 0) this.releaseIdle?.();
+	}
+
+	/** Calls the items in flight into the group of this key make (made or still to make). */
+	inGroup(groupKey: number): number {
+		return this.groups.get(groupKey) ?? 0;
 	}
 
 	/** Resolves once nothing is in flight. */

@@ -17,11 +17,15 @@ export type OutboxItem =
 	/**
 	 * A notice for operators in the topic, rendered at delivery. Skipped when the customer has no
 	 * topic yet. `topicId` addresses a topic that is no longer the customer's (after a merge);
-	 * `{topicLink}` in the text is the link to the customer's current topic.
+	 * `{topicLink}` in the text is the link to the customer's current topic. `groupId`: the group
+	 * of that `topicId` when it is not the customer's (after a move).
 	 */
-	| { kind: "topic_notice"; text: TextKey; vars?: Vars; topicId?: number }
-	/** Text already rendered for operators (command answers such as /history). */
-	| { kind: "topic_text"; text: string }
+	| { kind: "topic_notice"; text: TextKey; vars?: Vars; topicId?: number; groupId?: number }
+	/**
+	 * Text already rendered for operators (command answers such as /history). `open`: the topic
+	 * is created (with its card) when the customer has none, as for a customer moved to a group.
+	 */
+	| { kind: "topic_text"; text: string; open?: boolean }
 	/** The customer edited a message in the DM: its copy in the topic follows. */
 	| { kind: "topic_edit"; messageId: string }
 	/** The topic's name follows the customer's name (linking, merging). */
@@ -48,11 +52,12 @@ export type OutboxItem =
 	| { kind: "sla_reminder"; waitedMs: number; breach: boolean; assignee?: number }
 	/**
 	 * A notice for operators in the support group's General topic (no thread), about no one
-	 * customer: its outbox row has no customer (a Telegram update set aside).
+	 * customer: its outbox row has no customer (a Telegram update set aside). `groupId`: the
+	 * support group it is for (absent: the default group).
 	 */
-	| { kind: "group_notice"; text: TextKey; vars?: Vars }
+	| { kind: "group_notice"; text: TextKey; vars?: Vars; groupId?: number }
 	/** Text already rendered, for the General topic (a command's answer there, e.g. /stats). */
-	| { kind: "group_text"; text: string };
+	| { kind: "group_text"; text: string; groupId?: number };
 
 export type OutboxKind = OutboxItem["kind"];
 

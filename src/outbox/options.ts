@@ -5,8 +5,18 @@
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { ClassifyFailure, OutboxHandler } from "./delivery.ts";
-import type { FloodBudget } from "./flood-budget.ts";
+import type { FloodBudget, GroupKey } from "./flood-budget.ts";
 import type { SenderLock } from "./sender-lock.ts";
+
+/** A support group as the claim sees it: its heads' key and its flood budget. */
+export interface OutboxGroup {
+	/** `outbox_heads.group_id` of its queues: 0 for the default group. */
+	key: number;
+	budget: GroupKey;
+}
+
+/** The one group of a desk that names none. */
+export const DEFAULT_GROUP: OutboxGroup = { key: 0, budget: "group" };
 
 /** What a door hands the worker to deliver its items (the Telegram door's `deliveries`). */
 export interface OutboxDeliveries {
@@ -16,6 +26,8 @@ export interface OutboxDeliveries {
 	classifyFailure?: ClassifyFailure;
 	/** Flood budgets: group work is claimed only while the group has calls left. */
 	budget?: FloodBudget;
+	/** The support groups, the default first; absent: one (`DEFAULT_GROUP`). */
+	groups?: () => readonly OutboxGroup[];
 	/** Aborts the calls in flight (stop() after its grace). */
 	abortCalls?: () => void;
 	/**

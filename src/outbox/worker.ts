@@ -16,9 +16,10 @@ import {
 	type Target,
 } from "./delivery.ts";
 import { FinishBatcher, runHandler } from "./finish.ts";
+import { groupCallsOf, withinCalls } from "./group-calls.ts";
 import { InFlight } from "./in-flight.ts";
 import { Leases } from "./leases.ts";
-import { type OutboxWorkerOptions, tunings } from "./options.ts";
+import { DEFAULT_GROUP, type OutboxGroup, type OutboxWorkerOptions, tunings } from "./options.ts";
 import { Schedule } from "./schedule.ts";
 import { GroupSender } from "./sender-lock.ts";
 import { releaseItems } from "./statements.ts";
@@ -152,53 +153,82 @@ class WorkerLoop implements OutboxWorker {
 
 	/** One claim within the room left, its items launched; false when there was no room. */
 	private async claimRound(): Promise<boolean> {
-		const { budget } = this.options;
 		// A deferred finish still holds its customer's head: when an item may have been filed
 		// behind one (whoever filed it woke this pump), it is written first, so that the claim
 		// sees that item. Only once nothing is in flight can no later deferral hold such an item.
 		if (this.queuedBehind && this.finishes.deferredPending()) await this.finishes.settle();
 		if (this.inFlight.total === 0 && !this.finishes.deferredPending()) this.queuedBehind = false;
-		const room = this.tunings.concurrency - this.inFlight.total;
+		let room = this.tunings.concurrency - this.inFlight.total;
 		if (room <= 0) return false;
-		const dmRoom = this.breakers.dm.room(room);
+		const wakesBefore = this.wakes;
+		let dmRoom = this.breakers.dm.room(room);
+		let exhausted = true;
+		// Each support group's heads are claimed within that group's own flood budget; the first
+		// claim takes the private chats' heads too.
+		for (const group of this.options.groups?.() ?? [DEFAULT_GROUP]) {
+			const claimed = await this.claimGroup(group, room, dmRoom, wakesBefore);
+			if (claimed === undefined) return false;
+			if (claimed.skipped) continue;
+			room -= claimed.taken;
+			dmRoom = 0;
+			exhausted &&= claimed.exhausted;
+			if (room <= 0) break;
+		}
+		this.lastClaimExhausted = exhausted;
+		return true;
+	}
+
+	/**
+	 * Claims one group's heads (and `dmRoom` DM heads) and launches them: undefined when stop()
+	 * came meanwhile; `skipped` when the group had no room and no DM heads were wanted.
+	 */
+	private async claimGroup(group: OutboxGroup, room: number, dmRoom: number, wakesBefore: number) {
+		const { budget } = this.options;
 		// Group work only on the group sender, and only while the group's flood budget has calls
 		// left; items in flight have not all made their calls yet, so they count against it too.
 		const sending = this.sender.sending;
+		const inFlight = this.inFlight.inGroup(group.key);
 		const budgetRoom = !sending
 			? 0
-			: Math.min(room, budget ? budget.available("group") - this.inFlight.group : room);
+			: Math.min(room, budget ? budget.available(group.budget) - inFlight : room);
 		const groupRoom = this.breakers.group.room(budgetRoom);
 		// Work that waits for an idle group (pins) only while no group item is in flight; one
 		// held back that way is looked for again after the deliveries (not "exhausted").
-		const idleHeld = sending && this.inFlight.group > 0;
-		const idleRoom = sending && !idleHeld ? this.idleRoom(groupRoom) : 0;
-		const wakesBefore = this.wakes;
+		const idleHeld = sending && inFlight > 0;
+		const idleRoom = sending && !idleHeld ? this.idleRoom(group, groupRoom) : 0;
+		if (budget && sending && budgetRoom <= 0)
+			this.schedule.afterBudget(Math.max(50, budget.waitMs(group.budget)));
+		if (dmRoom <= 0 && groupRoom <= 0 && idleRoom <= 0)
+			return { skipped: true, taken: 0, exhausted: false };
 		const rows = await claimHeads(
 			this.options.database,
 			dmRoom,
 			groupRoom,
 			this.tunings.leaseMs,
 			idleRoom,
+			group.key,
 		);
 		const direct = rows.filter((row) => row.target === "dm");
 		let grouped = rows.filter((row) => row.target === "group");
 		// Both targets had more work than room: the group heads beyond it go back at once.
 		const over = direct.length + grouped.length - room;
-		this.lastClaimExhausted =
-			direct.length < dmRoom && grouped.length < groupRoom && over <= 0 && !idleHeld;
+		const fullClaim = grouped.length;
 		if (over > 0) {
 			await this.release(grouped.slice(grouped.length - over));
 			grouped = grouped.slice(0, grouped.length - over);
 		}
-		if (budget) {
-			// Budget-bound and took all it could: more group work is likely waiting behind it. An
-			// instance that is not the group sender has no say about the group's backlog.
-			budget.noteGroupBacklog(
-				sending && budgetRoom < room - direct.length && grouped.length >= budgetRoom,
-			);
-			if (sending && budgetRoom <= 0)
-				this.schedule.afterBudget(Math.max(50, budget.waitMs("group")));
-		}
+		// New tickets make two calls each: what the budget cannot carry goes back at once.
+		const { kept, back } = withinCalls(grouped, budget ? budgetRoom : grouped.length * 2);
+		if (back.length > 0) await this.release(back);
+		grouped = kept;
+		const exhausted =
+			direct.length < dmRoom && fullClaim < groupRoom && over <= 0 && !idleHeld && !back.length;
+		// Budget-bound and took all it could: more group work is likely waiting behind it. An
+		// instance that is not the group sender has no say about the group's backlog.
+		budget?.noteGroupBacklog(
+			sending && budgetRoom < room - direct.length && (fullClaim >= budgetRoom || back.length > 0),
+			group.budget,
+		);
 		// While a target is down, what was claimed there is its probe; a probe that found nothing
 		// ready readies one backed-off item and claims again.
 		if (await this.breakers.dm.claimed(dmRoom, direct[0]?.item.id)) this.again = true;
@@ -207,12 +237,12 @@ class WorkerLoop implements OutboxWorker {
 		if (!this.running) {
 			// stop() came while claiming: hand the rows straight back.
 			await this.release(taken);
-			return false;
+			return undefined;
 		}
 		for (const claimed of taken) this.launch(claimed, wakesBefore);
 		if (taken.length === room || (grouped.length > 0 && grouped.length === groupRoom))
 			this.again = true;
-		return true;
+		return { skipped: false, taken: taken.length, exhausted };
 	}
 
 	/**
@@ -220,36 +250,42 @@ class WorkerLoop implements OutboxWorker {
 	 * a new ticket needs (`IDLE_RESERVE`), so a pin never leaves the next customer waiting for the
 	 * window. Short of it, a claim is scheduled for when the window has slid that far.
 	 */
-	private idleRoom(groupRoom: number): number {
+	private idleRoom(group: OutboxGroup, groupRoom: number): number {
 		const { budget } = this.options;
 		if (!budget) return groupRoom;
-		const spare = budget.available("group") - IDLE_RESERVE;
+		const spare = budget.available(group.budget) - IDLE_RESERVE;
 		if (spare <= 0)
-			this.schedule.afterBudget(Math.max(50, budget.waitMs("group", IDLE_RESERVE + 1)));
+			this.schedule.afterBudget(Math.max(50, budget.waitMs(group.budget, IDLE_RESERVE + 1)));
 		return Math.max(0, Math.min(groupRoom, spare));
 	}
 
 	/**
-	 * Whether a group delivery in flight is all the group has to do: no other in flight, the
-	 * latest claim took every ready head, and the budget has room beyond `IDLE_RESERVE`.
+	 * Whether a delivery into a group is all that group has to do: nothing else of it in flight
+	 * (`calls` are this delivery's own), the latest claim took every ready head, and the group's
+	 * budget has room beyond `IDLE_RESERVE`.
 	 */
-	private groupIdle(): boolean {
+	private groupIdle(groupKey: number, calls: number): boolean {
 		const { budget } = this.options;
+		const group = (this.options.groups?.() ?? [DEFAULT_GROUP]).find((g) => g.key === groupKey);
 		return (
-			this.inFlight.group <= 1 &&
+			group !== undefined &&
+			this.inFlight.inGroup(groupKey) <= calls &&
 			this.lastClaimExhausted &&
-			(!budget || budget.available("group") > IDLE_RESERVE)
+			(!budget || budget.available(group.budget) > IDLE_RESERVE)
 		);
 	}
 
 	/** Delivers a claimed item in the background, holding a place among those in flight. */
 	private launch(claimed: Claimed, wakesBefore: number) {
 		const { item, target, hasNext } = claimed;
-		this.inFlight.add(target);
+		const groupKey = target === "group" ? (item.groupKey ?? 0) : undefined;
+		const calls = target === "group" ? groupCallsOf(claimed) : 1;
+		this.inFlight.add(target, groupKey, calls);
 		this.leases.hold(item.id);
-		void this.deliver(claimed).then((delivered) => {
+		const idle = () => groupKey !== undefined && this.groupIdle(groupKey, calls);
+		void this.deliver(claimed, idle).then((delivered) => {
 			this.leases.drop(item.id);
-			this.inFlight.remove(target);
+			this.inFlight.remove(target, groupKey, calls);
 			// A claim after each delivery finds the customer's next item, or work the room or the
 			// budget held back. Not needed when the item was delivered, its queue had nothing
 			// behind it, nothing woke the worker since it was claimed and the latest claim took
@@ -260,11 +296,14 @@ class WorkerLoop implements OutboxWorker {
 	}
 
 	/** Delivers one item; true when it was delivered. */
-	private async deliver({ item, target, hasNext }: Claimed): Promise<boolean> {
+	private async deliver(
+		{ item, target, hasNext }: Claimed,
+		groupIdle: () => boolean,
+	): Promise<boolean> {
 		const handler = this.options.handlers[item.kind];
 		try {
 			if (!handler) throw new Error(`no handler for outbox kind ${item.kind}`);
-			await runHandler(handler, item, this.finishes, !hasNext, () => this.groupIdle());
+			await runHandler(handler, item, this.finishes, !hasNext, groupIdle);
 			this.breakers[target].answered(item.id);
 			this.options.onDelivered?.(item.kind);
 			return true;

@@ -5,6 +5,7 @@
 import type { Config } from "../config/index.ts";
 import { preloadCanned } from "../core/canned-replies.ts";
 import { createMessageBatches } from "../core/messages.ts";
+import type { SupportGroups } from "../core/support-groups.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Database } from "../db/client.ts";
 import { createTexts } from "../i18n/texts.ts";
@@ -30,6 +31,8 @@ export async function createCore(options: {
 	wakers: Wakers;
 	metrics: Metrics;
 	log: Logger;
+	/** The support groups new customers are spread over. */
+	groups: SupportGroups;
 }): Promise<CoreDeps> {
 	const { config, bus, wakers } = options;
 	const core: CoreDeps = {
@@ -50,6 +53,7 @@ export async function createCore(options: {
 			bus.announceWork?.();
 		},
 		wakeTimers: () => wakers.timers?.wake(),
+		groups: options.groups,
 	};
 	// Every instance starting with the file loads it: the same rows, whoever comes first.
 	await preloadCanned(options.database, config.canned);

@@ -13,19 +13,25 @@ export interface Check {
 export function createReadiness(parts: {
 	database: Database;
 	bot: () => Promise<Check>;
+	/** The support groups (absent while no bot runs). */
+	groups?: () => Check | undefined;
 	events: () => string;
 }): () => Promise<Record<string, Check>> {
 	const { database } = parts;
-	return async () => ({
-		// A probe must answer promptly even while postgres.js waits out its reconnect backoff.
-		database: (await withTimeout(database.ping(), 3000, false))
-			? (await isMigrated(database))
-				? { ok: true, detail: database.kind }
-				: { ok: false, detail: "not migrated" }
-			: { ok: false, detail: "unreachable" },
-		bot: await parts.bot(),
-		events: { ok: true, detail: parts.events() },
-	});
+	return async () => {
+		const groups = parts.groups?.();
+		return {
+			// A probe must answer promptly even while postgres.js waits out its reconnect backoff.
+			database: (await withTimeout(database.ping(), 3000, false))
+				? (await isMigrated(database))
+					? { ok: true, detail: database.kind }
+					: { ok: false, detail: "not migrated" }
+				: { ok: false, detail: "unreachable" },
+			bot: await parts.bot(),
+			...(groups ? { groups } : {}),
+			events: { ok: true, detail: parts.events() },
+		};
+	};
 }
 
 /** `promise`, or `fallback` once `ms` have passed without it settling. */

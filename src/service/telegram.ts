@@ -5,17 +5,20 @@
  */
 import type { Config } from "../config/index.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
+import { adoptDefaultGroup } from "../core/support-groups.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { createOutboxWorker, type OutboxWorker } from "../outbox/worker.ts";
 import { type BotHealth, createBotHealth } from "../setup/bot-health.ts";
+import { GROUP_CHECKS } from "../setup/checks.ts";
 import { type FirstRun, openFirstRun } from "../setup/first-run.ts";
 import type { SetupFlow } from "../setup/flow.ts";
 import { readStoredBot, type StoredBot } from "../setup/stored-bot.ts";
 import { type BotProfile, disabledBotProfile } from "../telegram/bot-profile.ts";
 import { createTelegramDoor, type TelegramDoor } from "../telegram/door.ts";
+import type { GroupRegistry } from "../telegram/group-registry.ts";
 import type { TelegramWebhook } from "../web/webhook-routes.ts";
 import type { Wakers } from "./core.ts";
 import { type Check, withTimeout } from "./readiness.ts";
@@ -25,6 +28,11 @@ export interface TelegramSide {
 	bot: BotProfile;
 	/** The receiver's state ("not polling" says more than a check could), then the bot checks. */
 	readiness(): Promise<Check>;
+	/**
+	 * The support groups the bot writes to: not ok only when it can write to none; "degraded: …"
+	 * names the groups it lost while others still work. Undefined while no bot runs.
+	 */
+	groupsCheck(): Check | undefined;
 	/** Webhook mode: Telegram's entry point, asked per request (a bot saved later is served). */
 	webhook(): TelegramWebhook | undefined;
 	/** The first-run setup while no bot is configured. */
@@ -51,6 +59,8 @@ export interface TelegramSideOptions {
 	limiter: RateLimiter;
 	/** The door's outbox worker is set here for the core to wake. */
 	wakers: Wakers;
+	/** The support groups: set to the running bot's, and which of them it can write to. */
+	groups: GroupRegistry;
 }
 
 /** A configured bot: its door, and the checks that tell whether it can do its work. */
@@ -87,11 +97,17 @@ export async function openTelegramSide(options: TelegramSideOptions): Promise<Te
 			appSecret,
 			log,
 			onBot(bot) {
+				void adoptDefaultGroup(database, bot.groupId).catch((error: unknown) =>
+					log.warn("default group not adopted", { error: String(error) }),
+				);
 				const started = connect(bot);
 				if (live) run(started);
 			},
 		});
-	else if (chosen !== "unreadable") connect(chosen);
+	else if (chosen !== "unreadable") {
+		await adoptDefaultGroup(database, chosen.groupId);
+		connect(chosen);
+	}
 	const profile = () => running?.door.bot ?? disabledBotProfile;
 	return {
 		bot: {
@@ -108,8 +124,27 @@ export async function openTelegramSide(options: TelegramSideOptions): Promise<Te
 			const status = running.door.receiver.status();
 			if (!status.ok) return status;
 			const report = await withTimeout(running.health.current(), 3000, undefined);
-			if (report && !report.ok) return { ok: false, detail: report.problem ?? "bot checks failed" };
+			const failed = report?.results.find((result) => !result.ok && !result.warning);
+			// The checks read the default group: while another group takes the work, its failure
+			// is the groups check's "degraded", not a desk that is down.
+			const elsewhere = options.groups.open().some((id) => id !== options.groups.ids()[0]);
+			if (report && !report.ok && !(failed && GROUP_CHECKS.has(failed.id) && elsewhere))
+				return { ok: false, detail: report.problem ?? "bot checks failed" };
 			return status;
+		},
+		groupsCheck() {
+			if (!running) return undefined;
+			const { groups } = options;
+			const lost = groups.lost();
+			const named = lost.map(({ groupId, reason }) => `${groupId} (${reason})`).join(", ");
+			if (groups.open().length === 0)
+				return { ok: false, detail: `no support group writable: ${named}` };
+			if (lost.length > 0)
+				return {
+					ok: true,
+					detail: `degraded: ${lost.length} of ${groups.ids().length} unreachable: ${named}`,
+				};
+			return { ok: true, detail: `${groups.ids().length} writable` };
 		},
 		webhook() {
 			const door = running?.door;
@@ -147,7 +182,11 @@ async function chooseBot(
 	log: Logger,
 ): Promise<StoredBot | "unreadable" | "none"> {
 	if (config.botToken && config.supportGroupId !== undefined)
-		return { token: config.botToken, groupId: config.supportGroupId };
+		return {
+			token: config.botToken,
+			groupId: config.supportGroupId,
+			moreGroupIds: config.supportGroupIds.slice(1),
+		};
 	const stored = config.botToken ? undefined : await readStoredBot(database, appSecret);
 	if (stored?.kind === "stored") {
 		log.info("using the bot saved by the setup page", {
@@ -177,8 +216,11 @@ async function chooseBot(
 function openDoor(options: TelegramSideOptions, bot: StoredBot): RunningBot {
 	const { config, log } = options;
 	log.redact?.(bot.token);
+	// The environment's groups, or the setup page's: the bot's own group first.
+	options.groups.use([bot.groupId, ...(bot.moreGroupIds ?? [])]);
 	const door = createTelegramDoor({
 		config: { ...config, botToken: bot.token, supportGroupId: bot.groupId },
+		groups: options.groups,
 		core: options.core,
 		database: options.database,
 		log,

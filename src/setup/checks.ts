@@ -53,6 +53,17 @@ export interface CheckOptions {
 	onCall?: (method: string, result: string) => void;
 }
 
+/** The checks about one group (the rest are about the bot): repeated for each support group. */
+export const GROUP_CHECKS = new Set([
+	"group_found",
+	"forum",
+	"bot_admin",
+	"manage_topics",
+	"pin_messages",
+	"admins_started",
+	"human_admin",
+]);
+
 export const TOKEN_SHAPE = /^\d+:[A-Za-z0-9_-]{30,}$/;
 
 type ApiAnswer<T> =

@@ -11,6 +11,7 @@ import {
 	type CheckReport,
 	type CheckResult,
 	callBotApi,
+	GROUP_CHECKS,
 	runBotChecks,
 } from "./checks.ts";
 import { type FoundGroup, type GroupFinder, startGroupFinder } from "./group-finder.ts";
@@ -52,6 +53,10 @@ export interface SetupState {
 	groups: FoundGroup[];
 	groupId?: number;
 	report?: CheckReport;
+	/** Further support groups typed in by id, each with the checks about a group. */
+	moreGroups: { groupId: number; results: CheckResult[] }[];
+	/** What was typed there that is not a supergroup id. */
+	moreProblems: string[];
 	done: boolean;
 }
 
@@ -72,6 +77,8 @@ export interface SetupFlow {
 	state(): SetupState;
 	submitToken(token: string): Promise<void>;
 	chooseGroup(groupId: number): Promise<void>;
+	/** Further support groups, comma-separated ids: each is checked like the first. */
+	addGroups(ids: string): Promise<void>;
 	recheck(): Promise<void>;
 	/** Saves with `code` when every check passes. */
 	save(code: string): Promise<SaveOutcome>;
@@ -87,7 +94,24 @@ export function createSetupFlow(options: {
 }): SetupFlow {
 	let token: string | undefined;
 	let finder: GroupFinder | undefined;
-	const state: SetupState = { tokenProblems: [], groups: [], done: false };
+	const state: SetupState = {
+		tokenProblems: [],
+		groups: [],
+		moreGroups: [],
+		moreProblems: [],
+		done: false,
+	};
+	const checkMore = async () => {
+		const ids = state.moreGroups.map((more) => more.groupId);
+		state.moreGroups = [];
+		for (const groupId of ids) {
+			const report = token
+				? await runBotChecks({ apiRoot: options.apiRoot, token, groupId })
+				: undefined;
+			const results = (report?.results ?? []).filter((result) => GROUP_CHECKS.has(result.id));
+			state.moreGroups.push({ groupId, results });
+		}
+	};
 	const check = async () => {
 		if (!token || state.groupId === undefined) return;
 		state.report = await runBotChecks({
@@ -95,7 +119,13 @@ export function createSetupFlow(options: {
 			token,
 			groupId: state.groupId,
 		});
+		await checkMore();
 	};
+	const moreOk = () =>
+		state.moreProblems.length === 0 &&
+		state.moreGroups.every(
+			(more) => more.results.length > 0 && more.results.every((r) => r.ok || r.warning),
+		);
 	const stopFinder = async () => {
 		const running = finder;
 		finder = undefined;
@@ -141,11 +171,29 @@ export function createSetupFlow(options: {
 			state.groupId = groupId;
 			await check();
 		},
+		async addGroups(typed) {
+			const entries = typed
+				.split(",")
+				.map((entry) => entry.trim())
+				.filter(Boolean);
+			const ids = entries.filter((entry) => /^-100\d{1,16}$/.test(entry)).map(Number);
+			state.moreProblems = entries.filter((entry) => !/^-100\d{1,16}$/.test(entry));
+			state.moreGroups = [...new Set(ids)]
+				.filter((id) => id !== state.groupId)
+				.map((groupId) => ({ groupId, results: [] }));
+			await checkMore();
+		},
 		recheck: check,
 		async save(code) {
 			await check();
-			if (!token || state.groupId === undefined || !state.report?.ok) return "not ready";
-			const bot = { token, groupId: state.groupId };
+			if (!token || state.groupId === undefined || !state.report?.ok || !moreOk())
+				return "not ready";
+			const moreGroupIds = state.moreGroups.map((more) => more.groupId);
+			const bot = {
+				token,
+				groupId: state.groupId,
+				...(moreGroupIds.length ? { moreGroupIds } : {}),
+			};
 			await stopFinder();
 			const outcome = await options.gate.save(bot, code);
 			if (outcome !== "saved") return outcome;

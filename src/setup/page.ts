@@ -81,6 +81,7 @@ ${state.groups.some((g) => g.type === "group") ? `<p class="muted">A basic group
 	if (state.report && state.groupId !== undefined) {
 		parts.push(`<section aria-labelledby="step3"><h2 id="step3">3. Checks</h2>
 ${checkList(state.report.results.filter((r) => r.id !== "token_shape"))}
+${moreGroupsPart(state, code)}
 ${form(code, "recheck", `<button type="submit">Check again</button>`)}
 ${
 	state.report.ok
@@ -104,4 +105,21 @@ export function renderDonePage(state: SetupState): string {
 <body><main><h1>Setup complete</h1>
 <p role="status">@${escapeHtml(state.bot?.username ?? "")} now serves ${escapeHtml(group?.title ?? String(state.groupId))}. This page is closed for good; environment variables (BOT_TOKEN, SUPPORT_GROUP_ID) override what was saved here.</p>
 </main></body></html>`;
+}
+
+/**
+ * More support groups (optional): one group takes about 20 writes a minute, so a busy desk or
+ * separate teams add groups by id, each checked like the first.
+ */
+function moreGroupsPart(state: SetupState, code: string): string {
+	const typed = [...state.moreGroups.map((more) => String(more.groupId)), ...state.moreProblems];
+	const field = `<label for="groups">More support groups (optional): ids separated by commas, e.g. -1001234567890</label>
+<input id="groups" name="groups" value="${escapeHtml(typed.join(", "))}"> <button type="submit">Check these groups</button>`;
+	const problems = state.moreProblems.length
+		? `<p class="fix" role="alert">Not a supergroup id: ${state.moreProblems.map(escapeHtml).join(", ")}</p>`
+		: "";
+	const checked = state.moreGroups
+		.map((more) => `<h3>Group ${more.groupId}</h3>${checkList(more.results)}`)
+		.join("");
+	return `${form(code, "groups", field)}${problems}${checked}`;
 }

@@ -9,10 +9,15 @@ import { openSecret, sealSecret } from "./secret-box.ts";
 
 const TOKEN_KEY = "setup.bot_token";
 const GROUP_KEY = "setup.support_group_id";
+/** Further support groups, comma-separated ids, after the first. */
+const MORE_GROUPS_KEY = "setup.more_group_ids";
 
 export interface StoredBot {
 	token: string;
+	/** The default support group. */
 	groupId: number;
+	/** Further support groups, in order. */
+	moreGroupIds?: number[];
 }
 
 export type StoredBotState =
@@ -28,13 +33,20 @@ export async function readStoredBot(
 	const rows = await database.db
 		.select()
 		.from(settings)
-		.where(inArray(settings.key, [TOKEN_KEY, GROUP_KEY]));
+		.where(inArray(settings.key, [TOKEN_KEY, GROUP_KEY, MORE_GROUPS_KEY]));
 	const value = (key: string) => rows.find((row) => row.key === key)?.value;
 	const box = value(TOKEN_KEY);
 	const group = Number(value(GROUP_KEY));
 	if (!box || !Number.isSafeInteger(group)) return { kind: "none" };
 	const token = await openSecret(appSecret, box);
-	return token ? { kind: "stored", bot: { token, groupId: group } } : { kind: "unreadable" };
+	const more = (value(MORE_GROUPS_KEY) ?? "").split(",").filter(Boolean).map(Number);
+	const moreGroupIds = more.filter((id) => Number.isSafeInteger(id));
+	return token
+		? {
+				kind: "stored",
+				bot: { token, groupId: group, ...(moreGroupIds.length ? { moreGroupIds } : {}) },
+			}
+		: { kind: "unreadable" };
 }
 
 /**
@@ -58,5 +70,11 @@ export async function insertStoredBot(
 		.insert(settings)
 		.values({ key: GROUP_KEY, value: group })
 		.onConflictDoUpdate({ target: settings.key, set: { value: group, updatedAt: sql`now()` } });
+	const more = (bot.moreGroupIds ?? []).join(",");
+	if (more)
+		await executor
+			.insert(settings)
+			.values({ key: MORE_GROUPS_KEY, value: more })
+			.onConflictDoUpdate({ target: settings.key, set: { value: more, updatedAt: sql`now()` } });
 	return true;
 }

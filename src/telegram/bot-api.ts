@@ -27,7 +27,7 @@ export function createBotClient(options: {
 	apiRoot: string;
 	callTimeoutMs?: number;
 	/** Counts every call against the flood budgets and pauses a chat on 429. */
-	budget?: { budget: FloodBudget; groupId: number };
+	budget?: { budget: FloodBudget; groups: () => readonly number[] };
 	/** Counts each call by method and result, and each 429's pause. */
 	metrics?: Metrics;
 	/** At debug level, one line per call with its method and result (never its parameters). */
@@ -75,7 +75,7 @@ export function createBotClient(options: {
 	const metered = options.budget;
 	if (metered)
 		layers.push(async (context, next) => {
-			const chat = chatKeyOf(context.params, metered.groupId);
+			const chat = chatKeyOf(context.params, metered.groups());
 			const paused = chat ? metered.budget.pausedFor(chat) : 0;
 			// Chat actions ("typing…") are ephemeral: they never spend a chat's message budget and
 			// are dropped rather than delayed when the chat is paused (bot-profile.ts checks the
@@ -87,13 +87,13 @@ export function createBotClient(options: {
 			// A call already under way when its chat got a 429 waits out the pause: nothing is
 			// sent into a paused chat. Shutdown ends the wait (the outbox then puts the item back).
 			if (paused > 0) await abortableSleep(paused, shutdown.signal);
-			// Every call into the group waits for its turn in the group's window: an item makes
+			// Every call into a group waits for its turn in that group's window: an item makes
 			// several calls (topic, card, pin, message), so gating claims alone would burst. The
 			// check and the record below run without an await between them, so concurrent calls
 			// never take the same free slot.
-			if (chat === "group")
-				while (metered.budget.available("group") < 1)
-					await abortableSleep(Math.max(5, metered.budget.waitMs("group")), shutdown.signal);
+			if (chat?.startsWith("group"))
+				while (metered.budget.available(chat) < 1)
+					await abortableSleep(Math.max(5, metered.budget.waitMs(chat)), shutdown.signal);
 			const recordedAt = chat ? metered.budget.record(chat) : 0;
 			try {
 				return await next();

@@ -3,10 +3,11 @@
  * (name, username, avatar), cached, and the ephemeral "typing…" action in a customer's topic.
  */
 import { eq } from "drizzle-orm";
+import { groupOfStored } from "../core/support-groups.ts";
 import type { Database } from "../db/client.ts";
 import { customers } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
-import type { FloodBudget } from "../outbox/flood-budget.ts";
+import { type FloodBudget, type GroupKey, groupKeyOf } from "../outbox/flood-budget.ts";
 import type { BotClient } from "./bot-api.ts";
 
 export interface BotIdentity {
@@ -48,7 +49,8 @@ export function createBotProfile(deps: {
 	apiRoot: string;
 	token: string;
 	database: Database;
-	groupId: number;
+	/** The support groups, the default first. */
+	groups: () => readonly number[];
 	log: Logger;
 	/** Typing is shown only while the group's message budget has room to spare. */
 	budget?: FloodBudget;
@@ -124,16 +126,20 @@ export function createBotProfile(deps: {
 		},
 		typing(customerId) {
 			// Dropped, never queued, when the group's budget is short: messages come first, and a
-			// late "typing…" is useless. Decided now, before any await.
-			if (deps.budget && (deps.budget.groupTight() || deps.budget.available("group") < 1)) return;
+			// late "typing…" is useless.
+			const { budget } = deps;
+			if (budget && deps.groups().every((id) => tight(budget, groupKeyOf(deps.groups(), id))))
+				return;
 			void (async () => {
 				const [customer] = await deps.database.db
-					.select({ topicId: customers.topicId })
+					.select({ topicId: customers.topicId, groupId: customers.groupId })
 					.from(customers)
 					.where(eq(customers.id, customerId));
-				if (customer?.topicId == null) return;
+				const groupId = groupOfStored(deps.groups(), customer?.groupId ?? null);
+				if (customer?.topicId == null || groupId === undefined) return;
+				if (budget && tight(budget, groupKeyOf(deps.groups(), groupId))) return;
 				await deps.client.api.sendChatAction({
-					chat_id: deps.groupId,
+					chat_id: groupId,
 					message_thread_id: customer.topicId,
 					action: "typing",
 				});
@@ -141,3 +147,6 @@ export function createBotProfile(deps: {
 		},
 	};
 }
+
+const tight = (budget: FloodBudget, group: GroupKey) =>
+	budget.groupTight(group) || budget.available(group) < 1;

@@ -8,6 +8,7 @@ import type { TelegramCallbackQuery } from "gramio";
 import { cancelLink, confirmLink, type LinkRefusal } from "../core/linking.ts";
 import { recordRating } from "../core/ratings.ts";
 import { changeStatus } from "../core/status.ts";
+import { topicOwner } from "../core/support-groups.ts";
 import { localeOf } from "../core/telegram-customers.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { customers, type TicketStatus, ticketStatuses } from "../db/schema.ts";
@@ -37,7 +38,7 @@ async function onCardButton(
 	const [customer] = await work.tx
 		.select({ id: customers.id, status: customers.status })
 		.from(customers)
-		.where(eq(customers.topicId, topicId))
+		.where(topicOwner(topicId, deps.groupKey))
 		.limit(1);
 	if (!customer) return answer(deps, after, query);
 	const shown = deps.texts.get(`status${wanted}` as TextKey);

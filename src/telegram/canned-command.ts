@@ -34,9 +34,9 @@ export async function answerCanned(
 	message: TelegramMessage,
 	match: RegExpExecArray,
 ) {
-	const customerId = await topicCustomer(work, message);
+	const customerId = await topicCustomer(work, deps, message);
 	const texts = deps.texts;
-	const say = (text: string) => answerOperators(work, customerId, text);
+	const say = (text: string) => answerOperators(work, deps, customerId, text);
 	const list = async () => {
 		const names = await listCanned(work);
 		return names.length === 0
@@ -86,6 +86,7 @@ export async function answerCanned(
 	const result = await sendCanned(work, first, deps.defaultLocale, {
 		topicId: message.message_thread_id as number,
 		groupId: deps.groupId,
+		groupKey: deps.groupKey,
 		replyToTelegramMessageId: explicitReply(message)?.message_id,
 		operatorId: from?.id,
 		operatorName: operatorName(message),

@@ -173,7 +173,7 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 	 * messages ride along with this one: one Telegram message instead of several, order kept.
 	 */
 	async function followers(customerId: string, afterId: number, first: MessageRow) {
-		if (!deps.budget?.groupTight() || !isPlainWebText(first)) return [];
+		if (!deps.budget?.groupTight(deps.budgetKey) || !isPlainWebText(first)) return [];
 		const queued = await deps.database.db
 			.select({ itemId: outbox.id, kind: outbox.kind, payload: outbox.payload })
 			.from(outbox)

@@ -4,6 +4,7 @@
  * the General topic: `group_notice`, `group_text`.
  */
 import { eq } from "drizzle-orm";
+import { groupOfStored } from "../core/support-groups.ts";
 import { customers } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
@@ -26,11 +27,22 @@ async function topicOf(deps: TopicDeps, customerId: string) {
 	return customer?.topicId ?? null;
 }
 
+/** The link to the customer's current topic, in whichever group it is now. */
+async function currentLink(deps: TopicDeps, customerId: string) {
+	const [customer] = await deps.database.db
+		.select({ topicId: customers.topicId, groupId: customers.groupId })
+		.from(customers)
+		.where(eq(customers.id, customerId));
+	if (customer?.topicId == null) return { topicId: null };
+	const groupId = groupOfStored(deps.groupIds?.() ?? [deps.groupId], customer.groupId);
+	return { topicId: customer.topicId, link: topicLink(groupId ?? deps.groupId, customer.topicId) };
+}
+
 export function topicNoticeHandler(deps: TopicDeps): OutboxHandler {
 	return async ({ item }) => {
-		const current = await topicOf(deps, item.customerId);
+		const { topicId: current, link } = await currentLink(deps, item.customerId);
 		const vars = { ...(item.payload.vars as Vars | undefined) };
-		if (current != null) vars.topicLink = topicLink(deps.groupId, current);
+		if (link) vars.topicLink = link;
 		const text = renderNotice(deps.texts, item.payload.text as TextKey, vars);
 		const elsewhere = item.payload.topicId as number | undefined;
 		// A topic that is no longer the customer's (after a merge) gets the notice directly.
@@ -66,7 +78,7 @@ export function groupNoticeHandler(deps: TopicDeps): OutboxHandler {
 
 export function topicTextHandler(deps: TopicDeps): OutboxHandler {
 	return async ({ item }) => {
-		if ((await topicOf(deps, item.customerId)) == null) return;
+		if (!item.payload.open && (await topicOf(deps, item.customerId)) == null) return;
 		// Rendered answers such as /history can be long: pieces within Telegram's limit, in order.
 		const pieces = splitText(String(item.payload.text), TEXT_MAX);
 		await sendToTopic(deps, item.customerId, async (topicId) => {

@@ -6,13 +6,14 @@
  */
 import type { Config } from "../config/index.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
+import { groupKey } from "../core/support-groups.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Database } from "../db/client.ts";
 import { createTexts, type Locale, type Texts } from "../i18n/texts.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { OutboxHandler } from "../outbox/delivery.ts";
-import { createFloodBudget } from "../outbox/flood-budget.ts";
+import { createFloodBudget, groupKeyOf } from "../outbox/flood-budget.ts";
 import type { OutboxKind } from "../outbox/items.ts";
 import type { OutboxDeliveries } from "../outbox/options.ts";
 import { groupSenderLockKey } from "../outbox/sender-lock.ts";
@@ -35,6 +36,8 @@ import {
 	topicTextHandler,
 } from "./deliver-topic-notice.ts";
 import { createEraseHandler } from "./erase.ts";
+import { classifyWithGroups, groupDeliveries, groupWatch } from "./group-deliveries.ts";
+import { type GroupRegistry, meansGroupLost } from "./group-registry.ts";
 import { advisoryLock, createPollingLeader, pollerLockKey, soleInstance } from "./leader.ts";
 import { createPoller } from "./poller.ts";
 import { createUpdateRouter } from "./updates.ts";
@@ -67,6 +70,8 @@ export interface TelegramDoor {
 
 export function createTelegramDoor(options: {
 	config: Config & { botToken: string; supportGroupId: number };
+	/** The support groups (the default first) and which of them the bot can still write to. */
+	groups: GroupRegistry;
 	core: CoreDeps;
 	database: Database;
 	log: Logger;
@@ -76,7 +81,8 @@ export function createTelegramDoor(options: {
 	/** Writes the outbox's deferred finishes (the copies an update may refer to). */
 	settleOutbox: () => Promise<void>;
 }): TelegramDoor {
-	const { config, core, database, log, metrics } = options;
+	const { config, core, database, log, metrics, groups } = options;
+	const groupIds = () => groups.ids();
 	const budget = createFloodBudget({
 		groupPerWindow: config.outbox.groupPerMinute,
 		groupWindowMs: config.outbox.groupWindowMs,
@@ -86,7 +92,7 @@ export function createTelegramDoor(options: {
 	const client = createBotClient({
 		token: config.botToken,
 		apiRoot: config.telegramApiUrl,
-		budget: { budget, groupId: config.supportGroupId },
+		budget: { budget, groups: groupIds },
 		...(metrics ? { metrics } : {}),
 		log,
 	});
@@ -102,6 +108,8 @@ export function createTelegramDoor(options: {
 		database,
 		api: client.api,
 		groupId: config.supportGroupId,
+		budgetKey: "group",
+		groupIds,
 		texts,
 		timeZone: config.displayTimezone,
 		core,
@@ -109,25 +117,42 @@ export function createTelegramDoor(options: {
 		textsFor,
 		budget,
 	};
-	const handlers: Record<OutboxKind, OutboxHandler> = {
-		topic_message: topicMessageHandler(deps),
-		topic_notice: topicNoticeHandler(deps),
-		topic_text: topicTextHandler(deps),
-		topic_edit: topicEditHandler(deps),
-		topic_rename: topicRenameHandler(deps),
-		card: cardHandler(deps),
-		card_pin: cardPinHandler(deps),
-		dm_text: dmTextHandler(deps),
-		dm_message: dmMessageHandler(deps),
-		dm_edit: dmEditHandler(deps),
-		dm_digest: dmDigestHandler(deps),
-		sla_reminder: slaReminderHandler(deps),
-		group_notice: groupNoticeHandler(deps),
-		group_text: groupNoticeHandler(deps),
+	// Each group's handlers write to it alone, with its own flood budget.
+	const perGroup = new Map<string, Record<OutboxKind, OutboxHandler>>();
+	const handlersFor = (groupId: number) => {
+		const ids = groupIds();
+		const key = `${groupId}:${ids[0]}`;
+		const found =
+			perGroup.get(key) ?? handlersOf({ ...deps, groupId, budgetKey: groupKeyOf(ids, groupId) });
+		perGroup.set(key, found);
+		return found;
 	};
+	const classify = classifyWithGroups(classifyFailure);
 	const deliveries: OutboxDeliveries = {
-		handlers,
-		classifyFailure,
+		handlers: groupDeliveries({
+			core,
+			groups,
+			classify: classifyFailure,
+			log,
+			handlersFor,
+			probe: async (groupId) => {
+				try {
+					await client.api.getChat({ chat_id: groupId });
+					return undefined;
+				} catch (error) {
+					const failure = classifyFailure(error);
+					const lost =
+						failure.kind === "permanent" && meansGroupLost(failure.code, failure.description);
+					return lost ? failure.description : undefined;
+				}
+			},
+		}),
+		// Each group's heads are claimed within its own budget (a lost group's too: they end dead).
+		groups: () => {
+			const ids = groupIds();
+			return ids.map((id) => ({ key: groupKey(ids, id), budget: groupKeyOf(ids, id) }));
+		},
+		classifyFailure: classify,
 		budget,
 		abortCalls: client.abort,
 		// Instances sharing a PostgreSQL: one sends group work at a time, so the group's budget
@@ -149,6 +174,8 @@ export function createTelegramDoor(options: {
 		core,
 		api: client.api,
 		groupId: config.supportGroupId,
+		groupKey: 0,
+		groups,
 		botId: client.botId,
 		defaultLocale: config.locale,
 		texts,
@@ -161,14 +188,19 @@ export function createTelegramDoor(options: {
 		core,
 		api: client.api,
 		groupId: config.supportGroupId,
+		groupKey: 0,
+		groups,
 		botId: client.botId,
 		texts,
 		log,
 	});
+	// Updates tell when the bot leaves or rejoins a support group (an operator's /retry there).
+	const watch = groupWatch({ core, groups, log });
 	const handleUpdate: typeof route = async (update) => {
 		// An operator may answer a copy this instance delivered a moment ago, whose finish (and
 		// with it the copy's Telegram id) may still be deferred.
 		await options.settleOutbox();
+		await watch.onUpdate(update);
 		try {
 			if (!(await erase(update))) await route(update);
 		} catch (error) {
@@ -209,7 +241,7 @@ export function createTelegramDoor(options: {
 		apiRoot: config.telegramApiUrl,
 		token: config.botToken,
 		database,
-		groupId: config.supportGroupId,
+		groups: groupIds,
 		log,
 		budget,
 	});
@@ -222,5 +254,25 @@ export function createTelegramDoor(options: {
 		abort: client.abort,
 		groupBudgetLeft: () => budget.available("group"),
 		groupPausedFor: () => budget.pausedFor("group"),
+	};
+}
+
+/** The handlers of every item kind, writing to the group `deps` names. */
+function handlersOf(deps: DmDeps): Record<OutboxKind, OutboxHandler> {
+	return {
+		topic_message: topicMessageHandler(deps),
+		topic_notice: topicNoticeHandler(deps),
+		topic_text: topicTextHandler(deps),
+		topic_edit: topicEditHandler(deps),
+		topic_rename: topicRenameHandler(deps),
+		card: cardHandler(deps),
+		card_pin: cardPinHandler(deps),
+		dm_text: dmTextHandler(deps),
+		dm_message: dmMessageHandler(deps),
+		dm_edit: dmEditHandler(deps),
+		dm_digest: dmDigestHandler(deps),
+		sla_reminder: slaReminderHandler(deps),
+		group_notice: groupNoticeHandler(deps),
+		group_text: groupNoticeHandler(deps),
 	};
 }

@@ -5,33 +5,35 @@
  * nothing. Checked ahead of the update router, in the same applied-once transaction per update.
  */
 
-import { eq } from "drizzle-orm";
 import type { TelegramCallbackQuery, TelegramMessage, TelegramUpdate } from "gramio";
 import { eraseCustomer, scrubErasure } from "../core/erasure.ts";
+import { topicOwner } from "../core/support-groups.ts";
 import { ALREADY_APPLIED, type CoreDeps, commitUpdate } from "../core/unit-of-work.ts";
 import { customers } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { BotApi } from "./bot-api.ts";
 import { isOperatorTopicMessage } from "./topic-updates.ts";
+import { type GroupScoped, scopedToChat } from "./update-group.ts";
 
 const COMMAND = /^\/erase(?:@\w+)?\s*$/i;
 const CALLBACK = /^erase:(yes|no):([0-9a-f-]{36})$/;
 const MEMBER_STATUSES = new Set(["creator", "administrator", "member"]);
 
-export interface EraseDeps {
+export interface EraseDeps extends GroupScoped {
 	core: CoreDeps;
 	api: BotApi;
-	groupId: number;
 	botId: number;
 	texts: Texts;
 	log: Logger;
 }
 
 /** Returns a handler that takes `/erase` updates and answers whether it took this one. */
-export function createEraseHandler(deps: EraseDeps) {
+export function createEraseHandler(shared: EraseDeps) {
 	return async (update: TelegramUpdate): Promise<boolean> => {
 		const message = update.message;
+		const chat = message?.chat.id ?? update.callback_query?.message?.chat.id;
+		const deps = scopedToChat(shared, chat);
 		if (message && COMMAND.test(message.text ?? "") && isOperatorTopicMessage(message, deps)) {
 			await askConfirmation(deps, update.update_id, message);
 			return true;
@@ -51,7 +53,7 @@ async function customerOfTopic(deps: EraseDeps, topicId: number | undefined) {
 	const [row] = await deps.core.database.db
 		.select({ id: customers.id })
 		.from(customers)
-		.where(eq(customers.topicId, topicId))
+		.where(topicOwner(topicId, deps.groupKey))
 		.limit(1);
 	return row?.id;
 }

@@ -3,12 +3,12 @@ import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Locale, Texts } from "../i18n/texts.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { BotApi } from "./bot-api.ts";
+import type { GroupScoped } from "./update-group.ts";
 
 /** What the Telegram door's update handlers need. */
-export interface RouterDeps {
+export interface RouterDeps extends GroupScoped {
 	core: CoreDeps;
 	api: BotApi;
-	groupId: number;
 	botId: number;
 	defaultLocale: Locale;
 	/** The desk's texts (operators' language). */

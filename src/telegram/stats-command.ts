@@ -2,9 +2,9 @@
  * `/stats` in any topic of the support group, the General topic included: the desk's figures
  * (`core/desk-stats.ts`) as one message for operators, where it was asked.
  */
-import { eq } from "drizzle-orm";
 import type { TelegramMessage } from "gramio";
 import { type DeskStats, deskStats } from "../core/desk-stats.ts";
+import { topicOwner } from "../core/support-groups.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { customers, ticketStatuses } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
@@ -55,9 +55,12 @@ export async function answerStats(work: Work, deps: RouterDeps, message: Telegra
 		? await work.tx
 				.select({ id: customers.id })
 				.from(customers)
-				.where(eq(customers.topicId, message.message_thread_id as number))
+				.where(topicOwner(message.message_thread_id as number, deps.groupKey))
 				.limit(1)
 		: [];
 	if (customer) await work.enqueue(customer.id, { kind: "topic_text", text });
-	else await work.enqueueAll([{ customerId: null, item: { kind: "group_text", text } }]);
+	else
+		await work.enqueueAll([
+			{ customerId: null, item: { kind: "group_text", text, groupId: deps.groupId } },
+		]);
 }

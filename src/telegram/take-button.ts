@@ -1,12 +1,7 @@
-/**
- * "Take" on a topic's card: the presser becomes the ticket's assignee, unless someone has it
- * already, in which case the answer to the press names them and nothing changes. Two operators
- * pressing at once: one wins, the other is told who has it.
- */
-import { eq } from "drizzle-orm";
 import type { TelegramCallbackQuery } from "gramio";
 import { assignTicket } from "../core/assignment.ts";
 import { operatorLabel } from "../core/operators.ts";
+import { topicOwner } from "../core/support-groups.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { customers } from "../db/schema.ts";
 import { operatorOf } from "./operator-identity.ts";
@@ -29,7 +24,7 @@ export async function onTakeButton(
 	const [customer] = await work.tx
 		.select({ id: customers.id })
 		.from(customers)
-		.where(eq(customers.topicId, topicId))
+		.where(topicOwner(topicId, deps.groupKey))
 		.limit(1);
 	if (!customer) return answer();
 	const result = await assignTicket(work, customer.id, operatorOf(query.from), {

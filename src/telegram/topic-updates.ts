@@ -2,9 +2,9 @@
  * Operators in a customer's topic: their messages and edits go to every channel of
  * the customer, internal notes stay, and /history and /help answer in the topic.
  */
-import { eq } from "drizzle-orm";
 import type { TelegramMessage } from "gramio";
 import { editOperatorMessage, recordOperatorMessage } from "../core/operator-messages.ts";
+import { topicOwner } from "../core/support-groups.ts";
 import { lastEvents, type TicketEvent } from "../core/ticket-history.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { customers } from "../db/schema.ts";
@@ -15,6 +15,7 @@ import { ASSIGN_COMMAND, answerAssign } from "./assign-commands.ts";
 import { answerCanned, CANNED_COMMAND } from "./canned-command.ts";
 import { explicitReply } from "./command-answer.ts";
 import { displayTime } from "./display-time.ts";
+import { answerGroupRetry, answerMove, MOVE_COMMAND, RETRY_COMMAND } from "./group-commands.ts";
 import { mediaOf, textOf } from "./incoming.ts";
 import { isInternalNote } from "./internal-notes.ts";
 import { operatorName } from "./operator-identity.ts";
@@ -78,7 +79,7 @@ async function answerCommand(work: Work, deps: RouterDeps, command: string, topi
 	const [customer] = await work.tx
 		.select({ id: customers.id })
 		.from(customers)
-		.where(eq(customers.topicId, topicId))
+		.where(topicOwner(topicId, deps.groupKey))
 		.limit(1);
 	if (!customer) return;
 	let text = deps.texts.get("helpText");
@@ -115,7 +116,11 @@ export async function onTopicMessage(work: Work, deps: RouterDeps, message: Tele
 		(await groupCommand(work, deps, message)) !== NOT_A_GROUP_COMMAND
 	)
 		return;
+	const general = !message.is_topic_message;
+	if (general && isOperatorGroupCommand(message, deps) && RETRY_COMMAND.test(message.text ?? ""))
+		return answerGroupRetry(work, deps);
 	if (!isOperatorTopicMessage(message, deps)) return;
+	if (MOVE_COMMAND.test(message.text ?? "")) return answerMove(work, deps, message);
 	const topicId = message.message_thread_id as number;
 	const text = textOf(message);
 	const command = COMMAND.exec(message.text ?? "");
@@ -126,6 +131,7 @@ export async function onTopicMessage(work: Work, deps: RouterDeps, message: Tele
 	await recordOperatorMessage(work, {
 		topicId,
 		groupId: deps.groupId,
+		groupKey: deps.groupKey,
 		telegramMessageId: message.message_id,
 		text,
 		entities: message.entities ?? message.caption_entities,

@@ -10,7 +10,7 @@ import { type CoreDeps, commit } from "../core/unit-of-work.ts";
 import type { Database, Db } from "../db/client.ts";
 import { customers } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
-import type { FloodBudget } from "../outbox/flood-budget.ts";
+import type { FloodBudget, GroupKey } from "../outbox/flood-budget.ts";
 import { type BotApi, classifyFailure, isTopicGone } from "./bot-api.ts";
 import { loadCardView, type RenderedCard, renderCard } from "./card.ts";
 
@@ -39,6 +39,10 @@ export interface TopicDeps {
 	pin: CardPin;
 	/** The flood budgets, when metered: lets handlers save calls when the group is the bottleneck. */
 	budget?: FloodBudget;
+	/** The budget of `groupId` in `budget`. */
+	budgetKey?: GroupKey;
+	/** Every support group, the default first (links to a topic in another group). */
+	groupIds?: () => readonly number[];
 }
 
 /** `https://t.me/c/<group id without -100>/<topic id>`: opens the topic for any member. */

@@ -19,6 +19,7 @@ import { onCallback } from "./callbacks.ts";
 import { onPrivateEdit, onPrivateMessage } from "./private-chat.ts";
 import type { AfterCommit, RouterDeps } from "./router-deps.ts";
 import { onTopicEdit, onTopicMessage } from "./topic-updates.ts";
+import { scopedToChat } from "./update-group.ts";
 
 export type { RouterDeps } from "./router-deps.ts";
 
@@ -113,8 +114,9 @@ async function setAside(
 	deps.core.wakeOutbox();
 }
 
-function applyOnce(deps: RouterDeps) {
+function applyOnce(shared: RouterDeps) {
 	return async (update: TelegramUpdate): Promise<void> => {
+		const deps = scopedToChat(shared, chatOf(update));
 		const after: AfterCommit = [];
 		await commitUpdate(deps.core, update.update_id, async (work) => {
 			const message = update.message;

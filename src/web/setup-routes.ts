@@ -57,6 +57,7 @@ export async function handleSetup(
 	if (check !== "open") return notFound();
 	if (action === "token") await flow.submitToken(form.get("token") ?? "");
 	else if (action === "group") await flow.chooseGroup(Number(form.get("groupId")));
+	else if (action === "groups") await flow.addGroups(form.get("groups") ?? "");
 	else if (action === "recheck") await flow.recheck();
 	else if (action === "save") {
 		const outcome = await flow.save(code);

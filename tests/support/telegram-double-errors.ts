@@ -72,6 +72,7 @@ export const ERR = {
 	notFound: () => new BotApiError(404, "Not Found"),
 	chatNotFound: () => badRequest("chat not found"),
 	blocked: () => new BotApiError(403, "Forbidden: bot was blocked by the user"),
+	kicked: () => new BotApiError(403, "Forbidden: bot was kicked from the supergroup chat"),
 	threadNotFound: () => badRequest("message thread not found"),
 	topicClosed: () => badRequest("TOPIC_CLOSED"),
 	topicInvalid: () => badRequest("TOPIC_ID_INVALID"),

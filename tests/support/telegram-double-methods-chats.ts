@@ -252,7 +252,7 @@ function createForumTopic(ctx: MethodContext): TelegramForumTopic {
 		throw badRequest("TOPIC_ICON_COLOR_INVALID");
 	}
 	const emoji = strParam(params, "icon_custom_emoji_id");
-	const topic = model.createTopic(name, color, emoji, model.bot);
+	const topic = model.createTopic(name, color, emoji, model.bot, state);
 	return {
 		message_thread_id: topic.threadId,
 		name: topic.name,

@@ -78,6 +78,8 @@ export interface ChatState {
 	blocked: boolean;
 	/** Private chats: the other party. */
 	user?: TelegramUser;
+	/** Further forum groups: the bot was removed, every call about the chat gets 403. */
+	kicked?: boolean;
 }
 
 export interface TopicState {
@@ -89,6 +91,8 @@ export interface TopicState {
 	deleted: boolean;
 	/** The topic's messages at the moment it was deleted (Telegram deletes them with it). */
 	archived: TelegramMessage[];
+	/** The forum the topic is in (absent: the main group). */
+	chatId?: number;
 }
 
 export interface CallbackRecord {
@@ -144,6 +148,11 @@ export class DoubleModel {
 	readonly files = new FileStore();
 	readonly chats = new Map<number, ChatState>();
 	readonly topics = new Map<number, TopicState>();
+	/**
+	 * Forum groups besides the main one (`addForum`). Their message ids start far apart, so that
+	 * thread ids, which are message ids, are unique across forums and `topics` keeps one key.
+	 */
+	readonly forums = new Map<number, TelegramChat>();
 	/** Every user the double has seen (customers, operators), by id. */
 	readonly users = new Map<number, TelegramUser>();
 	/** Human members of the group besides the admins (users who posted there). */
@@ -191,7 +200,26 @@ export class DoubleModel {
 			pinned: [],
 			blocked: false,
 		});
+		for (const forum of this.forums.values())
+			this.chats.set(forum.id, { chat: forum, messages: new Map(), pinned: [], blocked: false });
 		this.rememberUser(this.operator);
+	}
+
+	/** Another forum supergroup with the same bot and admins as the main one. */
+	addForum(id: number, title: string): ChatState {
+		const chat: TelegramChat = { id, type: "supergroup", title, is_forum: true };
+		this.forums.set(id, chat);
+		this.lastMessageId.set(id, Math.max(this.lastMessageId.get(id) ?? 0, this.forums.size * 1e6));
+		const state: ChatState = { chat, messages: new Map(), pinned: [], blocked: false };
+		this.chats.set(id, state);
+		return state;
+	}
+
+	/** The forum of a topic (the main group unless it was made in another). */
+	forumOf(topic: TopicState): ChatState {
+		const state = this.chats.get(topic.chatId ?? this.group.id);
+		if (!state) throw new Error(`the forum of topic ${topic.threadId} is missing`);
+		return state;
 	}
 
 	rememberUser(user: TelegramUser): void {
@@ -220,7 +248,7 @@ export class DoubleModel {
 	}
 
 	isGroup(state: ChatState): boolean {
-		return state.chat.id === this.group.id;
+		return state.chat.id === this.group.id || this.forums.has(state.chat.id);
 	}
 
 	/** Resolves `chat_id` like Telegram: missing → "chat_id is empty", unknown → "chat not found". */
@@ -231,6 +259,7 @@ export class DoubleModel {
 		const id = intParam(params, name);
 		const state = id === undefined ? undefined : this.chats.get(id);
 		if (!state) throw ERR.chatNotFound();
+		if (state.kicked) throw ERR.kicked();
 		return state;
 	}
 
@@ -243,7 +272,7 @@ export class DoubleModel {
 	assertSendableThread(state: ChatState, threadId: number | undefined): void {
 		if (threadId === undefined || !this.isGroup(state)) return;
 		const topic = this.topics.get(threadId);
-		if (!topic || topic.deleted) throw ERR.threadNotFound();
+		if (!topic || topic.deleted || this.forumOf(topic) !== state) throw ERR.threadNotFound();
 		if (topic.closed) throw ERR.topicClosed();
 	}
 
@@ -254,7 +283,7 @@ export class DoubleModel {
 		const threadId = intParam(params, "message_thread_id");
 		if (threadId === undefined) throw badRequest("message thread identifier is not specified");
 		const topic = this.topics.get(threadId);
-		if (!topic || topic.deleted) throw ERR.topicInvalid();
+		if (!topic || topic.deleted || this.forumOf(topic) !== state) throw ERR.topicInvalid();
 		return { state, topic };
 	}
 
@@ -311,8 +340,8 @@ export class DoubleModel {
 		iconColor: number,
 		iconCustomEmojiId: string | undefined,
 		by: TelegramUser,
+		state: ChatState = this.groupState(),
 	): TopicState {
-		const state = this.groupState();
 		const service = this.appendMessage(state, {
 			from: by,
 			is_topic_message: true,
@@ -332,6 +361,7 @@ export class DoubleModel {
 			deleted: false,
 			archived: [],
 			...(iconCustomEmojiId !== undefined ? { iconCustomEmojiId } : {}),
+			...(state.chat.id !== this.group.id ? { chatId: state.chat.id } : {}),
 		};
 		this.topics.set(topic.threadId, topic);
 		return topic;
@@ -344,7 +374,7 @@ export class DoubleModel {
 	deleteTopic(threadId: number): void {
 		const topic = this.topics.get(threadId);
 		if (!topic || topic.deleted) throw new Error(`topic ${threadId} does not exist`);
-		const state = this.groupState();
+		const state = this.forumOf(topic);
 		const gone = [...state.messages.values()].filter((m) => m.message_thread_id === threadId);
 		for (const message of gone) state.messages.delete(message.message_id);
 		state.pinned = state.pinned.filter((id) => state.messages.has(id));

@@ -58,6 +58,8 @@ export interface GroupPostOptions {
 	/** Post as the group itself (anonymous admin): `sender_chat` = group, `from` = GroupAnonymousBot. */
 	anonymous?: boolean;
 	replyToMessageId?: number;
+	/** The forum posted in (a group added with `addForum`); default: the main group. */
+	chatId?: number;
 }
 
 export function asUser(person: Person): TelegramUser {
@@ -144,7 +146,10 @@ export class People {
 	): TelegramMessage {
 		const topic = this.model.topics.get(threadId);
 		if (!topic || topic.deleted) throw new Error(`topic ${threadId} does not exist`);
-		return this.groupPost(threadId, content, options);
+		return this.groupPost(threadId, content, {
+			...options,
+			chatId: this.model.forumOf(topic).chat.id,
+		});
 	}
 
 	/** A message in the group's General topic (no thread). */
@@ -235,10 +240,12 @@ export class People {
 		content: PersonContent,
 		options: GroupPostOptions,
 	): TelegramMessage {
-		const state = this.model.groupState();
+		const state =
+			options.chatId === undefined ? this.model.groupState() : this.model.chats.get(options.chatId);
+		if (!state || !this.model.isGroup(state)) throw new Error(`no forum ${options.chatId}`);
 		let sender: Pick<TelegramMessage, "from" | "sender_chat">;
 		if (options.anonymous) {
-			sender = { from: GROUP_ANONYMOUS_BOT, sender_chat: this.model.group };
+			sender = { from: GROUP_ANONYMOUS_BOT, sender_chat: state.chat };
 		} else {
 			const from = asUser(options.from ?? this.model.operator);
 			this.model.rememberUser(from);

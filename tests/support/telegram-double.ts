@@ -421,7 +421,7 @@ export class TelegramDouble {
 				deleted: topic.deleted,
 				messages: topic.deleted
 					? topic.archived.filter((m) => m.forum_topic_created === undefined)
-					: this.model.messagesIn(this.groupId, topic.threadId),
+					: this.model.messagesIn(this.model.forumOf(topic).chat.id, topic.threadId),
 			});
 		}
 		return views;
@@ -540,6 +540,49 @@ export class TelegramDouble {
 				date: Math.floor(Date.now() / 1000),
 				old_chat_member: { status: "left", user: this.botUser },
 				new_chat_member: { status, user: this.botUser },
+			},
+		} as never);
+	}
+
+	// ---------------------------------------------------------------- several forum groups
+
+	/**
+	 * Another forum supergroup the bot administers, with the same admins as the main one: for a
+	 * desk with several support groups. Its topics are in `topics` too (thread ids never collide
+	 * across forums); `topicsIn` tells them apart. Returns the group's id.
+	 */
+	addForum(id: number, title = `Support ${this.model.forums.size + 2}`): number {
+		this.model.addForum(id, title);
+		return id;
+	}
+
+	/** Thread ids of the live topics of one forum (the main group's: `groupId`). */
+	topicsIn(chatId: number): number[] {
+		return [...this.model.topics.values()]
+			.filter((topic) => !topic.deleted && this.model.forumOf(topic).chat.id === chatId)
+			.map((topic) => topic.threadId);
+	}
+
+	/**
+	 * An admin removes the bot from a group added with `addForum` (or adds it back): while removed,
+	 * every call about that chat answers 403 "bot was kicked", as Telegram does; pushes the
+	 * `my_chat_member` update Telegram sends, unless `silently` (an update the bot never got).
+	 */
+	setBotInForum(chatId: number, present: boolean, options: { silently?: boolean } = {}): void {
+		const state = this.model.chats.get(chatId);
+		if (!state || !this.model.forums.has(chatId)) throw new Error(`no added forum ${chatId}`);
+		if (!state.kicked === present) return;
+		state.kicked = !present;
+		if (options.silently) return;
+		const member = { status: "administrator", user: this.botUser } as const;
+		const gone = { status: "left", user: this.botUser } as const;
+		this.pushUpdate({
+			my_chat_member: {
+				chat: state.chat,
+				from: this.operator,
+				date: Math.floor(Date.now() / 1000),
+				old_chat_member: present ? gone : member,
+				new_chat_member: present ? member : gone,
 			},
 		} as never);
 	}

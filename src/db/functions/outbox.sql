@@ -52,7 +52,10 @@ SET enable_seqscan = off
 AS $$
 DECLARE n record;
 BEGIN
-	INSERT INTO outbox_heads (customer_id) VALUES (q) ON CONFLICT (customer_id) DO NOTHING;
+	-- A new head row draws from its customer's support group (0: the default group).
+	INSERT INTO outbox_heads (customer_id, group_id)
+	VALUES (q, coalesce((SELECT c.group_id FROM customers c WHERE c.id = q), 0))
+	ON CONFLICT (customer_id) DO NOTHING;
 	PERFORM 1 FROM outbox_heads WHERE customer_id = q FOR UPDATE;
 	-- An item in flight stays the head: one in flight per queue.
 	IF q = '00000000-0000-0000-0000-000000000000' THEN
