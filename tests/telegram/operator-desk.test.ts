@@ -326,7 +326,23 @@ describe("/history and /help", () => {
 		]);
 
 		tg.operatorPosts(customer.topicId, "/help");
-		await nextCall(tg, since, (c) => inTopic(c, customer.topicId) && isHelp(c.params.text));
+		const help = await nextCall(
+			tg,
+			since,
+			(c) => inTopic(c, customer.topicId) && isHelp(c.params.text),
+		);
+		// Every command an operator can give is on the list.
+		for (const command of [
+			"/history",
+			"/retry",
+			"/stats",
+			"/assign",
+			"/unassign",
+			"/r ",
+			"/move",
+			"/erase",
+		])
+			expect(String(help.params.text)).toContain(`\n${command}`);
 		// A later real answer proves the commands were handled before it, and not forwarded.
 		await operatorAnswers(customer, "Real answer after the commands");
 		const toCustomer = tg.calls
