@@ -19,7 +19,8 @@ import m16 from "./0016_finish_heads_in_one_statement.sql" with { type: "text" }
 import m17 from "./0017_visitor_identity.sql" with { type: "text" };
 import m18 from "./0018_numbers_per_conversation.sql" with { type: "text" };
 import m19 from "./0019_desk_stats.sql" with { type: "text" };
-import m20 from "./0020_several_groups.sql" with { type: "text" };
+import m20 from "./0020_assignment_and_canned_replies.sql" with { type: "text" };
+import m21 from "./0021_several_groups.sql" with { type: "text" };
 
 export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0000_init", when: 1795500082565, sql: m0 },
@@ -42,5 +43,6 @@ export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0017_visitor_identity", when: 1796647876272, sql: m17 },
 	{ tag: "0018_numbers_per_conversation", when: 1796649328877, sql: m18 },
 	{ tag: "0019_desk_stats", when: 1796650652774, sql: m19 },
-	{ tag: "0020_several_groups", when: 1796657447245, sql: m20 },
+	{ tag: "0020_assignment_and_canned_replies", when: 1796657455116, sql: m20 },
+	{ tag: "0021_several_groups", when: 1796660220785, sql: m21 },
 ];

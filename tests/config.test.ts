@@ -91,6 +91,7 @@ describe("environment", () => {
 			retention: { bookkeepingMs: 604_800_000, intervalMs: 3_600_000 },
 			sessionIdleMs: 180 * 86_400_000,
 			away: false,
+			assignment: { auto: "first-reply" },
 			timers: {
 				slaReminders: [600_000, 1_800_000, 7_200_000],
 				waitingReminder: 86_400_000,
@@ -493,7 +494,7 @@ describe("config file", () => {
 	test("an unknown key is rejected with its path", () => {
 		const { env, readText } = withFile({ sla: { remiders: ["1m"] }, colour: "blue" });
 		expect(errorsOf(env, readText)).toEqual([
-			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, card, groups, uploads, media, retention, rateLimits, quotas, session, businessHours, away, texts)",
+			"CONFIG_FILE colour: unknown key (allowed: sla, waiting, linkToken, ws, telegram, outbox, card, groups, uploads, media, retention, rateLimits, quotas, session, businessHours, away, assignment, canned, texts)",
 			"CONFIG_FILE sla.remiders: unknown key (allowed: reminders)",
 		]);
 	});

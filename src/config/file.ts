@@ -12,6 +12,7 @@ import {
 } from "@sinclair/typebox";
 import { Value, type ValueError, ValueErrorType } from "@sinclair/typebox/value";
 import type { BusinessHours, Weekday } from "../core/business-hours.ts";
+import { CannedPreloadSchema } from "../core/canned-replies.ts";
 import { QuotasSchema } from "../core/quotas.ts";
 import { type RateKind, rateLimits } from "../core/rate-limiter.ts";
 import { en, type TextKey } from "../i18n/en.ts";
@@ -156,6 +157,15 @@ export const FileSchema = object("a JSON object", {
 	away: section({
 		enabled: Type.Optional(Type.Boolean({ description: "true or false" })),
 	}),
+	/** Who owns a ticket nobody took: the first operator to answer it, or nobody. */
+	assignment: section({
+		auto: Type.Union([Type.Literal("first-reply"), Type.Literal("off")], {
+			default: "first-reply",
+			description: '"first-reply" or "off"',
+		}),
+	}),
+	/** Canned replies loaded at start (`/r`): `{"<name>": {"en": "…", "ru": "…"}}`. */
+	canned: Type.Optional(CannedPreloadSchema),
 	texts: object("an object with the locales en and ru", { en: localeTexts, ru: localeTexts }, {}),
 });
 
@@ -188,6 +198,8 @@ function settingsOf(file: StaticDecode<typeof FileSchema>) {
 		sessionIdleMs: file.session.idle,
 		...(file.businessHours && { businessHours: file.businessHours satisfies BusinessHours }),
 		away: file.away.enabled ?? file.businessHours !== undefined,
+		assignment: file.assignment,
+		...(file.canned && { canned: file.canned }),
 		texts: { en: enBot, ru: ruBot },
 		widgetTexts: { en: enWidget, ru: ruWidget },
 	};
@@ -230,6 +242,8 @@ function line({ type, path, schema, value }: ValueError): string {
 	const problem =
 		schema.format === format("duration") && typeof value === "string" ? measure(value) : undefined;
 	if (type === ValueErrorType.ObjectAdditionalProperties) {
+		// A record (`canned`) has no list of keys, only a rule for them.
+		if (!schema.properties) return `CONFIG_FILE ${key}: unknown key (${schema.description})`;
 		const known = Object.keys(schema.properties);
 		// Listing hundreds of text keys would drown the line; the catalogue is the reference.
 		return `CONFIG_FILE ${key}: unknown key (${known.length <= 24 ? `allowed: ${known.join(", ")}` : "not a key of the text catalogue"})`;

@@ -73,6 +73,8 @@ export async function mergeCustomers(work: Work, survivor: CustomerRow, loser: C
 	if (!survivor.phone && loser.phone) keep.phone = loser.phone;
 	if (!survivor.sourceUrl && loser.sourceUrl) keep.sourceUrl = loser.sourceUrl;
 	if (!survivor.city && loser.city) keep.city = loser.city;
+	// The ticket someone owned stays theirs when the other side had nobody.
+	if (survivor.assigneeId == null && loser.assigneeId != null) keep.assigneeId = loser.assigneeId;
 	if (survivor.topicId == null && loser.topicId != null) {
 		keep.topicId = loser.topicId;
 		keep.cardMessageId = loser.cardMessageId;

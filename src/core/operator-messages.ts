@@ -5,6 +5,7 @@
 import { and, eq } from "drizzle-orm";
 import { dateOrNull, rawQuery } from "../db/raw-sql.ts";
 import { messageCopies, messages } from "../db/schema.ts";
+import { assignTicket } from "./assignment.ts";
 import { changeStatus } from "./status.ts";
 import { type StoredMessage, toStored } from "./stored-message.ts";
 import { messageByCopy } from "./telegram-customers.ts";
@@ -16,7 +17,11 @@ export interface OperatorMessageInput {
 	groupId: number;
 	/** The group's key (`groupKey`): topic ids are numbered per group. */
 	groupKey: number;
-	telegramMessageId: number;
+	/**
+	 * The message in the topic that the customer's copies come from. Absent for a text the bot
+	 * sends on the operator's behalf (a canned reply): the private chat gets the text itself.
+	 */
+	telegramMessageId?: number;
 	text: string;
 	entities?: unknown;
 	media?: TelegramMedia;
@@ -26,6 +31,8 @@ export interface OperatorMessageInput {
 	/** The operator's name and username as Telegram shows them now (for `/stats`). */
 	operatorName?: string;
 	operatorUsername?: string;
+	/** Posted as the group itself (an anonymous admin): nobody to make the ticket's assignee. */
+	anonymous?: boolean;
 }
 
 /**
@@ -33,7 +40,7 @@ export interface OperatorMessageInput {
  * row before touching its timers): one lock order, no deadlock between an answer and a question.
  * Also reads what the reply's effects depend on, in the same round trip. Parameters: topic id, group key.
  */
-const TOPIC_CUSTOMER_SQL = `select c.id, c.telegram_user_id, c.status,
+const TOPIC_CUSTOMER_SQL = `select c.id, c.telegram_user_id, c.status, c.assignee_id,
 	exists (select 1 from web_sessions s where s.customer_id = c.id) as has_web
 from customers c where coalesce(c.group_id, 0) = $2::bigint and c.topic_id = $1::bigint
 limit 1 for update of c`;
@@ -60,7 +67,7 @@ const STORE_REPLY_SQL = `with m as (
 	on conflict (telegram_user_id) do update set name = excluded.name, username = excluded.username
 ), copy as (
 	insert into message_copies (message_id, kind, chat_id, telegram_message_id, state)
-	select id, 'topic', $6::bigint, $7::bigint, 'delivered' from m
+	select id, 'topic', $6::bigint, $7::bigint, 'delivered' from m where $7::bigint is not null
 ), sla as (
 	delete from timers where customer_id = $1::uuid and kind = 'sla'
 )
@@ -77,6 +84,7 @@ interface TopicCustomerRow {
 	id: string;
 	telegram_user_id: number | string | null;
 	status: string;
+	assignee_id: number | string | null;
 	has_web: boolean;
 }
 
@@ -109,7 +117,7 @@ export async function recordOperatorMessage(
 		attachment?.id ?? null,
 		replyTo,
 		input.groupId,
-		input.telegramMessageId,
+		input.telegramMessageId ?? null,
 		input.operatorId ?? null,
 		input.operatorName ?? String(input.operatorId ?? ""),
 		input.operatorUsername ?? null,
@@ -141,6 +149,22 @@ export async function recordOperatorMessage(
 	// once the outbox has copied it into the private chat. Only a NEW ticket changes.
 	if (customer.has_web && customer.status === "NEW")
 		await markReplyDelivered(work, customer.id, input.operatorId);
+	if (
+		work.policy.autoAssign &&
+		customer.assignee_id == null &&
+		!input.anonymous &&
+		input.operatorId
+	)
+		await assignTicket(
+			work,
+			customer.id,
+			{
+				telegramUserId: input.operatorId,
+				name: input.operatorName ?? String(input.operatorId),
+				username: input.operatorUsername ?? null,
+			},
+			{ by: "first-reply", actor: `operator:${input.operatorId}`, onlyIfUnassigned: true },
+		);
 	return message;
 }
 

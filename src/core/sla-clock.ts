@@ -16,3 +16,20 @@ export function slaFireAt(policy: TimerPolicy, since: Date, step = 0): Date | nu
 	if (after === undefined) return null;
 	return addBusinessTime(since, after, policy.businessHours);
 }
+
+/**
+ * How long after the clock started the group's admins get the breach when it went to the
+ * ticket's assignee first: one more step, as far after the breach as the breach was after the
+ * reminder before it.
+ * @example slaEscalationOffset({ slaReminders: [600_000, 1_800_000, 7_200_000], ... }) // 12_600_000
+ */
+export function slaEscalationOffset(policy: TimerPolicy): number {
+	const reminders = policy.slaReminders;
+	const breach = reminders.at(-1) ?? 0;
+	return breach + (breach - (reminders.at(-2) ?? 0));
+}
+
+/** The admins' turn after a breach that went to the assignee (see `slaEscalationOffset`). */
+export function slaEscalationAt(policy: TimerPolicy, since: Date): Date {
+	return addBusinessTime(since, slaEscalationOffset(policy), policy.businessHours);
+}

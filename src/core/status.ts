@@ -5,6 +5,7 @@
  */
 import { eq } from "drizzle-orm";
 import { customers, type TicketStatus, ticketEvents } from "../db/schema.ts";
+import { operatorById, operatorLabel } from "./operators.ts";
 import { tellCustomer } from "./system-messages.ts";
 import { onStatusChanged } from "./timer-arming.ts";
 import type { Work } from "./unit-of-work.ts";
@@ -20,6 +21,8 @@ export type EventKind =
 	| "AWAY"
 	| "RATED"
 	| "FEEDBACK"
+	| "ASSIGNED"
+	| "UNASSIGNED"
 	| "MOVED";
 
 /** Who or what caused a change: `customer`, `operator:<telegram id>`, `system:<reason>`. */
@@ -65,7 +68,7 @@ export async function changeStatus(
 	options: StatusChangeOptions = {},
 ): Promise<TicketStatus | null> {
 	const [row] = await work.tx
-		.select({ status: customers.status, telegramUserId: customers.telegramUserId })
+		.select({ status: customers.status, assigneeId: customers.assigneeId })
 		.from(customers)
 		.where(eq(customers.id, customerId))
 		.for("update");
@@ -77,10 +80,20 @@ export async function changeStatus(
 		to === "CLOSED" ? "CLOSED" : from === "CLOSED" ? "REOPENED" : "STATUS_CHANGED";
 	await recordEvent(work, customerId, kind, actor, null, { from, to });
 	work.emit(customerId, { type: "status", status: to });
+	// A reopened ticket is its assignee's again: the notice mentions them.
+	const owner =
+		from === "CLOSED" && row.assigneeId != null ? await operatorById(work, row.assigneeId) : null;
 	await work.enqueue(customerId, {
 		kind: "topic_notice",
-		text: to === "CLOSED" ? "noticeClosed" : from === "CLOSED" ? "noticeReopened" : "noticeStatus",
-		vars: { status: to },
+		text:
+			to === "CLOSED"
+				? "noticeClosed"
+				: owner
+					? "noticeReopenedAssigned"
+					: from === "CLOSED"
+						? "noticeReopened"
+						: "noticeStatus",
+		vars: { status: to, ...(owner && { operator: operatorLabel(owner) }) },
 	});
 	await work.enqueue(customerId, { kind: "card" });
 	await onStatusChanged(work, customerId, to);

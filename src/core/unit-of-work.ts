@@ -23,6 +23,8 @@ export interface TimerPolicy {
 	businessHours?: BusinessHours;
 	/** Answer customers who open or reopen a conversation outside business hours (away.ts). */
 	away?: boolean;
+	/** `assignment.auto` = "first-reply": an operator answering an unassigned ticket takes it. */
+	autoAssign?: boolean;
 }
 
 export interface CoreDeps {

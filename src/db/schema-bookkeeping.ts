@@ -3,6 +3,7 @@
  * aside, where visitors came from, quota counts, the operators seen, instance-wide settings.
  * Re-exported by schema.ts, which drizzle-kit reads, so migrations see one schema.
  */
+import { sql } from "drizzle-orm";
 import {
 	bigint,
 	date,
@@ -67,12 +68,37 @@ export const quotaUsage = pgTable(
 	(t) => [primaryKey({ columns: [t.key, t.day] }), index("quota_usage_day_idx").on(t.day)],
 );
 
-/** The operators who answered in the group, by Telegram id, with the name they last had. */
-export const operators = pgTable("operators", {
-	telegramUserId: bigint({ mode: "number" }).primaryKey(),
-	name: text().notNull(),
-	username: text(),
-});
+/**
+ * The operators seen in the group (who answered, took or were given a ticket), by Telegram id,
+ * with the name they last had.
+ */
+export const operators = pgTable(
+	"operators",
+	{
+		telegramUserId: bigint({ mode: "number" }).primaryKey(),
+		name: text().notNull(),
+		username: text(),
+	},
+	// `/assign @username` finds the operator by the username as people type it.
+	(t) => [index("operators_username_idx").on(sql`lower(${t.username})`)],
+);
+
+/**
+ * Canned replies (`/r`), shared by every instance: one text per name and locale. `source` tells
+ * a reply the config file preloads (it follows the file at each start) from one an operator
+ * saved (never overwritten by the file).
+ */
+export const cannedReplies = pgTable(
+	"canned_replies",
+	{
+		name: text().notNull(),
+		locale: text().notNull(),
+		text: text().notNull(),
+		source: text().$type<"config" | "operator">().notNull(),
+		updatedAt: createdAt(),
+	},
+	(t) => [primaryKey({ columns: [t.name, t.locale] })],
+);
 
 /** Small key/value store for generated secrets and instance-wide state. */
 export const settings = pgTable("settings", {

@@ -56,6 +56,11 @@ export const customers = pgTable(
 		/** What the site vouched for with that id: `{ name?, email?, fields? }` (core/identity.ts). */
 		identity: jsonb().$type<VerifiedIdentity>(),
 		/**
+		 * The operator who owns the ticket (Telegram user id, a row of `operators`); kept when the
+		 * ticket closes, so a reopened ticket goes back to them.
+		 */
+		assigneeId: bigint({ mode: "number" }),
+		/**
 		 * The support group the customer's topic lives in, chosen once when they are created
 		 * (routing rules, else the shortest write queue), changed only by `/move`. Null: the
 		 * default group (the first configured), as for every customer from before several groups.

@@ -91,7 +91,7 @@ export const en = {
 	statsOperator: "• {name}: {replies} replies, {closes} closed",
 	statsNoOperators: "Operators (7 days): no replies yet",
 	helpText:
-		"Commands in a customer topic:\n/history — the ticket's events\n/help — this list\n/retry — send again what could not be delivered\n/stats — how the desk is doing (also in the General topic)\n\nMessages starting with // or #internal stay in the topic and are never sent to the customer. Use the card's buttons to change the status.",
+		"Commands in a customer topic:\n/history — the ticket's events\n/help — this list\n/retry — send again what could not be delivered\n/stats — how the desk is doing (also in the General topic)\n/assign — give the ticket to a colleague (as a reply to their message, or /assign @username)\n/unassign — nobody has the ticket\n/r <name> — send a canned reply; /r lists them, /r save <name> [locale] (as a reply) saves one, /r del <name> deletes one\n\nMessages starting with // or #internal stay in the topic and are never sent to the customer. Use the card's buttons to change the status or take the ticket.",
 
 	dmGreeting: "Hello! Write your question here and our support team will answer in this chat.",
 	dmTicketCreated: "Thank you! Your request is registered; an operator will answer here soon.",
@@ -147,6 +147,42 @@ export const en = {
 		"🗑 This customer's data was erased (web sessions, messages, files, identity). If they write again, they start as a new customer in a new topic.",
 	eventERASED: "data erased",
 	erasedName: "Erased customer",
+	cardAssignee: "Assignee",
+	cardTakeButton: "🙋 Take",
+	callbackTaken: "The ticket is yours.",
+	callbackTakenBy: "{operator} already has this ticket.",
+	callbackAlreadyYours: "This ticket is already yours.",
+	noticeAssigned: "👤 Assigned to {operator}.",
+	noticeUnassigned: "👤 {operator} no longer has this ticket: nobody is assigned.",
+	noticeReopenedAssigned:
+		"The customer wrote again: the ticket is reopened. {operator}, it is yours.",
+	eventASSIGNED: "assigned to {operator}",
+	eventUNASSIGNED: "unassigned ({operator})",
+	assignUsage:
+		"To give this ticket to a colleague, reply to one of their messages with /assign, or write /assign @username.",
+	assignNotOperator:
+		"/assign as a reply needs a colleague's message: not the bot's, not a customer's copy.",
+	assignUnknown:
+		"Nobody known as {username}. Known operators: {known}. An operator becomes known by writing in the group.",
+	assignSame: "{operator} already has this ticket.",
+	assignInTopic: "/assign and /unassign work in a customer's topic.",
+	unassignNone: "This ticket has no assignee.",
+	cannedList: "Canned replies: {names}\nSend one in a customer's topic with /r <name>.",
+	cannedListEmpty:
+		"No canned replies yet. Reply to a message with /r save <name> to save its text.",
+	cannedSaved: "Saved canned reply “{name}” ({locale}).",
+	cannedDeleted: "Deleted canned reply “{name}”.",
+	cannedUnknown: "There is no canned reply “{name}”.",
+	cannedBadName:
+		"“{name}” cannot be a name: use a-z, 0-9, _ and -, up to 32 characters (not “save” or “del”).",
+	cannedBadLocale: "Unknown locale “{locale}”: use one of {locales}.",
+	cannedNoReply: "Reply to the message whose text you want to save: /r save <name> [locale].",
+	cannedNoText: "That message has no text to save.",
+	cannedInGeneral:
+		"Canned replies are sent in a customer's topic. Here you can list (/r), save (/r save <name>, as a reply) and delete (/r del <name>) them.",
+	cannedUsage:
+		"Canned replies: /r <name> sends one, /r lists them, /r save <name> [locale] (as a reply) saves the message's text, /r del <name> deletes one.",
+	cannedSentNotice: "📨 Canned reply “{name}” sent:\n{text}",
 	noticeGroupLost:
 		"⚠️ The bot can no longer write to the support group {group} ({reason}). New customers go to the other groups; what was queued for it waits as failed items. Once the bot is back in that group, send /retry in its General topic.",
 	noticeGroupBack: "✅ The bot can write to the support group {group} again.",

@@ -20,7 +20,8 @@ type MessageRow = typeof messages.$inferSelect;
  * limit (group heads that wait for an idle group; 0 while it is not), and the key of the support
  * group whose heads it takes (`outbox_heads.group_id`: each group has its own budget, so each is
  * claimed on its own). Rows carry their target, their queue's group key, and whether their queue
- * has another item behind them.
+ * has another item pending (behind them, or filed before them and passed over: a card edit or a
+ * pin).
  *
  * Serving order: customer messages before reminders and card edits (`priority`), then whoever
  * has waited longest (a delivered item sends the customer's next one to the back of the line, so
@@ -74,7 +75,7 @@ export const CLAIM_SQL = `with hd as (
 )
 select c.*, h.target, h.group_id, mc.*,
 	(c.customer_id is null or exists (select 1 from outbox p
-		where p.customer_id = c.customer_id and p.state = 'pending' and p.id > c.id)) as has_next
+		where p.customer_id = c.customer_id and p.state = 'pending' and p.id <> c.id)) as has_next
 from c
 join h on h.head_id = c.id
 left join lateral (

@@ -42,15 +42,28 @@ export interface DeliveredCopy {
 	telegramMessageId: number;
 }
 
+/** A topic's card was posted: the customer's row records it (`customers.card_message_id`). */
+export interface DeliveredCard {
+	customerId: string;
+	topicId: number;
+	cardMessageId: number;
+}
+
 export interface OutboxHandlerContext {
 	item: ClaimedItem;
+	/**
+	 * Nothing waits for the support group now but this delivery: nothing else queued for its
+	 * customer, no other group delivery in flight or left unclaimed, and budget to spare beyond
+	 * what the next new ticket needs. What waits for an idle group (a pin) may then go at once.
+	 */
+	groupIdle(): boolean;
 	/** Marks the item done inside the handler's own final transaction (no resend after a crash). */
 	complete(tx: Tx): Promise<void>;
 	/**
-	 * Records the copies a delivery made and marks the item (and any `alsoDone` items it carried)
-	 * done, in one statement: the cheapest way to finish the common delivery.
+	 * Records the copies a delivery made (and the card it posted, if any) and marks the item (and
+	 * any `alsoDone` items it carried) done, in one statement: the cheapest way to finish.
 	 */
-	finish(copies: DeliveredCopy[], alsoDone?: number[]): Promise<void>;
+	finish(copies: DeliveredCopy[], alsoDone?: number[], card?: DeliveredCard): Promise<void>;
 }
 
 /** Delivers one item; throws what the delivery threw when it fails. */

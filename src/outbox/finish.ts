@@ -10,7 +10,7 @@
  */
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../observability/logger.ts";
-import type { ClaimedItem, DeliveredCopy, OutboxHandler } from "./delivery.ts";
+import type { ClaimedItem, DeliveredCard, DeliveredCopy, OutboxHandler } from "./delivery.ts";
 import { type Finished, finishItems, retrying } from "./statements.ts";
 
 /** Finishes collected before one statement runs them all. */
@@ -60,13 +60,13 @@ export class FinishBatcher {
 	 * Finishes these items with these copies. `alone`: their queue has nothing behind them, so no
 	 * delivery waits on this finish and it may be deferred (then it resolves at once).
 	 */
-	finish(ids: number[], copies: DeliveredCopy[], alone: boolean): Promise<void> {
+	finish(ids: number[], copies: DeliveredCopy[], alone: boolean, cards: DeliveredCard[] = []) {
 		if (alone && this.options.mayDefer()) {
-			this.defer(ids, copies, 1);
+			this.defer({ ids, copies, cards }, 1);
 			return Promise.resolve();
 		}
 		return new Promise<void>((resolve, reject) => {
-			this.batch.push({ ids, copies, resolve, reject });
+			this.batch.push({ ids, copies, cards, resolve, reject });
 			this.awaited++;
 			// Every item in flight already waits in the batch (a light load): nothing can join it
 			// but work not started yet, so the wait would only add a wake-up per message.
@@ -94,14 +94,14 @@ export class FinishBatcher {
 	 * Defers a finish; one that fails is tried again a second later (the send happened: writing
 	 * its record avoids sending it twice), a few times, while its lease still holds the item.
 	 */
-	private defer(ids: number[], copies: DeliveredCopy[], attempt: number) {
+	private defer(finished: Finished, attempt: number) {
+		const { ids } = finished;
 		this.batch.push({
-			ids,
-			copies,
+			...finished,
 			resolve: () => {},
 			reject: (error) => {
 				if (attempt < DEFERRED_FINISH_ATTEMPTS && this.options.mayRetry()) {
-					const retry = setTimeout(() => this.defer(ids, copies, attempt + 1), 1000);
+					const retry = setTimeout(() => this.defer(finished, attempt + 1), 1000);
 					retry.unref?.();
 					return;
 				}
@@ -168,16 +168,18 @@ export async function runHandler(
 	item: ClaimedItem,
 	finishes: FinishBatcher,
 	alone: boolean,
+	groupIdle: () => boolean,
 ): Promise<void> {
 	let finished = false;
 	await handler({
 		item,
+		groupIdle: () => alone && groupIdle(),
 		complete: async (tx) => {
 			await finishItems(tx, [{ ids: [item.id], copies: [] }]);
 			finished = true;
 		},
-		finish: async (copies, alsoDone) => {
-			await finishes.finish([item.id, ...(alsoDone ?? [])], copies, alone);
+		finish: async (copies, alsoDone, card) => {
+			await finishes.finish([item.id, ...(alsoDone ?? [])], copies, alone, card ? [card] : []);
 			finished = true;
 		},
 	});

@@ -46,10 +46,10 @@ export type OutboxItem =
 	/** After linking: the conversation so far, so the customer sees it in Telegram too. */
 	| { kind: "dm_digest" }
 	/**
-	 * An SLA reminder in the topic, mentioning the group's human admins; the `breach` (last one)
-	 * also sends each admin a link to the topic.
+	 * An SLA reminder in the topic, mentioning the ticket's `assignee` (a Telegram user id), else
+	 * the group's human admins; the `breach` (last one) also sends them a link to the topic.
 	 */
-	| { kind: "sla_reminder"; waitedMs: number; breach: boolean }
+	| { kind: "sla_reminder"; waitedMs: number; breach: boolean; assignee?: number }
 	/**
 	 * A notice for operators in the support group's General topic (no thread), about no one
 	 * customer: its outbox row has no customer (a Telegram update set aside). `groupId`: the

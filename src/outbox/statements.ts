@@ -6,7 +6,7 @@
 import type { Database, Tx } from "../db/client.ts";
 import { retryingConflicts } from "../db/errors.ts";
 import { arrayLiteral, type Param, rawQuery, rawStatement } from "../db/raw-sql.ts";
-import type { DeliveredCopy } from "./delivery.ts";
+import type { DeliveredCard, DeliveredCopy } from "./delivery.ts";
 
 /**
  * A timestamp `ms` from now as ISO text: Drizzle's postgres.js driver sends no Date objects.
@@ -18,10 +18,11 @@ export const isoAt = (ms: number) => new Date(Date.now() + ms).toISOString();
 /** A statement PostgreSQL chose as a deadlock victim is simply run again. */
 export const retrying = <T>(fn: () => Promise<T>) => retryingConflicts(fn, 5);
 
-/** Items to mark done, with the copies their deliveries made. */
+/** Items to mark done, with the copies their deliveries made and the cards they posted. */
 export interface Finished {
 	ids: number[];
 	copies: DeliveredCopy[];
+	cards?: DeliveredCard[];
 }
 
 const FINISH_SQL = "select outbox_finish($1::text::bigint[])";
@@ -36,8 +37,31 @@ const FINISH_WITH_COPIES_SQL = `with c as (
 select outbox_finish($5::text::bigint[])`;
 
 /**
- * Records the copies deliveries made and finishes their items, in one statement. Copies of one
- * message and kind appear once (the latest wins), as one INSERT cannot touch a row twice.
+ * The same with cards posted: the customers' rows are locked in key order (the order every
+ * writer of customers takes) and record their card, in the topic it was posted in, before the
+ * function locks the heads (the join makes it wait for them).
+ */
+const FINISH_WITH_CARDS_SQL = `with c as (
+	insert into message_copies (message_id, kind, chat_id, telegram_message_id, state)
+	select m, k, ch, t, 'delivered'
+	from unnest($1::text::uuid[], $2::text::text[], $3::text::bigint[], $4::text::bigint[]) as u(m, k, ch, t)
+	on conflict (message_id, kind) do update set telegram_message_id = excluded.telegram_message_id,
+		state = 'delivered', error = null
+), u as (
+	select * from unnest($6::text::uuid[], $7::text::bigint[], $8::text::bigint[]) as u(id, topic, card)
+), l as (
+	select id from customers where id in (select id from u) order by id for no key update
+), k as (
+	update customers cu set card_message_id = u.card from u, l
+	where cu.id = u.id and l.id = u.id and cu.topic_id = u.topic
+	returning cu.id
+)
+select outbox_finish($5::text::bigint[]) from (select count(*) from k) as cards`;
+
+/**
+ * Records the copies deliveries made (and the cards they posted) and finishes their items, in one
+ * statement. Copies of one message and kind appear once (the latest wins), as one INSERT cannot
+ * touch a row twice.
  */
 export function finishItems(executor: Database | Tx, entries: readonly Finished[]) {
 	// Prepared outside a transaction; inside one, as the transaction's other statements.
@@ -47,14 +71,22 @@ export function finishItems(executor: Database | Tx, entries: readonly Finished[
 	const copies = new Map<string, DeliveredCopy>();
 	for (const entry of entries)
 		for (const copy of entry.copies) copies.set(`${copy.messageId}/${copy.kind}`, copy);
-	if (copies.size === 0) return run(FINISH_SQL, [arrayLiteral(ids)]);
+	const cards = entries.flatMap((entry) => entry.cards ?? []);
+	if (copies.size === 0 && cards.length === 0) return run(FINISH_SQL, [arrayLiteral(ids)]);
 	const rows = [...copies.values()];
-	return run(FINISH_WITH_COPIES_SQL, [
+	const params: Param[] = [
 		arrayLiteral(rows.map((c) => c.messageId)),
 		arrayLiteral(rows.map((c) => c.kind)),
 		arrayLiteral(rows.map((c) => c.chatId)),
 		arrayLiteral(rows.map((c) => c.telegramMessageId)),
 		arrayLiteral(ids),
+	];
+	if (cards.length === 0) return run(FINISH_WITH_COPIES_SQL, params);
+	return run(FINISH_WITH_CARDS_SQL, [
+		...params,
+		arrayLiteral(cards.map((card) => card.customerId)),
+		arrayLiteral(cards.map((card) => card.topicId)),
+		arrayLiteral(cards.map((card) => card.cardMessageId)),
 	]);
 }
 

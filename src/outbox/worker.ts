@@ -263,6 +263,21 @@ class WorkerLoop implements OutboxWorker {
 		return Math.max(0, Math.min(groupRoom, spare));
 	}
 
+	/**
+	 * Whether a group delivery in flight is all its group has to do: no other in flight there, the
+	 * latest claim took every ready head, and the budget has room beyond `IDLE_RESERVE`.
+	 */
+	private groupIdle(claimed: Claimed): boolean {
+		const { budget } = this.options;
+		const key = claimed.item.groupKey ?? 0;
+		const group = this.options.groups?.().find((g) => g.key === key) ?? DEFAULT_GROUP;
+		return (
+			this.inFlight.inGroup(key) <= groupCallsOf(claimed) &&
+			this.lastClaimExhausted &&
+			(!budget || budget.available(group.budget) > IDLE_RESERVE)
+		);
+	}
+
 	/** Delivers a claimed item in the background, holding a place among those in flight. */
 	private launch(claimed: Claimed, wakesBefore: number) {
 		const { item, target, hasNext } = claimed;
@@ -283,11 +298,12 @@ class WorkerLoop implements OutboxWorker {
 	}
 
 	/** Delivers one item; true when it was delivered. */
-	private async deliver({ item, target, hasNext }: Claimed): Promise<boolean> {
+	private async deliver(claimed: Claimed): Promise<boolean> {
+		const { item, target, hasNext } = claimed;
 		const handler = this.options.handlers[item.kind];
 		try {
 			if (!handler) throw new Error(`no handler for outbox kind ${item.kind}`);
-			await runHandler(handler, item, this.finishes, !hasNext);
+			await runHandler(handler, item, this.finishes, !hasNext, () => this.groupIdle(claimed));
 			this.breakers[target].answered(item.id);
 			this.options.onDelivered?.(item.kind);
 			return true;

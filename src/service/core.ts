@@ -3,6 +3,7 @@
  * announces commits on, and the workers it wakes after a commit.
  */
 import type { Config } from "../config/index.ts";
+import { preloadCanned } from "../core/canned-replies.ts";
 import { createMessageBatches } from "../core/messages.ts";
 import type { SupportGroups } from "../core/support-groups.ts";
 import type { CoreDeps } from "../core/unit-of-work.ts";
@@ -43,6 +44,7 @@ export async function createCore(options: {
 			waitingAutoclose: config.timers.waitingAutoclose,
 			businessHours: config.businessHours,
 			away: config.away,
+			autoAssign: config.assignment.auto === "first-reply",
 		},
 		bus: countingAccepted(bus, options.metrics),
 		// Another instance may be the sender of what was committed here (the group sender).
@@ -53,5 +55,7 @@ export async function createCore(options: {
 		wakeTimers: () => wakers.timers?.wake(),
 		groups: options.groups,
 	};
+	// Every instance starting with the file loads it: the same rows, whoever comes first.
+	await preloadCanned(options.database, config.canned);
 	return { ...core, messageBatches: createMessageBatches(core) };
 }

@@ -1,5 +1,5 @@
 /**
- * Button presses: status buttons on the topic card (any member of the support
+ * Button presses: status buttons and "Take" on the topic card (any member of the support
  * group; presses from anywhere else are ignored), and in the private chat "✅ Resolved" and the
  * 1–5 rating, and "Link" / "Cancel" on a link confirmation. Each press gets its toast after the change committed.
  */
@@ -13,9 +13,11 @@ import { localeOf } from "../core/telegram-customers.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { customers, type TicketStatus, ticketStatuses } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
+import { TAKE_CALLBACK } from "./card.ts";
 import { personOf } from "./incoming.ts";
 import { LINK_CALLBACK } from "./private-chat.ts";
 import type { AfterCommit, RouterDeps } from "./router-deps.ts";
+import { onTakeButton } from "./take-button.ts";
 
 function answer(deps: RouterDeps, after: AfterCommit, query: TelegramCallbackQuery, text?: string) {
 	after.push(() =>
@@ -135,6 +137,8 @@ export async function onCallback(
 	const data = query.data ?? "";
 	if (chatId === deps.groupId && data.startsWith("status:"))
 		return onCardButton(work, deps, query, after);
+	if (chatId === deps.groupId && data === TAKE_CALLBACK)
+		return onTakeButton(work, deps, query, after);
 	const link = LINK_CALLBACK.exec(data);
 	if (link) return onLinkButton(work, deps, query, after, link);
 	if (chatId === query.from.id && (data === "resolve" || data.startsWith("rate:")))

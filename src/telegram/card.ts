@@ -5,6 +5,7 @@
  */
 
 import { bold, type FormattableString, format, join } from "gramio";
+import { operatorLabel } from "../core/operators.ts";
 import type { Database } from "../db/client.ts";
 import { numberOrNull, rawStatement } from "../db/raw-sql.ts";
 import { type TicketStatus, ticketStatuses, type VerifiedIdentity } from "../db/schema.ts";
@@ -24,6 +25,8 @@ export interface CardView {
 	status: TicketStatus;
 	/** What the customer's site vouched for (a signed visitor): marked as verified. */
 	identity?: VerifiedIdentity | null;
+	/** The operator who has the ticket, as texts name them (`@username` or the name). */
+	assignee?: string | null;
 }
 
 export interface RenderedCard {
@@ -31,7 +34,13 @@ export interface RenderedCard {
 	reply_markup: { inline_keyboard: { text: string; callback_data: string }[][] };
 }
 
-/** Status buttons: every status but the current one; NEW is never chosen by hand. */
+/** The "Take" button's callback data: the presser becomes the assignee of an unassigned ticket. */
+export const TAKE_CALLBACK = "take";
+
+/**
+ * Status buttons: every status but the current one (NEW is never chosen by hand), and "Take" on
+ * a row of its own.
+ */
 export function statusButtons(texts: Texts, current: TicketStatus) {
 	const choices = ticketStatuses.filter((status) => status !== current && status !== "NEW");
 	return {
@@ -40,6 +49,7 @@ export function statusButtons(texts: Texts, current: TicketStatus) {
 				text: texts.get(`status${status}` as TextKey),
 				callback_data: `status:${status}`,
 			})),
+			[{ text: texts.get("cardTakeButton"), callback_data: TAKE_CALLBACK }],
 		],
 	};
 }
@@ -65,6 +75,7 @@ export function renderCard(view: CardView, texts: Texts, timeZone: string): Rend
 			line("cardCity", view.city),
 			line("cardCreated", `${displayTime(view.createdAt, timeZone)} (${timeZone})`),
 			line("cardStatus", texts.get(`status${view.status}` as TextKey)),
+			line("cardAssignee", view.assignee ?? null),
 			...verifiedLines(view.identity, texts),
 		],
 		"\n",
@@ -106,14 +117,18 @@ interface CardRow {
 	topic_id: number | string | null;
 	card_message_id: number | string | null;
 	identity: VerifiedIdentity | null;
+	assignee_name: string | null;
+	assignee_username: string | null;
 }
 
 /** One round trip for the card and its place (it was three: topic, customer, web session). */
 const CARD_VIEW_SQL = `select c.display_name, c.telegram_username, c.phone, c.source_url, c.city,
 	c.created_at, c.status, c.topic_id, c.card_message_id, c.identity,
 	c.telegram_user_id is not null as telegram,
-	exists (select 1 from web_sessions s where s.customer_id = c.id) as web
-from customers c where c.id = $1::uuid`;
+	exists (select 1 from web_sessions s where s.customer_id = c.id) as web,
+	o.name as assignee_name, o.username as assignee_username
+from customers c left join operators o on o.telegram_user_id = c.assignee_id
+where c.id = $1::uuid`;
 
 /** The card's data, read fresh from the database so an edit never shows a stale state. */
 export async function loadCardView(
@@ -135,5 +150,9 @@ export async function loadCardView(
 		topicId: numberOrNull(row.topic_id),
 		cardMessageId: numberOrNull(row.card_message_id),
 		identity: row.identity,
+		assignee:
+			row.assignee_name == null
+				? null
+				: operatorLabel({ name: row.assignee_name, username: row.assignee_username }),
 	};
 }

@@ -91,16 +91,23 @@ export function dmMessageHandler(deps: DmDeps): OutboxHandler {
 			.where(eq(messages.id, messageId));
 		if (!chat || !message) return;
 		const source = await copyIdOf(deps.database, messageId, "topic");
-		if (source === undefined) return;
+		// No topic message to copy: a text the bot sent on the operator's behalf (a canned reply).
+		if (source === undefined && !message.text) return;
 		const reply = await copyIdOf(deps.database, message.replyToId, "dm");
 		try {
-			const sent = await deps.api.copyMessage({
+			const target = {
 				chat_id: chat.chatId,
-				from_chat_id: deps.groupId,
-				message_id: source,
 				reply_markup: resolvedButton(chat.texts),
 				...replyTo(reply),
-			});
+			};
+			const sent =
+				source === undefined
+					? await deps.api.sendMessage({ ...target, text: message.text })
+					: await deps.api.copyMessage({
+							...target,
+							from_chat_id: deps.groupId,
+							message_id: source,
+						});
 			// The copy, the item's completion and the reply's effects (status, events): one
 			// transaction, so a crash between them can neither resend nor lose an effect.
 			await commit(deps.core, async (work) => {

@@ -1,14 +1,39 @@
 /**
- * Outbox handler `sla_reminder`: an internal notice in the topic mentioning the
- * group's human admins; the breach (the last reminder) also sends each admin the topic link.
+ * Outbox handler `sla_reminder`: an internal notice in the topic mentioning the ticket's assignee,
+ * else the group's human admins; the breach (the last reminder) also sends them the topic link.
  */
 import { eq, sql } from "drizzle-orm";
-import { format, join, mention } from "gramio";
-import { customers } from "../db/schema.ts";
+import { format, join, mention, type TelegramUser } from "gramio";
+import { customers, operators } from "../db/schema.ts";
 import type { OutboxHandler } from "../outbox/delivery.ts";
 import { classifyFailure } from "./bot-api.ts";
 import { shortDuration } from "./display-time.ts";
 import { sendToTopic, type TopicDeps, topicLink } from "./topics.ts";
+
+/**
+ * The assignee the core named when the reminder fell due, as the desk last saw them; else (or
+ * when the desk has no such operator) the group's human admins, as Telegram lists them now.
+ */
+async function whoToRemind(deps: TopicDeps, assignee: number): Promise<TelegramUser[]> {
+	if (Number.isInteger(assignee) && assignee > 0) {
+		const [operator] = await deps.database.db
+			.select()
+			.from(operators)
+			.where(eq(operators.telegramUserId, assignee));
+		if (operator)
+			return [
+				{
+					id: operator.telegramUserId,
+					is_bot: false,
+					first_name: operator.name,
+					...(operator.username ? { username: operator.username } : {}),
+				},
+			];
+	}
+	return (await deps.api.getChatAdministrators({ chat_id: deps.groupId }))
+		.map((member) => member.user)
+		.filter((user) => !user.is_bot);
+}
 
 export function slaReminderHandler(deps: TopicDeps): OutboxHandler {
 	/**
@@ -26,11 +51,9 @@ export function slaReminderHandler(deps: TopicDeps): OutboxHandler {
 			.from(customers)
 			.where(eq(customers.id, item.customerId));
 		if (customer?.topicId == null || customer.status === "CLOSED") return;
-		const admins = (await deps.api.getChatAdministrators({ chat_id: deps.groupId }))
-			.map((member) => member.user)
-			.filter((user) => !user.is_bot);
+		const people = await whoToRemind(deps, Number(item.payload.assignee));
 		const mentions = join(
-			admins,
+			people,
 			(user) => (user.username ? `@${user.username}` : mention(user.first_name, user)),
 			" ",
 		);
@@ -61,7 +84,7 @@ export function slaReminderHandler(deps: TopicDeps): OutboxHandler {
 			Array.isArray(item.payload.adminsDone) ? (item.payload.adminsDone as number[]) : [],
 		);
 		let failed: unknown;
-		for (const admin of admins) {
+		for (const admin of people) {
 			if (done.has(admin.id)) continue;
 			try {
 				await deps.api.sendMessage({ chat_id: admin.id, text });

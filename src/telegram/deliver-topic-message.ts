@@ -8,8 +8,6 @@
 import { and, asc, eq, gt } from "drizzle-orm";
 import type { FormattableString, TelegramMessage, TelegramMessageEntity } from "gramio";
 import { mediaById } from "../core/media.ts";
-import { commit } from "../core/unit-of-work.ts";
-import type { Tx } from "../db/client.ts";
 import { customers, media, messages, outbox } from "../db/schema.ts";
 import type { OutboxHandler } from "../outbox/delivery.ts";
 import type { RenderedCard } from "./card.ts";
@@ -19,13 +17,12 @@ import {
 	copyIdOf,
 	customerHasWeb,
 	entitiesIn,
-	recordCopy,
 	replyTo,
 	shiftEntities,
 	splitText,
 	TEXT_MAX,
 } from "./copies.ts";
-import { owedPin, pinAtOnce, recordCard, sendToTopic, type TopicDeps } from "./topics.ts";
+import { pinCard, sendToTopic, type TopicDeps } from "./topics.ts";
 
 type MessageRow = typeof messages.$inferSelect;
 type MediaRow = typeof media.$inferSelect;
@@ -200,32 +197,7 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 		return merged;
 	}
 
-	/**
-	 * The message under the card is both the card and the message's copy: one transaction records
-	 * both, with the pin `card.pin` owes and the item's completion. "always" pins after it.
-	 */
-	async function recordUnderCard(
-		messageId: string,
-		customerId: string,
-		carded: { topicId: number; cardMessageId: number },
-		complete: (tx: Tx) => Promise<void>,
-	) {
-		const pin = owedPin(deps, carded.cardMessageId);
-		await commit(deps.core, async (work) => {
-			await recordCard(work.tx, customerId, carded.topicId, carded.cardMessageId);
-			await recordCopy(work.tx, {
-				messageId,
-				kind: "topic",
-				chatId: deps.groupId,
-				telegramMessageId: carded.cardMessageId,
-			});
-			if (pin) await work.enqueue(customerId, pin);
-			await complete(work.tx);
-		});
-		await pinAtOnce(deps, customerId, carded.cardMessageId);
-	}
-
-	return async ({ item, finish, complete }) => {
+	return async ({ item, groupIdle, finish }) => {
 		const messageId = String(item.payload.messageId);
 		const [row] = item.prefetched
 			? item.prefetched.message
@@ -277,7 +249,14 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 			},
 		);
 		if (carded) {
-			await recordUnderCard(message.id, item.customerId, carded, complete);
+			// The message under the card is both the card and the message's copy: the finish
+			// records both. "always" (or an idle group) pins it after.
+			const copy = { messageId: message.id, kind: "topic" as const, chatId: deps.groupId };
+			await finish([{ ...copy, telegramMessageId: carded.cardMessageId }], [], {
+				customerId: item.customerId,
+				...carded,
+			});
+			await pinCard(deps, item.customerId, carded.cardMessageId, groupIdle());
 			return;
 		}
 		await finish(

@@ -11,17 +11,16 @@ import { customers } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
 import { retryDead } from "../outbox/admin.ts";
+import { ASSIGN_COMMAND, answerAssign } from "./assign-commands.ts";
+import { answerCanned, CANNED_COMMAND } from "./canned-command.ts";
+import { explicitReply } from "./command-answer.ts";
 import { displayTime } from "./display-time.ts";
 import { answerGroupRetry, answerMove, MOVE_COMMAND, RETRY_COMMAND } from "./group-commands.ts";
 import { mediaOf, textOf } from "./incoming.ts";
+import { isInternalNote } from "./internal-notes.ts";
+import { operatorName } from "./operator-identity.ts";
 import type { RouterDeps } from "./router-deps.ts";
 import { answerStats, STATS_COMMAND } from "./stats-command.ts";
-
-/** Operator messages that stay in the topic: notes for colleagues, never sent to the customer. */
-export function isInternalNote(text: string): boolean {
-	const trimmed = text.trimStart();
-	return trimmed.startsWith("//") || trimmed.toLowerCase().startsWith("#internal");
-}
 
 /**
  * A message a human member wrote in a topic of the support group: not the bot's own, not another
@@ -55,22 +54,10 @@ function isOperatorGroupCommand(
 	);
 }
 
-/** The operator as the group shows them: an anonymous admin posts as the group itself. */
-function operatorName(message: TelegramMessage): string | undefined {
-	if (message.sender_chat?.title) return message.sender_chat.title;
-	const from = message.from;
-	return from ? [from.first_name, from.last_name].filter(Boolean).join(" ") : undefined;
-}
-
-/** The topic message this one answers, unless it is just the topic's root (every topic post). */
-function repliedTo(message: TelegramMessage): number | undefined {
-	const target = message.reply_to_message;
-	if (!target || target.message_id === message.message_thread_id || target.forum_topic_created)
-		return undefined;
-	return target.message_id;
-}
-
 const COMMAND = /^\/(history|help|retry)(?:@\w+)?(?:\s|$)/i;
+
+/** A bot command: `/` and a letter (`//` starts an internal note instead). */
+const isCommand = (message: TelegramMessage) => /^\/[a-z]/i.test(message.text ?? "");
 
 function describeEvent(texts: Texts, event: TicketEvent, timeZone: string): string {
 	const details = (event.details ?? {}) as Record<string, string | number>;
@@ -110,12 +97,26 @@ async function answerCommand(work: Work, deps: RouterDeps, command: string, topi
 	await work.enqueue(customer.id, { kind: "topic_text", text });
 }
 
+/** Commands that work in any topic of the group, the General one included. */
+async function groupCommand(work: Work, deps: RouterDeps, message: TelegramMessage) {
+	const text = message.text ?? "";
+	if (STATS_COMMAND.test(text)) return answerStats(work, deps, message);
+	if (!message.is_topic_message && RETRY_COMMAND.test(text)) return answerGroupRetry(work, deps);
+	const canned = CANNED_COMMAND.exec(text);
+	if (canned) return answerCanned(work, deps, message, canned);
+	const assign = ASSIGN_COMMAND.exec(text);
+	if (assign) return answerAssign(work, deps, message, assign);
+	return NOT_A_GROUP_COMMAND;
+}
+
+const NOT_A_GROUP_COMMAND = Symbol("not a group command");
+
 export async function onTopicMessage(work: Work, deps: RouterDeps, message: TelegramMessage) {
-	if (isOperatorGroupCommand(message, deps) && STATS_COMMAND.test(message.text ?? ""))
-		return answerStats(work, deps, message);
-	const general = !message.is_topic_message;
-	if (general && isOperatorGroupCommand(message, deps) && RETRY_COMMAND.test(message.text ?? ""))
-		return answerGroupRetry(work, deps);
+	if (
+		isOperatorGroupCommand(message, deps) &&
+		(await groupCommand(work, deps, message)) !== NOT_A_GROUP_COMMAND
+	)
+		return;
 	if (!isOperatorTopicMessage(message, deps)) return;
 	if (MOVE_COMMAND.test(message.text ?? "")) return answerMove(work, deps, message);
 	const topicId = message.message_thread_id as number;
@@ -123,6 +124,8 @@ export async function onTopicMessage(work: Work, deps: RouterDeps, message: Tele
 	const command = COMMAND.exec(message.text ?? "");
 	if (command?.[1]) return answerCommand(work, deps, command[1].toLowerCase(), topicId);
 	if (isInternalNote(text)) return;
+	// A command is never relayed to the customer: one the desk does not know gets the list.
+	if (isCommand(message)) return answerCommand(work, deps, "help", topicId);
 	await recordOperatorMessage(work, {
 		topicId,
 		groupId: deps.groupId,
@@ -131,15 +134,17 @@ export async function onTopicMessage(work: Work, deps: RouterDeps, message: Tele
 		text,
 		entities: message.entities ?? message.caption_entities,
 		media: mediaOf(message),
-		replyToTelegramMessageId: repliedTo(message),
+		replyToTelegramMessageId: explicitReply(message)?.message_id,
 		operatorId: message.from?.id,
 		operatorName: operatorName(message),
 		operatorUsername: message.from?.username,
+		anonymous: Boolean(message.sender_chat),
 	});
 }
 
 export async function onTopicEdit(work: Work, deps: RouterDeps, message: TelegramMessage) {
-	if (!isOperatorTopicMessage(message, deps)) return;
+	// A command edited is still a command: never a text for the customer.
+	if (!isOperatorTopicMessage(message, deps) || isCommand(message)) return;
 	await editOperatorMessage(work, {
 		groupId: deps.groupId,
 		telegramMessageId: message.message_id,

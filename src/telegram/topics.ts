@@ -7,11 +7,10 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import { type CoreDeps, commit } from "../core/unit-of-work.ts";
-import type { Database, Tx } from "../db/client.ts";
+import type { Database, Db } from "../db/client.ts";
 import { customers } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { FloodBudget, GroupKey } from "../outbox/flood-budget.ts";
-import type { OutboxItem } from "../outbox/items.ts";
 import { type BotApi, classifyFailure, isTopicGone } from "./bot-api.ts";
 import { loadCardView, type RenderedCard, renderCard } from "./card.ts";
 
@@ -51,36 +50,40 @@ export function topicLink(groupId: number, topicId: number): string {
 	return `https://t.me/c/${String(groupId).replace(/^-100/, "")}/${topicId}`;
 }
 
-/** The pin `card.pin` leaves to the outbox for this card: "when-idle" waits for an idle group. */
-export function owedPin(deps: TopicDeps, cardMessageId: number): OutboxItem | undefined {
-	return deps.pin === "when-idle" ? { kind: "card_pin", cardMessageId } : undefined;
-}
-
 /** Records the card's message as the customer's card (in their current topic only). */
-export function recordCard(tx: Tx, customerId: string, topicId: number, cardMessageId: number) {
-	return tx
+function recordCard(db: Db, customerId: string, topicId: number, cardMessageId: number) {
+	return db
 		.update(customers)
 		.set({ cardMessageId })
 		.where(and(eq(customers.id, customerId), eq(customers.topicId, topicId)));
 }
 
 /**
- * `card.pin` "always": pins a recorded card right away. A pin Telegram refuses now is left to a
- * pin item, so the card's record (already committed) is never undone by it.
+ * Pins a recorded card as `card.pin` says: "always" at once; "when-idle" at once too when nothing
+ * else waits for the group (`groupIdle`), else through a pin item that waits for an idle group;
+ * "never" not at all. A pin Telegram refuses now is left to a pin item, so the card's record is
+ * never undone by it.
  */
-export async function pinAtOnce(deps: TopicDeps, customerId: string, cardMessageId: number) {
-	if (deps.pin !== "always") return;
-	try {
-		await deps.api.pinChatMessage({
-			chat_id: deps.groupId,
-			message_id: cardMessageId,
-			disable_notification: true,
-		});
-	} catch {
-		await commit(deps.core, (work) =>
-			work.enqueue(customerId, { kind: "card_pin", cardMessageId }),
-		);
-	}
+export async function pinCard(
+	deps: TopicDeps,
+	customerId: string,
+	cardMessageId: number,
+	groupIdle: boolean,
+) {
+	if (deps.pin === "never") return;
+	const now = deps.pin === "always" || groupIdle;
+	if (now)
+		try {
+			await deps.api.pinChatMessage({
+				chat_id: deps.groupId,
+				message_id: cardMessageId,
+				disable_notification: true,
+			});
+			return;
+		} catch {
+			// left to a pin item, below
+		}
+	await commit(deps.core, (work) => work.enqueue(customerId, { kind: "card_pin", cardMessageId }));
 }
 
 /** Posts the card alone as the topic's first message, and pins it per `card.pin`. */
@@ -94,12 +97,8 @@ async function postCard(deps: TopicDeps, customerId: string, topicId: number) {
 		text: card.text,
 		reply_markup: card.reply_markup,
 	});
-	const pin = owedPin(deps, sent.message_id);
-	await commit(deps.core, async (work) => {
-		await recordCard(work.tx, customerId, topicId, sent.message_id);
-		if (pin) await work.enqueue(customerId, pin);
-	});
-	await pinAtOnce(deps, customerId, sent.message_id);
+	await recordCard(deps.database.db, customerId, topicId, sent.message_id);
+	await pinCard(deps, customerId, sent.message_id, false);
 }
 
 /** The customer's topic, created when there is none, and its card message (null: none yet). */

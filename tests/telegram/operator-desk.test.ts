@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
+import { waitForOutboxIdle } from "../support/settle.ts";
 import { telegramCustomers } from "../support/telegram-customers.ts";
 import type { ApiCall } from "../support/telegram-double.ts";
 import {
@@ -78,13 +79,19 @@ async function pressStatus(cardId: number, status: keyof typeof STATUS_TEXT) {
 	return nextCall(tg, since, (c) => answerOf(c, press.id));
 }
 
-/** The card's status buttons as operators get them: every status but NEW and the current one. */
+/**
+ * The card's buttons as operators get them: every status but NEW and the current one, and
+ * "Take" on a row of its own.
+ */
 function buttonsFor(current: keyof typeof STATUS_TEXT) {
 	const choices = (["IN_PROGRESS", "WAITING_CLIENT", "CLOSED"] as const).filter(
 		(s) => s !== current,
 	);
 	return {
-		inline_keyboard: [choices.map((s) => ({ text: STATUS_TEXT[s], callback_data: `status:${s}` }))],
+		inline_keyboard: [
+			choices.map((s) => ({ text: STATUS_TEXT[s], callback_data: `status:${s}` })),
+			[{ text: "🙋 Take", callback_data: "take" }],
+		],
 	};
 }
 
@@ -144,6 +151,8 @@ async function settle(topicId: number) {
 	const since = tg.calls.length;
 	tg.operatorPosts(topicId, "/help");
 	await nextCall(tg, since, (c) => inTopic(c, topicId) && isHelp(c.params.text));
+	// Card edits wait until the customer's messages and notices are out: they may follow it.
+	await waitForOutboxIdle(flow().service);
 }
 
 /**
@@ -296,17 +305,22 @@ describe("/history and /help", () => {
 			(c) => inTopic(c, customer.topicId) && String(c.params.text).startsWith("Ticket history"),
 		);
 		const events = await eventRows(customer.customerId);
+		// The first to answer took the ticket (assignment.auto "first-reply").
 		expect(events.map((e) => e.kind)).toEqual([
 			"OPENED",
 			"PHONE_UPDATED",
+			"ASSIGNED",
 			"STATUS_CHANGED",
 			"STATUS_CHANGED",
 		]);
-		const [opened, phone, inProgress, waiting] = events.map((e) => shownTime(e.created_at));
+		const [opened, phone, assigned, inProgress, waiting] = events.map((e) =>
+			shownTime(e.created_at),
+		);
 		expect(String(history.params.text).split("\n")).toEqual([
-			"Ticket history (last 4 events, UTC):",
+			"Ticket history (last 5 events, UTC):",
 			`${opened} · opened · customer`,
 			`${phone} · phone updated · customer`,
+			`${assigned} · assigned to @olga_operator · operator`,
 			`${inProgress} · status → ${STATUS_TEXT.IN_PROGRESS} · operator`,
 			`${waiting} · status → ${STATUS_TEXT.WAITING_CLIENT} · operator`,
 		]);
@@ -330,7 +344,7 @@ describe("/history and /help", () => {
 		);
 		expect(Number(stored?.n)).toBe(0);
 		// Commands are not operator replies: WAITING_CLIENT stays until the real answer.
-		expect((await eventRows(customer.customerId)).map((e) => e.kind)).toHaveLength(4);
+		expect((await eventRows(customer.customerId)).map((e) => e.kind)).toHaveLength(5);
 	}, 20_000);
 });
 

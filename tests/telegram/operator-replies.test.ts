@@ -89,7 +89,8 @@ describe("operator replies", () => {
 		expect(copy.params).toMatchObject({ from_chat_id: tg.groupId, message_id: answer.message_id });
 		expect(JSON.stringify(copy.params.reply_markup)).toContain('"callback_data":"resolve"');
 		await nextCall(tg, since, (c) => c.params.text === "Status changed: 🛠 In progress");
-		expect(await eventsOf(service, user.id)).toEqual(["OPENED", "STATUS_CHANGED"]);
+		// The first to answer took the ticket (assignment.auto "first-reply"), then it moved on.
+		expect(await eventsOf(service, user.id)).toEqual(["OPENED", "ASSIGNED", "STATUS_CHANGED"]);
 		const [row] = await service.database.query<{ status: string }>(
 			sql`select status from customers where telegram_user_id = ${user.id}`,
 		);

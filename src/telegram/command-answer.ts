@@ -1,0 +1,44 @@
+/**
+ * What the support group's commands share: the customer of the topic a command was written in,
+ * the message it explicitly replies to, and the internal answer, in that topic or, outside a
+ * customer's topic, in the General topic.
+ */
+import type { TelegramMessage } from "gramio";
+import { topicOwner } from "../core/support-groups.ts";
+import type { Work } from "../core/unit-of-work.ts";
+import { customers } from "../db/schema.ts";
+
+/**
+ * The customer whose topic the message was written in (in the group of `groupKey`: topic ids are
+ * numbered per group); null in General or another topic.
+ */
+export async function topicCustomer(
+	work: Work,
+	message: TelegramMessage,
+	groupKey: number,
+): Promise<string | null> {
+	if (!message.is_topic_message || message.message_thread_id === undefined) return null;
+	const [customer] = await work.tx
+		.select({ id: customers.id })
+		.from(customers)
+		.where(topicOwner(message.message_thread_id, groupKey))
+		.limit(1);
+	return customer?.id ?? null;
+}
+
+/**
+ * The message this one answers on purpose: in a forum every topic post replies to the topic's
+ * root (its creation), which does not count.
+ */
+export function explicitReply(message: TelegramMessage): TelegramMessage | undefined {
+	const target = message.reply_to_message;
+	if (!target || target.message_id === message.message_thread_id || target.forum_topic_created)
+		return undefined;
+	return target;
+}
+
+/** An answer for operators only: in the customer's topic, else in the General topic. */
+export async function answerOperators(work: Work, customerId: string | null, text: string) {
+	if (customerId) await work.enqueue(customerId, { kind: "topic_text", text });
+	else await work.enqueueAll([{ customerId: null, item: { kind: "group_text", text } }]);
+}

@@ -1,0 +1,45 @@
+/**
+ * "Take" on a topic's card: the presser becomes the ticket's assignee, unless someone has it
+ * already, in which case the answer to the press names them and nothing changes. Two operators
+ * pressing at once: one wins, the other is told who has it.
+ */
+
+import type { TelegramCallbackQuery } from "gramio";
+import { assignTicket } from "../core/assignment.ts";
+import { operatorLabel } from "../core/operators.ts";
+import { topicOwner } from "../core/support-groups.ts";
+import type { Work } from "../core/unit-of-work.ts";
+import { customers } from "../db/schema.ts";
+import { operatorOf } from "./operator-identity.ts";
+import type { AfterCommit, RouterDeps } from "./router-deps.ts";
+
+export async function onTakeButton(
+	work: Work,
+	deps: RouterDeps,
+	query: TelegramCallbackQuery,
+	after: AfterCommit,
+) {
+	const answer = (text?: string) =>
+		after.push(() =>
+			deps.api.answerCallbackQuery({ callback_query_id: query.id, ...(text ? { text } : {}) }),
+		);
+	const card = query.message;
+	const topicId = card && "message_thread_id" in card ? card.message_thread_id : undefined;
+	// Anonymous admins press as GroupAnonymousBot: there is no person to give the ticket to.
+	if (topicId === undefined || query.from.is_bot) return answer();
+	const [customer] = await work.tx
+		.select({ id: customers.id })
+		.from(customers)
+		.where(topicOwner(topicId, deps.groupKey))
+		.limit(1);
+	if (!customer) return answer();
+	const result = await assignTicket(work, customer.id, operatorOf(query.from), {
+		by: "take",
+		actor: `operator:${query.from.id}`,
+		onlyIfUnassigned: true,
+	});
+	if (!result) return answer();
+	if (result.outcome === "taken")
+		return answer(deps.texts.get("callbackTakenBy", { operator: operatorLabel(result.holder) }));
+	answer(deps.texts.get(result.outcome === "already" ? "callbackAlreadyYours" : "callbackTaken"));
+}
