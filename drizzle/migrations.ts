@@ -44,5 +44,5 @@ export const migrations: { tag: string; when: number; sql: string }[] = [
 	{ tag: "0018_numbers_per_conversation", when: 1796649328877, sql: m18 },
 	{ tag: "0019_desk_stats", when: 1796650652774, sql: m19 },
 	{ tag: "0020_assignment_and_canned_replies", when: 1796657455116, sql: m20 },
-	{ tag: "0021_several_groups", when: 1796660220785, sql: m21 },
+	{ tag: "0021_several_groups", when: 1796660143851, sql: m21 },
 ];

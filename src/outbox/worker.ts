@@ -264,15 +264,16 @@ class WorkerLoop implements OutboxWorker {
 	}
 
 	/**
-	 * Whether a group delivery in flight is all its group has to do: no other in flight there, the
-	 * latest claim took every ready head, and the budget has room beyond `IDLE_RESERVE`.
+	 * Whether a delivery into a group is all that group has to do: nothing else of it in flight
+	 * (`calls` are this delivery's own), the latest claim took every ready head, and the group's
+	 * budget has room beyond `IDLE_RESERVE`.
 	 */
-	private groupIdle(claimed: Claimed): boolean {
+	private groupIdle(groupKey: number, calls: number): boolean {
 		const { budget } = this.options;
-		const key = claimed.item.groupKey ?? 0;
-		const group = this.options.groups?.().find((g) => g.key === key) ?? DEFAULT_GROUP;
+		const group = (this.options.groups?.() ?? [DEFAULT_GROUP]).find((g) => g.key === groupKey);
 		return (
-			this.inFlight.inGroup(key) <= groupCallsOf(claimed) &&
+			group !== undefined &&
+			this.inFlight.inGroup(groupKey) <= calls &&
 			this.lastClaimExhausted &&
 			(!budget || budget.available(group.budget) > IDLE_RESERVE)
 		);
@@ -285,7 +286,8 @@ class WorkerLoop implements OutboxWorker {
 		const calls = target === "group" ? groupCallsOf(claimed) : 1;
 		this.inFlight.add(target, groupKey, calls);
 		this.leases.hold(item.id);
-		void this.deliver(claimed).then((delivered) => {
+		const idle = () => groupKey !== undefined && this.groupIdle(groupKey, calls);
+		void this.deliver(claimed, idle).then((delivered) => {
 			this.leases.drop(item.id);
 			this.inFlight.remove(target, groupKey, calls);
 			// A claim after each delivery finds the customer's next item, or work the room or the
@@ -298,12 +300,14 @@ class WorkerLoop implements OutboxWorker {
 	}
 
 	/** Delivers one item; true when it was delivered. */
-	private async deliver(claimed: Claimed): Promise<boolean> {
-		const { item, target, hasNext } = claimed;
+	private async deliver(
+		{ item, target, hasNext }: Claimed,
+		groupIdle: () => boolean,
+	): Promise<boolean> {
 		const handler = this.options.handlers[item.kind];
 		try {
 			if (!handler) throw new Error(`no handler for outbox kind ${item.kind}`);
-			await runHandler(handler, item, this.finishes, !hasNext, () => this.groupIdle(claimed));
+			await runHandler(handler, item, this.finishes, !hasNext, groupIdle);
 			this.breakers[target].answered(item.id);
 			this.options.onDelivered?.(item.kind);
 			return true;

@@ -25,8 +25,8 @@ export async function answerAssign(
 	message: TelegramMessage,
 	match: RegExpExecArray,
 ) {
-	const customerId = await topicCustomer(work, message, deps.groupKey);
-	const say = (text: string) => answerOperators(work, customerId, text);
+	const customerId = await topicCustomer(work, deps, message);
+	const say = (text: string) => answerOperators(work, deps, customerId, text);
 	if (!customerId) return say(deps.texts.get("assignInTopic"));
 	const actor = `operator:${message.from?.id ?? "?"}`;
 	if (match[1]?.toLowerCase() === "unassign") {

@@ -34,9 +34,9 @@ export async function answerCanned(
 	message: TelegramMessage,
 	match: RegExpExecArray,
 ) {
-	const customerId = await topicCustomer(work, message, deps.groupKey);
+	const customerId = await topicCustomer(work, deps, message);
 	const texts = deps.texts;
-	const say = (text: string) => answerOperators(work, customerId, text);
+	const say = (text: string) => answerOperators(work, deps, customerId, text);
 	const list = async () => {
 		const names = await listCanned(work);
 		return names.length === 0

@@ -7,21 +7,22 @@ import type { TelegramMessage } from "gramio";
 import { topicOwner } from "../core/support-groups.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { customers } from "../db/schema.ts";
+import type { RouterDeps } from "./router-deps.ts";
 
 /**
- * The customer whose topic the message was written in (in the group of `groupKey`: topic ids are
- * numbered per group); null in General or another topic.
+ * The customer whose topic (in this group) the message was written in; null in General or another
+ * topic.
  */
 export async function topicCustomer(
 	work: Work,
+	deps: Pick<RouterDeps, "groupKey">,
 	message: TelegramMessage,
-	groupKey: number,
 ): Promise<string | null> {
 	if (!message.is_topic_message || message.message_thread_id === undefined) return null;
 	const [customer] = await work.tx
 		.select({ id: customers.id })
 		.from(customers)
-		.where(topicOwner(message.message_thread_id, groupKey))
+		.where(topicOwner(message.message_thread_id, deps.groupKey))
 		.limit(1);
 	return customer?.id ?? null;
 }
@@ -37,8 +38,16 @@ export function explicitReply(message: TelegramMessage): TelegramMessage | undef
 	return target;
 }
 
-/** An answer for operators only: in the customer's topic, else in the General topic. */
-export async function answerOperators(work: Work, customerId: string | null, text: string) {
+/** An answer for operators only: in the customer's topic, else in this group's General topic. */
+export async function answerOperators(
+	work: Work,
+	deps: Pick<RouterDeps, "groupId">,
+	customerId: string | null,
+	text: string,
+) {
 	if (customerId) await work.enqueue(customerId, { kind: "topic_text", text });
-	else await work.enqueueAll([{ customerId: null, item: { kind: "group_text", text } }]);
+	else
+		await work.enqueueAll([
+			{ customerId: null, item: { kind: "group_text", text, groupId: deps.groupId } },
+		]);
 }

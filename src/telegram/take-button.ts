@@ -1,9 +1,3 @@
-/**
- * "Take" on a topic's card: the presser becomes the ticket's assignee, unless someone has it
- * already, in which case the answer to the press names them and nothing changes. Two operators
- * pressing at once: one wins, the other is told who has it.
- */
-
 import type { TelegramCallbackQuery } from "gramio";
 import { assignTicket } from "../core/assignment.ts";
 import { operatorLabel } from "../core/operators.ts";

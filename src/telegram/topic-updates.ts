@@ -101,7 +101,6 @@ async function answerCommand(work: Work, deps: RouterDeps, command: string, topi
 async function groupCommand(work: Work, deps: RouterDeps, message: TelegramMessage) {
 	const text = message.text ?? "";
 	if (STATS_COMMAND.test(text)) return answerStats(work, deps, message);
-	if (!message.is_topic_message && RETRY_COMMAND.test(text)) return answerGroupRetry(work, deps);
 	const canned = CANNED_COMMAND.exec(text);
 	if (canned) return answerCanned(work, deps, message, canned);
 	const assign = ASSIGN_COMMAND.exec(text);
@@ -117,6 +116,9 @@ export async function onTopicMessage(work: Work, deps: RouterDeps, message: Tele
 		(await groupCommand(work, deps, message)) !== NOT_A_GROUP_COMMAND
 	)
 		return;
+	const general = !message.is_topic_message;
+	if (general && isOperatorGroupCommand(message, deps) && RETRY_COMMAND.test(message.text ?? ""))
+		return answerGroupRetry(work, deps);
 	if (!isOperatorTopicMessage(message, deps)) return;
 	if (MOVE_COMMAND.test(message.text ?? "")) return answerMove(work, deps, message);
 	const topicId = message.message_thread_id as number;
