@@ -5,6 +5,8 @@
  * leave their questions waiting for the next window.
  */
 import type { Claimed } from "./claim.ts";
+import type { OutboxKind } from "./items.ts";
+import { IDLE_PRIORITY, outboxRouting } from "./routing.ts";
 
 /** Calls an item makes into its group (an upper bound that matters: a topic yet to be made). */
 export function groupCallsOf({ item }: Claimed): number {
@@ -26,4 +28,9 @@ export function withinCalls(rows: readonly Claimed[], calls: number) {
 		else back.push(row);
 	}
 	return { kept, back };
+}
+
+/** Work that waits for an idle group (pins), claimed up to its own limit. */
+export function waitsForIdle(kind: string): boolean {
+	return outboxRouting(kind as OutboxKind).priority >= IDLE_PRIORITY;
 }

@@ -16,7 +16,7 @@ import {
 	type Target,
 } from "./delivery.ts";
 import { FinishBatcher, runHandler } from "./finish.ts";
-import { groupCallsOf, withinCalls } from "./group-calls.ts";
+import { groupCallsOf, waitsForIdle, withinCalls } from "./group-calls.ts";
 import { InFlight } from "./in-flight.ts";
 import { Leases } from "./leases.ts";
 import { DEFAULT_GROUP, type OutboxGroup, type OutboxWorkerOptions, tunings } from "./options.ts";
@@ -212,6 +212,10 @@ class WorkerLoop implements OutboxWorker {
 		let grouped = rows.filter((row) => row.target === "group");
 		// Both targets had more work than room: the group heads beyond it go back at once.
 		const over = direct.length + grouped.length - room;
+		// Pins are claimed up to the idle limit, the rest up to the group's room: a claim that hit
+		// its limit is not "exhausted", and more is looked for after the deliveries.
+		const idleOnly = grouped.length > 0 && grouped.every(({ item }) => waitsForIdle(item.kind));
+		const limit = idleOnly ? idleRoom : groupRoom;
 		const fullClaim = grouped.length;
 		if (over > 0) {
 			await this.release(grouped.slice(grouped.length - over));
@@ -222,7 +226,7 @@ class WorkerLoop implements OutboxWorker {
 		if (back.length > 0) await this.release(back);
 		grouped = kept;
 		const exhausted =
-			direct.length < dmRoom && fullClaim < groupRoom && over <= 0 && !idleHeld && !back.length;
+			direct.length < dmRoom && fullClaim < limit && over <= 0 && !idleHeld && !back.length;
 		// Budget-bound and took all it could: more group work is likely waiting behind it. An
 		// instance that is not the group sender has no say about the group's backlog.
 		budget?.noteGroupBacklog(
