@@ -26,6 +26,12 @@ import { releaseItems } from "./statements.ts";
 
 /** Group calls a new ticket makes (its topic, and the card with the question), kept from pins. */
 const IDLE_RESERVE = 2;
+/**
+ * Heads that wait for an idle group (pins) claimed at once. They are cosmetic: taking a hundred at
+ * once would fill the worker's room, and the customers' messages arriving meanwhile would wait for
+ * it; a couple at a time keeps the room for them.
+ */
+const IDLE_AT_ONCE = 2;
 
 export interface OutboxWorker {
 	/**
@@ -250,17 +256,18 @@ class WorkerLoop implements OutboxWorker {
 	}
 
 	/**
-	 * How many heads that wait for an idle group may be claimed: only from the budget beyond what
-	 * a new ticket needs (`IDLE_RESERVE`), so a pin never leaves the next customer waiting for the
-	 * window. Short of it, a claim is scheduled for when the window has slid that far.
+	 * How many heads that wait for an idle group may be claimed: `IDLE_AT_ONCE` at most, and only
+	 * from the budget beyond what a new ticket needs (`IDLE_RESERVE`), so a pin never leaves the
+	 * next customer waiting for the window. Short of it, a claim is scheduled for when the window
+	 * has slid that far.
 	 */
 	private idleRoom(group: OutboxGroup, groupRoom: number): number {
 		const { budget } = this.options;
-		if (!budget) return groupRoom;
+		if (!budget) return Math.min(groupRoom, IDLE_AT_ONCE);
 		const spare = budget.available(group.budget) - IDLE_RESERVE;
 		if (spare <= 0)
 			this.schedule.afterBudget(Math.max(50, budget.waitMs(group.budget, IDLE_RESERVE + 1)));
-		return Math.max(0, Math.min(groupRoom, spare));
+		return Math.max(0, Math.min(groupRoom, spare, IDLE_AT_ONCE));
 	}
 
 	/**
