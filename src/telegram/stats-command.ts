@@ -4,11 +4,11 @@
  */
 import type { TelegramMessage } from "gramio";
 import { type DeskStats, deskStats } from "../core/desk-stats.ts";
-import { topicOwner } from "../core/support-groups.ts";
 import type { Work } from "../core/unit-of-work.ts";
-import { customers, ticketStatuses } from "../db/schema.ts";
+import { ticketStatuses } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
+import { answerOperators, topicCustomer } from "./command-answer.ts";
 import { shortDuration } from "./display-time.ts";
 import type { RouterDeps } from "./router-deps.ts";
 
@@ -51,16 +51,5 @@ export async function answerStats(work: Work, deps: RouterDeps, message: Telegra
 			hours: deps.core.policy.businessHours,
 		}),
 	);
-	const [customer] = message.is_topic_message
-		? await work.tx
-				.select({ id: customers.id })
-				.from(customers)
-				.where(topicOwner(message.message_thread_id as number, deps.groupKey))
-				.limit(1)
-		: [];
-	if (customer) await work.enqueue(customer.id, { kind: "topic_text", text });
-	else
-		await work.enqueueAll([
-			{ customerId: null, item: { kind: "group_text", text, groupId: deps.groupId } },
-		]);
+	await answerOperators(work, deps, await topicCustomer(work, deps, message), text);
 }
