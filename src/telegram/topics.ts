@@ -8,6 +8,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { type CoreDeps, commit } from "../core/unit-of-work.ts";
 import type { Database, Db } from "../db/client.ts";
+import { retryingConflicts } from "../db/errors.ts";
 import { customers } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { FloodBudget, GroupKey } from "../outbox/flood-budget.ts";
@@ -83,7 +84,13 @@ export async function pinCard(
 		} catch {
 			// left to a pin item, below
 		}
-	await commit(deps.core, (work) => work.enqueue(customerId, { kind: "card_pin", cardMessageId }));
+	// A finish batch may lock the same rows in another order at this moment: a deadlock is tried
+	// again rather than failing a delivery that was already made (it would be sent again).
+	await retryingConflicts(
+		() =>
+			commit(deps.core, (work) => work.enqueue(customerId, { kind: "card_pin", cardMessageId })),
+		5,
+	);
 }
 
 /** Posts the card alone as the topic's first message, and pins it per `card.pin`. */
