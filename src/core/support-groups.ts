@@ -5,7 +5,7 @@
  * an outbox head's `group_id` is 0 for it: the default group follows the configuration.
  */
 import { and, eq, type SQL, sql } from "drizzle-orm";
-import type { Database, Tx } from "../db/client.ts";
+import type { Database, Db, Tx } from "../db/client.ts";
 import { rawQuery } from "../db/raw-sql.ts";
 import { customers } from "../db/schema.ts";
 
@@ -51,6 +51,20 @@ export function groupKey(groups: readonly number[], groupId: number): number {
 /** The customer whose topic this is in the group of that key (topic ids are per group). */
 export function topicOwner(topicId: number, key: number): SQL | undefined {
 	return and(eq(customers.topicId, topicId), sql`coalesce(${customers.groupId}, 0) = ${key}`);
+}
+
+/** The customer whose topic this is, in the group of this key; null when none is. */
+export async function customerOfTopic(
+	executor: Tx | Db,
+	topicId: number,
+	key: number,
+): Promise<string | null> {
+	const [row] = await executor
+		.select({ id: customers.id })
+		.from(customers)
+		.where(topicOwner(topicId, key))
+		.limit(1);
+	return row?.id ?? null;
 }
 
 /** The group a stored value names (null: the default group). */

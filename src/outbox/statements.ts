@@ -27,13 +27,16 @@ export interface Finished {
 
 const FINISH_SQL = "select outbox_finish($1::text::bigint[])";
 
-const FINISH_WITH_COPIES_SQL = `with c as (
+/** The copies deliveries made, recorded (parameters 1–4: message, kind, chat, Telegram id). */
+const COPIES_STEP = `c as (
 	insert into message_copies (message_id, kind, chat_id, telegram_message_id, state)
 	select m, k, ch, t, 'delivered'
 	from unnest($1::text::uuid[], $2::text::text[], $3::text::bigint[], $4::text::bigint[]) as u(m, k, ch, t)
 	on conflict (message_id, kind) do update set telegram_message_id = excluded.telegram_message_id,
 		state = 'delivered', error = null
-)
+)`;
+
+const FINISH_WITH_COPIES_SQL = `with ${COPIES_STEP}
 select outbox_finish($5::text::bigint[])`;
 
 /**
@@ -41,13 +44,7 @@ select outbox_finish($5::text::bigint[])`;
  * writer of customers takes) and record their card, in the topic it was posted in, before the
  * function locks the heads (the join makes it wait for them).
  */
-const FINISH_WITH_CARDS_SQL = `with c as (
-	insert into message_copies (message_id, kind, chat_id, telegram_message_id, state)
-	select m, k, ch, t, 'delivered'
-	from unnest($1::text::uuid[], $2::text::text[], $3::text::bigint[], $4::text::bigint[]) as u(m, k, ch, t)
-	on conflict (message_id, kind) do update set telegram_message_id = excluded.telegram_message_id,
-		state = 'delivered', error = null
-), u as (
+const FINISH_WITH_CARDS_SQL = `with ${COPIES_STEP}, u as (
 	select * from unnest($6::text::uuid[], $7::text::bigint[], $8::text::bigint[]) as u(id, topic, card)
 ), l as (
 	select id from customers where id in (select id from u) order by id for no key update

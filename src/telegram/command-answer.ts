@@ -4,9 +4,8 @@
  * customer's topic, in the General topic.
  */
 import type { TelegramMessage } from "gramio";
-import { topicOwner } from "../core/support-groups.ts";
+import { customerOfTopic } from "../core/support-groups.ts";
 import type { Work } from "../core/unit-of-work.ts";
-import { customers } from "../db/schema.ts";
 import type { RouterDeps } from "./router-deps.ts";
 
 /**
@@ -19,12 +18,7 @@ export async function topicCustomer(
 	message: TelegramMessage,
 ): Promise<string | null> {
 	if (!message.is_topic_message || message.message_thread_id === undefined) return null;
-	const [customer] = await work.tx
-		.select({ id: customers.id })
-		.from(customers)
-		.where(topicOwner(message.message_thread_id, deps.groupKey))
-		.limit(1);
-	return customer?.id ?? null;
+	return customerOfTopic(work.tx, message.message_thread_id, deps.groupKey);
 }
 
 /**

@@ -7,9 +7,8 @@
 
 import type { TelegramCallbackQuery, TelegramMessage, TelegramUpdate } from "gramio";
 import { eraseCustomer, scrubErasure } from "../core/erasure.ts";
-import { topicOwner } from "../core/support-groups.ts";
+import { customerOfTopic } from "../core/support-groups.ts";
 import { ALREADY_APPLIED, type CoreDeps, commitUpdate } from "../core/unit-of-work.ts";
-import { customers } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { BotApi } from "./bot-api.ts";
@@ -48,19 +47,14 @@ export function createEraseHandler(shared: EraseDeps) {
 	};
 }
 
-async function customerOfTopic(deps: EraseDeps, topicId: number | undefined) {
+async function customerIn(deps: EraseDeps, topicId: number | undefined) {
 	if (topicId === undefined) return undefined;
-	const [row] = await deps.core.database.db
-		.select({ id: customers.id })
-		.from(customers)
-		.where(topicOwner(topicId, deps.groupKey))
-		.limit(1);
-	return row?.id;
+	return (await customerOfTopic(deps.core.database.db, topicId, deps.groupKey)) ?? undefined;
 }
 
 async function askConfirmation(deps: EraseDeps, updateId: number, message: TelegramMessage) {
 	const topicId = message.message_thread_id;
-	const customerId = await customerOfTopic(deps, topicId);
+	const customerId = await customerIn(deps, topicId);
 	const applied = await commitUpdate(deps.core, updateId, async () => undefined);
 	if (applied === ALREADY_APPLIED || !customerId) return;
 	// Ephemeral like a toast: if it is lost, the operator sends /erase again.
@@ -105,7 +99,7 @@ async function onPress(
 	// The button must sit in that customer's own topic, and the presser be one of the group.
 	const allowed =
 		inGroup &&
-		(await customerOfTopic(deps, topicId)) === customerId &&
+		(await customerIn(deps, topicId)) === customerId &&
 		(await isGroupMember(deps, query.from.id));
 	const answer = (text: string, alert = false) =>
 		deps.api

@@ -8,7 +8,7 @@
 import { sql } from "drizzle-orm";
 import type { TelegramMessage } from "gramio";
 import { moveCustomer } from "../core/move-customer.ts";
-import { groupKey, storedGroup, topicOwner } from "../core/support-groups.ts";
+import { customerOfTopic, groupKey, storedGroup } from "../core/support-groups.ts";
 import type { Work } from "../core/unit-of-work.ts";
 import { customers, outbox } from "../db/schema.ts";
 import { retryDead } from "../outbox/admin.ts";
@@ -22,13 +22,8 @@ export const RETRY_COMMAND = /^\/retry(?:@\w+)?\s*$/i;
 /** Moves the customer of the topic (in the update's group) to the group the command names. */
 export async function answerMove(work: Work, deps: RouterDeps, message: TelegramMessage) {
 	const topicId = message.message_thread_id as number;
-	const [customer] = await work.tx
-		.select({ id: customers.id })
-		.from(customers)
-		.where(topicOwner(topicId, deps.groupKey))
-		.limit(1);
-	if (!customer) return;
-	const customerId = customer.id;
+	const customerId = await customerOfTopic(work.tx, topicId, deps.groupKey);
+	if (!customerId) return;
 	const ids = deps.groups.ids();
 	const target = Number(MOVE_TARGET.exec(message.text ?? "")?.[1]);
 	const refuse = (answer: string) => work.enqueue(customerId, { kind: "topic_text", text: answer });

@@ -1,9 +1,8 @@
 import type { TelegramCallbackQuery } from "gramio";
 import { assignTicket } from "../core/assignment.ts";
 import { operatorLabel } from "../core/operators.ts";
-import { topicOwner } from "../core/support-groups.ts";
+import { customerOfTopic } from "../core/support-groups.ts";
 import type { Work } from "../core/unit-of-work.ts";
-import { customers } from "../db/schema.ts";
 import { operatorOf } from "./operator-identity.ts";
 import type { AfterCommit, RouterDeps } from "./router-deps.ts";
 
@@ -21,13 +20,9 @@ export async function onTakeButton(
 	const topicId = card && "message_thread_id" in card ? card.message_thread_id : undefined;
 	// Anonymous admins press as GroupAnonymousBot: there is no person to give the ticket to.
 	if (topicId === undefined || query.from.is_bot) return answer();
-	const [customer] = await work.tx
-		.select({ id: customers.id })
-		.from(customers)
-		.where(topicOwner(topicId, deps.groupKey))
-		.limit(1);
-	if (!customer) return answer();
-	const result = await assignTicket(work, customer.id, operatorOf(query.from), {
+	const customerId = await customerOfTopic(work.tx, topicId, deps.groupKey);
+	if (!customerId) return answer();
+	const result = await assignTicket(work, customerId, operatorOf(query.from), {
 		by: "take",
 		actor: `operator:${query.from.id}`,
 		onlyIfUnassigned: true,

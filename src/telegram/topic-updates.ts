@@ -4,10 +4,9 @@
  */
 import type { TelegramMessage } from "gramio";
 import { editOperatorMessage, recordOperatorMessage } from "../core/operator-messages.ts";
-import { topicOwner } from "../core/support-groups.ts";
+import { customerOfTopic } from "../core/support-groups.ts";
 import { lastEvents, type TicketEvent } from "../core/ticket-history.ts";
 import type { Work } from "../core/unit-of-work.ts";
-import { customers } from "../db/schema.ts";
 import type { TextKey } from "../i18n/en.ts";
 import type { Texts } from "../i18n/texts.ts";
 import { retryDead } from "../outbox/admin.ts";
@@ -76,17 +75,13 @@ function describeEvent(texts: Texts, event: TicketEvent, timeZone: string): stri
 }
 
 async function answerCommand(work: Work, deps: RouterDeps, command: string, topicId: number) {
-	const [customer] = await work.tx
-		.select({ id: customers.id })
-		.from(customers)
-		.where(topicOwner(topicId, deps.groupKey))
-		.limit(1);
-	if (!customer) return;
+	const customerId = await customerOfTopic(work.tx, topicId, deps.groupKey);
+	if (!customerId) return;
 	let text = deps.texts.get("helpText");
 	if (command === "retry")
-		text = deps.texts.get("retryDone", { count: await retryDead(work, customer.id) });
+		text = deps.texts.get("retryDone", { count: await retryDead(work, customerId) });
 	if (command === "history") {
-		const events = await lastEvents(work, customer.id, 20);
+		const events = await lastEvents(work, customerId, 20);
 		text = events.length
 			? [
 					deps.texts.get("historyTitle", { count: events.length, zone: deps.timeZone }),
@@ -94,7 +89,7 @@ async function answerCommand(work: Work, deps: RouterDeps, command: string, topi
 				].join("\n")
 			: deps.texts.get("historyEmpty");
 	}
-	await work.enqueue(customer.id, { kind: "topic_text", text });
+	await work.enqueue(customerId, { kind: "topic_text", text });
 }
 
 /** Commands that work in any topic of the group, the General one included. */

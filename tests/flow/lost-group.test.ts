@@ -10,8 +10,8 @@ import { runCommand } from "../ops/cli.ts";
 import { tempDir } from "../support/process.ts";
 import { waitForOutboxIdle } from "../support/settle.ts";
 import { startTelegramDouble, type TelegramDouble } from "../support/telegram-double.ts";
-import { eventually, newUser } from "../support/telegram-flow.ts";
-import { placeOf, SECOND_GROUP, useGroupsFlow } from "../support/telegram-groups.ts";
+import { newUser } from "../support/telegram-flow.ts";
+import { placedOf, SECOND_GROUP, useGroupsFlow } from "../support/telegram-groups.ts";
 
 const KICKED = "Forbidden: bot was kicked from the supergroup chat";
 
@@ -33,10 +33,7 @@ describe("a support group the bot was removed from", () => {
 		const { tg, service, groups } = flow();
 		const ivan = newUser("Ivan", { language_code: "ru" });
 		tg.customerSends(ivan, "Здравствуйте");
-		const place = await eventually(async () => {
-			const found = await placeOf(service, ivan.id);
-			return found.topicId != null && found;
-		});
+		const place = await placedOf(service, ivan.id);
 		expect(place.groupId).toBe(SECOND_GROUP);
 		await waitForOutboxIdle(service);
 
@@ -80,10 +77,7 @@ describe("a support group the bot was removed from", () => {
 		// A new customer the rule would send there goes to the group that works.
 		const masha = newUser("Masha", { language_code: "ru" });
 		tg.customerSends(masha, "Добрый день");
-		const hers = await eventually(async () => {
-			const found = await placeOf(service, masha.id);
-			return found.topicId != null && found;
-		});
+		const hers = await placedOf(service, masha.id);
 		expect(hers.groupId).toBeNull();
 		expect(tg.topicsIn(groups[0])).toContain(Number(hers.topicId));
 

@@ -44,6 +44,15 @@ async function recorded(flow: TelegramFlow, customerId: string) {
 	return { card: Number(row?.card), copy: Number(row?.copy) };
 }
 
+/** The customer's card once it is recorded: its message id. */
+async function cardOf(flow: TelegramFlow, customerId: string): Promise<number> {
+	const { card } = await eventually(async () => {
+		const found = await recorded(flow, customerId);
+		return found.card > 0 && found;
+	});
+	return card;
+}
+
 /** A web customer with an open socket who sent `question`. */
 async function webAsks(flow: TelegramFlow, question: string) {
 	const { sessionId } = await initSession(flow.service.url);
@@ -151,10 +160,7 @@ describe("the message under the card", () => {
 		const { tg } = flow();
 		const web = await webAsks(flow(), "Can I pay by card?");
 		const customerId = await people.customerOfSession(web.sessionId);
-		const { card } = await eventually(async () => {
-			const found = await recorded(flow(), customerId);
-			return found.card > 0 && found;
-		});
+		const card = await cardOf(flow(), customerId);
 		const [topicId] = [...tg.topics].find(([, t]) =>
 			t.messages.some((m) => m.message_id === card),
 		) as [number, unknown];
@@ -170,10 +176,7 @@ describe("the message under the card", () => {
 		const sent = tg.customerSends(user, "Is it in stock?");
 		const topicId = await topicIdOf(service, user.id);
 		const customerId = await people.customerOfTelegram(user.id);
-		const { card } = await eventually(async () => {
-			const found = await recorded(flow(), customerId);
-			return found.card > 0 && found;
-		});
+		const card = await cardOf(flow(), customerId);
 		await waitForOutboxIdle(service);
 		const since = tg.calls.length;
 		tg.operatorPosts(topicId, "It is.", { replyToMessageId: card });
@@ -191,10 +194,7 @@ describe("the message under the card", () => {
 		const original = tg.customerSends(user, "My order 123 is late");
 		const topicId = await topicIdOf(service, user.id);
 		const customerId = await people.customerOfTelegram(user.id);
-		const { card } = await eventually(async () => {
-			const found = await recorded(flow(), customerId);
-			return found.card > 0 && found;
-		});
+		const card = await cardOf(flow(), customerId);
 		await waitForOutboxIdle(service);
 		const since = tg.calls.length;
 		tg.customerEdits(user, original.message_id, "My order 124 is late");
@@ -211,10 +211,7 @@ describe("the message under the card", () => {
 		const { tg, service } = flow();
 		const web = await webAsks(flow(), "Do you ship abroad?");
 		const customerId = await people.customerOfSession(web.sessionId);
-		const { card } = await eventually(async () => {
-			const found = await recorded(flow(), customerId);
-			return found.card > 0 && found;
-		});
+		const card = await cardOf(flow(), customerId);
 		await waitForOutboxIdle(service);
 		const since = tg.calls.length;
 		tg.pressButton(tg.groupId, card, "status:WAITING_CLIENT");

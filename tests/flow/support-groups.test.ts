@@ -7,7 +7,13 @@ import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { waitForOutboxIdle } from "../support/settle.ts";
 import { eventually, newUser, showsText } from "../support/telegram-flow.ts";
-import { placeOf, SECOND_GROUP, useGroupsFlow, writesInto } from "../support/telegram-groups.ts";
+import {
+	placedOf,
+	placeOf,
+	SECOND_GROUP,
+	useGroupsFlow,
+	writesInto,
+} from "../support/telegram-groups.ts";
 import { api, type Envelope } from "../support/web-client.ts";
 
 /** The second group's id as the routes name it: the double's main group is the default. */
@@ -24,10 +30,7 @@ describe("routing a new customer", () => {
 		const { tg, service } = flow();
 		const ivan = newUser("Ivan", { language_code: "ru" });
 		tg.customerSends(ivan, "Здравствуйте");
-		const place = await eventually(async () => {
-			const found = await placeOf(service, ivan.id);
-			return found.topicId != null && found;
-		});
+		const place = await placedOf(service, ivan.id);
 		expect(place.groupId).toBe(SECOND_GROUP);
 		expect(tg.topicsIn(SECOND_GROUP)).toContain(Number(place.topicId));
 		const question = await tg.waitForCall(
@@ -58,10 +61,7 @@ describe("routing a new customer", () => {
 		const { tg, service } = flow();
 		const ann = newUser("Ann", { language_code: "en" });
 		tg.customerSends(ann, "Hello");
-		const place = await eventually(async () => {
-			const found = await placeOf(service, ann.id);
-			return found.topicId != null && found;
-		});
+		const place = await placedOf(service, ann.id);
 		// The default group is stored as null: customers from before several groups belong to it.
 		expect(place.groupId).toBeNull();
 		expect(tg.topicsIn(tg.groupId)).toContain(Number(place.topicId));
@@ -71,10 +71,7 @@ describe("routing a new customer", () => {
 		const { tg, service } = flow();
 		const olga = newUser("Olga", { language_code: "ru" });
 		tg.customerSends(olga, "Первый вопрос");
-		const first = await eventually(async () => {
-			const found = await placeOf(service, olga.id);
-			return found.topicId != null && found;
-		});
+		const first = await placedOf(service, olga.id);
 		// Now Telegram says she speaks English (the channel rule would pick the default group for a
 		// new customer): she stays where she is, in the same topic.
 		const since = tg.calls.length;
@@ -93,10 +90,7 @@ describe("/move", () => {
 		const { tg, service, groups } = flow();
 		const petr = newUser("Petr");
 		tg.customerSends(petr, "Help me");
-		const before = await eventually(async () => {
-			const found = await placeOf(service, petr.id);
-			return found.topicId != null && found;
-		});
+		const before = await placedOf(service, petr.id);
 		await waitForOutboxIdle(service);
 		const from = before.groupId ?? groups[0];
 		const to = from === groups[0] ? groups[1] : groups[0];
@@ -138,10 +132,7 @@ describe("/move", () => {
 		const { tg, service } = flow();
 		const vera = newUser("Vera");
 		tg.customerSends(vera, "Hi");
-		const before = await eventually(async () => {
-			const found = await placeOf(service, vera.id);
-			return found.topicId != null && found;
-		});
+		const before = await placedOf(service, vera.id);
 		await waitForOutboxIdle(service);
 		const since = tg.calls.length;
 		tg.operatorPosts(Number(before.topicId), "/move -1001111111111");

@@ -10,6 +10,7 @@ import { freshDatabase, type TestDatabase } from "./db.ts";
 import { startTestService } from "./service.ts";
 import { type ApiCall, startTelegramDouble, type TelegramDouble } from "./telegram-double.ts";
 import { CHAT_WRITE_METHODS } from "./telegram-double-faults.ts";
+import { eventually } from "./telegram-flow.ts";
 
 /** The second support group's id. */
 export const SECOND_GROUP = -1009876543210;
@@ -74,6 +75,14 @@ export async function placeOf(service: RunningService, telegramUserId: number) {
 		sql`select group_id, topic_id from customers where telegram_user_id = ${telegramUserId}`,
 	);
 	return { groupId: row?.group_id == null ? null : Number(row.group_id), topicId: row?.topic_id };
+}
+
+/** The customer's group and topic, once their topic exists. */
+export function placedOf(service: RunningService, telegramUserId: number) {
+	return eventually(async () => {
+		const found = await placeOf(service, telegramUserId);
+		return found.topicId != null && found;
+	});
 }
 
 /** Calls since `since` that wrote into this chat. */
