@@ -86,6 +86,8 @@ export async function recordCustomerMessages(
 		const next = status && statusAfterCustomerMessage[status];
 		if (next) await changeStatus(work, input.customerId, next, "customer");
 	}
+	// The statement below files the copies itself: a reopen's notice goes in first.
+	await work.fileOwed();
 	const since = new Date();
 	const accepted = await runAccept(work.tx, ACCEPT.waiting, toStore, {
 		since,

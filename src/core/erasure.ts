@@ -67,6 +67,8 @@ export async function eraseCustomer(
 	await tx.delete(linkTokens).where(eq(linkTokens.customerId, customerId));
 	await tx.delete(timers).where(eq(timers.customerId, customerId));
 	const queues = setAside.length > 0 ? [customerId, null] : [customerId];
+	// Whatever this transaction owed the customer is deleted with their other items.
+	await work.fileOwed();
 	await lockOutboxHeads(tx, queues);
 	await tx.delete(outbox).where(eq(outbox.customerId, customerId));
 	// The General topic's notices about those updates name the chat they came from.

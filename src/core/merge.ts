@@ -45,6 +45,8 @@ const lastActive = (c: CustomerRow) => (c.lastMessageAt ?? c.createdAt).getTime(
  */
 export async function mergeCustomers(work: Work, survivor: CustomerRow, loser: CustomerRow) {
 	const move = { customerId: survivor.id };
+	// Whatever this transaction owes the loser moves with the loser's items.
+	await work.fileOwed();
 	// Lock both queues' heads first (as every writer of a queue does), then the loser's items: a
 	// concurrent claim or finish waits for this merge to commit.
 	await lockOutboxHeads(work.tx, [survivor.id, loser.id]);

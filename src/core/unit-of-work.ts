@@ -9,7 +9,7 @@ import type { Database, Tx } from "../db/client.ts";
 import { retryingConflicts } from "../db/errors.ts";
 import type { Texts } from "../i18n/texts.ts";
 import { enqueueAll } from "../outbox/enqueue.ts";
-import type { OutboxItem, OwedItem } from "../outbox/items.ts";
+import { type OutboxItem, type OwedItem, withoutRepeats } from "../outbox/items.ts";
 import type { BusinessHours } from "./business-hours.ts";
 import type { CustomerEvent, EventBus } from "./events.ts";
 import type { GroupCommit } from "./group-commit.ts";
@@ -63,9 +63,18 @@ export interface Work {
 	/** The support groups a new customer may join (`chooseGroup`). */
 	groups?: SupportGroups;
 	emit(customerId: string, event: CustomerEvent): void;
+	/**
+	 * Owes an item. Items owed are filed together, in the order owed, by one statement before the
+	 * commit (or at `fileOwed`); a card edit or a rename owed twice for one customer is filed once.
+	 */
 	enqueue(customerId: string, item: OutboxItem): Promise<void>;
-	/** Files items of several queues in one statement, in the order given. */
+	/** Owes items of several queues, in the order given. */
 	enqueueAll(owed: readonly OwedItem[]): Promise<void>;
+	/**
+	 * Files the items owed so far now: before a statement that files, moves or deletes items
+	 * itself, so that the order and the queues they end in are as the code reads.
+	 */
+	fileOwed(): Promise<void>;
 	/**
 	 * Queued work changed without `enqueue` (a statement filed items, /retry revived some): wake
 	 * the worker after commit. `queuedBehind` false: every new item became its queue's head.
@@ -113,9 +122,12 @@ async function runOnce<T>(
 	let queuedBehind = false;
 	let timersChanged = false;
 	const result = await deps.database.db.transaction(async (tx) => {
-		const enqueue = async (owed: readonly OwedItem[]) => {
+		let owed: OwedItem[] = [];
+		const fileOwed = async () => {
 			if (owed.length === 0) return;
-			if (!(await enqueueAll(tx, owed))) queuedBehind = true;
+			const filing = withoutRepeats(owed);
+			owed = [];
+			if (!(await enqueueAll(tx, filing))) queuedBehind = true;
 			enqueued = true;
 		};
 		if (updateId !== undefined) {
@@ -126,14 +138,19 @@ async function runOnce<T>(
 			);
 			if (fresh.length === 0) return ALREADY_APPLIED;
 		}
-		return fn({
+		const value = await fn({
 			tx,
 			texts: deps.texts,
 			policy: deps.policy,
 			...(deps.groups ? { groups: deps.groups } : {}),
 			emit: (customerId, event) => events.push([customerId, event]),
-			enqueue: (customerId, item) => enqueue([{ customerId, item }]),
-			enqueueAll: (owed) => enqueue(owed),
+			enqueue: async (customerId, item) => {
+				owed.push({ customerId, item });
+			},
+			enqueueAll: async (more) => {
+				owed.push(...more);
+			},
+			fileOwed,
 			outboxChanged: (behind = true) => {
 				enqueued = true;
 				if (behind) queuedBehind = true;
@@ -142,6 +159,8 @@ async function runOnce<T>(
 				timersChanged = true;
 			},
 		});
+		await fileOwed();
+		return value;
 	});
 	for (const [customerId, event] of events) deps.bus.publish(customerId, event);
 	if (enqueued) deps.wakeOutbox(queuedBehind);

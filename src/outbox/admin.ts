@@ -13,6 +13,8 @@ export interface OutboxWork {
 	tx: Tx;
 	/** Queued work changed: the worker is woken after the commit. */
 	outboxChanged(): void;
+	/** Files the items owed so far, so that the heads recomputed here count them. */
+	fileOwed(): Promise<void>;
 }
 
 const queuesOf = (customerIds: readonly (string | null)[]) =>
@@ -41,6 +43,7 @@ export async function syncOutboxHeads(tx: Tx, customerIds: readonly (string | nu
 
 /** Puts the customer's dead items back in the queue, in their original order; returns how many. */
 export async function retryDead(work: OutboxWork, customerId: string): Promise<number> {
+	await work.fileOwed();
 	await lockOutboxHeads(work.tx, [customerId]);
 	const revived = await work.tx
 		.update(outbox)

@@ -72,3 +72,19 @@ export interface OwedItem {
 	customerId: string | null;
 	item: OutboxItem;
 }
+
+/**
+ * Items that render the customer's current state when delivered (card edits, renames) are
+ * wanted once per queue, however many changes in one transaction owe them: the first stands for
+ * the rest. Everything else is kept, in order.
+ */
+export function withoutRepeats(owed: readonly OwedItem[]): OwedItem[] {
+	const seen = new Set<string>();
+	return owed.filter(({ customerId, item }) => {
+		if (item.kind !== "card" && item.kind !== "topic_rename") return true;
+		const key = `${customerId}/${item.kind}`;
+		if (seen.has(key)) return false;
+		seen.add(key);
+		return true;
+	});
+}
