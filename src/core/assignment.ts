@@ -40,9 +40,18 @@ export async function assignTicket(
 	work: Work,
 	customerId: string,
 	operator: Operator,
-	options: { by: AssignedBy; actor: Actor; onlyIfUnassigned?: boolean },
+	options: {
+		by: AssignedBy;
+		actor: Actor;
+		onlyIfUnassigned?: boolean;
+		/** The assignee as the caller's transaction already locked and read it (no second read). */
+		lockedAssignee?: number | null;
+	},
 ): Promise<AssignResult | null> {
-	const current = await lockedAssignee(work, customerId);
+	const current =
+		options.lockedAssignee !== undefined
+			? options.lockedAssignee
+			: await lockedAssignee(work, customerId);
 	if (current === undefined) return null;
 	// A first reply's statement has just recorded its author.
 	if (options.by !== "first-reply") await rememberOperator(work, operator);

@@ -4,9 +4,9 @@
  */
 import { and, eq } from "drizzle-orm";
 import { dateOrNull, rawQuery } from "../db/raw-sql.ts";
-import { messageCopies, messages } from "../db/schema.ts";
+import { messageCopies, messages, type TicketStatus } from "../db/schema.ts";
 import { assignTicket } from "./assignment.ts";
-import { changeStatus } from "./status.ts";
+import { changeStatus, type StatusChangeOptions } from "./status.ts";
 import { type StoredMessage, toStored } from "./stored-message.ts";
 import { messageByCopy } from "./telegram-customers.ts";
 import { storeTelegramMedia, type TelegramMedia } from "./telegram-media.ts";
@@ -147,8 +147,11 @@ export async function recordOperatorMessage(
 		await work.enqueue(customer.id, { kind: "dm_message", messageId: row.id });
 	// Stored and pushed is delivered for a web customer; a Telegram-only customer's reply counts
 	// once the outbox has copied it into the private chat. Only a NEW ticket changes.
+	// The row as locked above: the status changes and the assignment need not read it again.
+	const assigneeId = customer.assignee_id == null ? null : Number(customer.assignee_id);
+	const locked = { status: customer.status as TicketStatus, assigneeId };
 	if (customer.has_web && customer.status === "NEW")
-		await markReplyDelivered(work, customer.id, input.operatorId);
+		await markReplyDelivered(work, customer.id, input.operatorId, locked);
 	if (
 		work.policy.autoAssign &&
 		customer.assignee_id == null &&
@@ -163,21 +166,29 @@ export async function recordOperatorMessage(
 				name: input.operatorName ?? String(input.operatorId),
 				username: input.operatorUsername ?? null,
 			},
-			{ by: "first-reply", actor: `operator:${input.operatorId}`, onlyIfUnassigned: true },
+			{
+				by: "first-reply",
+				actor: `operator:${input.operatorId}`,
+				onlyIfUnassigned: true,
+				lockedAssignee: assigneeId,
+			},
 		);
 	return message;
 }
 
 /** NEW → IN_PROGRESS once an operator reply reached at least one channel. */
-export async function markReplyDelivered(work: Work, customerId: string, operatorId?: number) {
+export async function markReplyDelivered(
+	work: Work,
+	customerId: string,
+	operatorId?: number,
+	locked?: StatusChangeOptions["locked"],
+) {
 	await changeStatus(
 		work,
 		customerId,
 		"IN_PROGRESS",
 		operatorId ? `operator:${operatorId}` : "operator",
-		{
-			onlyFrom: ["NEW"],
-		},
+		{ onlyFrom: ["NEW"], ...(locked && { locked }) },
 	);
 }
 

@@ -54,6 +54,8 @@ export interface StatusChangeOptions {
 	 * undo a concurrent one (a reply's delivery never reopens a ticket closed meanwhile).
 	 */
 	onlyFrom?: TicketStatus[];
+	/** The ticket's row as the caller's transaction already locked and read it (no second read). */
+	locked?: { status: TicketStatus; assigneeId: number | null };
 }
 
 /**
@@ -67,11 +69,13 @@ export async function changeStatus(
 	actor: Actor,
 	options: StatusChangeOptions = {},
 ): Promise<TicketStatus | null> {
-	const [row] = await work.tx
-		.select({ status: customers.status, assigneeId: customers.assigneeId })
-		.from(customers)
-		.where(eq(customers.id, customerId))
-		.for("update");
+	const [row] = options.locked
+		? [options.locked]
+		: await work.tx
+				.select({ status: customers.status, assigneeId: customers.assigneeId })
+				.from(customers)
+				.where(eq(customers.id, customerId))
+				.for("update");
 	if (!row || row.status === to) return null;
 	if (options.onlyFrom && !options.onlyFrom.includes(row.status)) return null;
 	const from = row.status;

@@ -52,6 +52,11 @@ export interface DeliveredCard {
 export interface OutboxHandlerContext {
 	item: ClaimedItem;
 	/**
+	 * Its queue had no other pending item when it was claimed: a handler that stands for the
+	 * items queued behind it (a card edit for later ones) need not look for them.
+	 */
+	alone: boolean;
+	/**
 	 * Nothing waits for the support group now but this delivery: nothing else queued for its
 	 * customer, no other group delivery in flight or left unclaimed, and budget to spare beyond
 	 * what the next new ticket needs. What waits for an idle group (a pin) may then go at once.

@@ -3,8 +3,8 @@
  * worker files them here, so each item gets its route and priority (routing.ts) and its queue's
  * head (see src/db/functions/outbox.sql) the same way.
  */
-import type { Tx } from "../db/client.ts";
-import { arrayLiteral, quotedArrayLiteral, rawQuery } from "../db/raw-sql.ts";
+import type { Database, Tx } from "../db/client.ts";
+import { arrayLiteral, quotedArrayLiteral, rawQuery, rawStatement } from "../db/raw-sql.ts";
 import { NO_CUSTOMER_QUEUE, type OutboxItem, type OwedItem } from "./items.ts";
 import { outboxRouting, URGENT_PRIORITY } from "./routing.ts";
 
@@ -69,6 +69,16 @@ export function enqueueParams(owed: readonly OwedItem[]) {
 export async function enqueueAll(tx: Tx, owed: readonly OwedItem[]): Promise<boolean> {
 	if (owed.length === 0) return true;
 	const heads = await rawQuery(tx, ENQUEUE_SQL, enqueueParams(owed));
+	return heads.length === owed.length;
+}
+
+/**
+ * Files items by one statement of their own (autocommit): for a worker's delivery that owes
+ * something more, with nothing else to write in the same transaction. True as `enqueueAll`.
+ */
+export async function enqueueAlone(database: Database, owed: readonly OwedItem[]) {
+	if (owed.length === 0) return true;
+	const heads = await rawStatement(database, ENQUEUE_SQL, enqueueParams(owed));
 	return heads.length === owed.length;
 }
 

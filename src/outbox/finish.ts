@@ -173,6 +173,7 @@ export async function runHandler(
 	let finished = false;
 	await handler({
 		item,
+		alone,
 		groupIdle: () => alone && groupIdle(),
 		complete: async (tx) => {
 			await finishItems(tx, [{ ids: [item.id], copies: [] }]);

@@ -50,11 +50,11 @@ function queuedAfter(database: Database, item: ClaimedItem, limit: number) {
 }
 
 export function cardHandler(deps: TopicDeps): OutboxHandler {
-	return async ({ item, finish }) => {
+	return async ({ item, alone, finish }) => {
 		// The card edits queued behind this one, up to the next message (the customer's, or an
 		// operator's to them), are done by this edit: it renders the state read after they were
 		// filed, so it shows theirs too. One queued after a message stays, so no edit overtakes it.
-		const behind = await queuedAfter(deps.database, item, COALESCE_MAX);
+		const behind = alone ? [] : await queuedAfter(deps.database, item, COALESCE_MAX);
 		const stop = behind.findIndex((next) => next.priority === 0);
 		const coalesced = (stop < 0 ? behind : behind.slice(0, stop))
 			.filter((next) => next.kind === "card")
@@ -90,9 +90,9 @@ export function cardHandler(deps: TopicDeps): OutboxHandler {
  * card is pinned (a recreated topic has a new one), once for all the pins queued in a row.
  */
 export function cardPinHandler(deps: TopicDeps): OutboxHandler {
-	return async ({ item, finish }) => {
+	return async ({ item, alone, finish }) => {
 		const cardMessageId = Number(item.payload.cardMessageId);
-		const behind = await queuedAfter(deps.database, item, COALESCE_MAX);
+		const behind = alone ? [] : await queuedAfter(deps.database, item, COALESCE_MAX);
 		const pins = behind.filter((next) => next.kind === "card_pin");
 		const cards = new Set([
 			cardMessageId,

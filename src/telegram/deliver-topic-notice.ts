@@ -27,20 +27,29 @@ async function topicOf(deps: TopicDeps, customerId: string) {
 	return customer?.topicId ?? null;
 }
 
-/** The link to the customer's current topic, in whichever group it is now. */
-async function currentLink(deps: TopicDeps, customerId: string) {
+/** The customer's current topic and card, and the link to it in whichever group it is now. */
+async function currentTopic(deps: TopicDeps, customerId: string) {
 	const [customer] = await deps.database.db
-		.select({ topicId: customers.topicId, groupId: customers.groupId })
+		.select({
+			topicId: customers.topicId,
+			cardMessageId: customers.cardMessageId,
+			groupId: customers.groupId,
+		})
 		.from(customers)
 		.where(eq(customers.id, customerId));
-	if (customer?.topicId == null) return { topicId: null };
+	if (customer?.topicId == null) return { topicId: null, cardMessageId: null };
 	const groupId = groupOfStored(deps.groupIds?.() ?? [deps.groupId], customer.groupId);
-	return { topicId: customer.topicId, link: topicLink(groupId ?? deps.groupId, customer.topicId) };
+	return {
+		topicId: customer.topicId,
+		cardMessageId: customer.cardMessageId,
+		link: topicLink(groupId ?? deps.groupId, customer.topicId),
+	};
 }
 
 export function topicNoticeHandler(deps: TopicDeps): OutboxHandler {
 	return async ({ item }) => {
-		const { topicId: current, link } = await currentLink(deps, item.customerId);
+		const known = await currentTopic(deps, item.customerId);
+		const { topicId: current, link } = known;
 		const vars = { ...(item.payload.vars as Vars | undefined) };
 		if (link) vars.topicLink = link;
 		const text = renderNotice(deps.texts, item.payload.text as TextKey, vars);
@@ -51,8 +60,12 @@ export function topicNoticeHandler(deps: TopicDeps): OutboxHandler {
 			return;
 		}
 		if (current == null) return; // no conversation in Telegram yet: nothing to annotate
-		await sendToTopic(deps, item.customerId, (topicId) =>
-			deps.api.sendMessage({ chat_id: deps.groupId, message_thread_id: topicId, text }),
+		await sendToTopic(
+			deps,
+			item.customerId,
+			(topicId) =>
+				deps.api.sendMessage({ chat_id: deps.groupId, message_thread_id: topicId, text }),
+			known,
 		);
 	};
 }

@@ -6,11 +6,12 @@
  * is gone is made again, with a new card and a notice.
  */
 import { and, eq, sql } from "drizzle-orm";
-import { type CoreDeps, commit } from "../core/unit-of-work.ts";
+import type { CoreDeps } from "../core/unit-of-work.ts";
 import type { Database, Db } from "../db/client.ts";
 import { retryingConflicts } from "../db/errors.ts";
 import { customers } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
+import { enqueueAlone } from "../outbox/enqueue.ts";
 import type { FloodBudget, GroupKey } from "../outbox/flood-budget.ts";
 import { type BotApi, classifyFailure, isTopicGone } from "./bot-api.ts";
 import { loadCardView, type RenderedCard, renderCard } from "./card.ts";
@@ -35,7 +36,7 @@ export interface TopicDeps {
 	/** The desk's texts (operators' language). */
 	texts: Texts;
 	timeZone: string;
-	/** Records what deliveries owe next (a card's pin) in transactions of their own. */
+	/** Wakes the worker when a delivery files what it owes next (a card's pin). */
 	core: CoreDeps;
 	pin: CardPin;
 	/** The flood budgets, when metered: lets handlers save calls when the group is the bottleneck. */
@@ -84,13 +85,12 @@ export async function pinCard(
 		} catch {
 			// left to a pin item, below
 		}
-	// A finish batch may lock the same rows in another order at this moment: a deadlock is tried
-	// again rather than failing a delivery that was already made (it would be sent again).
-	await retryingConflicts(
-		() =>
-			commit(deps.core, (work) => work.enqueue(customerId, { kind: "card_pin", cardMessageId })),
-		5,
-	);
+	// One statement of its own. A finish batch may lock the same rows in another order at this
+	// moment: a deadlock is tried again rather than failing a delivery that was already made (it
+	// would be sent again).
+	const owed = [{ customerId, item: { kind: "card_pin", cardMessageId } as const }];
+	const head = await retryingConflicts(() => enqueueAlone(deps.database, owed), 5);
+	deps.core.wakeOutbox(!head);
 }
 
 /** Posts the card alone as the topic's first message, and pins it per `card.pin`. */
