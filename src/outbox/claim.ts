@@ -75,7 +75,11 @@ export const CLAIM_SQL = `with hd as (
 )
 select c.*, h.target, h.group_id, mc.*,
 	(c.customer_id is null or exists (select 1 from outbox p
-		where p.customer_id = c.customer_id and p.state = 'pending' and p.id <> c.id)) as has_next
+		where p.customer_id = c.customer_id and p.state = 'pending' and p.id <> c.id
+			and p.priority < ${IDLE_PRIORITY})) as has_next,
+	(c.customer_id is not null and exists (select 1 from outbox p
+		where p.customer_id = c.customer_id and p.state = 'pending' and p.id <> c.id
+			and p.priority >= ${IDLE_PRIORITY})) as idle_next
 from c
 join h on h.head_id = c.id
 left join lateral (
@@ -113,15 +117,23 @@ interface ClaimRow {
 	cu_card_message_id: number | string | null;
 	target: Target;
 	group_id: number | string;
-	/** The customer's queue had another item behind this one when it was claimed. */
+	/** The customer's queue had another item (not one that waits for an idle group) pending. */
 	has_next: boolean;
+	/** It had an item pending that waits for an idle group (a pin). */
+	idle_next: boolean;
 }
 
-/** One claimed head: the item, its target, and whether its queue has more behind it. */
+/** One claimed head: the item, its target, and what else its queue had pending. */
 export interface Claimed {
 	item: ClaimedItem;
 	target: Target;
+	/** Another item is pending that is due once this one is done: its delivery waits on this. */
 	hasNext: boolean;
+	/**
+	 * Only work that waits for an idle group (a pin) is pending besides it: nothing waits on this
+	 * finish, and that work is claimed once the group is idle.
+	 */
+	idleNext: boolean;
 }
 
 /**
@@ -155,6 +167,7 @@ export async function claimHeads(
 		item: itemOf(row),
 		target: row.target === "group" ? "group" : "dm",
 		hasNext: row.has_next !== false,
+		idleNext: row.idle_next === true,
 	}));
 }
 

@@ -52,8 +52,9 @@ export interface DeliveredCard {
 export interface OutboxHandlerContext {
 	item: ClaimedItem;
 	/**
-	 * Its queue had no other pending item when it was claimed: a handler that stands for the
-	 * items queued behind it (a card edit for later ones) need not look for them.
+	 * Its queue had no other pending item when it was claimed (but perhaps a pin, which waits for
+	 * an idle group): a handler that stands for the items queued behind it (a card edit for later
+	 * ones) need not look for them.
 	 */
 	alone: boolean;
 	/**
@@ -62,6 +63,11 @@ export interface OutboxHandlerContext {
 	 * what the next new ticket needs. What waits for an idle group (a pin) may then go at once.
 	 */
 	groupIdle(): boolean;
+	/**
+	 * The delivery filed work that waits for an idle group (a pin): the worker claims it once
+	 * nothing is in flight, rather than at once (a claim now could not take it).
+	 */
+	filedForIdle(): void;
 	/** Marks the item done inside the handler's own final transaction (no resend after a crash). */
 	complete(tx: Tx): Promise<void>;
 	/**

@@ -169,12 +169,14 @@ export async function runHandler(
 	finishes: FinishBatcher,
 	alone: boolean,
 	groupIdle: () => boolean,
+	filedForIdle: () => void,
 ): Promise<void> {
 	let finished = false;
 	await handler({
 		item,
 		alone,
 		groupIdle: () => alone && groupIdle(),
+		filedForIdle,
 		complete: async (tx) => {
 			await finishItems(tx, [{ ids: [item.id], copies: [] }]);
 			finished = true;

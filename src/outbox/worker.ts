@@ -73,6 +73,10 @@ class WorkerLoop implements OutboxWorker {
 	private wakes = 0;
 	/** The latest claim took every ready head it could see (fewer rows than each limit). */
 	private lastClaimExhausted = false;
+	/** `wakes` when the latest claim began: it saw the work of every commit that woke it before. */
+	private lastClaimWakes = -1;
+	/** Groups (keys) whose deliveries filed work that waits for the group to be idle. */
+	private readonly idleWorkFiled = new Set<number>();
 	/** An item may wait behind a head whose finish is (or will be) deferred. */
 	private queuedBehind = false;
 
@@ -172,15 +176,20 @@ class WorkerLoop implements OutboxWorker {
 		// Each support group's heads are claimed within that group's own flood budget; the first
 		// claim takes the private chats' heads too.
 		for (const group of this.options.groups?.() ?? [DEFAULT_GROUP]) {
-			const claimed = await this.claimGroup(group, room, dmRoom, wakesBefore);
+			const claimed = await this.claimGroup(group, room, dmRoom);
 			if (claimed === undefined) return false;
-			if (claimed.skipped) continue;
+			// A group with no room now was not looked at: whatever it has is still to claim.
+			if (claimed.skipped) {
+				exhausted = false;
+				continue;
+			}
 			room -= claimed.taken;
 			dmRoom = 0;
 			exhausted &&= claimed.exhausted;
 			if (room <= 0) break;
 		}
 		this.lastClaimExhausted = exhausted;
+		this.lastClaimWakes = wakesBefore;
 		return true;
 	}
 
@@ -188,7 +197,7 @@ class WorkerLoop implements OutboxWorker {
 	 * Claims one group's heads (and `dmRoom` DM heads) and launches them: undefined when stop()
 	 * came meanwhile; `skipped` when the group had no room and no DM heads were wanted.
 	 */
-	private async claimGroup(group: OutboxGroup, room: number, dmRoom: number, wakesBefore: number) {
+	private async claimGroup(group: OutboxGroup, room: number, dmRoom: number) {
 		const { budget } = this.options;
 		// Group work only on the group sender, and only while the group's flood budget has calls
 		// left; items in flight have not all made their calls yet, so they count against it too.
@@ -249,7 +258,7 @@ class WorkerLoop implements OutboxWorker {
 			await this.release(taken);
 			return undefined;
 		}
-		for (const claimed of taken) this.launch(claimed, wakesBefore);
+		for (const claimed of taken) this.launch(claimed);
 		if (taken.length === room || (grouped.length > 0 && grouped.length === groupRoom))
 			this.again = true;
 		return { skipped: false, taken: taken.length, exhausted };
@@ -287,8 +296,8 @@ class WorkerLoop implements OutboxWorker {
 	}
 
 	/** Delivers a claimed item in the background, holding a place among those in flight. */
-	private launch(claimed: Claimed, wakesBefore: number) {
-		const { item, target, hasNext } = claimed;
+	private launch(claimed: Claimed) {
+		const { item, target, hasNext, idleNext } = claimed;
 		const groupKey = target === "group" ? (item.groupKey ?? 0) : undefined;
 		const calls = target === "group" ? groupCallsOf(claimed) : 1;
 		this.inFlight.add(target, groupKey, calls);
@@ -297,11 +306,24 @@ class WorkerLoop implements OutboxWorker {
 		void this.deliver(claimed, idle).then((delivered) => {
 			this.leases.drop(item.id);
 			this.inFlight.remove(target, groupKey, calls);
+			// Work that waits for the group to be idle was pending behind this item: its deferred
+			// finish is written before the claim that looks for that work.
+			const key = groupKey ?? item.groupKey ?? 0;
+			if (idleNext) this.oweIdleWork(key);
+			// The group's last delivery in flight ended: the work filed for its idle time is due.
+			const nowIdle = this.idleWorkFiled.has(key) && this.inFlight.inGroup(key) === 0;
+			if (nowIdle) this.idleWorkFiled.delete(key);
 			// A claim after each delivery finds the customer's next item, or work the room or the
 			// budget held back. Not needed when the item was delivered, its queue had nothing
-			// behind it, nothing woke the worker since it was claimed and the latest claim took
+			// behind it, nothing woke the worker since the latest claim began and that claim took
 			// every ready head: whatever becomes ready later wakes the worker itself.
-			if (!delivered || hasNext || this.wakes !== wakesBefore || !this.lastClaimExhausted)
+			if (
+				!delivered ||
+				hasNext ||
+				nowIdle ||
+				this.wakes !== this.lastClaimWakes ||
+				!this.lastClaimExhausted
+			)
 				this.pump();
 		});
 	}
@@ -314,7 +336,9 @@ class WorkerLoop implements OutboxWorker {
 		const handler = this.options.handlers[item.kind];
 		try {
 			if (!handler) throw new Error(`no handler for outbox kind ${item.kind}`);
-			await runHandler(handler, item, this.finishes, !hasNext, groupIdle);
+			await runHandler(handler, item, this.finishes, !hasNext, groupIdle, () =>
+				this.oweIdleWork(item.groupKey ?? 0),
+			);
 			this.breakers[target].answered(item.id);
 			this.options.onDelivered?.(item.kind);
 			return true;
@@ -339,6 +363,15 @@ class WorkerLoop implements OutboxWorker {
 		} catch (error) {
 			log.error("could not record outbox failure", { id: item.id, error: String(error) });
 		}
+	}
+
+	/**
+	 * A group has work that waits for it to be idle (a pin), filed behind a head whose finish may
+	 * be deferred: claimed once the group's last delivery in flight ends, that finish written first.
+	 */
+	private oweIdleWork(groupKey: number) {
+		this.queuedBehind = true;
+		this.idleWorkFiled.add(groupKey);
 	}
 
 	/** Claimed while stopping or beyond the room: back to their queues, due now. */

@@ -90,9 +90,9 @@ export function cardHandler(deps: TopicDeps): OutboxHandler {
  * card is pinned (a recreated topic has a new one), once for all the pins queued in a row.
  */
 export function cardPinHandler(deps: TopicDeps): OutboxHandler {
-	return async ({ item, alone, finish }) => {
+	return async ({ item, finish }) => {
 		const cardMessageId = Number(item.payload.cardMessageId);
-		const behind = alone ? [] : await queuedAfter(deps.database, item, COALESCE_MAX);
+		const behind = await queuedAfter(deps.database, item, COALESCE_MAX);
 		const pins = behind.filter((next) => next.kind === "card_pin");
 		const cards = new Set([
 			cardMessageId,

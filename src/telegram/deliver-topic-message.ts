@@ -197,7 +197,7 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 		return merged;
 	}
 
-	return async ({ item, groupIdle, finish }) => {
+	return async ({ item, groupIdle, filedForIdle, finish }) => {
 		const messageId = String(item.payload.messageId);
 		const [row] = item.prefetched
 			? item.prefetched.message
@@ -256,7 +256,7 @@ export function topicMessageHandler(deps: TopicDeps): OutboxHandler {
 				customerId: item.customerId,
 				...carded,
 			});
-			await pinCard(deps, item.customerId, carded.cardMessageId, groupIdle());
+			await pinCard(deps, item.customerId, carded.cardMessageId, groupIdle(), filedForIdle);
 			return;
 		}
 		await finish(

@@ -71,6 +71,8 @@ export async function pinCard(
 	customerId: string,
 	cardMessageId: number,
 	groupIdle: boolean,
+	/** Tells the worker a pin was filed (the delivery's `filedForIdle`). */
+	filed: () => void = () => deps.core.wakeOutbox(),
 ) {
 	if (deps.pin === "never") return;
 	const now = deps.pin === "always" || groupIdle;
@@ -89,8 +91,8 @@ export async function pinCard(
 	// moment: a deadlock is tried again rather than failing a delivery that was already made (it
 	// would be sent again).
 	const owed = [{ customerId, item: { kind: "card_pin", cardMessageId } as const }];
-	const head = await retryingConflicts(() => enqueueAlone(deps.database, owed), 5);
-	deps.core.wakeOutbox(!head);
+	await retryingConflicts(() => enqueueAlone(deps.database, owed), 5);
+	filed();
 }
 
 /** Posts the card alone as the topic's first message, and pins it per `card.pin`. */
