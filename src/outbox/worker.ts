@@ -203,9 +203,9 @@ class WorkerLoop implements OutboxWorker {
 		// left; items in flight have not all made their calls yet, so they count against it too.
 		const sending = this.sender.sending;
 		const inFlight = this.inFlight.inGroup(group.key);
-		const budgetRoom = !sending
-			? 0
-			: Math.min(room, budget ? budget.available(group.budget) - inFlight : room);
+		// Calls the budget allows now; the room is counted in items, the budget in calls.
+		const callsLeft = budget ? budget.available(group.budget) - inFlight : Number.POSITIVE_INFINITY;
+		const budgetRoom = !sending ? 0 : Math.min(room, callsLeft);
 		const groupRoom = this.breakers.group.room(budgetRoom);
 		// Work that waits for an idle group (pins) only while no group item is in flight; one
 		// held back that way is looked for again after the deliveries (not "exhausted").
@@ -237,7 +237,7 @@ class WorkerLoop implements OutboxWorker {
 			grouped = grouped.slice(0, grouped.length - over);
 		}
 		// New tickets make two calls each: what the budget cannot carry goes back at once.
-		const { kept, back } = withinCalls(grouped, budget ? budgetRoom : grouped.length * 2);
+		const { kept, back } = withinCalls(grouped, callsLeft);
 		if (back.length > 0) await this.release(back);
 		grouped = kept;
 		const exhausted =
