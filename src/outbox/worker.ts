@@ -68,6 +68,11 @@ class WorkerLoop implements OutboxWorker {
 	private pumping = false;
 	/** Something asked for a claim while one ran: claim once more. */
 	private again = false;
+	/**
+	 * A claim was asked for while the room was full: the next delivery to end claims, whatever
+	 * its own item left behind (the request may have come from another delivery's queue).
+	 */
+	private roomWanted = false;
 	private pumpDone: Promise<void> = Promise.resolve();
 	/** wake() calls so far: work made ready by a commit here or another instance's notice. */
 	private wakes = 0;
@@ -152,7 +157,10 @@ class WorkerLoop implements OutboxWorker {
 		try {
 			do {
 				this.again = false;
-				if (!(await this.claimRound())) break;
+				if (!(await this.claimRound())) {
+					if (this.running && this.inFlight.total > 0) this.roomWanted = true;
+					break;
+				}
 			} while (this.again && this.running);
 		} catch (error) {
 			this.options.log.warn("outbox claim failed", { error: String(error) });
@@ -170,6 +178,7 @@ class WorkerLoop implements OutboxWorker {
 		if (this.inFlight.total === 0 && !this.finishes.deferredPending()) this.queuedBehind = false;
 		let room = this.tunings.concurrency - this.inFlight.total;
 		if (room <= 0) return false;
+		this.roomWanted = false;
 		const wakesBefore = this.wakes;
 		let dmRoom = this.breakers.dm.room(room);
 		let exhausted = true;
@@ -321,6 +330,7 @@ class WorkerLoop implements OutboxWorker {
 				!delivered ||
 				hasNext ||
 				nowIdle ||
+				this.roomWanted ||
 				this.wakes !== this.lastClaimWakes ||
 				!this.lastClaimExhausted
 			)
