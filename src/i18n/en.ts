@@ -80,6 +80,7 @@ export const en = {
 	actorOperator: "operator",
 	actorSystem: "system",
 	statsTitle: "📊 The desk now",
+	statsTitleGroup: "📊 This support group now",
 	statsNow: "Tickets: {counts}",
 	statsNew: "New tickets: {today} today, {week} in 7 days",
 	statsFirstResponse:
@@ -91,7 +92,7 @@ export const en = {
 	statsOperator: "• {name}: {replies} replies, {closes} closed",
 	statsNoOperators: "Operators (7 days): no replies yet",
 	helpText:
-		"Commands in a customer topic:\n/history — the ticket's events\n/help — this list\n/retry — send again what could not be delivered\n/stats — how the desk is doing (also in the General topic)\n/assign — give the ticket to a colleague (as a reply to their message, or /assign @username)\n/unassign — nobody has the ticket\n/move <group id> — move the customer to another support group\n/erase — delete everything about this customer (asks to confirm)\n/r <name> — send a canned reply; /r lists them, /r save <name> [locale] (as a reply) saves one, /r del <name> deletes one\n\nMessages starting with // or #internal stay in the topic and are never sent to the customer. Use the card's buttons to change the status or take the ticket.",
+		"Commands in a customer topic:\n/history — the ticket's events\n/help — this list\n/retry — send again what could not be delivered\n/stats — how the desk is doing, or this group with several groups (also in the General topic)\n/assign — give the ticket to a colleague (as a reply to their message, or /assign @username)\n/unassign — nobody has the ticket\n/move <group id> — move the customer to another support group\n/erase — delete everything about this customer (asks to confirm)\n/r <name> — send a canned reply; /r lists them, /r save <name> [locale] (as a reply) saves one, /r del <name> deletes one\n\nMessages starting with // or #internal stay in the topic and are never sent to the customer. Use the card's buttons to change the status or take the ticket.",
 
 	dmGreeting: "Hello! Write your question here and our support team will answer in this chat.",
 	dmTicketCreated: "Thank you! Your request is registered; an operator will answer here soon.",
