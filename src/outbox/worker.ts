@@ -17,21 +17,13 @@ import {
 } from "./delivery.ts";
 import { FinishBatcher, runHandler } from "./finish.ts";
 import { groupCallsOf, waitsForIdle, withinCalls } from "./group-calls.ts";
+import { IdleGroups } from "./idle-group.ts";
 import { InFlight } from "./in-flight.ts";
 import { Leases } from "./leases.ts";
 import { DEFAULT_GROUP, type OutboxGroup, type OutboxWorkerOptions, tunings } from "./options.ts";
 import { Schedule } from "./schedule.ts";
 import { GroupSender } from "./sender-lock.ts";
 import { releaseItems } from "./statements.ts";
-
-/** Group calls a new ticket makes (its topic, and the card with the question), kept from pins. */
-const IDLE_RESERVE = 2;
-/**
- * Heads that wait for an idle group (pins) claimed at once. They are cosmetic: taking a hundred at
- * once would fill the worker's room, and the customers' messages arriving meanwhile would wait for
- * it; a couple at a time keeps the room for them.
- */
-const IDLE_AT_ONCE = 2;
 
 export interface OutboxWorker {
 	/**
@@ -78,10 +70,7 @@ class WorkerLoop implements OutboxWorker {
 	private wakes = 0;
 	/** The latest claim took every ready head it could see (fewer rows than each limit). */
 	private lastClaimExhausted = false;
-	/** `wakes` when the latest claim began: it saw the work of every commit that woke it before. */
-	private lastClaimWakes = -1;
-	/** Groups (keys) whose deliveries filed work that waits for the group to be idle. */
-	private readonly idleWorkFiled = new Set<number>();
+	private readonly idle: IdleGroups;
 	/** An item may wait behind a head whose finish is (or will be) deferred. */
 	private queuedBehind = false;
 
@@ -103,6 +92,7 @@ class WorkerLoop implements OutboxWorker {
 			dm: new Breaker("dm", this.tunings.breaker, database, log, pump),
 		};
 		this.schedule = new Schedule(database, log, this.tunings, pump);
+		this.idle = new IdleGroups(this.inFlight, this.schedule, options.budget, options.groups);
 	}
 
 	wake(queuedBehind = true): void {
@@ -185,7 +175,7 @@ class WorkerLoop implements OutboxWorker {
 		// Each support group's heads are claimed within that group's own flood budget; the first
 		// claim takes the private chats' heads too.
 		for (const group of this.options.groups?.() ?? [DEFAULT_GROUP]) {
-			const claimed = await this.claimGroup(group, room, dmRoom);
+			const claimed = await this.claimGroup(group, room, dmRoom, wakesBefore);
 			if (claimed === undefined) return false;
 			// A group with no room now was not looked at: whatever it has is still to claim.
 			if (claimed.skipped) {
@@ -198,7 +188,6 @@ class WorkerLoop implements OutboxWorker {
 			if (room <= 0) break;
 		}
 		this.lastClaimExhausted = exhausted;
-		this.lastClaimWakes = wakesBefore;
 		return true;
 	}
 
@@ -206,7 +195,7 @@ class WorkerLoop implements OutboxWorker {
 	 * Claims one group's heads (and `dmRoom` DM heads) and launches them: undefined when stop()
 	 * came meanwhile; `skipped` when the group had no room and no DM heads were wanted.
 	 */
-	private async claimGroup(group: OutboxGroup, room: number, dmRoom: number) {
+	private async claimGroup(group: OutboxGroup, room: number, dmRoom: number, wakesBefore: number) {
 		const { budget } = this.options;
 		// Group work only on the group sender, and only while the group's flood budget has calls
 		// left; items in flight have not all made their calls yet, so they count against it too.
@@ -219,7 +208,7 @@ class WorkerLoop implements OutboxWorker {
 		// Work that waits for an idle group (pins) only while no group item is in flight; one
 		// held back that way is looked for again after the deliveries (not "exhausted").
 		const idleHeld = sending && inFlight > 0;
-		const idleRoom = sending && !idleHeld ? this.idleRoom(group, groupRoom) : 0;
+		const idleRoom = sending && !idleHeld ? this.idle.room(group, groupRoom) : 0;
 		if (budget && sending && budgetRoom <= 0)
 			this.schedule.afterBudget(Math.max(50, budget.waitMs(group.budget)));
 		if (dmRoom <= 0 && groupRoom <= 0 && idleRoom <= 0)
@@ -267,51 +256,21 @@ class WorkerLoop implements OutboxWorker {
 			await this.release(taken);
 			return undefined;
 		}
-		for (const claimed of taken) this.launch(claimed);
+		for (const claimed of taken) this.launch(claimed, wakesBefore);
 		if (taken.length === room || (grouped.length > 0 && grouped.length === groupRoom))
 			this.again = true;
 		return { skipped: false, taken: taken.length, exhausted };
 	}
 
-	/**
-	 * How many heads that wait for an idle group may be claimed: `IDLE_AT_ONCE` at most, and only
-	 * from the budget beyond what a new ticket needs (`IDLE_RESERVE`), so a pin never leaves the
-	 * next customer waiting for the window. Short of it, a claim is scheduled for when the window
-	 * has slid that far.
-	 */
-	private idleRoom(group: OutboxGroup, groupRoom: number): number {
-		const { budget } = this.options;
-		if (!budget) return Math.min(groupRoom, IDLE_AT_ONCE);
-		const spare = budget.available(group.budget) - IDLE_RESERVE;
-		if (spare <= 0)
-			this.schedule.afterBudget(Math.max(50, budget.waitMs(group.budget, IDLE_RESERVE + 1)));
-		return Math.max(0, Math.min(groupRoom, spare, IDLE_AT_ONCE));
-	}
-
-	/**
-	 * Whether a delivery into a group is all that group has to do: nothing else of it in flight
-	 * (`calls` are this delivery's own), the latest claim took every ready head, and the group's
-	 * budget has room beyond `IDLE_RESERVE`.
-	 */
-	private groupIdle(groupKey: number, calls: number): boolean {
-		const { budget } = this.options;
-		const group = (this.options.groups?.() ?? [DEFAULT_GROUP]).find((g) => g.key === groupKey);
-		return (
-			group !== undefined &&
-			this.inFlight.inGroup(groupKey) <= calls &&
-			this.lastClaimExhausted &&
-			(!budget || budget.available(group.budget) > IDLE_RESERVE)
-		);
-	}
-
 	/** Delivers a claimed item in the background, holding a place among those in flight. */
-	private launch(claimed: Claimed) {
+	private launch(claimed: Claimed, wakesBefore: number) {
 		const { item, target, hasNext, idleNext } = claimed;
 		const groupKey = target === "group" ? (item.groupKey ?? 0) : undefined;
 		const calls = target === "group" ? groupCallsOf(claimed) : 1;
 		this.inFlight.add(target, groupKey, calls);
 		this.leases.hold(item.id);
-		const idle = () => groupKey !== undefined && this.groupIdle(groupKey, calls);
+		const idle = () =>
+			groupKey !== undefined && this.idle.isIdle(groupKey, calls, this.lastClaimExhausted);
 		void this.deliver(claimed, idle).then((delivered) => {
 			this.leases.drop(item.id);
 			this.inFlight.remove(target, groupKey, calls);
@@ -320,18 +279,19 @@ class WorkerLoop implements OutboxWorker {
 			const key = groupKey ?? item.groupKey ?? 0;
 			if (idleNext) this.oweIdleWork(key);
 			// The group's last delivery in flight ended: the work filed for its idle time is due.
-			const nowIdle = this.idleWorkFiled.has(key) && this.inFlight.inGroup(key) === 0;
-			if (nowIdle) this.idleWorkFiled.delete(key);
+			const nowIdle = this.idle.dueAfterDelivery(key);
 			// A claim after each delivery finds the customer's next item, or work the room or the
 			// budget held back. Not needed when the item was delivered, its queue had nothing
-			// behind it, nothing woke the worker since the latest claim began and that claim took
-			// every ready head: whatever becomes ready later wakes the worker itself.
+			// behind it, nothing woke the worker since it was claimed and the latest claim took
+			// every ready head: whatever becomes ready later wakes the worker itself. (A claim
+			// since the wake is not enough: what the wake announced may have been filed behind
+			// this very item, and become its queue's head only with this item's finish.)
 			if (
 				!delivered ||
 				hasNext ||
 				nowIdle ||
 				this.roomWanted ||
-				this.wakes !== this.lastClaimWakes ||
+				this.wakes !== wakesBefore ||
 				!this.lastClaimExhausted
 			)
 				this.pump();
@@ -381,7 +341,7 @@ class WorkerLoop implements OutboxWorker {
 	 */
 	private oweIdleWork(groupKey: number) {
 		this.queuedBehind = true;
-		this.idleWorkFiled.add(groupKey);
+		this.idle.owe(groupKey);
 	}
 
 	/** Claimed while stopping or beyond the room: back to their queues, due now. */
