@@ -165,7 +165,9 @@ export async function runMessagePhase(options: PhaseOptions): Promise<PhaseResul
 				worst.set(second, Math.max(worst.get(second) ?? 0, at - (sentAt[index] as number)));
 			});
 			console.log(
-				`[${name}] slowest web → topic per second sent since ${new Date(started).toISOString()}: ${[...worst]
+				`[${name}] slowest web → topic per second sent since ${new Date(started).toISOString()}: ${[
+					...worst,
+				]
 					.sort((a, b) => a[0] - b[0])
 					.map(([second, ms]) => `${second}s:${Math.round(ms)}`)
 					.join(" ")}`,
