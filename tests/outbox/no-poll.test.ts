@@ -77,4 +77,42 @@ describe("outbox without the poll", () => {
 			await worker.stop();
 		}
 	}, 20_000);
+
+	test("an item filed behind one in flight goes, also when a claim ran in between and found nothing", async () => {
+		// The private chat's work: no group item in flight that would keep the claims going. The
+		// item in flight has nothing behind it when claimed, so its finish may wait to share a
+		// statement; the item filed meanwhile becomes its queue's head only with that finish, and
+		// the claim that the filing woke could not see it. The delivery's end must claim again.
+		const delivered: string[] = [];
+		let worker: ReturnType<typeof createOutboxWorker> | undefined;
+		const c = await customer("c");
+		const enqueue = async (text: "dmGreeting" | "dmSlowDown") => {
+			await migrated().db.transaction((tx) => enqueueOutbox(tx, c, { kind: "dm_text", text }));
+			worker?.wake();
+		};
+		const handler: OutboxHandler = async ({ item }) => {
+			if (item.payload.text === "dmGreeting") {
+				await enqueue("dmSlowDown");
+				// Long enough for the claim that the filing woke to run and find nothing.
+				await Bun.sleep(100);
+			}
+			delivered.push(String(item.payload.text));
+		};
+		worker = createOutboxWorker({
+			database: migrated(),
+			log: silentLogger,
+			handlers: { dm_text: handler },
+			idlePollMs: 60_000,
+			repairMs: 60_000,
+		});
+		worker.start();
+		try {
+			await enqueue("dmGreeting");
+			const deadline = Date.now() + 10_000;
+			while (delivered.length < 2 && Date.now() < deadline) await Bun.sleep(10);
+			expect(delivered).toEqual(["dmGreeting", "dmSlowDown"]);
+		} finally {
+			await worker.stop();
+		}
+	}, 20_000);
 });
