@@ -15,7 +15,7 @@ import {
 	type Param,
 	quotedArrayLiteral,
 	rawQuery,
-	rawStatement,
+	runFixed,
 } from "../db/raw-sql.ts";
 import type { messages, TicketStatus } from "../db/schema.ts";
 import { enqueueSteps } from "../outbox/enqueue.ts";
@@ -147,10 +147,7 @@ export async function runAccept(
 		sla.fireAt?.toISOString() ?? null,
 		sla.since.toISOString(),
 	];
-	const rows =
-		"db" in executor
-			? await rawStatement<Row>(executor, text, params)
-			: await rawQuery<Row>(executor, text, params);
+	const rows = await runFixed<Row>(executor, text, params);
 	const statusOf = new Map<string, TicketStatus>();
 	const inserted = new Map<string, MessageRow>();
 	for (const row of rows) {

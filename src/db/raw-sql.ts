@@ -72,6 +72,16 @@ export async function rawStatement<T>(
 	return rawQuery<T>(database.db, text, params);
 }
 
+/**
+ * Runs a fixed statement on its own (`Database`: autocommit, prepared once per connection) or in
+ * the caller's transaction (`Tx`: as the transaction's other statements).
+ */
+export function runFixed<T>(executor: Database | Tx, text: string, params: readonly Param[]) {
+	return "db" in executor
+		? rawStatement<T>(executor, text, params)
+		: rawQuery<T>(executor, text, params);
+}
+
 /** A PostgreSQL array literal of plain tokens (numbers, uuids, simple words): `{1,2,3}`. */
 export const arrayLiteral = (values: readonly (string | number)[]) => `{${values.join(",")}}`;
 

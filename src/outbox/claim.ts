@@ -74,14 +74,15 @@ export const CLAIM_SQL = `with hd as (
 	returning o.id, o.customer_id, o.kind, o.payload, o.attempts
 )
 select c.*, h.target, h.group_id, mc.*,
-	(c.customer_id is null or exists (select 1 from outbox p
-		where p.customer_id = c.customer_id and p.state = 'pending' and p.id <> c.id
-			and p.priority < ${IDLE_PRIORITY})) as has_next,
-	(c.customer_id is not null and exists (select 1 from outbox p
-		where p.customer_id = c.customer_id and p.state = 'pending' and p.id <> c.id
-			and p.priority >= ${IDLE_PRIORITY})) as idle_next
+	(c.customer_id is null or coalesce(rest.lowest < ${IDLE_PRIORITY}, false)) as has_next,
+	coalesce(rest.highest >= ${IDLE_PRIORITY}, false) as idle_next
 from c
 join h on h.head_id = c.id
+left join lateral (
+	-- What else the queue has pending, read once: the most and the least urgent of it.
+	select min(p.priority) as lowest, max(p.priority) as highest from outbox p
+	where p.customer_id = c.customer_id and p.state = 'pending' and p.id <> c.id
+) rest on true
 left join lateral (
 	select m.id as m_id, m.seq as m_seq, m.customer_seq as m_customer_seq, m.author as m_author,
 		m.channel as m_channel, m.text as m_text, m.entities as m_entities, m.media_id as m_media_id,

@@ -4,7 +4,7 @@
  * head (see src/db/functions/outbox.sql) the same way.
  */
 import type { Database, Tx } from "../db/client.ts";
-import { arrayLiteral, quotedArrayLiteral, rawQuery, rawStatement } from "../db/raw-sql.ts";
+import { arrayLiteral, quotedArrayLiteral, runFixed } from "../db/raw-sql.ts";
 import { NO_CUSTOMER_QUEUE, type OutboxItem, type OwedItem } from "./items.ts";
 import { outboxRouting, URGENT_PRIORITY } from "./routing.ts";
 
@@ -61,24 +61,18 @@ export function enqueueParams(owed: readonly OwedItem[]) {
 }
 
 /**
- * Files items of many queues in one statement, in the order given (`ENQUEUE_SQL`). True when
- * every item became its queue's head, false when one waits behind another item: the caller
- * wakes the worker after its commit, saying so (the unit of work does).
+ * Files items of many queues in one statement, in the order given (`ENQUEUE_SQL`): in the
+ * caller's transaction, or as a statement of its own (a delivery that owes something more and
+ * has nothing else to write). True when every item became its queue's head, false when one waits
+ * behind another item: the caller wakes the worker after its commit, saying so.
  * @example await enqueueAll(tx, [{ customerId, item: { kind: "card" } }]) // true on an idle queue
  */
-export async function enqueueAll(tx: Tx, owed: readonly OwedItem[]): Promise<boolean> {
+export async function enqueueAll(
+	executor: Database | Tx,
+	owed: readonly OwedItem[],
+): Promise<boolean> {
 	if (owed.length === 0) return true;
-	const heads = await rawQuery(tx, ENQUEUE_SQL, enqueueParams(owed));
-	return heads.length === owed.length;
-}
-
-/**
- * Files items by one statement of their own (autocommit): for a worker's delivery that owes
- * something more, with nothing else to write in the same transaction. True as `enqueueAll`.
- */
-export async function enqueueAlone(database: Database, owed: readonly OwedItem[]) {
-	if (owed.length === 0) return true;
-	const heads = await rawStatement(database, ENQUEUE_SQL, enqueueParams(owed));
+	const heads = await runFixed(executor, ENQUEUE_SQL, enqueueParams(owed));
 	return heads.length === owed.length;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Database, Tx } from "../db/client.ts";
 import { retryingConflicts } from "../db/errors.ts";
-import { arrayLiteral, type Param, rawQuery, rawStatement } from "../db/raw-sql.ts";
+import { arrayLiteral, type Param, rawStatement, runFixed } from "../db/raw-sql.ts";
 import type { DeliveredCard, DeliveredCopy } from "./delivery.ts";
 
 /**
@@ -61,9 +61,7 @@ select outbox_finish($5::text::bigint[]) from (select count(*) from k) as cards`
  * touch a row twice.
  */
 export function finishItems(executor: Database | Tx, entries: readonly Finished[]) {
-	// Prepared outside a transaction; inside one, as the transaction's other statements.
-	const run = (text: string, params: Param[]) =>
-		"db" in executor ? rawStatement(executor, text, params) : rawQuery(executor, text, params);
+	const run = (text: string, params: Param[]) => runFixed(executor, text, params);
 	const ids = entries.flatMap((entry) => entry.ids);
 	const copies = new Map<string, DeliveredCopy>();
 	for (const entry of entries)

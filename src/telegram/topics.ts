@@ -11,7 +11,7 @@ import type { Database, Db } from "../db/client.ts";
 import { retryingConflicts } from "../db/errors.ts";
 import { customers } from "../db/schema.ts";
 import type { Texts } from "../i18n/texts.ts";
-import { enqueueAlone } from "../outbox/enqueue.ts";
+import { enqueueAll } from "../outbox/enqueue.ts";
 import type { FloodBudget, GroupKey } from "../outbox/flood-budget.ts";
 import { type BotApi, classifyFailure, isTopicGone } from "./bot-api.ts";
 import { loadCardView, type RenderedCard, renderCard } from "./card.ts";
@@ -91,7 +91,7 @@ export async function pinCard(
 	// moment: a deadlock is tried again rather than failing a delivery that was already made (it
 	// would be sent again).
 	const owed = [{ customerId, item: { kind: "card_pin", cardMessageId } as const }];
-	await retryingConflicts(() => enqueueAlone(deps.database, owed), 5);
+	await retryingConflicts(() => enqueueAll(deps.database, owed), 5);
 	filed();
 }
 
