@@ -65,10 +65,17 @@ export class IdleGroups {
 		this.owed.add(groupKey);
 	}
 
-	/** A delivery into the group ended: true (once) when that work is due now. */
+	/**
+	 * A delivery into the group ended: true when that work is due now (nothing of the group in
+	 * flight). It stays owed until a claim has looked for it with the group idle (`looked`): a
+	 * claim that found other heads runnable first took those, and the pin waits for their end.
+	 */
 	dueAfterDelivery(groupKey: number): boolean {
-		if (!this.owed.has(groupKey) || this.inFlight.inGroup(groupKey) > 0) return false;
+		return this.owed.has(groupKey) && this.inFlight.inGroup(groupKey) === 0;
+	}
+
+	/** A claim looked for the group's waiting work while the group was idle. */
+	looked(groupKey: number): void {
 		this.owed.delete(groupKey);
-		return true;
 	}
 }

@@ -228,6 +228,8 @@ class WorkerLoop implements OutboxWorker {
 		// Pins are claimed up to the idle limit, the rest up to the group's room: a claim that hit
 		// its limit is not "exhausted", and more is looked for after the deliveries.
 		const idleOnly = grouped.length > 0 && grouped.every(({ item }) => waitsForIdle(item.kind));
+		// The group was idle and this claim could take its waiting work: nothing is owed any more.
+		if (idleRoom > 0 && (grouped.length === 0 || idleOnly)) this.idle.looked(group.key);
 		const limit = idleOnly ? idleRoom : groupRoom;
 		const fullClaim = grouped.length;
 		if (over > 0) {
